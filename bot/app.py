@@ -1,0 +1,102 @@
+"""The FastAPI application factory: `create_app(settings)`.
+
+Start-up builds the services once: the database (SQLite is migrated on the spot; PostgreSQL must
+already be at the newest revision), the NLP (jieba and the gazetteer, warmed before the first
+message) and the engine. Channels are routers over the same engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.exc import OperationalError
+
+from bot.channels import api as api_channel
+from bot.config import Settings
+from bot.console import api as staff_api
+from bot.engine import Engine
+from bot.errors import install_error_handlers
+from bot.http import Services
+from bot.nlp import NLP, PlaceUnit
+from bot.places import place_units
+from storage import migrate
+from storage.db import Database
+from storage.orgtree import load_units
+
+log = logging.getLogger(__name__)
+
+
+class SchemaNotReady(RuntimeError):
+    """The database schema is behind the code: run `fuqing db upgrade`."""
+
+
+def build_services(settings: Settings) -> Services:
+    """Connect, migrate (SQLite) or check (PostgreSQL), warm the NLP, build the engine."""
+    settings.check_secrets()
+    db = Database(settings.database_url)
+    if settings.is_sqlite:
+        migrate.upgrade(db)
+    else:
+        problem = migrate.pending_message(db)
+        if problem is not None:
+            db.dispose()
+            raise SchemaNotReady(problem)
+    with db.read() as session:
+        units = place_units(session)
+    nlp = NLP.load(units, cache_dir=settings.data_dir / "jieba")
+    engine = Engine(settings=settings, db=db, nlp=nlp)
+    return Services(settings=settings, db=db, nlp=nlp, engine=engine)
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
+    """Build the app; `services` may be given (tests), else they are built at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        built = services or build_services(settings)
+        app.state.services = built
+        log.info("fuqing ready on %s", built.db.engine.url.render_as_string(hide_password=True))
+        try:
+            yield
+        finally:
+            if services is None:
+                built.db.dispose()
+
+    app = FastAPI(
+        title="妇情通 fuqing",
+        version="0.1.0",
+        description="The chat assistant of a city women's federation: messages and staff API.",
+        lifespan=lifespan,
+    )
+    if services is not None:
+        app.state.services = services
+    install_error_handlers(app)
+    app.include_router(api_channel.router)
+    app.include_router(staff_api.router)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        """Liveness: the app is up."""
+        return {"status": "ok"}
+
+    return app
+
+
+def place_units_from_settings(settings: Settings) -> list[PlaceUnit]:
+    """The gazetteer from the database when it is migrated, else from the seed file."""
+    db = Database(settings.database_url)
+    try:
+        if migrate.pending_message(db) is None:
+            with db.read() as session:
+                return place_units(session)
+    except OperationalError:
+        log.warning("database not reachable; using the seed file's places")
+    finally:
+        db.dispose()
+    return [
+        PlaceUnit(district=row.district, name=row.name, kind=row.kind, aliases=row.aliases)
+        for row in load_units()
+    ]

@@ -1,0 +1,48 @@
+"""`fuqing chat`: a conversation in the terminal, on the same engine (channel `terminal`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.engine import Engine
+from bot.messages import Incoming, Outgoing
+
+CHANNEL = "terminal"
+PROMPT = "您> "
+
+
+def render(replies: list[Outgoing]) -> str:
+    """Replies as terminal text: one block per bubble, choices as [1] label."""
+    blocks = []
+    for reply in replies:
+        text = reply.text
+        if reply.choices and not any(
+            f"1. {reply.choices[0]}" in line for line in text.splitlines()
+        ):
+            text += "\n" + "  ".join(f"[{i}] {c}" for i, c in enumerate(reply.choices, 1))
+        blocks.append("妇情通> " + text.replace("\n", "\n        "))
+    return "\n".join(blocks)
+
+
+def run_chat(
+    engine: Engine,
+    *,
+    user: str,
+    read: Callable[[str], str] = input,
+    write: Callable[[str], None] = print,
+) -> None:
+    """Read lines until EOF or `exit`; print the bot's replies and anything pushed meanwhile."""
+    write("妇情通 终端对话（输入 exit 退出）")
+    while True:
+        try:
+            line = read(PROMPT)
+        except (EOFError, KeyboardInterrupt):
+            write("")
+            return
+        if line.strip().lower() in ("exit", "quit"):
+            return
+        replies = engine.handle_sync(Incoming(channel=CHANNEL, user=user, text=line))
+        write(render(replies))
+        pushed = engine.pull(channel=CHANNEL, user=user)
+        if pushed:
+            write(render([Outgoing("【通知】" + p.text) for p in pushed]))

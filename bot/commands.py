@@ -1,0 +1,86 @@
+"""Recognise the global commands and menu entries (pure functions of the text).
+
+Global commands work first at every state (DESIGN.md "Dialogue"): 取消, 返回/上一步, 帮助/?,
+菜单, 转人工, 查询进度, 删除我的信息. Menu entries start flows; cadres' request commands
+(`受理 <编号>`, `办结 <编号> <说明>`) and a resident's `撤销 <编号>` carry a code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.flows.base import normalize
+
+WORDS: dict[str, tuple[str, ...]] = {
+    "cancel": ("取消", "退出", "不办了", "放弃", "结束"),
+    "back": ("返回", "上一步", "后退", "回到上一步"),
+    "help": ("帮助", "?", "？", "help", "怎么用", "说明"),
+    "menu": ("菜单", "主菜单", "目录", "开始", "/start", "/menu"),
+    "human": ("转人工", "人工", "人工服务", "找人工", "真人"),
+    "progress": ("查询进度", "进度", "查进度", "我的求助", "求助进度", "待办"),
+    "delete": ("删除我的信息", "删除个人信息", "删除我的数据"),
+    "help_request": ("我要求助", "求助", "我需要帮助"),
+    "visit_report": ("走访记录", "走访", "记录走访", "写走访"),
+    "bind": ("绑定", "干部绑定"),
+    "resume": ("继续", "接着", "继续办"),
+}
+# The idle menu, in order: (entry, label); cadres also see 走访记录.
+MENU = (("help_request", "我要求助"), ("progress", "查询进度"), ("human", "转人工"))
+CADRE_MENU = (
+    ("visit_report", "走访记录"),
+    ("help_request", "我要求助"),
+    ("progress", "查询进度"),
+    ("human", "转人工"),
+)
+CODE_COMMANDS = {
+    "受理": "take",
+    "接手": "take",
+    "办结": "resolve",
+    "撤销": "withdraw",
+    "详情": "detail",
+}
+_CODE_RE = re.compile(r"^(受理|接手|办结|撤销|详情)\s*([A-Za-z0-9]{4,8})?\s*(.*)$", re.S)
+_BIND_RE = re.compile(r"^绑定\s*[A-Za-z0-9]{6,12}$")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A recognised command: its name, and the request code and note it carries."""
+
+    name: str
+    code: str | None = None
+    note: str | None = None
+
+
+def parse_command(text: str) -> Command | None:
+    """Return the command `text` is, or None for ordinary text."""
+    answer = normalize(text)
+    if not answer:
+        return None
+    for name, words in WORDS.items():
+        if answer in words or answer.lower() in words:
+            return Command(name)
+    if _BIND_RE.match(answer):
+        return Command("bind")
+    match = _CODE_RE.match(answer)
+    if match:
+        code = match.group(2).upper() if match.group(2) else None
+        note = match.group(3).strip() or None
+        return Command(CODE_COMMANDS[match.group(1)], code=code, note=note)
+    return None
+
+
+def menu_entry(text: str, *, cadre: bool) -> str | None:
+    """The menu entry a bare number names at idle (1 我要求助 …), if any."""
+    answer = normalize(text)
+    if not answer.isdigit():
+        return None
+    entries = CADRE_MENU if cadre else MENU
+    index = int(answer) - 1
+    return entries[index][0] if 0 <= index < len(entries) else None
+
+
+def menu_labels(*, cadre: bool) -> tuple[str, ...]:
+    """The labels of the idle menu."""
+    return tuple(label for _, label in (CADRE_MENU if cadre else MENU))

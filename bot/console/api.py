@@ -1,0 +1,166 @@
+"""The staff REST API (`/api/v1`, bearer `FUQING_ADMIN_TOKEN`): requests, visits, invites.
+
+The shapes are the contract in DESIGN.md "Web console and REST API"; times are shown in the
+federation's time zone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from bot.errors import ApiError
+from bot.http import bearer_guard, services
+from storage import repo
+
+router = APIRouter(
+    prefix="/api/v1", tags=["staff"], dependencies=[Depends(bearer_guard("admin_token"))]
+)
+Status = Literal["new", "assigned", "in_progress", "resolved", "cancelled"]
+Category = Literal["jobs", "health", "knowledge", "relief", "rights", "other"]
+
+
+class HelpRequestOut(BaseModel):
+    """A help request as the staff see it."""
+
+    id: int
+    code: str
+    status: str
+    primary: str
+    categories: list[str]
+    crisis: bool
+    district: str | None
+    street: str | None
+    community: str | None
+    created_at: str
+    assigned_to: str | None
+
+
+class VisitOut(BaseModel):
+    """A diary entry."""
+
+    id: int
+    date: str
+    district: str | None
+    street: str | None
+    community: str | None
+    visit_form: str | None
+    focus: list[str]
+    categories: list[str]
+    cadre: str | None
+
+
+class InviteIn(BaseModel):
+    """Create an invite for a cadre of `unit` ("朝阳区/双井街道")."""
+
+    unit: str = Field(min_length=2, max_length=128)
+    name: str = Field(min_length=1, max_length=64)
+
+
+class InviteOut(BaseModel):
+    """The code the cadre sends as `绑定 <code>`."""
+
+    code: str
+
+
+def _local(at: datetime, tz: ZoneInfo) -> str:
+    return repo.as_utc(at).astimezone(tz).isoformat(timespec="seconds")
+
+
+@router.get("/help-requests", response_model=list[HelpRequestOut])
+async def list_help_requests(
+    request: Request,
+    status: Status | None = None,
+    category: Category | None = None,
+    district: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[HelpRequestOut]:
+    """Help requests, newest first, filtered by status, category and district."""
+    svc = services(request)
+    tz = ZoneInfo(svc.settings.timezone)
+
+    def query() -> list[HelpRequestOut]:
+        with svc.db.read() as session:
+            rows = repo.list_help_requests(
+                session,
+                status=status,
+                category=category,
+                district=district,
+                limit=limit,
+                offset=offset,
+            )
+            return [
+                HelpRequestOut(
+                    id=r.id or 0,
+                    code=r.code,
+                    status=r.status,
+                    primary=r.primary,
+                    categories=r.categories,
+                    crisis=r.crisis,
+                    district=r.district,
+                    street=r.street,
+                    community=r.community,
+                    created_at=_local(r.created_at, tz),
+                    assigned_to=cadre.name if cadre else None,
+                )
+                for r, cadre in rows
+            ]
+
+    return await asyncio.to_thread(query)
+
+
+@router.get("/visits", response_model=list[VisitOut])
+async def list_visits(
+    request: Request,
+    district: Annotated[str | None, Query(max_length=32)] = None,
+    cadre: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[VisitOut]:
+    """The visit diary, latest first, filtered by district and cadre name."""
+    svc = services(request)
+
+    def query() -> list[VisitOut]:
+        with svc.db.read() as session:
+            rows = repo.list_visits(
+                session, district=district, cadre=cadre, limit=limit, offset=offset
+            )
+            return [
+                VisitOut(
+                    id=v.id or 0,
+                    date=v.date.isoformat(),
+                    district=v.district,
+                    street=v.street,
+                    community=v.community,
+                    visit_form=v.visit_form,
+                    focus=v.focus,
+                    categories=v.categories,
+                    cadre=user.name,
+                )
+                for v, user in rows
+            ]
+
+    return await asyncio.to_thread(query)
+
+
+@router.post("/invites", response_model=InviteOut)
+async def create_invite(request: Request, body: InviteIn) -> InviteOut:
+    """Create an invite code binding a cadre called `name` to `unit`."""
+    svc = services(request)
+    clock = svc.engine.clock
+
+    def create() -> InviteOut:
+        with svc.db.transaction() as session:
+            unit = repo.unit_by_path(session, path=body.unit)
+            if unit is None:
+                raise ApiError(422, "unknown_unit", f"no org unit {body.unit!r}")
+            invite = repo.create_invite(session, unit=unit, name=body.name, now=clock())
+            return InviteOut(code=invite.code)
+
+    return await asyncio.to_thread(create)

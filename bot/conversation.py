@@ -1,0 +1,289 @@
+"""One user's message inside the engine: safety, commands, the active flow, routing.
+
+A `Conversation` is built per message by the engine with the user's dialogue session; it
+decides the replies and leaves the new dialogue state in `flow`, `state` and `data` for the
+engine to persist.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session
+
+from bot import actions, texts
+from bot.commands import Command, menu_entry, menu_labels, parse_command
+from bot.flows import progress
+from bot.flows.base import Ctx, FlowRun, InviteView, UserView
+from bot.flows.runner import FlowRunner, Turn
+from bot.flows.visit_report import NOTE_CHARS
+from bot.messages import Incoming, Outgoing
+from storage import repo
+from storage.models import DialogueSession, User
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+
+class Conversation:
+    """The handling of one message; `flow`/`state`/`data` hold the dialogue state to save."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        session: Session,
+        user: User,
+        dialogue: DialogueSession,
+        message: Incoming,
+        ref: date,
+    ) -> None:
+        self.engine = engine
+        self.session = session
+        self.user = user
+        self.message = message
+        self.text = message.text.strip()
+        self.flow: str | None = dialogue.flow
+        self.state: str | None = dialogue.state
+        self.data: dict[str, Any] = dict(dialogue.data or {})
+        self.idle = message.at - repo.as_utc(dialogue.updated_at)
+        self.ctx = Ctx(
+            nlp=engine.nlp, ref=ref, user=self._user_view(), text=self.text, invites=self._invite
+        )
+        self.fx = actions.Effects(
+            session=session, user=user, now=message.at, ref=ref, nlp=engine.nlp, tz=engine.tz
+        )
+
+    # ------------------------------------------------------------------ the pipeline
+
+    def respond(self, *, is_new: bool) -> list[Outgoing]:
+        """Return the replies to this message (crisis first, greeting for a newcomer)."""
+        first: list[Outgoing] = []
+        if self.message.kind in ("image", "location", "link"):
+            return self._with_prompt([Outgoing(texts.t("non_text"))])
+        if not self.text:
+            key = "voice_no_text" if self.message.kind == "voice" else "empty"
+            return self._with_prompt([Outgoing(texts.t(key))])
+        analysis = self.ctx.analysis
+        if analysis.crisis:
+            key = "crisis.self" if analysis.self_harm else "crisis"
+            first.append(Outgoing(texts.t(key), urgent=True))
+        if is_new:
+            first.append(Outgoing(texts.t("greeting") + "\n" + texts.t("privacy")))
+        return first + self._dispatch()
+
+    def _dispatch(self) -> list[Outgoing]:
+        notes: list[Outgoing] = []
+        if self.flow is not None:
+            if self.idle > self.engine.drop_after:
+                notes.append(Outgoing(texts.t("flow.expired", title=self._title())))
+                self._clear()
+            elif self.idle > self.engine.resume_after and not self.ctx.analysis.crisis:
+                self.data["pending"] = "resume"
+                return [Outgoing(texts.t("flow.resume", title=self._title()), ("继续", "取消"))]
+        command = parse_command(self.text)
+        pending = self.data.pop("pending", None)
+        if pending == "delete":
+            if self.text.replace(" ", "") == "确认删除":
+                self._clear()
+                self.data = {}
+                return actions.erase_resident(self.fx)
+            notes.append(Outgoing(texts.t("delete.kept")))
+        if pending == "resume" and command is not None and command.name == "resume":
+            return [self._prompt()]
+        if self.data.get("handoff"):
+            if command is None or command.name not in ("menu", "cancel", "progress", "delete"):
+                actions.forward_to_human(self.fx, slots=self._slots(), text=self.text)
+                return [*notes, Outgoing(texts.t("human.forwarded"))]
+            self.data.pop("handoff", None)
+        if command is not None:
+            return notes + self._command(command)
+        if self.flow is not None:
+            return notes + self._answer()
+        return notes + self._route()
+
+    # ------------------------------------------------------------------ commands
+
+    def _command(self, command: Command) -> list[Outgoing]:
+        name = command.name
+        runner = self._runner()
+        if name in ("cancel", "back", "help", "resume") and runner is not None:
+            run, state = self._run(runner)
+            if name == "cancel":
+                return self._apply(runner.cancel(run, state))
+            if name == "back":
+                return self._apply(runner.back(run, state, self.ctx))
+            if name == "help":
+                return self._apply(runner.help(run, state, self.ctx))
+            return [runner.prompt(run, state, self.ctx)]
+        if name == "help":
+            return [Outgoing(texts.t("help.idle")), self._menu()]
+        if name in ("cancel", "back", "resume"):
+            return [Outgoing(texts.t("flow.not_in_flow")), self._menu()]
+        if name == "menu":
+            replies = self._apply(runner.cancel(*self._run(runner))) if runner else []
+            return [*replies, self._menu()]
+        if name == "human":
+            replies = actions.hand_over(self.fx, slots=self._slots(), channel=self.message.channel)
+            self._clear()
+            self.data["handoff"] = True
+            return replies
+        if name == "progress":
+            return self._with_prompt(progress.list_requests(self.fx))
+        if name in ("take", "resolve", "withdraw", "detail"):
+            return self._with_prompt(progress.act(self.fx, name, command.code, command.note))
+        if name == "delete":
+            self.data["pending"] = "delete"
+            return [Outgoing(texts.t("delete.confirm"), ("确认删除", "不删除"))]
+        return self._start(name, prefill=False)
+
+    def _start(
+        self, entry: str, *, prefill: bool, meta: dict[str, Any] | None = None
+    ) -> list[Outgoing]:
+        flow = "onboarding" if entry == "bind" else entry
+        if flow == "visit_report" and not self.ctx.user.is_cadre:
+            return [Outgoing(texts.t("visit.cadre_only"))]
+        if flow == "onboarding" and self.ctx.user.is_cadre:
+            unit = self.ctx.user.unit_path or ""
+            return [Outgoing(texts.t("bind.already", unit=unit.split("/", 1)[-1]))]
+        runner = self.engine.runners[flow]
+        self.flow = flow
+        turn = runner.start(self.ctx, prefill=prefill, meta=meta)
+        if flow == "onboarding" and self.text.replace(" ", "") not in ("绑定", "干部绑定"):
+            turn = runner.answer(turn.run, turn.state, self.ctx)  # `绑定 <code>` answers at once
+        return self._apply(turn)
+
+    # ------------------------------------------------------------------ flows
+
+    def _answer(self) -> list[Outgoing]:
+        runner = self._runner()
+        assert runner is not None
+        run, state = self._run(runner)
+        if self.ctx.analysis.crisis:
+            run.meta["crisis"] = True
+        return self._apply(runner.answer(run, state, self.ctx))
+
+    def _apply(self, turn: Turn) -> list[Outgoing]:
+        """Keep the run's new state; file it when confirmed; forget it when ended."""
+        replies = list(turn.replies)
+        if turn.done:
+            assert self.flow is not None
+            replies += self.engine.finishers[self.flow](self.fx, turn.run)
+        if turn.done or turn.cancelled:
+            self._clear()
+        else:
+            self.state = turn.state
+            self.data["run"] = turn.run.to_json()
+        return replies
+
+    def _route(self) -> list[Outgoing]:
+        """Free text at idle: a menu number, a visit note (cadres), a need, or the menu."""
+        entry = menu_entry(self.text, cadre=self.ctx.user.is_cadre)
+        if entry is not None:
+            return self._command(Command(entry))
+        analysis = self.ctx.analysis
+        if self.ctx.user.is_cadre and _reads_as_visit(self.text, analysis):
+            return self._start("visit_report", prefill=True)
+        if analysis.crisis or analysis.primary is not None:
+            meta = {"crisis": True} if analysis.crisis else None
+            return self._start("help_request", prefill=True, meta=meta)
+        return [Outgoing(texts.t("unknown")), self._menu()]
+
+    # ------------------------------------------------------------------ helpers
+
+    def _runner(self) -> FlowRunner | None:
+        return self.engine.runners.get(self.flow) if self.flow else None
+
+    def _run(self, runner: FlowRunner) -> tuple[FlowRun, str]:
+        stored = dict(self.data.get("run") or {})
+        run = FlowRun(
+            runner.spec,
+            slots=stored.get("slots"),
+            misses=stored.get("misses", 0),
+            history=stored.get("history"),
+            meta=stored.get("meta"),
+        )
+        return run, self.state or runner.spec.slots[0].name
+
+    def _prompt(self) -> Outgoing:
+        runner = self._runner()
+        if runner is None:
+            return self._menu()
+        run, state = self._run(runner)
+        return runner.prompt(run, state, self.ctx)
+
+    def _with_prompt(self, replies: list[Outgoing]) -> list[Outgoing]:
+        """Replies, then the pending question again when a flow is active."""
+        return [*replies, self._prompt()] if self.flow is not None else replies
+
+    def _slots(self) -> dict[str, object]:
+        return dict((self.data.get("run") or {}).get("slots") or {})
+
+    def _clear(self) -> None:
+        self.flow = None
+        self.state = None
+        self.data.pop("run", None)
+
+    def _title(self) -> str:
+        runner = self._runner()
+        return runner.spec.title if runner else ""
+
+    def _menu(self) -> Outgoing:
+        cadre = self.ctx.user.is_cadre
+        labels = menu_labels(cadre=cadre)
+        head = (
+            texts.t("menu.cadre", name=self.user.name or "", unit=_unit_name(self.ctx.user))
+            if cadre
+            else texts.t("menu")
+        )
+        lines = [head, *(f"{i}. {label}" for i, label in enumerate(labels, start=1))]
+        return Outgoing("\n".join(lines), labels)
+
+    def _user_view(self) -> UserView:
+        path = None
+        district = street = None
+        if self.user.role == "cadre" and self.user.unit_id:
+            unit = repo.get_unit(self.session, unit_id=self.user.unit_id)
+            if unit is not None:
+                path = unit.path
+                parts = path.split("/")
+                district = parts[1] if len(parts) > 1 else None
+                street = parts[2] if len(parts) > 2 else None
+        return UserView(
+            user_id=self.user.id or 0,
+            role=self.user.role,
+            name=self.user.name,
+            unit_path=path,
+            district=district,
+            street=street,
+        )
+
+    def _invite(self, code: str) -> InviteView | None:
+        invite = repo.find_invite(self.session, code=code)
+        if invite is None:
+            return None
+        unit = repo.get_unit(self.session, unit_id=invite.unit_id)
+        label = unit.path.split("/", 1)[-1].replace("/", "") if unit else ""
+        return InviteView(
+            code=invite.code, unit=label, name=invite.name, used=invite.used_at is not None
+        )
+
+
+def _unit_name(user: UserView) -> str:
+    return (user.unit_path or "").split("/", 1)[-1].replace("/", "")
+
+
+def _reads_as_visit(text: str, analysis: Any) -> bool:
+    """A cadre's free text reads as a visit note when it says when, where or how she visited."""
+    if analysis.visit_form is not None:
+        return True
+    said = sum(
+        x is not None
+        for x in (analysis.date, analysis.district or analysis.street or analysis.community)
+    )
+    return (
+        said >= 1
+        and len(text) >= NOTE_CHARS
+        and ("走访" in text or "访" in text or said == 2 or bool(analysis.focus))
+    )

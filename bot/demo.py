@@ -1,0 +1,154 @@
+"""`fuqing demo`: demo units' cadre, an invite code, sample requests and visits (idempotent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from storage import repo
+from storage.models import User
+
+DEMO_UNIT = "朝阳区/双井街道"
+DEMO_CADRE_NAME = "演示干部"
+DEMO_INVITE = "DEMO2026"
+TERMINAL_CADRE = "demo-cadre"
+
+SAMPLE_REQUESTS = (
+    (
+        "我是单亲妈妈，孩子上小学，想找个能按时接孩子的兼职",
+        ["jobs"],
+        "朝阳区",
+        "双井街道",
+        "九龙社区",
+    ),
+    (
+        "婆婆瘫痪在床，家里就我一个人挣钱，能申请救助吗",
+        ["relief", "health"],
+        "朝阳区",
+        "劲松街道",
+        None,
+    ),
+    (
+        "想学电商直播卖自家做的手工布鞋，有培训吗",
+        ["knowledge", "jobs"],
+        "海淀区",
+        "中关村街道",
+        None,
+    ),
+)
+SAMPLE_VISITS = (
+    (
+        1,
+        "朝阳区",
+        "双井街道",
+        "九龙社区",
+        "一对一访谈",
+        "刘某",
+        1,
+        ["创业就业"],
+        "被裁员后一直没找到工作，想先学点新技能再找",
+        ["jobs", "knowledge"],
+    ),
+    (
+        3,
+        "朝阳区",
+        "双井街道",
+        "富力社区",
+        "座谈交流",
+        "宝妈们",
+        12,
+        ["创业就业"],
+        "孩子放学后没人看，大家想找附近的兼职",
+        ["jobs"],
+    ),
+)
+
+
+@dataclass
+class DemoResult:
+    """What the demo seed created or found."""
+
+    invite_code: str
+    cadre_unit: str
+    created_samples: bool
+
+
+def seed_demo(session: Session, *, now: datetime) -> DemoResult:
+    """Create the demo cadre (terminal), an unused invite and samples, once."""
+    unit = repo.unit_by_path(session, path=DEMO_UNIT)
+    if unit is None:
+        raise LookupError(f"{DEMO_UNIT} is not in the org tree: run `fuqing db upgrade` first")
+    cadre = demo_cadre(session, now=now)
+    invite = repo.find_invite(session, code=DEMO_INVITE)
+    if invite is None:
+        invite = repo.create_invite(session, unit=unit, name="新干部", now=now)
+        invite.code = DEMO_INVITE
+        session.add(invite)
+    elif invite.used_at is not None:
+        invite = repo.create_invite(session, unit=unit, name="新干部", now=now)
+    created = False
+    if not repo.list_visits(session, cadre=DEMO_CADRE_NAME, limit=1):
+        created = True
+        _samples(session, cadre=cadre, now=now)
+    return DemoResult(invite_code=invite.code, cadre_unit=DEMO_UNIT, created_samples=created)
+
+
+def demo_cadre(session: Session, *, now: datetime) -> User:
+    """The demo cadre of 朝阳区双井街道, reachable as the terminal user `demo-cadre`."""
+    _identity, user, _new = repo.get_or_create_identity(
+        session, channel="terminal", external_id=TERMINAL_CADRE, now=now
+    )
+    if user.role != "cadre":
+        unit = repo.unit_by_path(session, path=DEMO_UNIT)
+        assert unit is not None
+        invite = repo.create_invite(session, unit=unit, name=DEMO_CADRE_NAME, now=now)
+        repo.redeem_invite(session, invite=invite, user=user, now=now)
+    return user
+
+
+def _samples(session: Session, *, cadre: User, now: datetime) -> None:
+    _identity, resident, _new = repo.get_or_create_identity(
+        session, channel="api", external_id="demo-resident", now=now
+    )
+    repo.set_consent(session, user=resident, now=now)
+    for need, categories, district, street, community in SAMPLE_REQUESTS:
+        place = repo.unit_for_place(session, district=district, street=street)
+        unit, _cadres = repo.responsible_unit(session, unit=place)
+        repo.create_help_request(
+            session,
+            unit_id=unit.id or 0,
+            need=need,
+            primary=categories[0],
+            categories=categories,
+            crisis=False,
+            district=district,
+            street=street,
+            community=community,
+            contact="chat",
+            phone=None,
+            requester_id=resident.id,
+            created_by=resident.id,
+            source="chat",
+            now=now,
+        )
+    for days, district, street, community, form, whom, people, focus, notes, cats in SAMPLE_VISITS:
+        repo.create_visit(
+            session,
+            cadre_id=cadre.id or 0,
+            unit_id=cadre.unit_id or 0,
+            on=(now - timedelta(days=days)).date(),
+            district=district,
+            street=street,
+            community=community,
+            visit_form=form,
+            whom=whom,
+            people=people,
+            focus=focus,
+            notes=notes,
+            primary=cats[0],
+            categories=cats,
+            help_request_id=None,
+            now=now,
+        )

@@ -1,0 +1,157 @@
+"""The dialogue engine: `handle(Incoming) -> list[Outgoing]`, the same for every channel.
+
+One message is one transaction: lock the sender (per-user serialisation) → dedup by
+(channel, message id), returning the first reply → identity → safety (crisis hotlines first) →
+global commands → the active flow or routing of free text → persist the dialogue and the reply.
+Expected problems become friendly replies inside the flows; anything unexpected is logged with
+its traceback and the user gets a short apology.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session
+
+from bot import actions, texts
+from bot.config import Settings
+from bot.conversation import Conversation
+from bot.flows import help_request, onboarding, visit_report
+from bot.flows.base import FlowRun
+from bot.flows.runner import FlowRunner
+from bot.messages import Incoming, Outgoing, utcnow
+from bot.nlp import NLP, mask_pii
+from storage import repo
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+SPECS = (help_request.SPEC, visit_report.SPEC, onboarding.SPEC)
+FINISHERS: dict[str, Callable[[actions.Effects, FlowRun], list[Outgoing]]] = {
+    "help_request": actions.file_help_request,
+    "visit_report": actions.file_visit,
+    "onboarding": actions.bind_cadre,
+}
+MAX_ATTEMPTS = 5
+MAX_STORED_TEXT = 4000
+
+
+class Engine:
+    """Handles messages from every channel against one database and one NLP."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        nlp: NLP,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.nlp = nlp
+        self.clock = clock
+        self.tz = ZoneInfo(settings.timezone)
+        self.runners = {spec.name: FlowRunner(spec) for spec in SPECS}
+        self.finishers = FINISHERS
+        self.resume_after = timedelta(minutes=settings.resume_after_minutes)
+        self.drop_after = timedelta(days=settings.drop_after_days)
+
+    async def handle(self, message: Incoming) -> list[Outgoing]:
+        """Handle one message (in a worker thread: the database calls block)."""
+        return await asyncio.to_thread(self.handle_sync, message)
+
+    def handle_sync(self, message: Incoming) -> list[Outgoing]:
+        """Handle one message in one transaction, retrying when a concurrent one got in first."""
+        try:
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                try:
+                    with self.db.transaction() as session:
+                        return self._process(session, message)
+                except (repo.ConcurrentUpdate, IntegrityError, OperationalError) as exc:
+                    if attempt == MAX_ATTEMPTS or (
+                        isinstance(exc, OperationalError) and not _is_transient(exc)
+                    ):
+                        raise
+                    log.info(
+                        "retrying message %s/%s after %s",
+                        message.channel,
+                        message.msg_id,
+                        type(exc).__name__,
+                    )
+        except Exception:
+            log.exception(
+                "message failed: channel=%s user=%s text=%s",
+                message.channel,
+                message.user,
+                mask_pii(message.text[:200]),
+            )
+        return [Outgoing(texts.t("apology"))]
+
+    def pull(self, *, channel: str, user: str) -> list[Outgoing]:
+        """Return (and mark delivered) what was pushed to a pull-channel user since last asked."""
+        with self.db.transaction() as session:
+            identity = repo.identity_of(session, channel=channel, external_id=user)
+            if identity is None:
+                return []
+            rows = repo.take_pending(
+                session, user_id=identity.user_id, channel=channel, now=self.clock()
+            )
+            return [Outgoing(row.text, urgent=row.urgent) for row in rows]
+
+    # ------------------------------------------------------------------ one message
+
+    def _process(self, session: Session, message: Incoming) -> list[Outgoing]:
+        now = message.at
+        self.db.lock_key(session, f"user:{message.channel}:{message.user}")
+        if message.msg_id:
+            seen = repo.find_inbound(session, channel=message.channel, msg_id=message.msg_id)
+            if seen is not None:
+                return [Outgoing.from_json(r) for r in seen.reply or []]
+        _identity, user, is_new = repo.get_or_create_identity(
+            session, channel=message.channel, external_id=message.user, now=now
+        )
+        inbound = repo.record_inbound(
+            session,
+            channel=message.channel,
+            msg_id=message.msg_id or f"auto:{uuid.uuid4().hex}",
+            user_id=user.id or 0,
+            kind=message.kind,
+            text=mask_pii(message.text[:MAX_STORED_TEXT]),
+            now=now,
+        )
+        dialogue = repo.load_dialogue(session, user_id=user.id or 0, now=now)
+        conversation = Conversation(
+            engine=self,
+            session=session,
+            user=user,
+            dialogue=dialogue,
+            message=message,
+            ref=now.astimezone(self.tz).date(),
+        )
+        replies = conversation.respond(is_new=is_new)
+        repo.save_dialogue(
+            session,
+            dialogue=dialogue,
+            flow=conversation.flow,
+            state=conversation.state,
+            data=conversation.data,
+            now=now,
+        )
+        repo.set_reply(
+            session,
+            message=inbound,
+            reply=[{**r.to_json(), "urgent": r.urgent} for r in replies],
+        )
+        return replies
+
+
+def _is_transient(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "locked" in text or "deadlock" in text or "serializ" in text

@@ -1,0 +1,214 @@
+"""Drive a flow through one user message: answers, re-asks, skips, back, edit, summary.
+
+The engine calls `FlowRunner` with the stored run and the message; it gets back a `Turn` with the
+replies and the run's new state. Flow-specific effects (filing) happen in the engine once a run
+reaches ``done``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import texts
+from bot.flows.base import (
+    MAX_MISSES,
+    Abort,
+    Ctx,
+    FlowMachine,
+    FlowRun,
+    FlowSpec,
+    Invalid,
+    Slot,
+    choice_lines,
+    is_skip,
+    normalize,
+)
+from bot.messages import Outgoing
+
+CONFIRM_WORDS = (
+    "确认",
+    "确定",
+    "提交",
+    "对",
+    "是",
+    "是的",
+    "没问题",
+    "好",
+    "好的",
+    "可以",
+    "ok",
+    "OK",
+    "对的",
+    "没错",
+    "确认提交",
+    "正确",
+)
+EDIT_PATTERN = re.compile(r"^(?:修改|更改|改一下|改)\s*(.*)$")
+
+
+@dataclass
+class Turn:
+    """The result of one message in a flow."""
+
+    run: FlowRun
+    state: str
+    replies: list[Outgoing] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        """True when the user confirmed the summary."""
+        return self.state == "done"
+
+    @property
+    def cancelled(self) -> bool:
+        """True when the flow was cancelled."""
+        return self.state == "cancelled"
+
+
+class FlowRunner:
+    """Applies one message to a run of one flow."""
+
+    def __init__(self, spec: FlowSpec) -> None:
+        self.spec = spec
+        self.machine = FlowMachine(spec)
+
+    # ------------------------------------------------------------------ entry points
+
+    def start(self, ctx: Ctx, *, prefill: bool, meta: Mapping[str, Any] | None = None) -> Turn:
+        """Begin the flow; when `prefill`, fill what the message already says."""
+        run = FlowRun(self.spec, meta=dict(meta or {}))
+        if prefill and self.spec.extract is not None:
+            for name, value in self.spec.extract(ctx, run.slots).items():
+                run.slots.setdefault(name, value)
+        state = self.spec.slots[0].name
+        self.machine.fire(run, "advance", state)
+        return Turn(run, run.state, [self.prompt(run, run.state, ctx)])
+
+    def answer(self, run: FlowRun, state: str, ctx: Ctx) -> Turn:
+        """Apply a free-text answer in `state`."""
+        text = normalize(ctx.text)
+        edit = EDIT_PATTERN.match(text)
+        if edit:
+            return self.edit(run, state, ctx, edit.group(1))
+        if state == "summary":
+            return self._answer_summary(run, ctx, text)
+        slot = self.spec.slot(state)
+        if slot.optional and is_skip(text):
+            return self._set(run, state, slot, None, ctx)
+        try:
+            value = slot.parse(ctx.text, ctx, run.slots)
+        except Invalid as problem:
+            return self.miss(run, state, ctx, problem.reason())
+        except Abort as stop:
+            self.machine.fire(run, "cancel", state)
+            return Turn(run, run.state, [Outgoing(texts.t(stop.key))])
+        return self._set(run, state, slot, value, ctx)
+
+    def back(self, run: FlowRun, state: str, ctx: Ctx) -> Turn:
+        """Go back to the previous question."""
+        history = [s for s in run.history if s != state]
+        if not history:
+            reply = Outgoing(texts.t("flow.first_step"))
+            return Turn(run, state, [reply, self.prompt(run, state, ctx)])
+        previous = history[-1]
+        run.history = history
+        self.machine.fire(run, f"ask_{previous}", state)
+        return Turn(run, run.state, [self.prompt(run, run.state, ctx)])
+
+    def edit(self, run: FlowRun, state: str, ctx: Ctx, word: str) -> Turn:
+        """Jump to the slot named in `修改 <字段>`."""
+        slot = self.spec.find_slot(word) if word else None
+        if slot is None or (slot.when is not None and not slot.when(run.slots)):
+            fields = "、".join(s.label for s in self._applicable(run))
+            reply = Outgoing(texts.t("flow.edit_which", fields=fields))
+            return Turn(run, state, [reply])
+        self.machine.fire(run, f"ask_{slot.name}", state)
+        return Turn(run, run.state, [self.prompt(run, run.state, ctx)])
+
+    def help(self, run: FlowRun, state: str, ctx: Ctx) -> Turn:
+        """Explain the current question, then ask it again."""
+        key = "flow.summary_help" if state == "summary" else self.spec.slot(state).prompt + ".help"
+        fmt = self._fmt(run, state, ctx)
+        explanation = texts.t(key, **fmt) if texts.has(key) else texts.t("flow.generic_help")
+        return Turn(run, state, [Outgoing(explanation), self.prompt(run, state, ctx)])
+
+    def cancel(self, run: FlowRun, state: str) -> Turn:
+        """Drop the flow."""
+        self.machine.fire(run, "cancel", state)
+        return Turn(run, run.state, [Outgoing(texts.t("flow.cancelled", title=self.spec.title))])
+
+    def miss(self, run: FlowRun, state: str, ctx: Ctx, reason: str) -> Turn:
+        """A wrong answer: say why and ask again, more explicitly each time."""
+        run.misses += 1
+        lines = [reason]
+        if run.misses >= 2 and state != "summary":
+            key = self.spec.slot(state).prompt + ".help"
+            if texts.has(key):
+                lines.append(texts.t(key, **self._fmt(run, state, ctx)))
+        if run.misses >= MAX_MISSES:
+            optional = state != "summary" and self.spec.slot(state).optional
+            lines.append(texts.t("flow.offer_skip" if optional else "flow.offer_human"))
+        return Turn(run, state, [Outgoing("\n".join(lines)), self.prompt(run, state, ctx)])
+
+    # ------------------------------------------------------------------ prompts
+
+    def prompt(self, run: FlowRun, state: str, ctx: Ctx) -> Outgoing:
+        """The question for `state` (or the summary), with its numbered choices."""
+        if state == "summary":
+            return self.summary(run)
+        slot = self.spec.slot(state)
+        question = texts.t(slot.prompt, **self._fmt(run, state, ctx))
+        options = slot.options(ctx)
+        if options:
+            question = f"{question}\n{choice_lines(options)}"
+        if slot.optional:
+            question = f"{question}\n{texts.t('flow.optional_hint')}"
+        return Outgoing(question, tuple(c.label for c in options))
+
+    def summary(self, run: FlowRun) -> Outgoing:
+        """The summary of every answer, with 确认 / 修改 <字段> / 取消."""
+        lines = [texts.t(self.spec.summary_title, title=self.spec.title)]
+        for slot in self._applicable(run):
+            if slot.in_summary:
+                lines.append(f"{slot.label}：{slot.show(run.slots.get(slot.name))}")
+        lines.append(texts.t("flow.summary_actions"))
+        return Outgoing("\n".join(lines), ("确认", "修改", "取消"))
+
+    # ------------------------------------------------------------------ internals
+
+    def _answer_summary(self, run: FlowRun, ctx: Ctx, text: str) -> Turn:
+        if text in CONFIRM_WORDS:
+            self.machine.fire(run, "confirm", "summary")
+            return Turn(run, run.state)
+        return self.miss(run, "summary", ctx, texts.t("flow.summary_unclear"))
+
+    def _set(self, run: FlowRun, state: str, slot: Slot, value: Any, ctx: Ctx) -> Turn:
+        changed = run.slots.get(slot.name, object()) != value
+        run.slots[slot.name] = value
+        if changed:
+            for name in slot.resets:
+                run.slots.pop(name, None)
+        if self.spec.extract is not None:
+            for name, extra in self.spec.extract(ctx, run.slots).items():
+                allowed = name in self.spec.extract_on_answer
+                if allowed and name != slot.name and name not in run.slots:
+                    run.slots[name] = extra
+        self.machine.fire(run, "advance", state)
+        return Turn(run, run.state, [self.prompt(run, run.state, ctx)])
+
+    def _fmt(self, run: FlowRun, state: str, ctx: Ctx) -> dict[str, str]:
+        fmt = {**{k: v for k, v in run.meta.items() if isinstance(v, str)}, **self._shown(run)}
+        if state != "summary":
+            slot = self.spec.slot(state)
+            if slot.fmt is not None:
+                fmt.update(slot.fmt(run.slots, ctx))
+        return fmt
+
+    def _applicable(self, run: FlowRun) -> list[Slot]:
+        return [s for s in self.spec.slots if s.when is None or s.when(run.slots)]
+
+    def _shown(self, run: FlowRun) -> dict[str, str]:
+        return {s.name: s.show(run.slots[s.name]) for s in self.spec.slots if s.name in run.slots}

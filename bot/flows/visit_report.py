@@ -1,0 +1,233 @@
+"""走访记录: a cadre files a visit in the diary (妇情日记).
+
+date (not in the future) → place within her jurisdiction → form → whom (a pseudonym, how many)
+→ focus groups → notes (tagged by the NLP) → open a help request for her? → summary → filed.
+One rich visit note fills date, place, form, focus and notes at once. Diagram: visit_report.mmd.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import suppress
+from datetime import date
+from typing import Any
+
+from bot import texts
+from bot.flows.base import (
+    Choice,
+    Ctx,
+    FlowSpec,
+    Invalid,
+    Slot,
+    UserView,
+    match_choice,
+    match_choices,
+    normalize,
+)
+from bot.nlp import parse_count, parse_date
+
+FORM_CHOICES = (
+    Choice("一对一访谈", "一对一访谈", ("一对一", "访谈", "面谈", "单独聊")),
+    Choice("实地考察", "实地考察", ("考察", "实地")),
+    Choice("座谈交流", "座谈交流", ("座谈", "交流会")),
+    Choice("结对帮扶", "结对帮扶", ("结对",)),
+    Choice("", texts.t("visit.other_form"), ("其他", "走访", "入户", "上门", "看望", "都不是")),
+)
+FOCUS_CHOICES = tuple(
+    Choice(name, name, syn)
+    for name, syn in (
+        ("单亲贫困母亲", ("单亲",)),
+        ("特殊困难妇女", ("特殊困难", "残疾", "重病")),
+        ("创业就业", ("就业", "创业")),
+        ("参选参政", ("参选", "参政", "选举")),
+        ("帮扶救助", ("救助", "帮扶")),
+    )
+)
+YES_NO = (
+    Choice("yes", "是", ("要", "需要", "建", "好", "可以", "对")),
+    Choice("no", "否", ("不", "不用", "不需要", "没必要", "算了")),
+)
+NONE_WORDS = ("无", "没有", "都不是", "都不涉及", "不涉及", "没", "跳过")
+MIN_NOTES_CHARS = 6
+NOTE_CHARS = 15  # a message this long that says a need is taken as the visit notes
+
+
+def jurisdiction(user: UserView) -> str:
+    """The cadre's area in words ('朝阳区双井街道', or 全市)."""
+    return "".join(p for p in (user.district, user.street) if p) or "全市"
+
+
+def parse_visit_date(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> str:
+    """A past or present date (ISO string)."""
+    found = parse_date(text, ctx.ref)
+    if found is None:
+        raise Invalid("visit.date_unknown")
+    if found > ctx.ref:
+        raise Invalid("visit.date_future", date=found.isoformat())
+    return found.isoformat()
+
+
+def place_of(text: str, ctx: Ctx) -> dict[str, str | None]:
+    """The place named in `text`, completed from the cadre's own unit; Invalid if outside it."""
+    district, street, community = ctx.nlp.match_places(text)
+    user = ctx.user
+    if district is None and street is None and community is None:
+        raise Invalid("visit.place_unknown")
+    named = "".join(p for p in (district, street) if p) or str(community)
+    if user.district and district and district != user.district:
+        raise Invalid("visit.place_outside", place=named, jurisdiction=jurisdiction(user))
+    if user.street and street and street != user.street:
+        raise Invalid("visit.place_outside", place=named, jurisdiction=jurisdiction(user))
+    district = district or user.district
+    street = street or user.street
+    if district is None:
+        raise Invalid("visit.place_unknown")
+    return {"district": district, "street": street, "community": community}
+
+
+def parse_place(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> dict[str, str | None]:
+    """A place inside the cadre's jurisdiction."""
+    return place_of(text, ctx)
+
+
+def show_place(value: Any) -> str:
+    """'朝阳区双井街道九龙社区'."""
+    if not value:
+        return texts.t("value.none")
+    return "".join(str(value.get(k) or "") for k in ("district", "street", "community"))
+
+
+def parse_form(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> str:
+    """One of the four forms, or '' for another kind of visit."""
+    choice = match_choice(text, FORM_CHOICES)
+    if choice is not None:
+        return choice.value
+    if ctx.analysis.visit_form:
+        return ctx.analysis.visit_form
+    raise Invalid("visit.form_unclear")
+
+
+def show_form(value: Any) -> str:
+    """The form, or 其他走访."""
+    return str(value) if value else texts.t("visit.other_form")
+
+
+def parse_whom(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> dict[str, Any]:
+    """Whom she visited (a pseudonym) and how many people."""
+    whom = text.strip()
+    if len(normalize(whom)) < 2:
+        raise Invalid("visit.whom_short")
+    return {"name": whom, "people": parse_count(whom) or 1}
+
+
+def show_whom(value: Any) -> str:
+    """'王某（1人）'."""
+    if not value:
+        return texts.t("value.none")
+    return f"{value['name']}（{value['people']}人）"
+
+
+def parse_focus(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> list[str]:
+    """Focus groups by number or name; 无 for none."""
+    if normalize(text) in NONE_WORDS:
+        return []
+    picked = [c.value for c in match_choices(text, FOCUS_CHOICES)]
+    if not picked:
+        picked = list(ctx.analysis.focus)
+    if not picked:
+        raise Invalid("visit.focus_unclear")
+    return picked
+
+
+def parse_notes(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> str:
+    """What she learned, in a few sentences."""
+    notes = text.strip()
+    if len(normalize(notes)) < MIN_NOTES_CHARS:
+        raise Invalid("visit.notes_short")
+    return notes
+
+
+def parse_open_help(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> bool:
+    """Whether to open a help request for the visited woman."""
+    choice = match_choice(text, YES_NO)
+    if choice is None:
+        raise Invalid("visit.open_help_unclear")
+    return choice.value == "yes"
+
+
+def extract(ctx: Ctx, slots: Mapping[str, Any]) -> dict[str, Any]:
+    """Fill date, place, form, focus and notes from a visit note."""
+    analysis = ctx.analysis
+    found: dict[str, Any] = {}
+    if analysis.date is not None and analysis.date <= ctx.ref:
+        found["date"] = analysis.date.isoformat()
+    if analysis.district or analysis.street or analysis.community:
+        with suppress(Invalid):  # asked explicitly later, where the reason is shown
+            found["place"] = place_of(ctx.text, ctx)
+    if analysis.visit_form:
+        found["form"] = analysis.visit_form
+    if analysis.focus:
+        found["focus"] = list(analysis.focus)
+    if len(normalize(ctx.text)) >= NOTE_CHARS and analysis.primary is not None:
+        found["notes"] = ctx.text.strip()
+    return found
+
+
+def place_help(slots: Mapping[str, Any], ctx: Ctx) -> dict[str, str]:
+    """The cadre's jurisdiction for the place question's help."""
+    return {"jurisdiction": jurisdiction(ctx.user)}
+
+
+def show_date(value: Any) -> str:
+    """ISO date as stored."""
+    return date.fromisoformat(str(value)).isoformat() if value else texts.t("value.none")
+
+
+SPEC = FlowSpec(
+    name="visit_report",
+    title=texts.t("visit.title"),
+    slots=(
+        Slot("date", "日期", "visit.date", parse_visit_date, show=show_date, aliases=("时间",)),
+        Slot(
+            "place",
+            "地点",
+            "visit.place",
+            parse_place,
+            show=show_place,
+            fmt=place_help,
+            aliases=("地方", "社区", "街道"),
+        ),
+        Slot(
+            "form",
+            "形式",
+            "visit.form",
+            parse_form,
+            choices=FORM_CHOICES,
+            show=show_form,
+            aliases=("走访形式",),
+        ),
+        Slot(
+            "whom", "对象", "visit.whom", parse_whom, show=show_whom, aliases=("人数", "走访对象")
+        ),
+        Slot(
+            "focus",
+            "重点群体",
+            "visit.focus",
+            parse_focus,
+            choices=FOCUS_CHOICES,
+            aliases=("群体", "重点"),
+        ),
+        Slot("notes", "情况", "visit.notes", parse_notes, aliases=("记录", "内容", "需求")),
+        Slot(
+            "open_help",
+            "建求助单",
+            "visit.open_help",
+            parse_open_help,
+            choices=YES_NO,
+            show=lambda v: "是" if v else "否",
+            aliases=("求助单",),
+        ),
+    ),
+    extract=extract,
+    extract_on_answer=("date", "place"),
+)

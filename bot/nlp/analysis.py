@@ -1,0 +1,144 @@
+"""The NLP façade: one `NLP` object built at start-up, `analyze(text, ref)` per message.
+
+`NLP.load(units)` reads every data file, builds the gazetteer from the app's org units and
+warms one private jieba tokenizer (see `segment.py`), so nothing loads on the first message.
+`analyze` is pure: it runs the crisis detector, the need tagger, the date parser, the place
+matcher, the visit-form/focus reader and the PII finders over the text and returns a frozen
+`Analysis`, whose `to_json` is the `fuqing nlp` object of TAXONOMY.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.nlp.dates import Holiday, load_holidays, parse_date
+from bot.nlp.forms import FormReader
+from bot.nlp.lexicon import DATA_DIR
+from bot.nlp.pii import find_id_numbers, find_phones
+from bot.nlp.places import Gazetteer, PlaceUnit
+from bot.nlp.safety import CrisisDetector
+from bot.nlp.segment import Segmenter
+from bot.nlp.tagger import NeedTagger
+
+__all__ = ["NLP", "Analysis", "PlaceUnit"]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the bot reads from one message."""
+
+    text: str
+    primary: str | None
+    categories: tuple[str, ...]
+    crisis: bool
+    self_harm: bool
+    date: dt.date | None
+    district: str | None
+    street: str | None
+    community: str | None
+    visit_form: str | None
+    focus: tuple[str, ...]
+    phones: tuple[str, ...]
+    id_numbers: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        """The TAXONOMY `fuqing nlp` object, then the extra keys self_harm and id_numbers."""
+        return {
+            "text": self.text,
+            "primary": self.primary,
+            "categories": list(self.categories),
+            "crisis": self.crisis,
+            "date": self.date.isoformat() if self.date else None,
+            "district": self.district,
+            "street": self.street,
+            "community": self.community,
+            "visit_form": self.visit_form,
+            "focus": list(self.focus),
+            "phones": list(self.phones),
+            "self_harm": self.self_harm,
+            "id_numbers": list(self.id_numbers),
+        }
+
+
+class NLP:
+    """The loaded NLP components; build once with `NLP.load`, share everywhere."""
+
+    def __init__(
+        self,
+        *,
+        segmenter: Segmenter,
+        gazetteer: Gazetteer,
+        tagger: NeedTagger,
+        safety: CrisisDetector,
+        forms: FormReader,
+        holidays: tuple[Holiday, ...],
+    ) -> None:
+        self._segmenter = segmenter
+        self._gazetteer = gazetteer
+        self._tagger = tagger
+        self._safety = safety
+        self._forms = forms
+        self._holidays = holidays
+
+    @classmethod
+    def load(cls, units: Iterable[PlaceUnit], *, cache_dir: pathlib.Path | None = None) -> NLP:
+        """Read all lexicons and the gazetteer and warm the tokenizer (jieba cache in cache_dir)."""
+        data_dir = DATA_DIR
+        gazetteer = Gazetteer(units, data_dir)
+        tagger = NeedTagger(data_dir)
+        forms = FormReader(data_dir)
+        words = [
+            *gazetteer.words(),
+            *tagger.lexicon.terms(),
+            *forms.forms.terms(),
+            *forms.focus.terms(),
+        ]
+        segmenter = Segmenter.build(words, cache_dir=cache_dir, data_dir=data_dir)
+        return cls(
+            segmenter=segmenter,
+            gazetteer=gazetteer,
+            tagger=tagger,
+            safety=CrisisDetector(data_dir),
+            forms=forms,
+            holidays=load_holidays(),
+        )
+
+    def analyze(self, text: str, ref: dt.date) -> Analysis:
+        """Read need, crisis, date, places, visit form, focus and contacts from one text."""
+        safety = self._safety.check(text)
+        tagging = self._tagger.tag(text, crisis=safety.crisis, self_harm=safety.self_harm)
+        district, street, community = self._gazetteer.match(text)
+        return Analysis(
+            text=text,
+            primary=tagging.primary,
+            categories=tagging.categories,
+            crisis=safety.crisis,
+            self_harm=safety.self_harm,
+            date=parse_date(text, ref, holidays=self._holidays),
+            district=district,
+            street=street,
+            community=community,
+            visit_form=self._forms.visit_form(text),
+            focus=self._forms.focus_groups(text, tagging.categories),
+            phones=tuple(find_phones(text)),
+            id_numbers=tuple(find_id_numbers(text)),
+        )
+
+    def match_places(self, text: str) -> tuple[str | None, str | None, str | None]:
+        """(district, street, community) named in text, as full official names."""
+        return self._gazetteer.match(text)
+
+    def segment(self, text: str) -> list[str]:
+        """Words of text, by the warmed private tokenizer."""
+        return self._segmenter.segment(text)
+
+    def district_names(self) -> list[str]:
+        """The district names in gazetteer order."""
+        return self._gazetteer.district_names()
+
+    def streets_of(self, district: str) -> list[str]:
+        """The 街道/乡镇 of a district, in gazetteer order."""
+        return self._gazetteer.streets_of(district)

@@ -1,0 +1,117 @@
+"""Reading the data files and matching weighted term lists against text.
+
+Every lexicon in `bot/nlp/data/` is a UTF-8, tab-separated file whose `#` lines say where it
+comes from. A `Lexicon` holds (label, pattern, weight) entries: a plain term is matched as a
+substring, a term written `re:…` as a regular expression. Matching collects every hit and
+keeps the longest where hits overlap (a span listed under several labels counts for each,
+once), so "护理补贴" (relief) wins over the "护理" (health)
+inside it and "助学贷款" over "贷款". A hit right after a negation (不需要/不用/不想/无需…)
+is dropped, except in A-not-A questions such as "用不用" or "要不要".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_DIR = Path(__file__).parent / "data"
+
+_NEGATION = re.compile(
+    r"(不需要|不用|不想|不要|无需|不必|没必要|不打算|用不着)(再|去|来|太|了|怎么)?$"
+)
+_A_NOT_A = re.compile(r"(用不用|要不要|想不想|需不需要|需要不需要|打不打算)(再|去|来|太|了)?$")
+
+
+def read_table(name: str, columns: int, data_dir: Path = DATA_DIR) -> list[list[str]]:
+    """Rows of a data file (comments and blank lines skipped), each with `columns` fields."""
+    rows: list[list[str]] = []
+    path = data_dir / name
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != columns:
+            raise ValueError(f"{path}:{lineno}: expected {columns} columns, got {len(fields)}")
+        rows.append([f.strip() for f in fields])
+    return rows
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One accepted match of a lexicon entry."""
+
+    label: str
+    term: str
+    start: int
+    end: int
+    weight: float
+
+
+@dataclass(frozen=True)
+class _Entry:
+    label: str
+    term: str
+    pattern: re.Pattern[str]
+    weight: float
+
+
+class Lexicon:
+    """Weighted (label, term) entries matched longest-first, with negation handling."""
+
+    def __init__(self, entries: Iterable[tuple[str, str, float]]) -> None:
+        self._entries: list[_Entry] = []
+        for label, term, weight in entries:
+            pattern = re.compile(term[3:] if term.startswith("re:") else re.escape(term))
+            self._entries.append(_Entry(label, term, pattern, weight))
+
+    @classmethod
+    def from_table(
+        cls, name: str, data_dir: Path = DATA_DIR, *, labels: Iterable[str] | None = None
+    ) -> Lexicon:
+        """Load a `label<TAB>term<TAB>weight` file (only the given labels, if any)."""
+        wanted = None if labels is None else set(labels)
+        return cls(
+            (label, term, float(weight))
+            for label, term, weight in read_table(name, 3, data_dir)
+            if wanted is None or label in wanted
+        )
+
+    def labels(self) -> set[str]:
+        """The labels this lexicon knows."""
+        return {e.label for e in self._entries}
+
+    def has(self, label: str, text: str) -> bool:
+        """Whether any entry with this label matches text (no overlap resolution)."""
+        return any(e.label == label and e.pattern.search(text) for e in self._entries)
+
+    def terms(self) -> list[str]:
+        """The plain (non-regex) terms, e.g. to add to the tokenizer as words."""
+        return [e.term for e in self._entries if not e.term.startswith("re:")]
+
+    def hits(self, text: str, *, negation: bool = True) -> list[Hit]:
+        """Non-overlapping hits in text, longest first where they overlap, in text order."""
+        found: list[Hit] = []
+        for e in self._entries:
+            for m in e.pattern.finditer(text):
+                if m.end() > m.start():
+                    found.append(Hit(e.label, e.term, m.start(), m.end(), e.weight))
+        found.sort(key=lambda h: (-(h.end - h.start), h.start))
+        taken: list[Hit] = []
+        for h in found:
+            if negation and _negated(text, h.start):
+                continue
+            same = [t for t in taken if (t.start, t.end) == (h.start, h.end)]
+            if same and all(t.label != h.label for t in same):
+                taken.append(h)  # one span may point to several categories (医药费)
+                continue
+            if any(h.start < t.end and t.start < h.end for t in taken):
+                continue
+            taken.append(h)
+        return sorted(taken, key=lambda h: h.start)
+
+
+def _negated(text: str, start: int) -> bool:
+    window = text[max(0, start - 6) : start]
+    return bool(_NEGATION.search(window)) and not _A_NOT_A.search(window)

@@ -1,0 +1,130 @@
+"""Need tagger: weighted keyword lexicons plus the TAXONOMY boundary rules.
+
+`data/needs.tsv` gives, per category, terms with weights 1–3 (plain substrings or regexes),
+including colloquial forms (找活, 打零工, 没钱看病, 挣钱). The longest hit wins where hits
+overlap, and a hit right after 不需要/不用/不想 is dropped (see `lexicon.py`). Each category
+scores the sum of its hits. Cue labels in the same file (matched on their own) drive the
+boundary rules, applied in the TAXONOMY order:
+
+1. a concrete dispute (a weight-3 rights hit) makes `rights` primary even with a law question,
+   unless she is asking to apply for relief; a *general* question (随便问问, 想了解, 普法讲座,
+   写论文用) moves rights words to `knowledge`;
+2. training towards a job is `knowledge` + `jobs`, the primary being the higher score (what
+   she asks for; a tie goes to `knowledge`, the training she names);
+3. money is `relief`: with money at stake, relief outranks the illness it is for, and health
+   becomes the second tag;
+4. a *lecture* cue (讲座, 课, 科普) turns health topics into `knowledge`, unless she also asks
+   for care (看医生, 哪家医院);
+5. `other` is never combined with another category; thanks with no request is `other`.
+
+A crisis puts `rights` first, or `health` when the danger is to herself. No hit at all, or a
+note saying there is no need, gives primary None.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.nlp.lexicon import DATA_DIR, Hit, Lexicon
+
+CATEGORIES: tuple[str, ...] = ("jobs", "health", "knowledge", "relief", "rights", "other")
+#: tie-break order: the more serious need first; training before the job it leads to
+_PRIORITY: tuple[str, ...] = ("rights", "relief", "health", "knowledge", "jobs", "other")
+CUES: tuple[str, ...] = (
+    "lecture",
+    "general",
+    "training",
+    "apply",
+    "money",
+    "thanks",
+    "ask",
+    "noneed",
+)
+
+#: a second category needs at least this score, and this share of the primary's
+SECOND_MIN = 2.0
+SECOND_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class Tagging:
+    """The need reading of one text: primary (or None), categories, and the evidence."""
+
+    primary: str | None
+    categories: tuple[str, ...]
+    scores: dict[str, float]
+    hits: tuple[Hit, ...]
+
+
+class NeedTagger:
+    """Scores need categories from `needs.tsv` and applies the boundary rules."""
+
+    def __init__(self, data_dir: Path = DATA_DIR) -> None:
+        self.lexicon = Lexicon.from_table("needs.tsv", data_dir, labels=CATEGORIES)
+        self.cues = Lexicon.from_table("needs.tsv", data_dir, labels=CUES)
+        every = Lexicon.from_table("needs.tsv", data_dir).labels()
+        unknown = every - set(CATEGORIES) - set(CUES)
+        if unknown:
+            raise ValueError(f"needs.tsv: unknown labels {sorted(unknown)}")
+
+    def scores(self, text: str) -> tuple[dict[str, float], set[str], list[Hit]]:
+        """Category scores, the cues present, and the category hits behind the scores."""
+        hits = self.lexicon.hits(text)
+        score: dict[str, float] = defaultdict(float)
+        for h in hits:
+            score[h.label] += h.weight
+        cues = {h.label for h in self.cues.hits(text, negation=False)}
+        # cues overlap each other ("讲座" is lecture and general); look for each on its own
+        for label in CUES:
+            if label not in cues and self.cues.has(label, text):
+                cues.add(label)
+        return {c: score.get(c, 0.0) for c in CATEGORIES}, cues, hits
+
+    def tag(self, text: str, *, crisis: bool = False, self_harm: bool = False) -> Tagging:
+        """Primary need and categories (primary first) of a text."""
+        s, cues, hits = self.scores(text)
+        strongest = {
+            c: max((h.weight for h in hits if h.label == c), default=0.0) for c in CATEGORIES
+        }
+        if "general" in cues and s["rights"] > 0 and not crisis:
+            s["knowledge"] += max(2.0, s["rights"] * 0.5)
+            s["rights"] *= 0.3
+            strongest["rights"] = 0.0
+        if "lecture" in cues and s["health"] > 0 and strongest["health"] < 3 and not crisis:
+            s["knowledge"] += 1.0
+            s["health"] *= 0.5
+        order = sorted(CATEGORIES, key=lambda c: (-s[c], _PRIORITY.index(c)))
+        top = order[0]
+        if self_harm:
+            top = "health"
+        elif crisis:
+            top = "rights"
+        elif s[top] <= 0 or ("noneed" in cues and s[top] < 3):
+            return Tagging(None, (), s, tuple(hits))
+        elif "thanks" in cues and "ask" not in cues:
+            top = "other"
+        elif strongest["rights"] >= 3 and "apply" not in cues and top != "rights":
+            top = "rights"
+        elif "money" in cues and top == "health" and s["relief"] > 0:
+            top = "relief"
+        if top == "other":
+            return Tagging("other", ("other",), s, tuple(hits))
+        cats = [top]
+        floor = 3.0 if self_harm else SECOND_MIN
+        for c in order:
+            if c in cats or c == "other":
+                continue
+            if s[c] >= floor and s[c] >= SECOND_SHARE * s[top]:
+                cats.append(c)
+        if top == "relief" and "health" not in cats and strongest["health"] >= 2:
+            cats.append("health")
+        if (
+            "training" in cues
+            and top in {"jobs", "knowledge"}
+            and s["jobs"] > 0
+            and s["knowledge"] > 0
+        ):
+            cats.extend(c for c in ("knowledge", "jobs") if c not in cats)
+        return Tagging(top, tuple(cats), s, tuple(hits))

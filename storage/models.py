@@ -1,0 +1,198 @@
+"""SQLModel tables. Alembic (storage/migrations) owns the schema; these classes describe it.
+
+Times are stored in UTC (sqlmodel's UTC datetime type: `timestamptz` on PostgreSQL); the edges
+show Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Status values of a help request, in the order a request moves through them.
+REQUEST_STATUSES = ("new", "assigned", "in_progress", "resolved", "cancelled")
+OPEN_STATUSES = ("new", "assigned", "in_progress")
+
+
+class OrgUnit(SQLModel, table=True):
+    """A unit of the federation's tree: 市 → 区 → 街道/乡镇 → 社区/村."""
+
+    __tablename__ = "org_units"
+    __table_args__ = (UniqueConstraint("parent_id", "name", name="uq_org_units_parent_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    parent_id: int | None = Field(default=None, foreign_key="org_units.id", index=True)
+    name: str = Field(max_length=64, index=True)
+    # city | district | street | town | township | area | community
+    level: str = Field(max_length=16)
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    path: str = Field(max_length=255, unique=True)  # "北京市/朝阳区/双井街道"
+
+
+class User(SQLModel, table=True):
+    """A person: a resident, or a cadre bound to one org unit."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    role: str = Field(default="resident", max_length=16)  # resident | cadre
+    name: str | None = Field(default=None, max_length=64)
+    unit_id: int | None = Field(default=None, foreign_key="org_units.id", index=True)
+    phone: str | None = Field(default=None, max_length=32)
+    consent_at: datetime | None = None
+    deleted_at: datetime | None = None
+    created_at: datetime
+
+
+class Identity(SQLModel, table=True):
+    """A user's address on one channel (api user id, WeChat openid, Telegram chat id, …)."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_identities_channel_ext"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=128)
+    active: bool = True
+    created_at: datetime
+    last_seen_at: datetime
+
+
+class Invite(SQLModel, table=True):
+    """An invite code that binds a cadre to a unit (`绑定 <code>`)."""
+
+    __tablename__ = "invites"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)
+    unit_id: int = Field(foreign_key="org_units.id")
+    name: str = Field(max_length=64)
+    created_at: datetime
+    used_at: datetime | None = None
+    used_by: int | None = Field(default=None, foreign_key="users.id")
+
+
+class DialogueSession(SQLModel, table=True):
+    """The one dialogue state of a user: the active flow, its state and slots (JSON)."""
+
+    __tablename__ = "dialogue_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", unique=True)
+    flow: str | None = Field(default=None, max_length=32)
+    state: str | None = Field(default=None, max_length=32)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = 0
+    updated_at: datetime
+
+
+class InboundMessage(SQLModel, table=True):
+    """Every message received: the dedup claim (channel, msg_id) and the audit trail.
+
+    Text is stored with phone and ID numbers masked; the reply is kept so that a repeated delivery
+    gets the first answer.
+    """
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("channel", "msg_id", name="uq_inbound_channel_msg"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    msg_id: str = Field(max_length=128)
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    kind: str = Field(default="text", max_length=16)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    reply: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    received_at: datetime
+
+
+class HelpRequest(SQLModel, table=True):
+    """A woman's request for help, filed with a unit under a short code."""
+
+    __tablename__ = "help_requests"
+    __table_args__ = (Index("ix_help_requests_unit_status", "unit_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)
+    requester_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    created_by: int | None = Field(default=None, foreign_key="users.id")
+    source: str = Field(default="chat", max_length=16)  # chat | visit
+    unit_id: int = Field(foreign_key="org_units.id")
+    status: str = Field(default="new", max_length=16)
+    need: str = Field(sa_column=Column(Text, nullable=False))
+    primary: str = Field(max_length=16)
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    crisis: bool = False
+    district: str | None = Field(default=None, max_length=32)
+    street: str | None = Field(default=None, max_length=64)
+    community: str | None = Field(default=None, max_length=64)
+    contact: str = Field(default="chat", max_length=16)  # chat | phone
+    phone: str | None = Field(default=None, max_length=32)
+    assigned_to: int | None = Field(default=None, foreign_key="users.id")
+    resolution: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+
+
+class HelpRequestEvent(SQLModel, table=True):
+    """One step in a help request's history (created, assigned, resolved, note, …)."""
+
+    __tablename__ = "help_request_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="help_requests.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    kind: str = Field(max_length=16)
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    at: datetime
+
+
+class Visit(SQLModel, table=True):
+    """A cadre's visit, filed in the unit's visit diary (妇情日记)."""
+
+    __tablename__ = "visits"
+
+    id: int | None = Field(default=None, primary_key=True)
+    cadre_id: int = Field(foreign_key="users.id", index=True)
+    unit_id: int = Field(foreign_key="org_units.id", index=True)
+    date: date
+    district: str | None = Field(default=None, max_length=32)
+    street: str | None = Field(default=None, max_length=64)
+    community: str | None = Field(default=None, max_length=64)
+    visit_form: str | None = Field(default=None, max_length=16)
+    whom: str = Field(max_length=128)
+    people: int = 1
+    focus: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    notes: str = Field(sa_column=Column(Text, nullable=False))
+    primary: str | None = Field(default=None, max_length=16)
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    help_request_id: int | None = Field(default=None, foreign_key="help_requests.id")
+    created_at: datetime
+
+
+class Outbox(SQLModel, table=True):
+    """A message to push to a user outside a reply (status changes, alerts, later reminders).
+
+    `key` is a unique business key when the message must go out once only.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str | None = Field(default=None, max_length=128, unique=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    channel: str = Field(max_length=16)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    urgent: bool = False
+    status: str = Field(default="pending", max_length=16)  # pending | sent | dead
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    due_at: datetime
+    created_at: datetime
+    sent_at: datetime | None = None

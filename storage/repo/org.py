@@ -1,0 +1,156 @@
+"""Org units: the 市 → 区 → 街道/乡镇 → 社区/村 tree, and who is responsible where."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from storage.models import OrgUnit, User
+from storage.orgtree import CITY, UnitRow
+
+
+def seed_org_tree(session: Session, *, units: Sequence[UnitRow]) -> int:
+    """Seed the city, its districts and 街道/乡镇 if the tree is empty; return the count."""
+    if session.exec(select(OrgUnit.id).limit(1)).first() is not None:
+        return 0
+    city = OrgUnit(name=CITY, level="city", aliases=["北京"], path=CITY)
+    session.add(city)
+    session.flush()
+    districts: dict[str, OrgUnit] = {}
+    for row in units:
+        if row.kind == "district":
+            unit = OrgUnit(
+                parent_id=city.id,
+                name=row.name,
+                level="district",
+                aliases=list(row.aliases),
+                path=f"{CITY}/{row.name}",
+            )
+            districts[row.name] = unit
+            session.add(unit)
+    session.flush()
+    for row in units:
+        if row.kind != "district":
+            parent = districts[row.district]
+            session.add(
+                OrgUnit(
+                    parent_id=parent.id,
+                    name=row.name,
+                    level=row.kind,
+                    aliases=list(row.aliases),
+                    path=f"{parent.path}/{row.name}",
+                )
+            )
+    session.flush()
+    return 1 + len(units)
+
+
+def all_units(session: Session) -> list[OrgUnit]:
+    """Return every org unit, parents before children."""
+    return list(session.exec(select(OrgUnit).order_by(col(OrgUnit.id))).all())
+
+
+def get_unit(session: Session, *, unit_id: int) -> OrgUnit | None:
+    """Return one unit by id."""
+    return session.get(OrgUnit, unit_id)
+
+
+def city_unit(session: Session) -> OrgUnit:
+    """Return the root (city) unit."""
+    unit = session.exec(select(OrgUnit).where(col(OrgUnit.parent_id).is_(None))).first()
+    if unit is None:
+        raise LookupError("the org tree is empty: run `fuqing db upgrade`")
+    return unit
+
+
+def unit_by_path(session: Session, *, path: str) -> OrgUnit | None:
+    """Find a unit by its path below the city ("朝阳区/双井街道") or its full path."""
+    path = path.strip().strip("/")
+    full = path if path.startswith(CITY) else f"{CITY}/{path}" if path else CITY
+    return session.exec(select(OrgUnit).where(OrgUnit.path == full)).first()
+
+
+def unit_for_place(
+    session: Session,
+    *,
+    district: str | None,
+    street: str | None = None,
+    community: str | None = None,
+    create_community: bool = False,
+) -> OrgUnit:
+    """Return the most specific unit naming this place (community, street, district or city).
+
+    A community is only in the tree once something was filed there; `create_community` adds it
+    under its street.
+    """
+    unit = city_unit(session)
+    for name in (district, street, community):
+        if not name:
+            break
+        child = session.exec(
+            select(OrgUnit).where(OrgUnit.parent_id == unit.id, OrgUnit.name == name)
+        ).first()
+        if child is None and name == community and create_community and unit.level != "district":
+            child = OrgUnit(
+                parent_id=unit.id,
+                name=name,
+                level="community",
+                aliases=[],
+                path=f"{unit.path}/{name}",
+            )
+            session.add(child)
+            session.flush()
+        if child is None:
+            break
+        unit = child
+    return unit
+
+
+def ancestors(session: Session, *, unit: OrgUnit) -> list[OrgUnit]:
+    """Return the unit and its parents up to the city, nearest first."""
+    chain = [unit]
+    while chain[-1].parent_id is not None:
+        parent = session.get(OrgUnit, chain[-1].parent_id)
+        if parent is None:
+            break
+        chain.append(parent)
+    return chain
+
+
+def unit_contains(session: Session, *, outer: OrgUnit, inner: OrgUnit) -> bool:
+    """True when `inner` is `outer` or lies below it."""
+    return any(u.id == outer.id for u in ancestors(session, unit=inner))
+
+
+def cadres_of(session: Session, *, unit_id: int) -> list[User]:
+    """Return the cadres bound to exactly this unit."""
+    return list(
+        session.exec(
+            select(User).where(
+                User.unit_id == unit_id, User.role == "cadre", col(User.deleted_at).is_(None)
+            )
+        ).all()
+    )
+
+
+def responsible_unit(session: Session, *, unit: OrgUnit) -> tuple[OrgUnit, list[User]]:
+    """Walk up from `unit` to the first unit with a cadre bound; the city if none has one."""
+    chain = ancestors(session, unit=unit)
+    for candidate in chain:
+        cadres = cadres_of(session, unit_id=candidate.id or 0)
+        if cadres:
+            return candidate, cadres
+    return chain[-1], []
+
+
+def units_below(session: Session, *, unit: OrgUnit) -> list[int]:
+    """Return the ids of the unit and every unit below it."""
+    prefix = unit.path + "/"
+    rows = session.exec(
+        select(OrgUnit.id).where(
+            or_(col(OrgUnit.id) == unit.id, col(OrgUnit.path).startswith(prefix))
+        )
+    ).all()
+    return [r for r in rows if r is not None]

@@ -1,0 +1,125 @@
+"""Users, their channel identities, consent and cadre invites."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage.models import DialogueSession, Identity, InboundMessage, Invite, OrgUnit, User
+from storage.repo._common import INVITE_CODE_LENGTH, new_code, stored
+
+
+def get_or_create_identity(
+    session: Session, *, channel: str, external_id: str, now: datetime
+) -> tuple[Identity, User, bool]:
+    """Return the identity and user for a channel address, creating a resident if new."""
+    identity = session.exec(
+        select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)
+    ).first()
+    if identity is not None:
+        user = session.get(User, identity.user_id)
+        assert user is not None
+        identity.last_seen_at = stored(now)
+        identity.active = True
+        if user.deleted_at is None:
+            return identity, user, False
+        # The resident asked us to delete her data earlier: she starts over as a new person.
+        user = User(role="resident", created_at=stored(now))
+        session.add(user)
+        session.flush()
+        identity.user_id = user.id or 0
+        return identity, user, True
+    user = User(role="resident", created_at=stored(now))
+    session.add(user)
+    session.flush()
+    identity = Identity(
+        user_id=user.id or 0,
+        channel=channel,
+        external_id=external_id,
+        created_at=stored(now),
+        last_seen_at=stored(now),
+    )
+    session.add(identity)
+    session.flush()
+    return identity, user, True
+
+
+def get_user(session: Session, *, user_id: int) -> User | None:
+    """Return one user by id."""
+    return session.get(User, user_id)
+
+
+def identity_of(session: Session, *, channel: str, external_id: str) -> Identity | None:
+    """Return the identity for a channel address, if any."""
+    return session.exec(
+        select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)
+    ).first()
+
+
+def latest_identity(session: Session, *, user_id: int) -> Identity | None:
+    """Return the identity the user wrote from most recently (where pushes go)."""
+    return session.exec(
+        select(Identity)
+        .where(Identity.user_id == user_id, col(Identity.active).is_(True))
+        .order_by(col(Identity.last_seen_at).desc())
+    ).first()
+
+
+def set_consent(session: Session, *, user: User, now: datetime) -> None:
+    """Record the user's consent to share her request with the federation."""
+    if user.consent_at is None:
+        user.consent_at = stored(now)
+        session.add(user)
+
+
+# ----------------------------------------------------------------------------- invites
+
+
+def create_invite(session: Session, *, unit: OrgUnit, name: str, now: datetime) -> Invite:
+    """Create an invite code that binds a cadre called `name` to `unit`."""
+    while True:
+        code = new_code(INVITE_CODE_LENGTH)
+        if session.exec(select(Invite.id).where(Invite.code == code)).first() is None:
+            break
+    invite = Invite(code=code, unit_id=unit.id or 0, name=name, created_at=stored(now))
+    session.add(invite)
+    session.flush()
+    return invite
+
+
+def find_invite(session: Session, *, code: str) -> Invite | None:
+    """Return the invite with this code (case-insensitive), used or not."""
+    return session.exec(select(Invite).where(Invite.code == code.strip().upper())).first()
+
+
+def redeem_invite(session: Session, *, invite: Invite, user: User, now: datetime) -> OrgUnit:
+    """Bind `user` as a cadre of the invite's unit and mark the invite used."""
+    invite.used_at = stored(now)
+    invite.used_by = user.id
+    user.role = "cadre"
+    user.unit_id = invite.unit_id
+    user.name = invite.name
+    session.add(invite)
+    session.add(user)
+    unit = session.get(OrgUnit, invite.unit_id)
+    assert unit is not None
+    return unit
+
+
+def erase_user(session: Session, *, user: User, now: datetime) -> None:
+    """Remove a resident's personal data: contact fields, message texts, dialogue state."""
+    user.phone = None
+    user.name = None
+    user.consent_at = None
+    user.deleted_at = stored(now)
+    session.add(user)
+    for message in session.exec(select(InboundMessage).where(InboundMessage.user_id == user.id)):
+        message.text = ""
+        message.reply = None
+        session.add(message)
+    for dialogue in session.exec(select(DialogueSession).where(DialogueSession.user_id == user.id)):
+        dialogue.flow = None
+        dialogue.state = None
+        dialogue.data = {}
+        session.add(dialogue)

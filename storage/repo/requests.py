@@ -1,0 +1,188 @@
+"""Help requests and their event history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import String, cast
+from sqlmodel import Session, col, select
+
+from storage.models import OPEN_STATUSES, HelpRequest, HelpRequestEvent, User
+from storage.repo._common import REQUEST_CODE_LENGTH, new_code, stored
+
+
+def create_help_request(
+    session: Session,
+    *,
+    unit_id: int,
+    need: str,
+    primary: str,
+    categories: Sequence[str],
+    crisis: bool,
+    district: str | None,
+    street: str | None,
+    community: str | None,
+    contact: str,
+    phone: str | None,
+    requester_id: int | None,
+    created_by: int | None,
+    source: str,
+    now: datetime,
+) -> HelpRequest:
+    """File a help request under a fresh short code, with its 'created' event."""
+    while True:
+        code = new_code(REQUEST_CODE_LENGTH)
+        if session.exec(select(HelpRequest.id).where(HelpRequest.code == code)).first() is None:
+            break
+    request = HelpRequest(
+        code=code,
+        requester_id=requester_id,
+        created_by=created_by,
+        source=source,
+        unit_id=unit_id,
+        status="new",
+        need=need,
+        primary=primary,
+        categories=list(categories),
+        crisis=crisis,
+        district=district,
+        street=street,
+        community=community,
+        contact=contact,
+        phone=phone,
+        created_at=stored(now),
+        updated_at=stored(now),
+    )
+    session.add(request)
+    session.flush()
+    add_event(session, request=request, kind="created", actor_id=created_by, note=None, now=now)
+    return request
+
+
+def add_event(
+    session: Session,
+    *,
+    request: HelpRequest,
+    kind: str,
+    actor_id: int | None,
+    note: str | None,
+    now: datetime,
+) -> HelpRequestEvent:
+    """Append one step to a request's history."""
+    event = HelpRequestEvent(
+        request_id=request.id or 0, actor_id=actor_id, kind=kind, note=note, at=stored(now)
+    )
+    session.add(event)
+    return event
+
+
+def request_by_code(session: Session, *, code: str) -> HelpRequest | None:
+    """Return the request with this code (case-insensitive)."""
+    return session.exec(select(HelpRequest).where(HelpRequest.code == code.strip().upper())).first()
+
+
+def requests_of(session: Session, *, requester_id: int, limit: int = 10) -> list[HelpRequest]:
+    """Return a resident's requests, newest first."""
+    return list(
+        session.exec(
+            select(HelpRequest)
+            .where(HelpRequest.requester_id == requester_id)
+            .order_by(col(HelpRequest.id).desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def open_requests_in(
+    session: Session, *, unit_ids: Sequence[int], limit: int = 20
+) -> list[HelpRequest]:
+    """Return the open requests filed with any of these units, urgent and oldest first."""
+    return list(
+        session.exec(
+            select(HelpRequest)
+            .where(
+                col(HelpRequest.unit_id).in_(list(unit_ids)),
+                col(HelpRequest.status).in_(OPEN_STATUSES),
+            )
+            .order_by(col(HelpRequest.crisis).desc(), col(HelpRequest.id))
+            .limit(limit)
+        ).all()
+    )
+
+
+def set_status(
+    session: Session,
+    *,
+    request: HelpRequest,
+    status: str,
+    actor: User | None,
+    note: str | None,
+    now: datetime,
+) -> None:
+    """Move a request to `status` (assigning it to the acting cadre when taken) and log it."""
+    request.status = status
+    request.updated_at = stored(now)
+    if status in ("assigned", "in_progress") and actor is not None and actor.role == "cadre":
+        request.assigned_to = actor.id
+    if status == "resolved":
+        request.resolved_at = stored(now)
+        request.resolution = note
+    session.add(request)
+    add_event(
+        session,
+        request=request,
+        kind=status,
+        actor_id=actor.id if actor is not None else None,
+        note=note,
+        now=now,
+    )
+
+
+def list_help_requests(
+    session: Session,
+    *,
+    status: str | None = None,
+    category: str | None = None,
+    district: str | None = None,
+    unit_ids: Sequence[int] | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[tuple[HelpRequest, User | None]]:
+    """Return requests matching the filters with their assignee, newest first."""
+    query = select(HelpRequest, User).join(
+        User, col(User.id) == col(HelpRequest.assigned_to), isouter=True
+    )
+    if status:
+        query = query.where(HelpRequest.status == status)
+    if district:
+        query = query.where(HelpRequest.district == district)
+    if category:
+        # Categories are a JSON list; its text form contains the quoted code on both databases.
+        query = query.where(cast(HelpRequest.categories, String).contains(f'"{category}"'))
+    if unit_ids is not None:
+        query = query.where(col(HelpRequest.unit_id).in_(list(unit_ids)))
+    query = query.order_by(col(HelpRequest.id).desc()).offset(offset).limit(limit)
+    return [(row[0], row[1]) for row in session.exec(query).all()]
+
+
+def erase_requests_of(session: Session, *, requester_id: int, now: datetime) -> int:
+    """Remove the personal content of a resident's requests, keeping the anonymous counts."""
+    rows = session.exec(select(HelpRequest).where(HelpRequest.requester_id == requester_id)).all()
+    for request in rows:
+        request.need = "（本人已删除）"
+        request.phone = None
+        request.requester_id = None
+        request.updated_at = stored(now)
+        if request.status in OPEN_STATUSES:
+            request.status = "cancelled"
+            add_event(
+                session,
+                request=request,
+                kind="cancelled",
+                actor_id=None,
+                note="本人删除了个人信息",
+                now=now,
+            )
+        session.add(request)
+    return len(rows)

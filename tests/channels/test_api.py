@@ -1,0 +1,162 @@
+"""The JSON API channel: auth, limits, errors, and a whole conversation."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import ADMIN, API
+
+
+async def test_message_needs_the_api_token(client: httpx.AsyncClient) -> None:
+    """No token or a wrong one → 401 with a JSON error."""
+    body = {"user": "u1", "text": "你好"}
+    missing = await client.post("/api/v1/messages", json=body)
+    wrong = await client.post("/api/v1/messages", json=body, headers={"Authorization": "Bearer x"})
+    admin = await client.post("/api/v1/messages", json=body, headers=ADMIN)
+    assert [missing.status_code, wrong.status_code, admin.status_code] == [401, 401, 401]
+    assert missing.json()["error"] == "unauthorized"
+
+
+async def test_limits(client: httpx.AsyncClient) -> None:
+    """A body over 16 KB → 413; text over 2,000 characters or a user over 64 → 422."""
+    big = await client.post(
+        "/api/v1/messages",
+        headers={**API, "Content-Type": "application/json"},
+        content=b'{"user": "u1", "text": "' + b"a" * 17_000 + b'"}',
+    )
+    assert big.status_code == 413 and big.json()["error"] == "body_too_large"
+    long_text = await client.post(
+        "/api/v1/messages", headers=API, json={"user": "u1", "text": "字" * 2001}
+    )
+    long_user = await client.post(
+        "/api/v1/messages", headers=API, json={"user": "u" * 65, "text": "你好"}
+    )
+    assert long_text.status_code == 422 and long_user.status_code == 422
+    assert long_text.json()["error"] == "invalid_message"
+
+
+async def test_bad_json_and_missing_fields(client: httpx.AsyncClient) -> None:
+    """Malformed JSON → 400; missing fields → 422."""
+    bad = await client.post(
+        "/api/v1/messages",
+        headers={**API, "Content-Type": "application/json"},
+        content=b"{not json",
+    )
+    missing = await client.post("/api/v1/messages", headers=API, json={"user": "u1"})
+    assert bad.status_code == 400 and missing.status_code == 422
+
+
+async def test_empty_text_gets_a_friendly_reply(client: httpx.AsyncClient) -> None:
+    """Whitespace text is answered, not refused."""
+    reply = await client.post("/api/v1/messages", headers=API, json={"user": "u1", "text": "  "})
+    assert reply.status_code == 200
+    assert "文字" in reply.json()["replies"][-1]["text"]
+
+
+async def test_conversation_and_staff_views(client: httpx.AsyncClient) -> None:
+    """A help request through the API shows in GET /help-requests; status pushes are pulled."""
+
+    async def say(user: str, text: str) -> list[dict[str, object]]:
+        response = await client.post(
+            "/api/v1/messages", headers=API, json={"user": user, "text": text}
+        )
+        assert response.status_code == 200, response.text
+        replies: list[dict[str, object]] = response.json()["replies"]
+        return replies
+
+    first = await say("w1", "你好")
+    assert first[-1]["choices"] == ["我要求助", "查询进度", "转人工"]
+    for text in ("我要求助", "想找一份离家近的保洁工作", "对", "朝阳区双井街道", "1", "同意"):
+        await say("w1", text)
+    filed = await say("w1", "确认")
+    assert "已提交" in str(filed[0]["text"])
+
+    listed = await client.get("/api/v1/help-requests", headers=ADMIN)
+    assert listed.status_code == 200
+    [item] = listed.json()
+    assert set(item) == {
+        "id",
+        "code",
+        "status",
+        "primary",
+        "categories",
+        "crisis",
+        "district",
+        "street",
+        "community",
+        "created_at",
+        "assigned_to",
+    }
+    assert item["status"] == "new" and item["district"] == "朝阳区" and item["primary"] == "jobs"
+    assert item["created_at"].endswith("+08:00")
+
+    invite = await client.post(
+        "/api/v1/invites", headers=ADMIN, json={"unit": "朝阳区/双井街道", "name": "张三"}
+    )
+    code = invite.json()["code"]
+    await say("c1", f"绑定 {code}")
+    await say("c1", "确认")
+    taken = await say("c1", f"受理 {item['code']}")
+    assert "已受理" in str(taken[0]["text"])
+    pushed = (await client.get("/api/v1/messages/w1", headers=API)).json()["replies"]
+    assert any("受理" in str(p["text"]) for p in pushed)
+    assert (await client.get("/api/v1/messages/w1", headers=API)).json()["replies"] == []
+
+    assigned = await client.get(
+        "/api/v1/help-requests?status=assigned&category=jobs&district=朝阳区", headers=ADMIN
+    )
+    assert [r["assigned_to"] for r in assigned.json()] == ["张三"]
+    none = await client.get("/api/v1/help-requests?category=health", headers=ADMIN)
+    assert none.json() == []
+
+
+async def test_staff_api_auth_and_validation(client: httpx.AsyncClient) -> None:
+    """Staff endpoints need the admin token; bad filters and unknown units are 422."""
+    assert (await client.get("/api/v1/help-requests", headers=API)).status_code == 401
+    assert (await client.get("/api/v1/visits")).status_code == 401
+    bad = await client.get("/api/v1/help-requests?status=lost", headers=ADMIN)
+    assert bad.status_code == 422
+    unknown = await client.post(
+        "/api/v1/invites", headers=ADMIN, json={"unit": "火星区", "name": "x"}
+    )
+    assert unknown.status_code == 422 and unknown.json()["error"] == "unknown_unit"
+
+
+async def test_visits_listing(client: httpx.AsyncClient) -> None:
+    """A visit filed through the API appears in GET /visits with the contract's fields."""
+    invite = await client.post(
+        "/api/v1/invites", headers=ADMIN, json={"unit": "朝阳区/双井街道", "name": "王五"}
+    )
+    code = invite.json()["code"]
+    for text in (
+        f"绑定 {code}",
+        "确认",
+        "走访记录",
+        "昨天",
+        "九龙社区",
+        "实地考察",
+        "王某 1人",
+        "1",
+        "单亲妈妈，房租拖了两个月没交，想申请临时救助",
+        "否",
+        "确认",
+    ):
+        response = await client.post(
+            "/api/v1/messages", headers=API, json={"user": "c2", "text": text}
+        )
+        assert response.status_code == 200
+    visits = (await client.get("/api/v1/visits?cadre=王五", headers=ADMIN)).json()
+    [visit] = visits
+    assert set(visit) == {
+        "id",
+        "date",
+        "district",
+        "street",
+        "community",
+        "visit_form",
+        "focus",
+        "categories",
+        "cadre",
+    }
+    assert visit["visit_form"] == "实地考察" and visit["cadre"] == "王五"
+    assert (await client.get("/api/v1/visits?district=海淀区", headers=ADMIN)).json() == []

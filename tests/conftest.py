@@ -1,0 +1,271 @@
+"""Shared fixtures, one section per subject. Builders of rows live in `tests/factories.py`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.engine import Engine
+from bot.http import Services
+from bot.messages import Incoming
+from bot.nlp import NLP, PlaceUnit
+from storage import repo
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.orgtree import UnitRow, load_units
+
+# ----------------------------------------------------------------------------- databases
+#
+# `database` runs a test on SQLite and on PostgreSQL (the latter only when
+# FUQING_TEST_DATABASE_URL is set, as CI does). Both are migrated and hold the seeded org tree.
+
+PG_URL_VARIABLE = "FUQING_TEST_DATABASE_URL"
+PG_SKIP_REASON = (
+    "PostgreSQL tests need FUQING_TEST_DATABASE_URL, "
+    "e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def sqlite_url(path: Path) -> str:
+    """Return the SQLAlchemy URL of a SQLite file."""
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def seed_units() -> list[UnitRow]:
+    """The rows of the org tree's seed file, read once."""
+    return load_units()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated and seeded once per session; tests get a copy."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "fuqing.db"
+    db = Database(sqlite_url(path))
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()  # the last connection closing checkpoints the WAL into the main file
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The PostgreSQL test database, migrated once per session from an emptied `public`."""
+    url = os.environ.get(PG_URL_VARIABLE)
+    if not url:
+        pytest.skip(PG_SKIP_REASON)
+    db = Database(url)
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        upgrade(db)
+    finally:
+        db.dispose()
+    return url
+
+
+def _sqlite_copy(template: Path, directory: Path) -> Database:
+    path = directory / "fuqing.db"
+    shutil.copyfile(template, path)
+    return Database(sqlite_url(path))
+
+
+def _postgres_reset(url: str, units: list[UnitRow]) -> Database:
+    db = Database(url)
+    tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+    with db.transaction() as session:
+        session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        repo.seed_org_tree(session, units=units)
+    return db
+
+
+@pytest.fixture
+def sqlite_database(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    """A migrated SQLite database with the org tree, fresh for each test."""
+    db = _sqlite_copy(sqlite_template, tmp_path)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(
+    request: pytest.FixtureRequest, tmp_path: Path, seed_units: list[UnitRow]
+) -> Iterator[Database]:
+    """A migrated database with the org tree, fresh for each test, on SQLite and PostgreSQL."""
+    if request.param == "sqlite":
+        db = _sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
+    else:
+        db = _postgres_reset(request.getfixturevalue("postgres_url"), seed_units)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A database never migrated (PostgreSQL: a throw-away schema), on SQLite and PostgreSQL."""
+    if request.param == "sqlite":
+        db = Database(sqlite_url(tmp_path / "empty.db"))
+        yield db
+        db.dispose()
+        return
+    url = os.environ.get(PG_URL_VARIABLE)
+    if not url:
+        pytest.skip(PG_SKIP_REASON)
+    schema = f"test_empty_{uuid.uuid4().hex[:12]}"
+    admin = Database(url)
+    with admin.engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    db = Database(scoped.render_as_string(hide_password=False))
+    try:
+        yield db
+    finally:
+        db.dispose()
+        with admin.engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+# ----------------------------------------------------------------------------- NLP and engine
+#
+# One warmed NLP per session (jieba loads once); one engine per test on the test's database,
+# with a clock the test can move. `Chat` runs dialogue tables: [(user says, bot answer contains)].
+
+
+@pytest.fixture(scope="session")
+def nlp(seed_units: list[UnitRow], tmp_path_factory: pytest.TempPathFactory) -> NLP:
+    """The NLP over the seeded Beijing gazetteer, loaded once per session."""
+    units = [
+        PlaceUnit(district=r.district, name=r.name, kind=r.kind, aliases=r.aliases)
+        for r in seed_units
+    ]
+    return NLP.load(units, cache_dir=tmp_path_factory.mktemp("jieba"))
+
+
+class Clock:
+    """A settable clock (aware UTC); starts at 2026-03-18 10:00 Asia/Shanghai."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 18, 2, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move the clock forward."""
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock the test moves by hand."""
+    return Clock()
+
+
+@pytest.fixture
+def settings(database: Database) -> Settings:
+    """Test settings on the test's database."""
+    return Settings(
+        env="test",
+        database_url=database.url,
+        secret_key="test-secret",
+        api_token="test-api-token",
+        admin_token="test-admin-token",
+    )
+
+
+@pytest.fixture
+def engine(settings: Settings, database: Database, nlp: NLP) -> Engine:
+    """An engine on the test's database (both SQLite and PostgreSQL)."""
+    return Engine(settings=settings, db=database, nlp=nlp)
+
+
+class Chat:
+    """One user talking to the engine; messages carry the clock's time."""
+
+    def __init__(self, engine: Engine, clock: Clock, user: str, channel: str = "api") -> None:
+        self.engine = engine
+        self.clock = clock
+        self.user = user
+        self.channel = channel
+
+    def say(self, text: str, msg_id: str | None = None) -> str:
+        """Send one message; return the replies joined by blank lines."""
+        replies = self.engine.handle_sync(
+            Incoming(
+                channel=self.channel, user=self.user, text=text, msg_id=msg_id, at=self.clock()
+            )
+        )
+        return "\n\n".join(r.text for r in replies)
+
+    def run(self, script: list[tuple[str, str]]) -> None:
+        """Play a dialogue table: each answer must contain the expected text."""
+        for said, expected in script:
+            answer = self.say(said)
+            assert expected in answer, f"{said!r} → {answer!r}; expected {expected!r}"
+
+    def pushed(self) -> list[str]:
+        """What was pushed to this user since the last look."""
+        return [o.text for o in self.engine.pull(channel=self.channel, user=self.user)]
+
+
+@pytest.fixture
+def chat(engine: Engine, clock: Clock) -> Callable[..., Chat]:
+    """Make a Chat for a user id (`chat("u1")`)."""
+
+    def make(user: str = "resident-1", channel: str = "api") -> Chat:
+        return Chat(engine, clock, user, channel)
+
+    return make
+
+
+@pytest.fixture
+def cadre(database: Database, chat: Callable[..., Chat], clock: Clock) -> Callable[..., Chat]:
+    """Make a Chat for a cadre bound to a unit path (`cadre("朝阳区/双井街道")`)."""
+
+    def make(unit: str = "朝阳区/双井街道", user: str = "cadre-1", name: str = "张干部") -> Chat:
+        with database.transaction() as session:
+            found = repo.unit_by_path(session, path=unit)
+            assert found is not None, unit
+            _identity, person, _new = repo.get_or_create_identity(
+                session, channel="api", external_id=user, now=clock()
+            )
+            invite = repo.create_invite(session, unit=found, name=name, now=clock())
+            repo.redeem_invite(session, invite=invite, user=person, now=clock())
+        return chat(user)
+
+    return make
+
+
+# ----------------------------------------------------------------------------- HTTP
+#
+# The real FastAPI app through httpx's ASGI transport, on the test's database and engine.
+
+API = {"Authorization": "Bearer test-api-token"}
+ADMIN = {"Authorization": "Bearer test-admin-token"}
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, database: Database, nlp: NLP, engine: Engine
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client of the app (services built from the test's database)."""
+    services = Services(settings=settings, db=database, nlp=nlp, engine=engine)
+    app = create_app(settings, services=services)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http

@@ -1,0 +1,81 @@
+"""查询进度, 受理 and 办结: the requester is told when her request moves."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import select
+
+from storage.db import Database
+from storage.models import HelpRequest, HelpRequestEvent
+
+
+def _file(woman) -> str:
+    woman.run(
+        [
+            ("我要求助", "困难"),
+            ("想找一份离家近的保洁工作", "对吗"),
+            ("对", "区"),
+            ("朝阳区双井街道", "联系"),
+            ("1", "同意"),
+            ("同意", "核对"),
+        ]
+    )
+    answer = woman.say("确认")
+    code = re.search(r"编号 ([A-Z0-9]{6})", answer)
+    assert code, answer
+    return code.group(1)
+
+
+def test_take_and_resolve_tell_the_requester(chat, cadre, database: Database) -> None:
+    """The unit's cadre is notified, takes and resolves; the woman is told both times."""
+    officer = cadre()
+    woman = chat()
+    code = _file(woman)
+    assert any(code in p for p in officer.pushed())
+    officer.run([("查询进度", code), (f"受理 {code}", "已受理")])
+    assert any("已由" in p and code in p for p in woman.pushed())
+    officer.run([(f"办结 {code}", "办结说明"), (f"办结 {code} 已介绍到社区保洁岗位", "已办结")])
+    assert any("已办结" in p and "保洁岗位" in p for p in woman.pushed())
+    woman.run([("查询进度", "已办结")])
+    with database.read() as session:
+        request = session.exec(select(HelpRequest)).one()
+        kinds = [
+            e.kind for e in session.exec(select(HelpRequestEvent).order_by(HelpRequestEvent.id))
+        ]
+    assert request.status == "resolved" and kinds == ["created", "assigned", "resolved"]
+
+
+def test_resident_cannot_take_requests(chat) -> None:
+    """受理 is for cadres."""
+    woman = chat()
+    code = _file(woman)
+    assert "只有妇联干部" in woman.say(f"受理 {code}")
+
+
+def test_other_units_cadre_cannot_touch(chat, cadre) -> None:
+    """A 海淀区 cadre cannot take a 朝阳区 request."""
+    woman = chat()
+    code = _file(woman)
+    other = cadre("海淀区", user="cadre-hd")
+    assert "不属于您的单位" in other.say(f"受理 {code}")
+
+
+def test_resident_withdraws_her_request(chat) -> None:
+    """撤销 <编号> cancels her own open request."""
+    woman = chat()
+    code = _file(woman)
+    woman.run([(f"撤销 {code}", "已撤销"), ("查询进度", "已撤销")])
+
+
+def test_unknown_code(cadre) -> None:
+    """An unknown code is named in the reply."""
+    assert "没找到编号 ZZZZZZ" in cadre().say("受理 ZZZZZZ")
+
+
+def test_routing_to_parent_when_no_cadre(chat, cadre, database: Database) -> None:
+    """With no cadre at the street, the district's cadre gets the request."""
+    officer = cadre("朝阳区", user="cadre-cy")
+    woman = chat()
+    code = _file(woman)
+    assert any(code in p for p in officer.pushed())
