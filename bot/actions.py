@@ -37,13 +37,15 @@ class Effects:
 def unit_label(unit: OrgUnit) -> str:
     """'朝阳区双井街道妇联' (the city: 北京市妇联)."""
     return (
-        unit.path.split("/", 1)[-1].replace("/", "") + "妇联" if "/" in unit.path else "北京市妇联"
+        texts.t("unit.label", unit=unit.path.split("/", 1)[-1].replace("/", ""))
+        if "/" in unit.path
+        else texts.t("unit.city")
     )
 
 
 def place_text(district: str | None, street: str | None, community: str | None) -> str:
     """'朝阳区双井街道九龙社区', or 地点未知."""
-    return "".join(p for p in (district, street, community) if p) or "地点未知"
+    return "".join(p for p in (district, street, community) if p) or texts.t("place.unknown")
 
 
 def notify_cadres(fx: Effects, *, cadres: list[User], text: str, urgent: bool, key: str) -> int:
@@ -246,7 +248,13 @@ def erase_resident(fx: Effects) -> list[Outgoing]:
     """删除我的信息: remove her personal data, keep anonymous counts."""
     if fx.user.role == "cadre":
         return [Outgoing(texts.t("delete.cadre"))]
-    repo.erase_requests_of(fx.session, requester_id=fx.user.id or 0, now=fx.now)
+    repo.erase_requests_of(
+        fx.session,
+        requester_id=fx.user.id or 0,
+        placeholder=texts.t("delete.placeholder"),
+        note=texts.t("delete.event"),
+        now=fx.now,
+    )
     repo.erase_user(fx.session, user=fx.user, now=fx.now)
     return [Outgoing(texts.t("delete.done"))]
 
@@ -261,4 +269,4 @@ def _home_unit(fx: Effects, slots: dict[str, object]) -> OrgUnit:
 
 
 def _who(user: User) -> str:
-    return user.name or f"居民#{user.id}"
+    return user.name or texts.t("who.resident", id=user.id)

@@ -24,6 +24,7 @@ WORDS: dict[str, tuple[str, ...]] = {
     "visit_report": ("走访记录", "走访", "记录走访", "写走访"),
     "bind": ("绑定", "干部绑定"),
     "resume": ("继续", "接着", "继续办"),
+    "greet": ("你好", "您好", "在吗", "在不在", "有人吗", "hello", "hi", "嗨", "哈喽"),
 }
 # The idle menu, in order: (entry, label); cadres also see 走访记录.
 MENU = (("help_request", "我要求助"), ("progress", "查询进度"), ("human", "转人工"))

@@ -117,6 +117,8 @@ class Conversation:
             if name == "help":
                 return self._apply(runner.help(run, state, self.ctx))
             return [runner.prompt(run, state, self.ctx)]
+        if name == "greet":
+            return [self._prompt()]
         if name == "help":
             return [Outgoing(texts.t("help.idle")), self._menu()]
         if name in ("cancel", "back", "resume"):

@@ -123,7 +123,9 @@ class Engine:
             msg_id=message.msg_id or f"auto:{uuid.uuid4().hex}",
             user_id=user.id or 0,
             kind=message.kind,
-            text=mask_pii(message.text[:MAX_STORED_TEXT]),
+            text=_audit_text(
+                message.text, consented=user.role == "cadre" or user.consent_at is not None
+            ),
             now=now,
         )
         dialogue = repo.load_dialogue(session, user_id=user.id or 0, now=now)
@@ -150,6 +152,11 @@ class Engine:
             reply=[{**r.to_json(), "urgent": r.urgent} for r in replies],
         )
         return replies
+
+
+def _audit_text(text: str, *, consented: bool) -> str:
+    """The text kept in the message log: nothing before a resident consents; PII masked."""
+    return mask_pii(text[:MAX_STORED_TEXT]) if consented else ""
 
 
 def _is_transient(exc: OperationalError) -> bool:

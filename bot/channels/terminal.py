@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot import texts
 from bot.engine import Engine
 from bot.messages import Incoming, Outgoing
 
@@ -45,4 +46,4 @@ def run_chat(
         write(render(replies))
         pushed = engine.pull(channel=CHANNEL, user=user)
         if pushed:
-            write(render([Outgoing("【通知】" + p.text) for p in pushed]))
+            write(render([Outgoing(texts.t("push.mark") + p.text) for p in pushed]))

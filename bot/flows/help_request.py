@@ -81,7 +81,9 @@ def parse_categories(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> list[str]
 
 def categories_prompt(slots: Mapping[str, Any], ctx: Ctx) -> dict[str, str]:
     """The suggestion shown in the categories question."""
-    return {"suggested": texts.category_labels(_suggested(ctx, slots)) or "（未识别）"}
+    return {
+        "suggested": texts.category_labels(_suggested(ctx, slots)) or texts.t("value.unrecognised")
+    }
 
 
 def district_choices(ctx: Ctx) -> tuple[Choice, ...]:

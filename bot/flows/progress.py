@@ -25,7 +25,7 @@ MOVES = (
 
 def _line(fx: Effects, request: HelpRequest) -> str:
     created = repo.as_utc(request.created_at).astimezone(fx.tz).date().isoformat()
-    urgent = "【紧急】" if request.crisis else ""
+    urgent = texts.t("urgent.mark") if request.crisis else ""
     return urgent + texts.t(
         "progress.line",
         code=request.code,
@@ -104,7 +104,7 @@ def _tell_requester(fx: Effects, request: HelpRequest, command: str, note: str |
             "progress.tell_taken",
             code=request.code,
             unit=unit_label(unit) if unit else "",
-            name=fx.user.name or "工作人员",
+            name=fx.user.name or texts.t("who.staff"),
         )
     else:
         text = texts.t("progress.tell_resolved", code=request.code, note=note or "")

@@ -118,6 +118,8 @@ class NeedTagger:
                 continue
             if s[c] >= floor and s[c] >= SECOND_SHARE * s[top]:
                 cats.append(c)
+        if top == "rights" and strongest["rights"] >= 3 and "training" not in cues:
+            cats = [c for c in cats if c != "knowledge"]  # rule 1: her law question is rights
         if top == "relief" and "health" not in cats and strongest["health"] >= 2:
             cats.append("health")
         if (

@@ -166,11 +166,14 @@ def list_help_requests(
     return [(row[0], row[1]) for row in session.exec(query).all()]
 
 
-def erase_requests_of(session: Session, *, requester_id: int, now: datetime) -> int:
-    """Remove the personal content of a resident's requests, keeping the anonymous counts."""
+def erase_requests_of(
+    session: Session, *, requester_id: int, placeholder: str, note: str, now: datetime
+) -> int:
+    """Replace a resident's request texts by `placeholder` and drop her phone and link, keeping
+    the anonymous counts; open requests are cancelled with `note`."""
     rows = session.exec(select(HelpRequest).where(HelpRequest.requester_id == requester_id)).all()
     for request in rows:
-        request.need = "（本人已删除）"
+        request.need = placeholder
         request.phone = None
         request.requester_id = None
         request.updated_at = stored(now)
@@ -181,7 +184,7 @@ def erase_requests_of(session: Session, *, requester_id: int, now: datetime) -> 
                 request=request,
                 kind="cancelled",
                 actor_id=None,
-                note="本人删除了个人信息",
+                note=note,
                 now=now,
             )
         session.add(request)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from sqlmodel import select
 
 from storage.db import Database
-from storage.models import HelpRequest, User
+from storage.models import HelpRequest, InboundMessage, User
 from tests.conftest import Chat
 
 FULL = [
@@ -46,6 +46,10 @@ def test_whole_help_request_is_filed_with_a_code(
     assert request.primary == "jobs" and request.phone == "13800138000"
     assert request.status == "new" and not request.crisis
     assert any(request.code in note for note in officer.pushed())
+    woman.say("我的电话是13800138000")
+    with database.read() as session:
+        logged = [m.text for m in session.exec(select(InboundMessage)) if m.text]
+    assert logged == ["我的电话是138****8000"]  # after consent: kept, with the phone masked
 
 
 def test_with_no_cadre_anywhere_the_city_has_it(chat: Callable[..., Chat]) -> None:
@@ -65,6 +69,7 @@ def test_nothing_personal_is_stored_before_consent(
     assert _requests(database) == []
     with database.read() as session:
         assert all(u.phone is None and u.consent_at is None for u in session.exec(select(User)))
+        assert {m.text for m in session.exec(select(InboundMessage))} == {""}
 
 
 def test_one_sentence_fills_need_and_place(chat: Callable[..., Chat]) -> None:

@@ -81,7 +81,33 @@ def test_handover_forwards_to_the_cadre(chat: Callable[..., Chat], cadre) -> Non
     assert any("转人工" in p for p in pushed)
 
 
-def test_delete_my_data_asks_first(chat: Callable[..., Chat]) -> None:
-    """删除我的信息 asks to confirm; 确认删除 deletes."""
+def test_delete_my_data_asks_first(chat: Callable[..., Chat], database) -> None:
+    """删除我的信息 asks first; 确认删除 erases her need and phone but keeps the count."""
+    from sqlmodel import select
+
+    from storage.models import HelpRequest, InboundMessage
+
     woman = chat()
-    woman.run([("删除我的信息", "确认删除"), ("确认删除", "已删除")])
+    woman.run(
+        [
+            ("我要求助", "困难"),
+            ("想找一份保洁工作", "对吗"),
+            ("对", "区"),
+            ("朝阳", "街道"),
+            ("跳过", "联系"),
+            ("13800138000", "同意"),
+            ("同意", "核对"),
+            ("确认", "已提交"),
+            ("删除我的信息", "确认删除"),
+            ("算了", "没有删除"),
+            ("删除我的信息", "确认删除"),
+            ("确认删除", "已删除"),
+        ]
+    )
+    with database.read() as session:
+        [request] = session.exec(select(HelpRequest)).all()
+        texts = {m.text for m in session.exec(select(InboundMessage))}
+    assert request.need == "（本人已删除）" and request.phone is None
+    assert request.status == "cancelled" and request.categories == ["jobs"]
+    assert texts == {""}
+    assert "妇情通" in woman.say("你好")  # she starts over as a new person

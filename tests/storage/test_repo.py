@@ -179,7 +179,10 @@ def test_erase_requests_of_keeps_counts_not_content(database: Database) -> None:
         request = _request(
             session, unit=_unit(session, "朝阳区"), requester_id=user.id, phone="13800138000"
         )
-        assert repo.erase_requests_of(session, requester_id=user.id or 0, now=NOW) == 1
+        erased = repo.erase_requests_of(
+            session, requester_id=user.id or 0, placeholder="（已删除）", note="erased", now=NOW
+        )
+        assert erased == 1
     with database.read() as session:
         rows = session.exec(select(HelpRequest)).all()
         assert len(rows) == 1

@@ -1,0 +1,86 @@
+"""The NLP façade: loading, purity, the JSON shape and segmentation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot.nlp import NLP, Analysis, PlaceUnit
+
+REF = dt.date(2026, 3, 18)
+NOTE = "昨天在朝阳双井九龙社区跟王姐一对一访谈，她想找工作，电话13912345678"
+
+
+def test_to_json_shape(nlp: NLP) -> None:
+    """to_json has the TAXONOMY keys in order, then self_harm and id_numbers."""
+    out = nlp.analyze(NOTE, REF).to_json()
+    assert list(out) == [
+        "text",
+        "primary",
+        "categories",
+        "crisis",
+        "date",
+        "district",
+        "street",
+        "community",
+        "visit_form",
+        "focus",
+        "phones",
+        "self_harm",
+        "id_numbers",
+    ]
+    assert out["date"] == "2026-03-17"
+    assert out["district"] == "朝阳区"
+    assert out["street"] == "双井街道"
+    assert out["community"] == "九龙社区"
+    assert out["visit_form"] == "一对一访谈"
+    assert out["primary"] == "jobs"
+    assert out["categories"] == ["jobs"]
+    assert out["focus"] == ["创业就业"]
+    assert out["phones"] == ["13912345678"]
+    assert out["crisis"] is False
+
+
+def test_empty_analysis(nlp: NLP) -> None:
+    """A greeting gives nulls and empty lists."""
+    out = nlp.analyze("你好", REF).to_json()
+    assert out["primary"] is None and out["categories"] == [] and out["date"] is None
+    assert out["phones"] == [] and out["id_numbers"] == [] and out["focus"] == []
+
+
+def test_analyze_is_repeatable(nlp: NLP) -> None:
+    """The same text and ref give an equal, frozen Analysis every time."""
+    first = nlp.analyze(NOTE, REF)
+    assert nlp.analyze(NOTE, REF) == first
+    assert isinstance(first, Analysis)
+
+
+def test_segment_keeps_domain_words(nlp: NLP) -> None:
+    """The private tokenizer keeps place names and domain terms whole."""
+    words = nlp.segment("朝阳双井 两癌筛查 人身安全保护令")
+    assert "双井" in words
+    assert "两癌筛查" in words
+    assert "人身安全保护令" in words
+    assert " " not in words
+
+
+def test_load_is_fast_and_uses_cache_dir(units: list[PlaceUnit], tmp_path: Path) -> None:
+    """NLP.load takes under 2 s (warm cache) and writes jieba's cache where it is told."""
+    NLP.load(units, cache_dir=tmp_path)
+    assert (tmp_path / "jieba.cache").exists()
+    start = time.perf_counter()
+    NLP.load(units, cache_dir=tmp_path)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_import_loads_nothing() -> None:
+    """Importing bot.nlp imports neither jieba nor reads data."""
+    code = "import sys, bot.nlp; print('jieba' in sys.modules)"
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
+    )
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,75 @@
+"""Crisis detection: present danger and suicidal intent found, the traps left alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.nlp import NLP
+
+REF = dt.date(2026, 4, 15)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "他现在正在打我，孩子在哭",
+        "救命，他喝醉了要砸门进来",
+        "老公拿着菜刀站在门口，说今天弄死我",
+        "他说要掐死我，刚才还掐我脖子",
+        "婆婆把我锁在屋里好几天了，不让出去",
+        "有人一路跟着我，现在还在我后面，我好害怕",
+        "前夫在单位楼下等我，说要泼我硫酸",
+        "邻居家的孩子正被他爸拿棍子打，哭得厉害",
+        "快来人，他又动手了",
+    ],
+)
+def test_present_danger_is_crisis(nlp: NLP, text: str) -> None:
+    """Violence happening now, weapons, confinement and being followed are crises."""
+    a = nlp.analyze(text, REF)
+    assert a.crisis is True
+    assert a.self_harm is False
+    assert a.primary == "rights"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我真的不想活了",
+        "活着没意思，准备一了百了",
+        "刚吞了一把安眠药",
+        "我在天台边上，想跳下去",
+        "拿刀片割腕了，血止不住",
+        "遗书写好放在抽屉里了",
+        "我想死",
+    ],
+)
+def test_suicidal_intent_is_self_harm_crisis(nlp: NLP, text: str) -> None:
+    """Suicidal intent or an attempt is a crisis to herself, tagged health first."""
+    a = nlp.analyze(text, REF)
+    assert a.crisis is True
+    assert a.self_harm is True
+    assert a.primary == "health"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "笑死我了，孙子学会叫奶奶了",
+        "今天加班累死了，有没有轻松点的活",
+        "想死你们了，啥时候再搞活动",
+        "在饭店打工，想换个工作",
+        "孩子该打疫苗了，去哪打",
+        "给社区打电话没人接",
+        "之前被家暴过，已经离婚三年了，现在想找份工作",
+        "人身安全保护令怎么申请，要准备什么材料",
+        "吓死了，孩子差点从床上摔下来",
+        "他骂我“你怎么不去死”，这能离婚吗",
+        "以前他会动手，后来我搬出来了，现在挺安全的",
+        "俩孩子天天打架，怎么管",
+    ],
+)
+def test_traps_are_not_crisis(nlp: NLP, text: str) -> None:
+    """Colloquial 死, non-violent 打, ended violence and order questions are not crises."""
+    assert nlp.analyze(text, REF).crisis is False

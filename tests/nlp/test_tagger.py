@@ -1,0 +1,95 @@
+"""Need categories: the lexicons, the boundary rules and texts with no need."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.nlp import NLP
+
+REF = dt.date(2026, 4, 15)
+
+
+@pytest.mark.parametrize(
+    ("text", "primary", "categories"),
+    [
+        # jobs, including colloquial forms
+        ("想找个活干，保洁啥的都行", "jobs", ("jobs",)),
+        ("有没有招收银员的超市", "jobs", ("jobs",)),
+        ("想在家挣点钱，带娃走不开", "jobs", ("jobs",)),
+        ("我们合作社的核桃卖不出去，能帮找找销路吗", "jobs", ("jobs",)),
+        ("想申请创业担保贷款开个小超市", "jobs", ("jobs",)),
+        # health
+        ("孩子咳嗽一个礼拜了，要不要去医院", "health", ("health",)),
+        ("想约个妇科检查", "health", ("health",)),
+        ("最近老失眠，情绪很差，想找心理咨询", "health", ("health",)),
+        # knowledge
+        ("社区有没有教用智能手机的课", "knowledge", ("knowledge",)),
+        ("想听听家庭教育讲座", "knowledge", ("knowledge",)),
+        ("我妈总接到诈骗电话，有没有防骗宣传", "knowledge", ("knowledge",)),
+        # relief
+        ("家里实在揭不开锅了，能给点补助吗", "relief", ("relief",)),
+        ("低保怎么申请", "relief", ("relief",)),
+        ("房子墙裂了，怕塌，能申请危房改造吗", "relief", ("relief",)),
+        # rights
+        ("老公打我，我想离婚", "rights", ("rights",)),
+        ("公司知道我怀孕就把我辞退了", "rights", ("rights",)),
+        ("包工头拖欠我工资半年了", "rights", ("rights",)),
+        # other
+        ("想报名做志愿者", "other", ("other",)),
+        ("给你们提个建议，周末也开门吧", "other", ("other",)),
+        ("妇联几点下班", "other", ("other",)),
+    ],
+)
+def test_categories(nlp: NLP, text: str, primary: str, categories: tuple[str, ...]) -> None:
+    """Each category is recognised from plain and colloquial wording."""
+    a = nlp.analyze(text, REF)
+    assert (a.primary, a.categories) == (primary, categories)
+
+
+@pytest.mark.parametrize(
+    ("text", "primary", "categories"),
+    [
+        # rule 1: her own dispute is rights even with a law question; a general one is knowledge
+        ("想离婚，他不给孩子抚养费，法律上怎么说", "rights", ("rights",)),
+        ("想了解一下婚姻法里彩礼是怎么规定的", "knowledge", ("knowledge",)),
+        # rule 2: training towards a job gives both, primary what she asks for
+        ("想报个月嫂培训班，学完好找工作", "knowledge", ("knowledge", "jobs")),
+        # rule 3: money is relief, the thing it is for second
+        ("孩子住院手术费还差三万，实在拿不出", "relief", ("relief", "health")),
+        # rule 4: health information is knowledge, treatment is health
+        ("有没有讲更年期保健的讲座", "knowledge", ("knowledge",)),
+        ("更年期睡不着，想找医生看看", "health", ("health",)),
+    ],
+)
+def test_boundary_rules(nlp: NLP, text: str, primary: str, categories: tuple[str, ...]) -> None:
+    """The TAXONOMY boundary rules decide mixed texts."""
+    a = nlp.analyze(text, REF)
+    assert (a.primary, a.categories) == (primary, categories)
+
+
+def test_other_is_never_combined(nlp: NLP) -> None:
+    """A volunteering message mentioning work stays `other` alone."""
+    a = nlp.analyze("周末想去做志愿服务，平时上班没空", REF)
+    assert a.primary == "other"
+    assert a.categories == ("other",)
+
+
+@pytest.mark.parametrize(
+    ("text", "not_expected"),
+    [("我不需要找工作，就想问问补助", "jobs"), ("不用去医院了，想申请点救助", "health")],
+)
+def test_negation(nlp: NLP, text: str, not_expected: str) -> None:
+    """A need after 不需要/不用/不想 does not count."""
+    assert not_expected not in nlp.analyze(text, REF).categories
+
+
+@pytest.mark.parametrize(
+    "text", ["你好", "1", "好的", "嗯嗯", "ok", "", "走访了几户，大家都挺好，暂无需求"]
+)
+def test_no_need(nlp: NLP, text: str) -> None:
+    """Greetings, bare numbers, yes/no and notes with no need give no category."""
+    a = nlp.analyze(text, REF)
+    assert a.primary is None
+    assert a.categories == ()
