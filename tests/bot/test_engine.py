@@ -1,0 +1,151 @@
+"""The engine under real concurrency, duplicate deliveries and unexpected errors, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlmodel import select
+
+from bot.conversation import Conversation
+from bot.engine import Engine
+from bot.messages import Incoming, Outgoing
+from bot.nlp import PiiMaskingFilter
+from storage import repo
+from storage.db import Database
+from storage.models import DialogueSession, InboundMessage
+
+THREADS = 8
+DUPLICATES = 6
+PHONE = "13800138000"
+MASKED_PHONE = "138****8000"
+
+
+def _inbound_of(database: Database, *, channel: str, user: str) -> list[InboundMessage]:
+    with database.read() as session:
+        identity = repo.identity_of(session, channel=channel, external_id=user)
+        assert identity is not None, user
+        return list(
+            session.exec(
+                select(InboundMessage).where(InboundMessage.user_id == identity.user_id)
+            ).all()
+        )
+
+
+def _dialogue_of(database: Database, *, channel: str, user: str) -> DialogueSession:
+    with database.read() as session:
+        identity = repo.identity_of(session, channel=channel, external_id=user)
+        assert identity is not None, user
+        dialogue = session.exec(
+            select(DialogueSession).where(DialogueSession.user_id == identity.user_id)
+        ).one()
+        return dialogue
+
+
+def _send_together(engine: Engine, messages: list[Incoming]) -> list[list[Outgoing]]:
+    """Send each message from its own thread, all released at the same moment."""
+    barrier = threading.Barrier(len(messages))
+
+    def send(message: Incoming) -> list[Outgoing]:
+        barrier.wait(timeout=30)
+        return engine.handle_sync(message)
+
+    with ThreadPoolExecutor(max_workers=len(messages)) as pool:
+        return list(pool.map(send, messages, timeout=120))
+
+
+def test_concurrent_messages_of_one_user_are_serialised(engine: Engine, database: Database) -> None:
+    """Eight simultaneous messages of one user are each stored once, on top of one another."""
+    messages = [
+        Incoming(channel="api", user="same", text=f"第{i}条：想找份工作", msg_id=f"m{i}")
+        for i in range(THREADS)
+    ]
+    replies = _send_together(engine, messages)
+    assert all(batch and not any("抱歉" in r.text for r in batch) for batch in replies), replies
+    rows = _inbound_of(database, channel="api", user="same")
+    assert sorted(row.msg_id for row in rows) == sorted(m.msg_id or "" for m in messages)
+    assert all(row.reply for row in rows)
+    assert _dialogue_of(database, channel="api", user="same").version == THREADS
+
+
+def test_concurrent_duplicates_get_one_row_and_one_answer(
+    engine: Engine, database: Database
+) -> None:
+    """Six simultaneous deliveries of one message id store one row and all get the same reply."""
+    message = Incoming(channel="api", user="dup", text="我要求助", msg_id="dup-1")
+    replies = _send_together(engine, [message] * DUPLICATES)
+    assert replies[0] and not any("抱歉" in r.text for r in replies[0])
+    assert all(batch == replies[0] for batch in replies)
+    rows = _inbound_of(database, channel="api", user="dup")
+    assert [row.msg_id for row in rows] == ["dup-1"]
+    assert _dialogue_of(database, channel="api", user="dup").version == 1
+
+
+async def test_two_users_in_parallel_both_finish(engine: Engine, database: Database) -> None:
+    """Two users talking at the same moment both get answers (no deadlock between their locks)."""
+    script = ["我要求助", "想找一份离家近的保洁工作", "对"]
+
+    async def talk(user: str) -> list[list[Outgoing]]:
+        answers = []
+        for number, text in enumerate(script):
+            answers.append(
+                await engine.handle(
+                    Incoming(channel="api", user=user, text=text, msg_id=f"{user}-{number}")
+                )
+            )
+        return answers
+
+    first, second = await asyncio.wait_for(asyncio.gather(talk("alice"), talk("bea")), 60)
+    for answers in (first, second):
+        assert len(answers) == len(script)
+        assert all(batch and not any("抱歉" in r.text for r in batch) for batch in answers)
+        assert "请说说您遇到的困难" in answers[0][-1].text
+    for user in ("alice", "bea"):
+        assert len(_inbound_of(database, channel="api", user=user)) == len(script)
+        assert _dialogue_of(database, channel="api", user=user).version == len(script)
+
+
+def test_unexpected_error_apologises_and_logs_masked(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in a flow gives the apology and an ERROR with traceback, the phone number masked."""
+
+    def broken(self: Conversation, *, is_new: bool) -> list[Outgoing]:
+        raise RuntimeError("flow exploded")
+
+    monkeypatch.setattr(Conversation, "respond", broken)
+    caplog.set_level(logging.INFO)
+    replies = engine.handle_sync(
+        Incoming(channel="api", user="oops", text=f"我的电话是{PHONE}，想找工作", msg_id="e1")
+    )
+    assert len(replies) == 1 and "抱歉" in replies[0].text
+    [record] = [r for r in caplog.records if r.name == "bot.engine" and r.levelno == logging.ERROR]
+    assert record.exc_info is not None and record.exc_info[0] is RuntimeError
+    assert "flow exploded" in caplog.text and "Traceback" in caplog.text
+    assert PHONE not in caplog.text
+    assert MASKED_PHONE in caplog.text
+    assert PiiMaskingFilter().filter(record)
+    assert PHONE not in record.getMessage() and MASKED_PHONE in record.getMessage()
+    assert record.exc_text and "flow exploded" in record.exc_text
+
+
+def test_failed_message_is_not_stored(
+    engine: Engine, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The failed message's transaction is rolled back: a redelivery is handled afresh."""
+
+    def broken(self: Conversation, *, is_new: bool) -> list[Outgoing]:
+        raise RuntimeError("flow exploded")
+
+    message = Incoming(channel="api", user="retry", text="我要求助", msg_id="r1")
+    with monkeypatch.context() as patch:
+        patch.setattr(Conversation, "respond", broken)
+        assert "抱歉" in engine.handle_sync(message)[0].text
+    with database.read() as session:
+        assert repo.identity_of(session, channel="api", external_id="retry") is None
+    answer = engine.handle_sync(message)
+    assert "请说说您遇到的困难" in answer[-1].text
+    assert len(_inbound_of(database, channel="api", user="retry")) == 1

@@ -1,0 +1,186 @@
+"""The `fuqing` command line through Typer's CliRunner, on a SQLite file (PostgreSQL where noted)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner, Result
+
+from bot.channels.terminal import run_chat
+from bot.cli import app
+from bot.engine import Engine
+from tests.conftest import PG_SKIP_REASON, PG_URL_VARIABLE
+
+TAXONOMY_KEYS = [
+    "text",
+    "primary",
+    "categories",
+    "crisis",
+    "date",
+    "district",
+    "street",
+    "community",
+    "visit_form",
+    "focus",
+    "phones",
+]
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logger() -> Iterator[None]:
+    """The CLI replaces the root logger's handlers and level: put them back after each test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a CLI run: a SQLite file and the data directory in tmp_path."""
+    return {
+        "FUQING_ENV": "development",
+        "FUQING_DATABASE_URL": f"sqlite:///{tmp_path / 'fuqing.db'}",
+        "FUQING_DATA_DIR": str(tmp_path),
+    }
+
+
+def invoke(args: list[str], env: dict[str, str], stdin: str | None = None) -> Result:
+    """Run `fuqing ARGS` in-process."""
+    return CliRunner().invoke(app, args, env=env, input=stdin)
+
+
+def test_db_upgrade_reports_revision_and_is_idempotent(env: dict[str, str]) -> None:
+    """`db upgrade` prints the revision and seeds the tree once; a second run adds 0 units."""
+    first = invoke(["db", "upgrade"], env)
+    assert first.exit_code == 0, first.output
+    match = re.search(r"database at revision (\w+); org units added: (\d+)", first.output)
+    assert match is not None, first.output
+    assert int(match.group(2)) > 16
+    second = invoke(["db", "upgrade"], env)
+    assert second.exit_code == 0, second.output
+    assert f"database at revision {match.group(1)}; org units added: 0" in second.output
+
+
+def test_demo_prints_its_invite_and_is_idempotent(env: dict[str, str]) -> None:
+    """`demo` migrates if needed, prints the DEMO2026 invite, and can be run again."""
+    first = invoke(["demo"], env)
+    assert first.exit_code == 0, first.output
+    assert "DEMO2026" in first.output
+    second = invoke(["demo"], env)
+    assert second.exit_code == 0, second.output
+    assert "DEMO2026" in second.output
+
+
+def test_invite_prints_a_code_and_refuses_unknown_units(env: dict[str, str]) -> None:
+    """`invite <unit> <name>` prints an 8-character code; an unknown unit exits 1 and says so."""
+    assert invoke(["db", "upgrade"], env).exit_code == 0
+    made = invoke(["invite", "朝阳区/双井街道", "张三"], env)
+    assert made.exit_code == 0, made.output
+    assert re.fullmatch(r"[A-Za-z0-9]{8}", made.stdout.strip()), made.stdout
+    unknown = invoke(["invite", "火星区/不存在街道", "张三"], env)
+    assert unknown.exit_code == 1
+    assert "no org unit" in unknown.output and "火星区/不存在街道" in unknown.output
+
+
+def test_nlp_prints_the_taxonomy_object(env: dict[str, str]) -> None:
+    """`nlp TEXT --ref` prints one JSON object with date, places and form; TAXONOMY keys first."""
+    result = invoke(["nlp", "昨天在朝阳双井九龙社区做了一对一访谈", "--ref", "2026-03-18"], env)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1, lines
+    item = json.loads(lines[0])
+    assert list(item)[: len(TAXONOMY_KEYS)] == TAXONOMY_KEYS
+    assert item["date"] == "2026-03-17"
+    assert (item["district"], item["street"], item["community"]) == (
+        "朝阳区",
+        "双井街道",
+        "九龙社区",
+    )
+    assert item["visit_form"] == "一对一访谈"
+
+
+def test_nlp_jsonl_answers_every_line_in_order(env: dict[str, str]) -> None:
+    """`nlp --jsonl` answers each input line in order; a line's ref wins; a bad line gets an error."""
+    stdin = '{"text": "今天"}\n{"text": "昨天", "ref": "2026-01-01"}\nnot json\n'
+    result = invoke(["nlp", "--jsonl", "--ref", "2026-03-18"], env, stdin=stdin)
+    assert result.exit_code == 0, result.output
+    items = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert len(items) == 3, result.stdout
+    assert [items[0]["date"], items[1]["date"]] == ["2026-03-18", "2025-12-31"]
+    assert "error" in items[2] and "date" not in items[2]
+
+
+def test_serve_refuses_an_unmigrated_postgresql_schema(env: dict[str, str]) -> None:
+    """On PostgreSQL, `serve` on an empty schema exits 1 and says to run `fuqing db upgrade`."""
+    url = os.environ.get(PG_URL_VARIABLE)
+    if not url:
+        pytest.skip(PG_SKIP_REASON)
+    schema = f"cli_empty_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+        pg_env = {**env, "FUQING_DATABASE_URL": scoped.render_as_string(hide_password=False)}
+        result = invoke(["serve"], pg_env)
+        assert result.exit_code == 1, result.output
+        assert "fuqing db upgrade" in result.output
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_serve_refuses_placeholder_secrets_in_production(env: dict[str, str]) -> None:
+    """`serve` with FUQING_ENV=production and the development secrets exits 1 naming them."""
+    result = invoke(["serve"], {**env, "FUQING_ENV": "production"})
+    assert result.exit_code == 1, result.output
+    assert "FUQING_SECRET_KEY" in result.output
+
+
+def test_terminal_chat_runs_a_dialogue(engine: Engine) -> None:
+    """The terminal loop sends each line to the engine, prints the replies and stops at exit."""
+    lines = iter(["我要求助", "想找份保洁工作", "exit", "never read"])
+    prompts: list[str] = []
+    written: list[str] = []
+
+    def read(prompt: str) -> str:
+        prompts.append(prompt)
+        return next(lines)
+
+    run_chat(engine, user="t1", read=read, write=written.append)
+    output = "\n".join(written)
+    assert "请说说您遇到的困难" in output and "对吗" in output
+    assert len(prompts) == 3
+    assert next(lines) == "never read"
+
+
+def test_terminal_chat_stops_at_end_of_input(engine: Engine) -> None:
+    """End of input (Ctrl-D) ends the terminal loop quietly."""
+    written: list[str] = []
+
+    def read(_prompt: str) -> str:
+        raise EOFError
+
+    run_chat(engine, user="t2", read=read, write=written.append)
+    assert written[-1] == ""
+
+
+def test_chat_as_cadre_starts_a_visit_report(env: dict[str, str]) -> None:
+    """`chat --as cadre` talks as the demo cadre: 走访记录 asks the date, then the place."""
+    result = invoke(["chat", "--as", "cadre"], env, stdin="走访记录\n今天\nexit\n")
+    assert result.exit_code == 0, result.output
+    assert "演示干部" in result.output
+    assert "哪天走访的" in result.output and "在哪里走访的" in result.output
+    assert result.output.index("哪天走访的") < result.output.index("在哪里走访的")
