@@ -2,13 +2,14 @@
 # make test  — the same set-up, then lint, type checks and the tests
 # make lint  — ruff and mypy only
 # make bench — every bench/*.py
+# make eval  — NLP scores on the dev data (../shared/data, else tests/data), misses listed
 
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install
+.PHONY: run test lint bench eval install
 
 install: $(STAMP)
 
@@ -39,3 +40,6 @@ bench: $(STAMP)
 		echo "== $$script"; \
 		$(BIN)/python "$$script" || exit 1; \
 	done
+
+eval: $(STAMP)
+	$(BIN)/python -m bot.nlp.evaluate

@@ -12,7 +12,7 @@ is dropped, except in A-not-A questions such as "用不用" or "要不要".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +57,35 @@ class _Entry:
     weight: float
 
 
+class _Index:
+    """Entries arranged for matching: plain terms by first character, then the regexes.
+
+    Looking plain terms up by the character at each position costs a dictionary look-up per
+    character of the message instead of one regex scan per term (hundreds of terms).
+    """
+
+    def __init__(self, entries: Iterable[_Entry]) -> None:
+        self.plain: dict[str, list[_Entry]] = {}
+        self.regex: list[_Entry] = []
+        for e in entries:
+            if e.term.startswith("re:"):
+                self.regex.append(e)
+            elif e.term:
+                self.plain.setdefault(e.term[0], []).append(e)
+
+    def matches(self, text: str) -> Iterator[tuple[_Entry, int, int]]:
+        """Every (entry, start, end) match, overlapping ones included."""
+        plain = self.plain
+        for i, char in enumerate(text):
+            for e in plain.get(char, ()):
+                if text.startswith(e.term, i):
+                    yield e, i, i + len(e.term)
+        for e in self.regex:
+            for m in e.pattern.finditer(text):
+                if m.end() > m.start():
+                    yield e, m.start(), m.end()
+
+
 class Lexicon:
     """Weighted (label, term) entries matched longest-first, with negation handling."""
 
@@ -65,6 +94,8 @@ class Lexicon:
         for label, term, weight in entries:
             pattern = re.compile(term[3:] if term.startswith("re:") else re.escape(term))
             self._entries.append(_Entry(label, term, pattern, weight))
+        self._index = _Index(self._entries)
+        self._last: tuple[str, frozenset[str]] | None = None
 
     @classmethod
     def from_table(
@@ -84,7 +115,19 @@ class Lexicon:
 
     def has(self, label: str, text: str) -> bool:
         """Whether any entry with this label matches text (no overlap resolution)."""
-        return any(e.label == label and e.pattern.search(text) for e in self._entries)
+        return label in self.labels_in(text)
+
+    def labels_in(self, text: str) -> frozenset[str]:
+        """The labels with at least one match in text (no overlap resolution).
+
+        The last text's answer is kept: the tagger asks about several labels of one message.
+        """
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
+        found = frozenset(e.label for e, _s, _t in self._index.matches(text))
+        self._last = (text, found)
+        return found
 
     def terms(self) -> list[str]:
         """The plain (non-regex) terms, e.g. to add to the tokenizer as words."""
@@ -92,11 +135,7 @@ class Lexicon:
 
     def hits(self, text: str, *, negation: bool = True) -> list[Hit]:
         """Non-overlapping hits in text, longest first where they overlap, in text order."""
-        found: list[Hit] = []
-        for e in self._entries:
-            for m in e.pattern.finditer(text):
-                if m.end() > m.start():
-                    found.append(Hit(e.label, e.term, m.start(), m.end(), e.weight))
+        found = [Hit(e.label, e.term, s, t, e.weight) for e, s, t in self._index.matches(text)]
         found.sort(key=lambda h: (-(h.end - h.start), h.start))
         taken: list[Hit] = []
         for h in found:
