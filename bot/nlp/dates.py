@@ -99,7 +99,7 @@ def _latest_on_or_before(month: int | None, day: int | None, ref: dt.date) -> dt
 
 def _year(s: str) -> int | None:
     if s.isdigit():
-        return int(s)
+        return 2000 + int(s) if len(s) == 2 else int(s)
     value = chinese_to_int(s)
     return value if value is not None and value > 1900 else None
 
@@ -172,6 +172,41 @@ def _ago(m: re.Match[str], ref: dt.date) -> dt.date | None:
     return ref + dt.timedelta(days=-days if m.group("dir") in {"前", "以前", "之前"} else days)
 
 
+def _months_ago(m: re.Match[str], ref: dt.date) -> dt.date | None:
+    if m.group("half"):
+        return ref - dt.timedelta(days=15)
+    n = _num(m.group("n"))
+    if n is None or n > 24:
+        return None
+    year, month = divmod(ref.year * 12 + ref.month - 1 - n, 12)
+    month += 1
+    day = ref.day
+    while _make(year, month, day) is None:
+        day -= 1  # 3月31日 one month back is the last day of February
+    return dt.date(year, month, day)
+
+
+def _bare_day(m: re.Match[str], ref: dt.date) -> dt.date | None:
+    """A day of the month with no month: the latest such day on or before ref."""
+    day = _num(m.group("d"))
+    if day is None or not 1 <= day <= 31:
+        return None
+    year, month = ref.year, ref.month
+    for _ in range(3):
+        d = _make(year, month, day)
+        if d is not None and d <= ref:
+            return d
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return None
+
+
+def _bare_weekend(m: re.Match[str], ref: dt.date) -> dt.date | None:
+    """Bare 周末: the latest Saturday on or before ref (Sunday, when ref is that Sunday)."""
+    if ref.weekday() == 6:
+        return ref - dt.timedelta(days=1)
+    return ref - dt.timedelta(days=(ref.weekday() - 5) % 7)
+
+
 def _week_rel(m: re.Match[str], ref: dt.date) -> dt.date | None:
     offset = {"上上": -2, "上": -1, "本": 0, "这": 0, "下": 1}[m.group("rel").replace("个", "")]
     monday = ref - dt.timedelta(days=ref.weekday()) + dt.timedelta(weeks=offset)
@@ -186,7 +221,8 @@ def _bare_weekday(m: re.Match[str], ref: dt.date) -> dt.date | None:
 _RULES: tuple[tuple[re.Pattern[str], Resolver], ...] = (
     (
         re.compile(
-            rf"(?P<y>\d{{4}}|[{CN_NUM_CHARS}]{{4}})\s*年\s*(?P<m>{_N})\s*月\s*(?P<d>{_N})\s*[日号]?"
+            rf"(?P<y>(?<!\d)\d{{4}}|(?<!\d)\d{{2}}(?=年\d)|[{CN_NUM_CHARS}]{{4}})"
+            rf"\s*年\s*(?P<m>{_N})\s*月\s*(?P<d>{_N})\s*[日号]?"
         ),
         _full_date,
     ),
@@ -211,6 +247,12 @@ _RULES: tuple[tuple[re.Pattern[str], Resolver], ...] = (
         _ago,
     ),
     (
+        re.compile(
+            rf"(?:(?P<half>半)个?月|(?P<n>\d{{1,2}}|[{CN_NUM_CHARS}]{{1,3}})个月)(?:以前|之前|前)"
+        ),
+        _months_ago,
+    ),
+    (
         re.compile(rf"(?P<rel>上上个?|上个?|本|这个?|下个?)(?:周|星期|礼拜)(?P<wd>[{_WD}])"),
         _week_rel,
     ),
@@ -219,6 +261,17 @@ _RULES: tuple[tuple[re.Pattern[str], Resolver], ...] = (
             rf"(?<![上本这下每个{CN_NUM_CHARS}\d])(?:周|星期|礼拜)(?P<wd>[一二三四五六日天七])"
         ),
         _bare_weekday,
+    ),
+    (re.compile(rf"(?<![上本这下每个{CN_NUM_CHARS}\d])(?:周末|礼拜天?末)"), _bare_weekend),
+    (
+        # a day with no month ("23号去的", "十五日入户"): only before a time or visit word,
+        # so house numbers, metro lines and 每月15号 stay numbers
+        re.compile(
+            rf"(?<![\d{CN_NUM_CHARS}月第每])(?P<d>\d{{1,2}}|[{CN_NUM_CHARS}]{{1,3}})[号日]"
+            r"(?=那天|那日|当天|那会|上午|下午|中午|晚上|早上|傍晚|夜里|凌晨|一早|一大早"
+            r"|去|来|到|入户|走访|回访|上门|家访|开|座谈|见|约|送|给|跟|和|与|在|又|再)"
+        ),
+        _bare_day,
     ),
 )
 
@@ -244,6 +297,7 @@ def parse_date(
     """Resolve the first date expression in text against ref (see TAXONOMY); None if none."""
     if holidays is None:
         holidays = load_holidays()
+    text = text.replace("廿", "二十").replace("卅", "三十")
     candidates: list[tuple[int, int, Callable[[], dt.date | None]]] = []
     for pattern, resolver in _RULES:
         for m in pattern.finditer(text):

@@ -6,7 +6,8 @@ substring, a term written `re:…` as a regular expression. Matching collects ev
 keeps the longest where hits overlap (a span listed under several labels counts for each,
 once), so "护理补贴" (relief) wins over the "护理" (health)
 inside it and "助学贷款" over "贷款". A hit right after a negation (不需要/不用/不想/无需…)
-is dropped, except in A-not-A questions such as "用不用" or "要不要".
+is dropped, and so is every shorter hit inside it ("不想找工作" drops "工作" too), except in
+A-not-A questions such as "用不用" or "要不要".
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 DATA_DIR = Path(__file__).parent / "data"
 
 _NEGATION = re.compile(
-    r"(不需要|不用|不想|不要|无需|不必|没必要|不打算|用不着)(再|去|来|太|了|怎么)?$"
+    r"(不需要|不用|不想|不要|无需|不必|没必要|不打算|用不着)(再|去|来|太|了|怎么|交|给|掏|花)?$"
 )
 _A_NOT_A = re.compile(r"(用不用|要不要|想不想|需不需要|需要不需要|打不打算)(再|去|来|太|了)?$")
 
@@ -138,8 +139,12 @@ class Lexicon:
         found = [Hit(e.label, e.term, s, t, e.weight) for e, s, t in self._index.matches(text)]
         found.sort(key=lambda h: (-(h.end - h.start), h.start))
         taken: list[Hit] = []
+        negated: list[tuple[int, int]] = []
         for h in found:
-            if negation and _negated(text, h.start):
+            if negation and (
+                _negated(text, h.start) or any(a <= h.start and h.end <= b for a, b in negated)
+            ):
+                negated.append((h.start, h.end))  # nothing inside a negated term counts
                 continue
             same = [t for t in taken if (t.start, t.end) == (h.start, h.end)]
             if same and all(t.label != h.label for t in same):

@@ -2,15 +2,16 @@
 
 The gazetteer is the list of `PlaceUnit`s the app reads from its database (seeded with
 Beijing's 16 districts and their 街道/乡镇). Each unit is found by its official name and its
-aliases ("朝阳" → 朝阳区, "双井" → 双井街道, "十八里店地区" → 十八里店乡). A unit without any
-alias also gets its short form (the name without 区/街道/镇/乡/地区) — but only right after
-its own district ("顺义胜利"), because many short forms are ordinary words.
+aliases ("朝阳" → 朝阳区, "双井" → 双井街道, "十八里店地区" → 十八里店乡). A unit whose short
+form (the name without 区/街道/镇/乡/地区) is not an alias also gets it — but only right
+after its own district ("顺义胜利", "朝阳平房"), because many short forms are ordinary words.
 
 The text is scanned left to right for the longest known name at each position. The first
 district named gives `district`; the first street/town in that district gives `street`.
 With no district named, a street implies its district when the street name is unique.
 Communities and villages have no gazetteer: a run of 2–6 name characters before 社区 or 村
-(九龙社区, 爨底下村, 小堡村), not crossing a known place, a function word or punctuation,
+(九龙社区, 爨底下村, 小堡村, 张各庄村), not crossing a known place (except a village named
+after its town right before 村: 宋庄村), a function word or punctuation,
 not after a verb such as 考察/讨论 that ends the text before a name, and not a common word
 (农村, 乡村, 我们村, 村里 — see `data/places_stop.tsv`).
 """
@@ -79,7 +80,7 @@ class Gazetteer:
                 if len(form) >= 2:
                     names.strong.setdefault(form, []).append(u)
             short = short_form(u.name)
-            if not u.aliases and short != u.name and short not in forms:
+            if short != u.name and short not in forms:
                 names.weak.setdefault(short, []).append(u)
         for form in list(names.weak):
             if form in names.strong:
@@ -172,16 +173,25 @@ class Gazetteer:
         for m in mentions:
             for k in range(m.start, m.end):
                 blocked[k] = True
+        ends = {m.end: m for m in mentions}
         for hit in self._community.finditer(text):
             if blocked[hit.start()]:
                 continue
+            town = ends.get(hit.start())
+            if (
+                town is not None
+                and hit.group(0) == "村"
+                and all(u.kind in {"town", "township"} for u in town.units)
+            ):
+                # a village named after its town (崔各庄村 in 崔各庄乡, 宋庄村 in 宋庄镇)
+                return text[town.start : hit.end()]
             j = hit.start()
             while (
                 j > 0
                 and hit.start() - j < 6
                 and not blocked[j - 1]
                 and _CJK.match(text[j - 1])
-                and text[j - 1] not in self._stopchars
+                and (text[j - 1] not in self._stopchars or text[j - 1 : j + 1] == "各庄")
             ):
                 j -= 1
             for word in self._notprefix:

@@ -17,8 +17,22 @@ boundary rules, applied in the TAXONOMY order:
    for care (看医生, 哪家医院);
 5. `other` is never combined with another category; thanks with no request is `other`.
 
-A crisis puts `rights` first, or `health` when the danger is to herself. No hit at all, or a
-note saying there is no need, gives primary None.
+A crisis puts `rights` first, or `health` when the danger is to herself (self-harm words are
+also health terms, so she is routed to health even if the crisis detector misses). No hit at
+all, or a note saying there is no need, gives primary None.
+
+Why lexicon + rules and not a model: the errors on unseen text were almost all *no hit at all*
+(None) or a boundary rule misfiring, not bad weighting of known words. A linear model trained
+on the ~330 dev sentences would learn the same vocabulary gaps, needs scikit-learn (not a
+dependency) and could not express the ordered TAXONOMY rules or explain a tag. Extending the
+lexicon with word families (上个班/找个半天班, 招…员, 支个摊, 愁卖, 没进项, 上顿没下顿, 穷得,
+…费欠, 岗位被顶, 被…摸, 让我辞职, 周六上班吗, 竞选) and fixing misfiring rules (a negated term
+now drops what lies inside it; training adds `jobs` only on a job word of weight ≥ 2; hiring
+discrimination is matched after 面试 so the job search stays second) measured, primary / micro-F1:
+own challenge set `tests/data/needs_own.tsv` (262 rows) 0.786 / 0.861 → 0.973 / 0.988;
+dev set 0.961 / 0.970 → 0.964 / 0.973; a 48-row set written afterwards and scored before
+any fix for it 0.771 / 0.844 → 0.812 / 0.870 (then its gaps were filled too). The last figure
+is the honest estimate for unseen text: coverage, not the method, is the limit.
 """
 
 from __future__ import annotations
@@ -46,6 +60,8 @@ CUES: tuple[str, ...] = (
 #: a second category needs at least this score, and this share of the primary's
 SECOND_MIN = 2.0
 SECOND_SHARE = 0.3
+#: rule 2 adds `jobs` to training only on clear job evidence, not a lone 种植/会计 (weight 1)
+TRAINING_JOBS_MIN = 2.0
 
 
 @dataclass(frozen=True)
@@ -125,7 +141,7 @@ class NeedTagger:
         if (
             "training" in cues
             and top in {"jobs", "knowledge"}
-            and s["jobs"] > 0
+            and s["jobs"] >= TRAINING_JOBS_MIN
             and s["knowledge"] > 0
         ):
             cats.extend(c for c in ("knowledge", "jobs") if c not in cats)

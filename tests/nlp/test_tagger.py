@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.nlp import NLP
+from bot.nlp.tagger import NeedTagger
 
 REF = dt.date(2026, 4, 15)
 
@@ -93,3 +94,56 @@ def test_no_need(nlp: NLP, text: str) -> None:
     a = nlp.analyze(text, REF)
     assert a.primary is None
     assert a.categories == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "primary", "categories"),
+    [
+        # word families rather than fixed phrases
+        ("孩子上学了，想出来上个班", "jobs", ("jobs",)),
+        ("我们种的板栗今年愁卖", "jobs", ("jobs",)),
+        ("想在小区门口支个煎饼摊", "jobs", ("jobs",)),
+        ("老伴走了以后家里没进项了，日子难熬", "relief", ("relief",)),
+        ("娘俩吃了上顿没下顿", "relief", ("relief",)),
+        ("电费欠了三个月，要停电了", "relief", ("relief",)),
+        ("孩子他爸一分钱生活费都没给过", "rights", ("rights",)),
+        ("产假回来，岗位被人顶了", "rights", ("rights",)),
+        ("公司说我怀孕了，让我自己辞职", "rights", ("rights",)),
+        ("在饭店被客人摸了，老板让我别计较", "rights", ("rights",)),
+        ("前夫老在我单位门口等我", "rights", ("rights",)),
+        ("妇联周六上班吗", "other", ("other",)),
+        ("我想竞选居委会主任", "other", ("other",)),
+        ("你们服务太好了，想送面锦旗", "other", ("other",)),
+        # a general law question stays knowledge, also when asked for someone else
+        ("夫妻共同财产包括婚前的房子吗，就是好奇", "knowledge", ("knowledge",)),
+        ("遗嘱咋写才有效？给我妈问的", "knowledge", ("knowledge",)),
+    ],
+)
+def test_general_forms(nlp: NLP, text: str, primary: str, categories: tuple[str, ...]) -> None:
+    """Synonyms and colloquial variants of a need are recognised, not only the dev phrasing."""
+    a = nlp.analyze(text, REF)
+    assert (a.primary, a.categories) == (primary, categories)
+
+
+def test_hiring_discrimination_keeps_jobs(nlp: NLP) -> None:
+    """Marriage questions at an interview are rights, and the job search stays second."""
+    a = nlp.analyze("面试的时候问我结没结婚、打不打算要孩子，这合法吗", REF)
+    assert a.categories == ("rights", "jobs")
+
+
+def test_negated_term_drops_what_is_inside(nlp: NLP) -> None:
+    """不想找工作 drops 工作 as well, so learning to bake adds no jobs tag."""
+    a = nlp.analyze("不想找工作，就是想学学烘焙，自己做着吃", REF)
+    assert a.categories == ("knowledge",)
+
+
+def test_training_needs_clear_job_evidence(nlp: NLP) -> None:
+    """A lone weak job word (种植) does not turn a course into knowledge + jobs."""
+    assert nlp.analyze("村里妇女想学种植技术，能请专家来讲讲吗", REF).categories == ("knowledge",)
+    assert nlp.analyze("想考个育婴师证，哪里有培训", REF).categories == ("knowledge", "jobs")
+
+
+def test_self_harm_words_are_health_without_crisis_flag() -> None:
+    """Suicidal words point to health even if the crisis detector were to miss them."""
+    t = NeedTagger().tag("活着太累了，今晚就想结束这一切")
+    assert t.primary == "health"
