@@ -13,9 +13,11 @@ A-not-A questions such as "用不用" or "要不要".
 from __future__ import annotations
 
 import re
+import re._parser as re_parser  # the stdlib's own regex parser, to find a pattern's first chars
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -58,6 +60,49 @@ class _Entry:
     weight: float
 
 
+def first_chars(pattern: str) -> frozenset[str] | None:
+    """The characters a match of `pattern` can start with, or None when that is open-ended.
+
+    Used to try a regex only where the message has one of those characters; anything the
+    parser cannot pin down (a class like [^，], a lookaround, an optional start) gives None and
+    the regex is scanned the ordinary way.
+    """
+    try:
+        parsed = re_parser.parse(pattern)
+    except re.error:
+        return None
+    return _firsts(list(parsed))
+
+
+def _firsts(items: list[Any]) -> frozenset[str] | None:
+    if not items:
+        return None
+    op, arg = items[0]
+    name = str(op)
+    if name == "LITERAL":
+        return frozenset(chr(arg))
+    if name == "IN":
+        chars = set()
+        for kind, value in arg:
+            if str(kind) != "LITERAL":
+                return None
+            chars.add(chr(value))
+        return frozenset(chars)
+    if name == "SUBPATTERN":
+        return _firsts(list(arg[-1]))
+    if name == "BRANCH":
+        found: set[str] = set()
+        for branch in arg[1]:
+            first = _firsts(list(branch))
+            if first is None:
+                return None
+            found |= first
+        return frozenset(found)
+    if name in ("MAX_REPEAT", "MIN_REPEAT") and arg[0] >= 1:
+        return _firsts(list(arg[2]))
+    return None
+
+
 class _Index:
     """Entries arranged for matching: plain terms by first character, then the regexes.
 
@@ -67,20 +112,29 @@ class _Index:
 
     def __init__(self, entries: Iterable[_Entry]) -> None:
         self.plain: dict[str, list[_Entry]] = {}
+        self.anchored: dict[str, list[_Entry]] = {}  # regexes whose first character is known
         self.regex: list[_Entry] = []
         for e in entries:
             if e.term.startswith("re:"):
-                self.regex.append(e)
+                firsts = first_chars(e.pattern.pattern)
+                if firsts is None:
+                    self.regex.append(e)
+                for char in firsts or ():
+                    self.anchored.setdefault(char, []).append(e)
             elif e.term:
                 self.plain.setdefault(e.term[0], []).append(e)
 
     def matches(self, text: str) -> Iterator[tuple[_Entry, int, int]]:
         """Every (entry, start, end) match, overlapping ones included."""
-        plain = self.plain
+        plain, anchored = self.plain, self.anchored
         for i, char in enumerate(text):
             for e in plain.get(char, ()):
                 if text.startswith(e.term, i):
                     yield e, i, i + len(e.term)
+            for e in anchored.get(char, ()):
+                m = e.pattern.match(text, i)
+                if m is not None and m.end() > i:
+                    yield e, i, m.end()
         for e in self.regex:
             for m in e.pattern.finditer(text):
                 if m.end() > m.start():

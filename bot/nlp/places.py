@@ -86,7 +86,13 @@ class Gazetteer:
             if form in names.strong:
                 del names.weak[form]
         self._names = names
-        self._maxlen = max((len(n) for n in [*names.strong, *names.weak]), default=0)
+        # Names by first character, longest first (a strong name before a weak one of the same
+        # length), so that each position of a message costs one dictionary look-up.
+        candidates = [(n, False) for n in names.strong] + [(n, True) for n in names.weak]
+        candidates.sort(key=lambda c: (-len(c[0]), c[1]))
+        self._by_first: dict[str, list[tuple[str, bool]]] = {}
+        for name, weak in candidates:
+            self._by_first.setdefault(name[0], []).append((name, weak))
         stop = read_table("places_stop.tsv", 2, data_dir)
         self._notname = {w for k, w in stop if k == "notname"}
         self._stopchars = set("".join(w for k, w in stop if k == "stopchar"))
@@ -111,13 +117,10 @@ class Gazetteer:
         i = 0
         while i < len(text):
             found: _Mention | None = None
-            for length in range(min(self._maxlen, len(text) - i), 1, -1):
-                piece = text[i : i + length]
-                if piece in self._names.strong:
-                    found = _Mention(i, i + length, tuple(self._names.strong[piece]))
-                    break
-                if piece in self._names.weak:
-                    found = _Mention(i, i + length, tuple(self._names.weak[piece]), weak=True)
+            for name, weak in self._by_first.get(text[i], ()):
+                if text.startswith(name, i):
+                    table = self._names.weak if weak else self._names.strong
+                    found = _Mention(i, i + len(name), tuple(table[name]), weak=weak)
                     break
             if found is None:
                 i += 1

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.nlp.lexicon import DATA_DIR, read_table
+from bot.nlp.lexicon import DATA_DIR, Lexicon, read_table
 
 
 @dataclass(frozen=True)
@@ -34,22 +34,27 @@ class CrisisDetector:
     """Regex-based crisis detector loaded from `crisis.tsv`."""
 
     def __init__(self, data_dir: Path = DATA_DIR) -> None:
-        groups: dict[str, list[str]] = {}
-        for kind, pattern in read_table("crisis.tsv", 2, data_dir):
-            groups.setdefault(kind, []).append(f"(?:{pattern})")
+        rows = read_table("crisis.tsv", 2, data_dir)
         expected = {"trap", "self", "danger", "threat", "past", "now"}
-        if set(groups) != expected:
+        if {kind for kind, _ in rows} != expected:
             raise ValueError(f"crisis.tsv must define exactly {sorted(expected)}")
-        self._re = {kind: re.compile("|".join(parts)) for kind, parts in groups.items()}
+        traps = [f"(?:{pattern})" for kind, pattern in rows if kind == "trap"]
+        self._trap = re.compile("|".join(traps))
+        # The other kinds are asked "does any pattern match?": a Lexicon answers that by trying
+        # each pattern only where the text has a character it can start with.
+        self._kinds = Lexicon(
+            (kind, f"re:{pattern}", 1.0) for kind, pattern in rows if kind != "trap"
+        )
 
     def check(self, text: str) -> Safety:
         """Whether text shows a crisis now, and whether the danger is to herself."""
-        clean = self._re["trap"].sub(lambda m: "＿" * len(m.group(0)), text)
-        if self._re["self"].search(clean):
+        clean = self._trap.sub(lambda m: "＿" * len(m.group(0)), text)
+        kinds = self._kinds.labels_in(clean)
+        if "self" in kinds:
             return Safety(crisis=True, self_harm=True)
-        if self._re["danger"].search(clean):
+        if "danger" in kinds:
             return Safety(crisis=True, self_harm=False)
-        if self._re["threat"].search(clean):
-            ended = self._re["past"].search(clean) and not self._re["now"].search(clean)
+        if "threat" in kinds:
+            ended = "past" in kinds and "now" not in kinds
             return Safety(crisis=not ended, self_harm=False)
         return Safety(crisis=False, self_harm=False)
