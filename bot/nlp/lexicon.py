@@ -12,14 +12,16 @@ A-not-A questions such as "用不用" or "要不要".
 
 from __future__ import annotations
 
+import importlib
 import re
-import re._parser as re_parser  # the stdlib's own regex parser, to find a pattern's first chars
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 DATA_DIR = Path(__file__).parent / "data"
+# The stdlib's own regex parser (no stubs ship for it), used to find a pattern's first characters.
+re_parser: Any = importlib.import_module("re._parser")
 
 _NEGATION = re.compile(
     r"(不需要|不用|不想|不要|无需|不必|没必要|不打算|用不着)(再|去|来|太|了|怎么|交|给|掏|花)?$"
