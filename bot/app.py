@@ -11,10 +11,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from sqlalchemy.exc import OperationalError
 
 from bot.channels import api as api_channel
+from bot.channels import wechat
+from bot.channels.setup import build_push_channels
+from bot.channels.wechat import CallbackChannel
 from bot.config import Settings
 from bot.console import api as staff_api
 from bot.engine import Engine
@@ -48,7 +51,14 @@ def build_services(settings: Settings) -> Services:
         units = place_units(session)
     nlp = NLP.load(units, cache_dir=settings.data_dir / "jieba")
     engine = Engine(settings=settings, db=db, nlp=nlp)
-    return Services(settings=settings, db=db, nlp=nlp, engine=engine)
+    channels = build_push_channels(settings, db=db, engine=engine)
+    return Services(settings=settings, db=db, nlp=nlp, engine=engine, channels=channels)
+
+
+def _channel(request: Request, name: str) -> CallbackChannel:
+    channel = getattr(request.app.state.services.channels, name)
+    assert isinstance(channel, CallbackChannel)
+    return channel
 
 
 def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
@@ -62,6 +72,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         try:
             yield
         finally:
+            await built.channels.aclose()
             if services is None:
                 built.db.dispose()
 
@@ -76,6 +87,10 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     install_error_handlers(app)
     app.include_router(api_channel.router)
     app.include_router(staff_api.router)
+    if settings.effective_wechat_token:
+        app.include_router(wechat.router("/wechat", lambda r: _channel(r, "wechat")))
+    if settings.wecom_enabled:
+        app.include_router(wechat.router("/wecom", lambda r: _channel(r, "wecom")))
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

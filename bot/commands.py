@@ -24,6 +24,7 @@ WORDS: dict[str, tuple[str, ...]] = {
     "visit_report": ("走访记录", "走访", "记录走访", "写走访"),
     "bind": ("绑定", "干部绑定"),
     "resume": ("继续", "接着", "继续办"),
+    "more": ("更多", "更多内容", "继续看", "下一页"),
     "greet": ("你好", "您好", "在吗", "在不在", "有人吗", "hello", "hi", "嗨", "哈喽"),
 }
 # The idle menu, in order: (entry, label); cadres also see 走访记录.
@@ -34,6 +35,15 @@ CADRE_MENU = (
     ("progress", "查询进度"),
     ("human", "转人工"),
 )
+# WeChat/WeCom custom-menu keys → the text entry they stand for (same as typing it).
+MENU_KEYS = {
+    "HELP_REQUEST": "我要求助",
+    "PROGRESS": "查询进度",
+    "VISIT_REPORT": "走访记录",
+    "HUMAN": "转人工",
+    "MENU": "菜单",
+    "DELETE_DATA": "删除我的信息",
+}
 CODE_COMMANDS = {
     "受理": "take",
     "接手": "take",

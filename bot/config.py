@@ -10,8 +10,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Secrets that ship in the code for development only; refused when FUQING_ENV is not development.
+DEV_WECHAT_TOKEN = "dev-wechat-token"
 PLACEHOLDER_SECRETS = frozenset(
-    {"dev-secret-key", "dev-api-token", "dev-admin-token", "changeme", ""}
+    {"dev-secret-key", "dev-api-token", "dev-admin-token", DEV_WECHAT_TOKEN, "changeme", ""}
 )
 
 
@@ -30,11 +31,22 @@ class Settings(BaseSettings):
     report_due_days: int = 10
     log_level: str = "INFO"
 
+    # WeChat Official Account. Without a token the channel is off, except in development, where
+    # /wechat answers in plaintext mode with DEV_WECHAT_TOKEN so it can be tried locally.
     wechat_token: str | None = None
     wechat_appid: str | None = None
     wechat_aes_key: str | None = None
     wechat_secret: str | None = None
     wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_template_id: str | None = None
+    wechat_reply_timeout: float = Field(default=4.0, gt=0)
+    # WeCom (企业微信): all four of corp id, token, AES key and agent id turn it on.
+    wecom_corp_id: str | None = None
+    wecom_token: str | None = None
+    wecom_aes_key: str | None = None
+    wecom_secret: str | None = None
+    wecom_agent_id: int | None = None
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
     telegram_token: str | None = None
     telegram_secret: str | None = None
     telegram_api_base: str | None = None
@@ -54,6 +66,18 @@ class Settings(BaseSettings):
         """True when the database is an SQLite file."""
         return self.database_url.startswith("sqlite")
 
+    @property
+    def effective_wechat_token(self) -> str | None:
+        """The /wechat token: the setting, or the development placeholder in development."""
+        if self.wechat_token:
+            return self.wechat_token
+        return DEV_WECHAT_TOKEN if self.env == "development" else None
+
+    @property
+    def wecom_enabled(self) -> bool:
+        """True when every WeCom callback setting is present."""
+        return bool(self.wecom_corp_id and self.wecom_token and self.wecom_aes_key)
+
     def check_secrets(self) -> None:
         """Refuse placeholder secrets outside development (raises ValueError naming them)."""
         if self.env == "development":
@@ -62,6 +86,10 @@ class Settings(BaseSettings):
             name
             for name in ("secret_key", "api_token", "admin_token")
             if getattr(self, name) in PLACEHOLDER_SECRETS
+        ] + [
+            name
+            for name in ("wechat_token", "wecom_token")
+            if getattr(self, name) is not None and getattr(self, name) in PLACEHOLDER_SECRETS
         ]
         if weak:
             names = ", ".join("FUQING_" + n.upper() for n in weak)

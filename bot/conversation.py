@@ -19,6 +19,7 @@ from bot.flows.base import Ctx, FlowRun, InviteView, UserView
 from bot.flows.runner import FlowRunner, Turn
 from bot.flows.visit_report import NOTE_CHARS
 from bot.messages import Incoming, Outgoing
+from bot.paging import next_page
 from storage import repo
 from storage.models import DialogueSession, User
 
@@ -38,8 +39,10 @@ class Conversation:
         dialogue: DialogueSession,
         message: Incoming,
         ref: date,
+        max_bytes: int | None = None,
     ) -> None:
         self.engine = engine
+        self.max_bytes = max_bytes
         self.session = session
         self.user = user
         self.message = message
@@ -60,6 +63,8 @@ class Conversation:
     def respond(self, *, is_new: bool) -> list[Outgoing]:
         """Return the replies to this message (crisis first, greeting for a newcomer)."""
         first: list[Outgoing] = []
+        if self.message.kind == "event":
+            return self._event(is_new=is_new)
         if self.message.kind in ("image", "location", "link"):
             return self._with_prompt([Outgoing(texts.t("non_text"))])
         if not self.text:
@@ -83,6 +88,14 @@ class Conversation:
                 self.data["pending"] = "resume"
                 return [Outgoing(texts.t("flow.resume", title=self._title()), ("继续", "取消"))]
         command = parse_command(self.text)
+        pages = self.data.pop("more", None)
+        if command is not None and command.name == "more":
+            if not pages:
+                return [Outgoing(texts.t("more.none"))]
+            page, rest = next_page(pages, self.max_bytes)
+            if rest:
+                self.data["more"] = rest
+            return [page]
         pending = self.data.pop("pending", None)
         if pending == "delete":
             if self.text.replace(" ", "") == "确认删除":
@@ -102,6 +115,17 @@ class Conversation:
         if self.flow is not None:
             return notes + self._answer()
         return notes + self._route()
+
+    def _event(self, *, is_new: bool) -> list[Outgoing]:
+        """Channel events: a follow gets the greeting, privacy notice and menu; an unfollow
+        marks the identity inactive (pushes stop) and gets no reply."""
+        if self.text == "subscribe":
+            return [Outgoing(texts.t("greeting") + "\n" + texts.t("privacy")), self._menu()]
+        if self.text == "unsubscribe":
+            repo.deactivate_identity(
+                self.session, channel=self.message.channel, external_id=self.message.user
+            )
+        return []
 
     # ------------------------------------------------------------------ commands
 

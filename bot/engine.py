@@ -27,6 +27,7 @@ from bot.flows.base import FlowRun
 from bot.flows.runner import FlowRunner
 from bot.messages import Incoming, Outgoing, utcnow
 from bot.nlp import NLP, mask_pii
+from bot.paging import paginate
 from storage import repo
 from storage.db import Database
 
@@ -63,17 +64,21 @@ class Engine:
         self.resume_after = timedelta(minutes=settings.resume_after_minutes)
         self.drop_after = timedelta(days=settings.drop_after_days)
 
-    async def handle(self, message: Incoming) -> list[Outgoing]:
-        """Handle one message (in a worker thread: the database calls block)."""
-        return await asyncio.to_thread(self.handle_sync, message)
+    async def handle(self, message: Incoming, *, max_bytes: int | None = None) -> list[Outgoing]:
+        """Handle one message (in a worker thread: the database calls block).
 
-    def handle_sync(self, message: Incoming) -> list[Outgoing]:
+        `max_bytes`: the channel takes one text of at most this many UTF-8 bytes (WeChat); the
+        replies are joined and what does not fit waits behind `更多`.
+        """
+        return await asyncio.to_thread(self.handle_sync, message, max_bytes=max_bytes)
+
+    def handle_sync(self, message: Incoming, *, max_bytes: int | None = None) -> list[Outgoing]:
         """Handle one message in one transaction, retrying when a concurrent one got in first."""
         try:
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
                     with self.db.transaction() as session:
-                        return self._process(session, message)
+                        return self._process(session, message, max_bytes)
                 except (repo.ConcurrentUpdate, IntegrityError, OperationalError) as exc:
                     if attempt == MAX_ATTEMPTS or (
                         isinstance(exc, OperationalError) and not _is_transient(exc)
@@ -107,7 +112,9 @@ class Engine:
 
     # ------------------------------------------------------------------ one message
 
-    def _process(self, session: Session, message: Incoming) -> list[Outgoing]:
+    def _process(
+        self, session: Session, message: Incoming, max_bytes: int | None
+    ) -> list[Outgoing]:
         now = message.at
         self.db.lock_key(session, f"user:{message.channel}:{message.user}")
         if message.msg_id:
@@ -130,6 +137,7 @@ class Engine:
         )
         dialogue = repo.load_dialogue(session, user_id=user.id or 0, now=now)
         conversation = Conversation(
+            max_bytes=max_bytes,
             engine=self,
             session=session,
             user=user,
@@ -138,6 +146,10 @@ class Engine:
             ref=now.astimezone(self.tz).date(),
         )
         replies = conversation.respond(is_new=is_new)
+        if max_bytes is not None:
+            replies, pages = paginate(replies, max_bytes)
+            if pages:
+                conversation.data["more"] = pages
         repo.save_dialogue(
             session,
             dialogue=dialogue,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from bot.channels.setup import PushChannels
 from bot.config import Settings
 from bot.engine import Engine
 from bot.errors import ApiError
@@ -23,6 +24,7 @@ class Services:
     db: Database
     nlp: NLP
     engine: Engine
+    channels: PushChannels
 
 
 def services(request: Request) -> Services:

@@ -23,6 +23,9 @@ TEXTS: dict[str, str] = {
     "help.idle": "可以直接说出您遇到的困难，例如“想找份兼职”“孩子生病没钱治”。"
     "随时可用：取消、返回、帮助、菜单、转人工、查询进度、删除我的信息。",
     "value.none": "未填",
+    "menu.services": "服务",  # WeChat menu group: at most 4 characters
+    "more.hint": "（内容较长，回复“更多”查看）",
+    "more.none": "没有更多内容了。",
     "value.unrecognised": "（未识别）",
     "unit.label": "{unit}妇联",
     "unit.city": "北京市妇联",

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from bot.app import create_app
+from bot.channels.setup import build_push_channels
 from bot.config import Settings
 from bot.engine import Engine
 from bot.http import Services
@@ -264,8 +265,10 @@ async def client(
     settings: Settings, database: Database, nlp: NLP, engine: Engine
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client of the app (services built from the test's database)."""
-    services = Services(settings=settings, db=database, nlp=nlp, engine=engine)
+    channels = build_push_channels(settings, db=database, engine=engine)
+    services = Services(settings=settings, db=database, nlp=nlp, engine=engine, channels=channels)
     app = create_app(settings, services=services)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
+    await channels.aclose()

@@ -184,3 +184,31 @@ def test_chat_as_cadre_starts_a_visit_report(env: dict[str, str]) -> None:
     assert "演示干部" in result.output
     assert "哪天走访的" in result.output and "在哪里走访的" in result.output
     assert result.output.index("哪天走访的") < result.output.index("在哪里走访的")
+
+
+def test_wechat_menu_prints_and_pushes(tmp_path: Path) -> None:
+    """wechat-menu prints the menu JSON; --push installs it through the (fake) WeChat API."""
+    from bot.commands import MENU_KEYS
+    from tests.fakes.wechat_server import APPID, SECRET, FakeWeChatServer
+
+    runner = CliRunner()
+    shown = runner.invoke(app, ["wechat-menu"])
+    assert shown.exit_code == 0
+    menu = json.loads(shown.stdout)
+    keys = [b.get("key") for b in menu["button"]] + [
+        s["key"] for b in menu["button"] for s in b.get("sub_button", [])
+    ]
+    assert {k for k in keys if k} == set(MENU_KEYS)
+    refused = runner.invoke(app, ["wechat-menu", "--push"], env={"FUQING_DATA_DIR": str(tmp_path)})
+    assert refused.exit_code == 1
+    with FakeWeChatServer() as server:
+        env = {
+            "FUQING_WECHAT_APPID": APPID,
+            "FUQING_WECHAT_SECRET": SECRET,
+            "FUQING_WECHAT_API_BASE": server.base_url,
+            "FUQING_DATA_DIR": str(tmp_path),
+        }
+        pushed = runner.invoke(app, ["wechat-menu", "--push"], env=env)
+        assert pushed.exit_code == 0, pushed.output
+        [create] = server.requests_to("/cgi-bin/menu/create")
+        assert create.body == menu

@@ -27,9 +27,18 @@ from storage.repo.org import (
     unit_for_place,
     units_below,
 )
-from storage.repo.outbox import enqueue, list_outbox, take_pending
+from storage.repo.outbox import (
+    enqueue,
+    enqueue_to,
+    list_outbox,
+    mark_failed,
+    mark_sent,
+    outbox_rows,
+    take_pending,
+)
 from storage.repo.people import (
     create_invite,
+    deactivate_identity,
     erase_user,
     find_invite,
     get_or_create_identity,
@@ -62,7 +71,9 @@ __all__ = [
     "create_help_request",
     "create_invite",
     "create_visit",
+    "deactivate_identity",
     "enqueue",
+    "enqueue_to",
     "erase_requests_of",
     "erase_user",
     "find_inbound",
@@ -76,8 +87,11 @@ __all__ = [
     "list_outbox",
     "list_visits",
     "load_dialogue",
+    "mark_failed",
+    "mark_sent",
     "new_code",
     "open_requests_in",
+    "outbox_rows",
     "recent_inbound",
     "record_inbound",
     "redeem_invite",

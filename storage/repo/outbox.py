@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from storage.models import Outbox
+from storage.models import Identity, Outbox
 from storage.repo._common import stored
 from storage.repo.people import latest_identity
 
@@ -63,3 +64,71 @@ def list_outbox(session: Session, *, status: str | None = None, limit: int = 100
     if status:
         query = query.where(Outbox.status == status)
     return list(session.exec(query.order_by(col(Outbox.id).desc()).limit(limit)).all())
+
+
+def enqueue_to(
+    session: Session,
+    *,
+    channel: str,
+    external_id: str,
+    text: str,
+    now: datetime,
+    key: str | None = None,
+    urgent: bool = False,
+) -> Outbox | None:
+    """Queue a push to one channel address (e.g. a slow WeChat answer); None if `key` exists."""
+    if key is not None and session.exec(select(Outbox.id).where(Outbox.key == key)).first():
+        return None
+    identity = session.exec(
+        select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)
+    ).first()
+    if identity is None:
+        return None
+    row = Outbox(
+        key=key,
+        user_id=identity.user_id,
+        channel=channel,
+        text=text,
+        urgent=urgent,
+        due_at=stored(now),
+        created_at=stored(now),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def outbox_rows(session: Session, *, ids: Sequence[int]) -> list[tuple[Outbox, str | None]]:
+    """The rows with these ids and the external id of each row's channel address."""
+    rows = session.exec(select(Outbox).where(col(Outbox.id).in_(list(ids)))).all()
+    found = []
+    for row in rows:
+        identity = session.exec(
+            select(Identity)
+            .where(Identity.user_id == row.user_id, Identity.channel == row.channel)
+            .order_by(col(Identity.last_seen_at).desc())
+        ).first()
+        found.append((row, identity.external_id if identity and identity.active else None))
+    return found
+
+
+def mark_sent(session: Session, *, row: Outbox, now: datetime) -> None:
+    """Record a delivered push."""
+    row.status = "sent"
+    row.attempts += 1
+    row.sent_at = stored(now)
+    row.last_error = None
+    session.add(row)
+
+
+def mark_failed(
+    session: Session, *, row: Outbox, error: str, now: datetime, retry_at: datetime | None
+) -> None:
+    """Record a failed attempt: due again at `retry_at`, or dead when there is none."""
+    row.attempts += 1
+    row.last_error = error[:2000]
+    if retry_at is None:
+        row.status = "dead"
+    else:
+        row.due_at = stored(retry_at)
+    session.add(row)

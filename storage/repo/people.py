@@ -123,3 +123,13 @@ def erase_user(session: Session, *, user: User, now: datetime) -> None:
         dialogue.state = None
         dialogue.data = {}
         session.add(dialogue)
+
+
+def deactivate_identity(session: Session, *, channel: str, external_id: str) -> None:
+    """Mark a channel address inactive (unfollowed, blocked): nothing is pushed there."""
+    identity = session.exec(
+        select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)
+    ).first()
+    if identity is not None:
+        identity.active = False
+        session.add(identity)

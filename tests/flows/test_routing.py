@@ -111,3 +111,37 @@ def test_delete_my_data_asks_first(chat: Callable[..., Chat], database) -> None:
     assert request.status == "cancelled" and request.categories == ["jobs"]
     assert texts == {""}
     assert "妇情通" in woman.say("你好")  # she starts over as a new person
+
+
+def test_follow_and_unfollow_events(chat: Callable[..., Chat], database) -> None:
+    """subscribe gets the greeting, privacy notice and menu; unsubscribe deactivates silently."""
+    from bot.messages import Incoming
+    from storage import repo
+
+    woman = chat("o-follow", channel="wechat")
+    engine = woman.engine
+    followed = engine.handle_sync(
+        Incoming(
+            channel="wechat",
+            user="o-follow",
+            text="subscribe",
+            kind="event",
+            msg_id="evt:o:1:subscribe",
+        )
+    )
+    assert "隐私" in followed[0].text and "1. 我要求助" in followed[-1].text
+    assert (
+        engine.handle_sync(
+            Incoming(
+                channel="wechat",
+                user="o-follow",
+                text="unsubscribe",
+                kind="event",
+                msg_id="evt:o:2:unsubscribe",
+            )
+        )
+        == []
+    )
+    with database.read() as session:
+        identity = repo.identity_of(session, channel="wechat", external_id="o-follow")
+        assert identity is not None and not identity.active

@@ -1,0 +1,309 @@
+"""The WeChat Official Account (`/wechat`) and WeCom (`/wecom`) callbacks.
+
+A thin channel: it checks signatures, decrypts (safe mode; WeCom always), parses the XML
+safely, turns the message into an `Incoming` and renders the engine's answer as a passive text
+reply. WeChat waits 5 s for an answer and then delivers the same message again (three times),
+so `Responder` computes each message's answer once, keyed by MsgId (events: sender + time +
+event): a retry waits for the same computation. When the answer is not ready within 4 s the
+callback answers `success` and the answer is pushed through the customer-service API instead
+(stored in the outbox first, so a failed push is retried, not lost).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from bot.channels.wechat_crypto import CryptoError, MessageCrypto, SignatureError, check_signature
+from bot.channels.wechat_xml import (
+    MAX_BODY_BYTES,
+    WeChatMessage,
+    XmlError,
+    cdata,
+    parse_message,
+    parse_xml,
+    text_reply,
+)
+from bot.commands import MENU_KEYS
+from bot.engine import Engine
+from bot.messages import Incoming, Kind, Outgoing, utcnow
+from bot.outbox import Dispatcher
+
+log = logging.getLogger(__name__)
+
+REPLY_MAX_BYTES = 2048  # WeChat's limit for a text reply's content
+FLIGHT_MEMORY_SECONDS = 120.0  # WeChat retries within ~15 s; keep answers a while longer
+MEDIA_KINDS: dict[str, Kind] = {
+    "image": "image",
+    "video": "image",
+    "shortvideo": "image",
+    "file": "image",
+    "location": "location",
+    "link": "link",
+}
+
+
+class CallbackError(Exception):
+    """A delivery refused before it reaches the engine (status and reason)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass
+class _Flight:
+    task: asyncio.Task[list[Outgoing]]
+    started: float
+    incoming: Incoming
+    slow: bool = False
+    pushed: bool = False
+
+
+@dataclass
+class Responder:
+    """Computes each delivery's answer once; answers not ready in time are pushed instead."""
+
+    engine: Engine
+    dispatcher: Dispatcher
+    timeout: float
+    clock: Callable[[], float] = time.monotonic
+    _flights: dict[str, _Flight] = field(default_factory=dict)
+    _background: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def answer(self, key: str, incoming: Incoming) -> list[Outgoing] | None:
+        """The replies to send now, or None when the answer will be pushed (reply `success`)."""
+        self._forget_old()
+        flight = self._flights.get(key)
+        if flight is None:
+            task = asyncio.create_task(self.engine.handle(incoming, max_bytes=REPLY_MAX_BYTES))
+            flight = _Flight(task=task, started=self.clock(), incoming=incoming)
+            self._flights[key] = flight
+            task.add_done_callback(partial(self._on_done, key))
+        elif flight.slow:
+            return None  # the first delivery already promised a push
+        remaining = self.timeout - (self.clock() - flight.started)
+        try:
+            return await asyncio.wait_for(asyncio.shield(flight.task), max(remaining, 0.0))
+        except TimeoutError:
+            flight.slow = True
+            self._maybe_push(key)
+            return None
+
+    async def drain(self) -> None:
+        """Wait for every pending computation and push (tests, shutdown)."""
+        while any(not f.task.done() for f in self._flights.values()) or self._background:
+            pending = [f.task for f in self._flights.values() if not f.task.done()]
+            await asyncio.gather(*pending, *self._background, return_exceptions=True)
+
+    def _on_done(self, key: str, _task: asyncio.Task[list[Outgoing]]) -> None:
+        self._maybe_push(key)
+
+    def _maybe_push(self, key: str) -> None:
+        flight = self._flights.get(key)
+        if flight is None or not flight.slow or flight.pushed or not flight.task.done():
+            return
+        flight.pushed = True
+        push = asyncio.get_running_loop().create_task(self._push(key, flight))
+        self._background.add(push)
+        push.add_done_callback(self._background.discard)
+
+    async def _push(self, key: str, flight: _Flight) -> None:
+        replies = flight.task.result()
+        incoming = flight.incoming
+        ids = await asyncio.to_thread(
+            lambda: self.dispatcher.enqueue_replies(
+                channel=incoming.channel,
+                external_id=incoming.user,
+                replies=replies,
+                key=f"slow:{incoming.channel}:{key}",
+            )
+        )
+        await self.dispatcher.deliver(ids)
+
+    def _forget_old(self) -> None:
+        cutoff = self.clock() - FLIGHT_MEMORY_SECONDS
+        for key in [k for k, f in self._flights.items() if f.started < cutoff and f.task.done()]:
+            del self._flights[key]
+
+
+def to_incoming(channel: str, message: WeChatMessage, at: datetime) -> Incoming | None:
+    """The engine's view of a WeChat message; None for what needs no answer (other events)."""
+    kind: Kind = "text"
+    text = message.content
+    if message.msg_type == "voice":
+        kind, text = "voice", message.recognition or ""
+    elif message.msg_type in MEDIA_KINDS:
+        kind, text = MEDIA_KINDS[message.msg_type], ""
+    elif message.msg_type == "event":
+        event = (message.event or "").lower()
+        if event in ("subscribe", "unsubscribe"):
+            kind, text = "event", event
+        elif event == "click" and message.event_key in MENU_KEYS:
+            text = MENU_KEYS[message.event_key or ""]
+        else:
+            return None
+    elif message.msg_type != "text":
+        return None
+    return Incoming(
+        channel=channel,
+        user=message.from_user,
+        text=text,
+        kind=kind,
+        msg_id=message.dedup_key,
+        at=at,
+    )
+
+
+@dataclass
+class CallbackChannel:
+    """One callback endpoint (the Official Account, or a WeCom app) on the shared engine."""
+
+    name: str  # the engine channel: "wechat" or "wecom"
+    token: str
+    crypto: MessageCrypto | None
+    responder: Responder
+    encrypted_only: bool = False  # WeCom: every POST is encrypted and has no plain signature
+    corp_id: str | None = None
+    clock: Callable[[], datetime] = utcnow
+
+    def verify(self, params: dict[str, str]) -> str:
+        """GET URL verification: the echo to return (decrypted for WeCom)."""
+        timestamp, nonce, echostr = _need(params, "timestamp", "nonce", "echostr")
+        if self.encrypted_only:
+            assert self.crypto is not None
+            try:
+                return self.crypto.decrypt_echo(
+                    _need(params, "msg_signature")[0], timestamp, nonce, echostr
+                )
+            except SignatureError as exc:
+                raise CallbackError(403, "invalid msg_signature") from exc
+            except CryptoError as exc:
+                raise CallbackError(400, "cannot decrypt echostr") from exc
+        self._check_plain(params)
+        return echostr
+
+    async def receive(self, params: dict[str, str], body: bytes) -> tuple[str, bool]:
+        """Handle one POST; return the reply body and whether it is XML."""
+        if not self.encrypted_only:
+            self._check_plain(params)
+        fields = _parse(body)
+        encrypted = "Encrypt" in fields
+        if self.encrypted_only and not encrypted:
+            raise CallbackError(400, "an encrypted message is required")
+        if encrypted:
+            fields = self._decrypt(params, fields)
+        try:
+            message = parse_message(fields)
+        except XmlError as exc:
+            raise CallbackError(400, f"malformed message: {exc}") from exc
+        incoming = to_incoming(self.name, message, self.clock())
+        if incoming is None:
+            return "success", False
+        replies = await self.responder.answer(message.dedup_key, incoming)
+        if not replies:
+            return "success", False
+        xml = text_reply(
+            to_user=message.from_user,
+            from_user=message.to_user,
+            content=replies[0].text,
+            create_time=int(self.clock().timestamp()),
+        )
+        if not encrypted:
+            return xml, True
+        assert self.crypto is not None
+        timestamp, nonce = params.get("timestamp", ""), params.get("nonce", "")
+        return self.crypto.encrypt_reply(xml, timestamp=timestamp, nonce=nonce), True
+
+    def _check_plain(self, params: dict[str, str]) -> None:
+        signature, timestamp, nonce = _need(params, "signature", "timestamp", "nonce")
+        try:
+            check_signature(self.token, signature, timestamp, nonce)
+        except SignatureError as exc:
+            raise CallbackError(403, "invalid signature") from exc
+
+    def _decrypt(self, params: dict[str, str], fields: dict[str, str]) -> dict[str, str]:
+        if self.crypto is None:
+            raise CallbackError(400, "safe mode is not configured (FUQING_WECHAT_AES_KEY)")
+        if self.corp_id is not None and fields.get("ToUserName") not in (None, "", self.corp_id):
+            raise CallbackError(403, "the message is for another CorpID")
+        msg_signature, timestamp, nonce = _need(params, "msg_signature", "timestamp", "nonce")
+        try:
+            self.crypto.check(msg_signature, timestamp, nonce, fields["Encrypt"])
+            plain = self.crypto.decrypt(fields["Encrypt"])
+        except SignatureError as exc:
+            raise CallbackError(403, "invalid msg_signature") from exc
+        except CryptoError as exc:
+            raise CallbackError(400, "cannot decrypt the message") from exc
+        return _parse(plain.encode())
+
+
+def _need(params: dict[str, str], *names: str) -> list[str]:
+    missing = [n for n in names if not params.get(n)]
+    if missing:
+        raise CallbackError(
+            403 if "signature" in missing[0] else 400, f"missing {', '.join(missing)}"
+        )
+    return [params[n] for n in names]
+
+
+def _parse(body: bytes) -> dict[str, str]:
+    try:
+        return parse_xml(body)
+    except XmlError as exc:
+        raise CallbackError(400, f"malformed XML: {exc}") from exc
+
+
+def _error(exc: CallbackError) -> Response:
+    body = f"<xml><Error>{cdata(exc.reason)}</Error></xml>"
+    return Response(body, status_code=exc.status, media_type="application/xml")
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise CallbackError(413, "the body is over 1 MB")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise CallbackError(413, "the body is over 1 MB")
+    return bytes(body)
+
+
+def router(path: str, channel: Callable[[Request], CallbackChannel]) -> APIRouter:
+    """GET (URL verification) and POST (messages) at `path` for the channel `channel` gives."""
+    api = APIRouter(tags=["wechat"])
+
+    @api.get(path, response_class=PlainTextResponse)
+    async def verify(request: Request) -> Response:
+        """URL verification: echo `echostr` when the signature is right."""
+        try:
+            return PlainTextResponse(channel(request).verify(dict(request.query_params)))
+        except CallbackError as exc:
+            return _error(exc)
+
+    @api.post(path)
+    async def receive(request: Request) -> Response:
+        """A message or event from WeChat; the reply is passive XML or `success`."""
+        try:
+            body = await _read_body(request)
+            content, is_xml = await channel(request).receive(dict(request.query_params), body)
+        except CallbackError as exc:
+            log.info("%s refused: %s %s", path, exc.status, exc.reason)
+            return _error(exc)
+        except Exception:  # never a 5xx to WeChat: it would retry into the same failure
+            log.exception("%s failed", path)
+            return PlainTextResponse("success")
+        return Response(content, media_type="application/xml" if is_xml else "text/plain")
+
+    return api

@@ -1,0 +1,87 @@
+"""Pushes: stored first, sent through the channel's sender, failures recorded with backoff."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from bot.messages import Outgoing
+from bot.outbox import BACKOFF, Dispatcher
+from storage import repo
+from storage.db import Database
+from storage.models import Outbox
+from tests.conftest import Clock
+
+
+class RecordingSender:
+    """A sender that records pushes, or fails while `broken`."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.broken = False
+
+    async def send(self, external_id: str, text: str) -> None:
+        """Record or fail."""
+        if self.broken:
+            raise ConnectionError("api down")
+        self.sent.append((external_id, text))
+
+
+def _row(database: Database) -> Outbox:
+    with database.read() as session:
+        return session.exec(select(Outbox)).one()
+
+
+async def test_replies_are_stored_then_sent(database: Database, clock: Clock) -> None:
+    """enqueue_replies stores one row per reply; deliver sends them and marks them sent."""
+    with database.transaction() as session:
+        repo.get_or_create_identity(session, channel="wechat", external_id="o1", now=clock())
+    sender = RecordingSender()
+    dispatcher = Dispatcher(db=database, senders={"wechat": sender}, clock=clock)
+    ids = dispatcher.enqueue_replies(
+        channel="wechat", external_id="o1", replies=[Outgoing("你好")], key="k1"
+    )
+    assert (
+        dispatcher.enqueue_replies(
+            channel="wechat", external_id="o1", replies=[Outgoing("你好")], key="k1"
+        )
+        == []
+    )  # once per key
+    assert await dispatcher.deliver(ids) == 1
+    assert sender.sent == [("o1", "你好")] and _row(database).status == "sent"
+
+
+async def test_failures_back_off_then_die(database: Database, clock: Clock) -> None:
+    """Each failure records the error and the next due time; after the last the row is dead."""
+    with database.transaction() as session:
+        repo.get_or_create_identity(session, channel="wechat", external_id="o2", now=clock())
+    sender = RecordingSender()
+    sender.broken = True
+    dispatcher = Dispatcher(db=database, senders={"wechat": sender}, clock=clock)
+    [row_id] = dispatcher.enqueue_replies(
+        channel="wechat", external_id="o2", replies=[Outgoing("x")], key="k2"
+    )
+    for attempt, delay in enumerate(BACKOFF, start=1):
+        assert await dispatcher.deliver([row_id]) == 0
+        row = _row(database)
+        assert row.attempts == attempt and "api down" in (row.last_error or "")
+        assert repo.as_utc(row.due_at) == clock() + delay
+        clock.advance(seconds=delay.total_seconds())
+    await dispatcher.deliver([row_id])
+    assert _row(database).status == "dead"
+    assert await dispatcher.deliver([row_id]) == 0  # a dead row is not retried
+
+
+async def test_no_sender_is_recorded(database: Database, clock: Clock) -> None:
+    """A channel without a configured sender is recorded as the failure, not dropped."""
+    with database.transaction() as session:
+        repo.get_or_create_identity(session, channel="telegram", external_id="t1", now=clock())
+    dispatcher = Dispatcher(db=database, senders={}, clock=clock)
+    ids = dispatcher.enqueue_replies(
+        channel="telegram", external_id="t1", replies=[Outgoing("x")], key="k3"
+    )
+    await dispatcher.deliver(ids)
+    row = _row(database)
+    assert row.status == "pending" and "no sender" in (row.last_error or "")
+    assert repo.as_utc(row.due_at) - clock() == timedelta(minutes=1)

@@ -1,0 +1,316 @@
+"""The /wechat callback end to end: a WeChat peer that signs and encrypts, the real app and
+engine, and a fake WeChat API on loopback for the pushes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from bot.app import create_app
+from bot.channels.setup import PushChannels, build_push_channels
+from bot.channels.wechat_crypto import MessageCrypto, sha1_signature
+from bot.config import Settings
+from bot.engine import Engine
+from bot.http import Services
+from bot.messages import Incoming, Outgoing
+from bot.nlp import NLP
+from storage.db import Database
+from storage.models import HelpRequest, InboundMessage, Outbox
+from tests.fakes.wechat_peer import WeChatPeer
+from tests.fakes.wechat_server import APPID, SECRET, FakeWeChatServer
+
+TOKEN = "spamtest"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+
+@dataclass
+class WeChatSetup:
+    """The app's HTTP client, its channels and the fake WeChat API."""
+
+    http: httpx.AsyncClient
+    channels: PushChannels
+    api: FakeWeChatServer
+    engine: Engine
+
+    def peer(self, user: str = "oUser1", *, safe: bool = True) -> WeChatPeer:
+        """A WeChat user talking to the account (safe mode by default)."""
+        crypto = MessageCrypto(TOKEN, AES_KEY, APPID) if safe else None
+        return WeChatPeer(http=self.http, token=TOKEN, user=user, crypto=crypto)
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeWeChatServer]:
+    """A fake WeChat API server on loopback."""
+    with FakeWeChatServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def wx(
+    database: Database, nlp: NLP, fake_api: FakeWeChatServer
+) -> AsyncIterator[WeChatSetup]:
+    """The app with the WeChat channel in safe mode, pushing to the fake API."""
+    settings = Settings(
+        env="test",
+        database_url=database.url,
+        secret_key="s",
+        api_token="a",
+        admin_token="b",
+        wechat_token=TOKEN,
+        wechat_appid=APPID,
+        wechat_aes_key=AES_KEY,
+        wechat_secret=SECRET,
+        wechat_api_base=fake_api.base_url,
+    )
+    engine = Engine(settings=settings, db=database, nlp=nlp)
+    channels = build_push_channels(settings, db=database, engine=engine)
+    services = Services(settings=settings, db=database, nlp=nlp, engine=engine, channels=channels)
+    app = create_app(settings, services=services)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as http:
+        yield WeChatSetup(http=http, channels=channels, api=fake_api, engine=engine)
+    await channels.aclose()
+
+
+def _inbound(database: Database) -> int:
+    with database.read() as session:
+        return len(session.exec(select(InboundMessage)).all())
+
+
+async def test_url_verification(wx: WeChatSetup) -> None:
+    """GET echoes echostr for a right signature; a wrong or missing one is 403."""
+    ts, nonce = "1410685589", "test"
+    good = {
+        "signature": sha1_signature(TOKEN, ts, nonce),
+        "timestamp": ts,
+        "nonce": nonce,
+        "echostr": "hello123",
+    }
+    ok = await wx.http.get("/wechat", params=good)
+    assert ok.status_code == 200 and ok.text == "hello123"
+    wrong = await wx.http.get("/wechat", params={**good, "signature": "f" * 40})
+    missing = await wx.http.get("/wechat", params={"timestamp": ts, "nonce": nonce, "echostr": "x"})
+    assert wrong.status_code == 403 and missing.status_code == 403
+    assert "<Error>" in wrong.text
+
+
+async def test_help_request_in_safe_mode(wx: WeChatSetup, database: Database) -> None:
+    """A whole help request through encrypted WeChat messages is filed."""
+    woman = wx.peer()
+    script = [
+        ("我要求助", "请说说您遇到的困难"),
+        ("我是单亲妈妈，想找份能照顾孩子的工作", "对吗"),
+        ("对", "哪个区"),
+        ("朝阳", "街道"),
+        ("双井", "联系"),
+        ("1", "同意"),
+        ("同意", "请核对"),
+        ("确认", "已提交"),
+    ]
+    for said, expected in script:
+        delivery = await woman.say(said)
+        assert delivery.status == 200 and delivery.content is not None, delivery.body
+        assert expected in delivery.content, (said, delivery.content)
+    with database.read() as session:
+        [request] = session.exec(select(HelpRequest)).all()
+    assert request.street == "双井街道"
+
+
+async def test_plaintext_mode_and_voice(wx: WeChatSetup) -> None:
+    """Plaintext mode works; a voice with Recognition is its text, without it asks for text."""
+    woman = wx.peer("oPlain", safe=False)
+    first = await woman.say("你好")
+    assert first.content is not None and "1. 我要求助" in first.content
+    voice = woman.message_xml(
+        "<MediaId>m1</MediaId><Format>amr</Format><Recognition><![CDATA[我要求助]]></Recognition>",
+        msg_type="voice",
+        msg_id="v1",
+    )
+    assert "困难" in ((await woman.post_xml(voice)).content or "")
+    silent = woman.message_xml(
+        "<MediaId>m2</MediaId><Format>amr</Format>", msg_type="voice", msg_id="v2"
+    )
+    assert "文字" in ((await woman.post_xml(silent)).content or "")
+    image = woman.message_xml(
+        "<PicUrl>http://x/1.jpg</PicUrl><MediaId>m3</MediaId>", msg_type="image", msg_id="i1"
+    )
+    assert "文字" in ((await woman.post_xml(image)).content or "")
+
+
+async def test_menu_click_and_follow_events(wx: WeChatSetup, database: Database) -> None:
+    """subscribe greets; a CLICK key is its menu entry; unsubscribe answers success."""
+    woman = wx.peer("oEvents")
+    followed = await woman.event("subscribe")
+    assert followed.content is not None and "隐私" in followed.content
+    clicked = await woman.event("CLICK", "HELP_REQUEST", created=int(time.time()) + 1)
+    assert "请说说您遇到的困难" in (clicked.content or "")
+    left = await woman.event("unsubscribe", created=int(time.time()) + 2)
+    assert left.status == 200 and left.body == "success"
+
+
+async def test_crisis_gets_hotlines_first(wx: WeChatSetup) -> None:
+    """A message in danger is answered with 110 and 12338 at the top."""
+    delivery = await wx.peer("oCrisis").say("他拿着刀堵在门口说要砍死我")
+    assert delivery.content is not None
+    assert delivery.content.index("110") < 40 and "12338" in delivery.content
+
+
+async def test_visit_report_by_a_cadre(wx: WeChatSetup, database: Database) -> None:
+    """A cadre binds with an invite code in WeChat and files a visit."""
+    from storage import repo
+
+    with database.transaction() as session:
+        unit = repo.unit_by_path(session, path="朝阳区/双井街道")
+        assert unit is not None
+        code = repo.create_invite(session, unit=unit, name="刘干部", now=wx.engine.clock()).code
+    cadre = wx.peer("oCadre")
+    for said, expected in [
+        (f"绑定 {code}", "请核对"),
+        ("确认", "绑定成功"),
+        ("昨天在九龙社区实地考察了妇女之家，几位宝妈想找兼职", "走访了谁"),
+        ("宝妈 5人", "求助单"),
+        ("否", "请核对"),
+        ("确认", "已记入走访日记"),
+    ]:
+        content = (await cadre.say(said)).content or ""
+        assert expected in content, (said, content)
+
+
+async def test_duplicate_deliveries_are_answered_once(wx: WeChatSetup, database: Database) -> None:
+    """Three deliveries of one MsgId at once get one computation and the same reply."""
+    woman = wx.peer("oDup")
+    before = _inbound(database)
+    replies = await asyncio.gather(*(woman.say("我要求助", msg_id="777") for _ in range(3)))
+    assert len({r.content for r in replies}) == 1 and "困难" in (replies[0].content or "")
+    assert _inbound(database) == before + 1
+    later = await woman.say("我要求助", msg_id="777")  # a retry after the answer was sent
+    assert later.content == replies[0].content
+
+
+async def test_slow_answer_goes_by_customer_service_api(
+    wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the timeout the callback says success and the answer is pushed, once."""
+    original = wx.engine.handle_sync
+
+    def slow(message: Incoming, *, max_bytes: int | None = None) -> list[Outgoing]:
+        time.sleep(0.4)
+        return original(message, max_bytes=max_bytes)
+
+    monkeypatch.setattr(wx.engine, "handle_sync", slow)
+    assert wx.channels.wechat is not None
+    wx.channels.wechat.responder.timeout = 0.1
+    woman = wx.peer("oSlow")
+    first = await woman.say("我要求助", msg_id="888")
+    retry = await woman.say("我要求助", msg_id="888")
+    assert first.body == "success" and retry.body == "success"
+    await wx.channels.wechat.responder.drain()
+    sends = wx.api.requests_to("/cgi-bin/message/custom/send")
+    assert len(sends) == 1
+    body = sends[0].body
+    assert isinstance(body, dict) and body["touser"] == "oSlow"
+    assert "困难" in body["text"]["content"]
+    with database.read() as session:
+        [row] = session.exec(select(Outbox).where(Outbox.channel == "wechat")).all()
+    assert row.status == "sent"
+
+
+async def test_failed_push_is_recorded_for_retry(
+    wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the push fails, the outbox row keeps the error and a later due time."""
+    original = wx.engine.handle_sync
+    monkeypatch.setattr(
+        wx.engine,
+        "handle_sync",
+        lambda m, *, max_bytes=None: (time.sleep(0.3), original(m, max_bytes=max_bytes))[1],
+    )
+    assert wx.channels.wechat is not None
+    wx.channels.wechat.responder.timeout = 0.05
+    wx.api.fail_next("/cgi-bin/message/custom/send", status=500, times=5)
+    assert (await wx.peer("oFail").say("你好", msg_id="999")).body == "success"
+    await wx.channels.wechat.responder.drain()
+    with database.read() as session:
+        [row] = session.exec(select(Outbox).where(Outbox.channel == "wechat")).all()
+    assert row.status == "pending" and row.attempts == 1 and row.last_error
+
+
+async def test_long_replies_are_split_with_more(wx: WeChatSetup) -> None:
+    """A reply over 2048 bytes is cut; 更多 brings the rest."""
+    woman = wx.peer("oLong")
+    await woman.say("我要求助")
+    long_need = "我家里的情况比较复杂，" * 60 + "想找份工作"
+    summary_parts = []
+    for said in (long_need, "对", "朝阳", "跳过", "1", "同意"):
+        summary_parts.append((await woman.say(said)).content or "")
+    assert "更多" in summary_parts[-1]
+    rest = await woman.say("更多")
+    assert rest.content is not None and "确认" in rest.content
+
+
+async def test_reply_escapes_cdata_end(wx: WeChatSetup) -> None:
+    """Text containing ]]> comes back intact inside the reply's CDATA."""
+    woman = wx.peer("oCdata")
+    await woman.say("我要求助")
+    delivery = await woman.say("想找工作]]><x>注入</x>，会做饭")
+    assert delivery.status == 200
+    await woman.say("对")
+    await woman.say("朝阳")
+    await woman.say("跳过")
+    await woman.say("1")
+    summary = await woman.say("同意")
+    assert summary.content is not None and "想找工作]]><x>注入</x>，会做饭" in summary.content
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"", 400),
+        (b"<xml><ToUserName>", 400),
+        (b"not xml at all", 400),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+            b"<xml><Content>&e;</Content></xml>",
+            400,
+        ),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">'
+            b"]><xml><Content>&b;</Content></xml>",
+            400,
+        ),
+        (b"<xml>" + b"a" * (1024 * 1024 + 10) + b"</xml>", 413),
+    ],
+    ids=["empty", "truncated", "not-xml", "xxe", "billion-laughs", "too-large"],
+)
+async def test_hostile_bodies_never_reach_the_engine(
+    wx: WeChatSetup, database: Database, body: bytes, status: int
+) -> None:
+    """Malformed, entity-laden and oversized bodies get 4xx and touch nothing."""
+    ts, nonce = "1409735669", "1320562132"
+    params = {"signature": sha1_signature(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
+    response = await wx.http.post("/wechat", params=params, content=body)
+    assert response.status_code == status
+    assert _inbound(database) == 0
+
+
+async def test_bad_signatures_are_403(wx: WeChatSetup, database: Database) -> None:
+    """A wrong signature or msg_signature is refused before decryption."""
+    woman = wx.peer("oBad")
+    assert (await woman.say("你好")).status == 200
+    count = _inbound(database)
+    bad_sig = await woman.post_xml(
+        woman.message_xml("<Content>x</Content>", msg_type="text", msg_id="1"), tamper="signature"
+    )
+    bad_msg = await woman.post_xml(
+        woman.message_xml("<Content>x</Content>", msg_type="text", msg_id="2"),
+        tamper="msg_signature",
+    )
+    assert bad_sig.status == 403 and bad_msg.status == 403
+    assert _inbound(database) == count

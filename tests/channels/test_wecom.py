@@ -1,0 +1,108 @@
+"""The /wecom callback: encrypted URL verification, always-encrypted messages, the CorpID check."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from bot.app import create_app
+from bot.channels.setup import build_push_channels
+from bot.channels.wechat_crypto import MessageCrypto
+from bot.config import Settings
+from bot.engine import Engine
+from bot.http import Services
+from bot.nlp import NLP
+from storage.db import Database
+from tests.fakes.wechat_peer import WeChatPeer
+from tests.fakes.wechat_server import CORP_ID, CORP_SECRET, FakeWeChatServer
+
+TOKEN = "QDG6eK"
+AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeWeChatServer]:
+    """A fake WeCom API on loopback."""
+    with FakeWeChatServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def http(
+    database: Database, nlp: NLP, fake_api: FakeWeChatServer
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with only WeCom configured."""
+    settings = Settings(
+        env="test",
+        database_url=database.url,
+        secret_key="s",
+        api_token="a",
+        admin_token="b",
+        wecom_corp_id=CORP_ID,
+        wecom_token=TOKEN,
+        wecom_aes_key=AES_KEY,
+        wecom_secret=CORP_SECRET,
+        wecom_agent_id=1000002,
+        wecom_api_base=fake_api.base_url,
+    )
+    engine = Engine(settings=settings, db=database, nlp=nlp)
+    channels = build_push_channels(settings, db=database, engine=engine)
+    services = Services(settings=settings, db=database, nlp=nlp, engine=engine, channels=channels)
+    app = create_app(settings, services=services)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        yield client
+    await channels.aclose()
+
+
+def _peer(http: httpx.AsyncClient, corp_id: str = CORP_ID) -> WeChatPeer:
+    crypto = MessageCrypto(TOKEN, AES_KEY, corp_id)
+    return WeChatPeer(
+        http=http,
+        token=TOKEN,
+        user="zhangsan",
+        account=corp_id,
+        crypto=crypto,
+        path="/wecom",
+        wecom=True,
+    )
+
+
+async def test_url_verification_decrypts_echostr(http: httpx.AsyncClient) -> None:
+    """GET /wecom returns the decrypted echostr; a wrong msg_signature is 403."""
+    crypto = MessageCrypto(TOKEN, AES_KEY, CORP_ID)
+    echostr = crypto.encrypt("1616140317555161061")
+    ts, nonce = "1409659589", "263014780"
+    params = {
+        "msg_signature": crypto.signature_of(ts, nonce, echostr),
+        "timestamp": ts,
+        "nonce": nonce,
+        "echostr": echostr,
+    }
+    ok = await http.get("/wecom", params=params)
+    assert ok.status_code == 200 and ok.text == "1616140317555161061"
+    bad = await http.get("/wecom", params={**params, "msg_signature": "0" * 40})
+    assert bad.status_code == 403
+
+
+async def test_conversation_over_wecom(http: httpx.AsyncClient) -> None:
+    """A staff member asks for help through WeCom; replies come back encrypted."""
+    peer = _peer(http)
+    first = await peer.say("我要求助")
+    assert first.status == 200 and "困难" in (first.content or "")
+    assert "对吗" in ((await peer.say("想参加两癌筛查，在哪儿做")).content or "")
+
+
+async def test_other_corp_and_plaintext_are_refused(http: httpx.AsyncClient) -> None:
+    """A message for another CorpID is refused; a plaintext POST is 400."""
+    stranger = _peer(http, corp_id="ww-other-corp")
+    assert (await stranger.say("你好")).status in (400, 403)
+    plain = await http.post(
+        "/wecom",
+        params={"timestamp": "1", "nonce": "2", "msg_signature": "0" * 40},
+        content=b"<xml><ToUserName>x</ToUserName></xml>",
+    )
+    assert plain.status_code == 400
