@@ -51,6 +51,32 @@ class Dispatcher:
         self.db = db
         self.senders = senders
         self.clock = clock
+        self._sweep: asyncio.Task[int] | None = None
+
+    async def deliver_due(self, *, limit: int = 100) -> int:
+        """Send every pending push that is due on a channel with a sender."""
+        if not self.senders:
+            return 0
+
+        def due() -> list[int]:
+            with self.db.read() as session:
+                return repo.due_pushes(
+                    session, now=self.clock(), channels=list(self.senders), limit=limit
+                )
+
+        return await self.deliver(await asyncio.to_thread(due))
+
+    def kick(self) -> None:
+        """Start a sweep of due pushes in the background unless one is running (after a
+        message that may have queued some: a status change, a new request for a cadre)."""
+        if not self.senders or (self._sweep is not None and not self._sweep.done()):
+            return
+        self._sweep = asyncio.get_running_loop().create_task(self.deliver_due())
+
+    async def settle(self) -> None:
+        """Wait for a running sweep (tests, shutdown)."""
+        if self._sweep is not None:
+            await asyncio.gather(self._sweep, return_exceptions=True)
 
     def enqueue_replies(
         self, *, channel: str, external_id: str, replies: Sequence[Outgoing], key: str

@@ -84,7 +84,9 @@ async def post_message(request: Request) -> RepliesOut:
     incoming = Incoming(
         channel=CHANNEL, user=message.user, text=message.text, msg_id=message.msg_id
     )
-    replies = await services(request).engine.handle(incoming)
+    svc = services(request)
+    replies = await svc.engine.handle(incoming)
+    svc.channels.dispatcher.kick()  # pushes this message queued for push channels (WeChat)
     return RepliesOut(replies=[ReplyOut(text=r.text, choices=list(r.choices)) for r in replies])
 
 

@@ -93,17 +93,20 @@ class Responder:
             return None  # the first delivery already promised a push
         remaining = self.timeout - (self.clock() - flight.started)
         try:
-            return await asyncio.wait_for(asyncio.shield(flight.task), max(remaining, 0.0))
+            replies = await asyncio.wait_for(asyncio.shield(flight.task), max(remaining, 0.0))
         except TimeoutError:
             flight.slow = True
             self._maybe_push(key)
             return None
+        self.dispatcher.kick()  # the message may have queued pushes for others
+        return replies
 
     async def drain(self) -> None:
         """Wait for every pending computation and push (tests, shutdown)."""
         while any(not f.task.done() for f in self._flights.values()) or self._background:
             pending = [f.task for f in self._flights.values() if not f.task.done()]
             await asyncio.gather(*pending, *self._background, return_exceptions=True)
+        await self.dispatcher.settle()
 
     def _on_done(self, key: str, _task: asyncio.Task[list[Outgoing]]) -> None:
         self._maybe_push(key)
@@ -129,6 +132,7 @@ class Responder:
             )
         )
         await self.dispatcher.deliver(ids)
+        self.dispatcher.kick()
 
     def _forget_old(self) -> None:
         cutoff = self.clock() - FLIGHT_MEMORY_SECONDS

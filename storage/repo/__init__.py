@@ -28,6 +28,7 @@ from storage.repo.org import (
     units_below,
 )
 from storage.repo.outbox import (
+    due_pushes,
     enqueue,
     enqueue_to,
     list_outbox,
@@ -72,6 +73,7 @@ __all__ = [
     "create_invite",
     "create_visit",
     "deactivate_identity",
+    "due_pushes",
     "enqueue",
     "enqueue_to",
     "erase_requests_of",

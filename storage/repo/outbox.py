@@ -132,3 +132,20 @@ def mark_failed(
     else:
         row.due_at = stored(retry_at)
     session.add(row)
+
+
+def due_pushes(
+    session: Session, *, now: datetime, channels: Sequence[str], limit: int = 100
+) -> list[int]:
+    """Ids of pending pushes due by `now` on these channels, oldest first (urgent ones first)."""
+    rows = session.exec(
+        select(Outbox.id)
+        .where(
+            Outbox.status == "pending",
+            col(Outbox.due_at) <= stored(now),
+            col(Outbox.channel).in_(list(channels)),
+        )
+        .order_by(col(Outbox.urgent).desc(), col(Outbox.id))
+        .limit(limit)
+    ).all()
+    return [r for r in rows if r is not None]

@@ -314,3 +314,35 @@ async def test_bad_signatures_are_403(wx: WeChatSetup, database: Database) -> No
     )
     assert bad_sig.status == 403 and bad_msg.status == 403
     assert _inbound(database) == count
+
+
+async def test_status_changes_reach_her_in_wechat(wx: WeChatSetup, database: Database) -> None:
+    """A cadre (on the JSON API) takes and resolves her request; she is told through WeChat."""
+    from storage import repo
+
+    woman = wx.peer("oProgress")
+    for said in ("我要求助", "想找一份离家近的保洁工作", "对", "朝阳区双井街道", "1", "同意"):
+        await woman.say(said)
+    filed = (await woman.say("确认")).content or ""
+    code = filed.split("编号 ")[1][:6]
+    with database.transaction() as session:
+        unit = repo.unit_by_path(session, path="朝阳区/双井街道")
+        assert unit is not None
+        invite = repo.create_invite(session, unit=unit, name="王干部", now=wx.engine.clock())
+        _i, cadre, _n = repo.get_or_create_identity(
+            session, channel="api", external_id="c-api", now=wx.engine.clock()
+        )
+        repo.redeem_invite(session, invite=invite, user=cadre, now=wx.engine.clock())
+    headers = {"Authorization": "Bearer a"}
+    for text in (f"受理 {code}", f"办结 {code} 已推荐到社区保洁岗位"):
+        response = await wx.http.post(
+            "/api/v1/messages", headers=headers, json={"user": "c-api", "text": text}
+        )
+        assert response.status_code == 200
+        await wx.channels.dispatcher.settle()
+    sent = [
+        r.body["text"]["content"]
+        for r in wx.api.requests_to("/cgi-bin/message/custom/send")
+        if isinstance(r.body, dict) and r.body.get("touser") == "oProgress"
+    ]
+    assert any("受理" in s for s in sent) and any("保洁岗位" in s for s in sent)
