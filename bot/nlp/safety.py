@@ -5,6 +5,8 @@ recall. It works on regular expressions from `data/crisis.tsv`, in four steps:
 
 1. *traps* are blanked out first: colloquial 死 (笑死, 累死了, 想死你们了), 打 that is not
    violence (打工, 打疫苗, 打电话) and words someone else said in quotes ("你咋不去死");
+   the traps are one alternation, tried only where a character a trap can start with occurs
+   (so every trap must start with a literal character or a class of them);
 2. *self* patterns (不想活了, 一了百了, 吃了一整瓶安眠药, 跳楼, 割腕 …) make a self-harm crisis;
 3. *danger* patterns (救命, 正在打, a weapon in hand, 砸门, locked in, followed right now …)
    make a crisis whatever else the text says;
@@ -19,7 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.nlp.lexicon import DATA_DIR, Lexicon, read_table
+from bot.nlp.lexicon import DATA_DIR, Lexicon, first_chars, read_table
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,15 @@ class CrisisDetector:
             raise ValueError(f"crisis.tsv must define exactly {sorted(expected)}")
         traps = [f"(?:{pattern})" for kind, pattern in rows if kind == "trap"]
         self._trap = re.compile("|".join(traps))
+        # The trap regex is tried only where the text has a character a trap can start with
+        # (one alternation tried at every position costs more than the rest of the detector).
+        starts: set[str] = set()
+        for trap in traps:
+            firsts = first_chars(trap)
+            if firsts is None:
+                raise ValueError(f"crisis.tsv: a trap must start with a known character: {trap}")
+            starts |= firsts
+        self._trap_start = re.compile("[" + "".join(re.escape(c) for c in sorted(starts)) + "]")
         # The other kinds are asked "does any pattern match?": a Lexicon answers that by trying
         # each pattern only where the text has a character it can start with.
         self._kinds = Lexicon(
@@ -48,7 +59,7 @@ class CrisisDetector:
 
     def check(self, text: str) -> Safety:
         """Whether text shows a crisis now, and whether the danger is to herself."""
-        clean = self._trap.sub(lambda m: "＿" * len(m.group(0)), text)
+        clean = self._blank_traps(text)
         kinds = self._kinds.labels_in(clean)
         if "self" in kinds:
             return Safety(crisis=True, self_harm=True)
@@ -58,3 +69,20 @@ class CrisisDetector:
             ended = "past" in kinds and "now" not in kinds
             return Safety(crisis=not ended, self_harm=False)
         return Safety(crisis=False, self_harm=False)
+
+    def _blank_traps(self, text: str) -> str:
+        """Text with every trap blanked, like `re.sub` (leftmost match first, no overlaps)."""
+        parts: list[str] = []
+        done = 0
+        find, match = self._trap_start.search, self._trap.match
+        at = find(text)
+        while at is not None:
+            i = at.start()
+            m = match(text, i)
+            if m is not None and m.end() > i:
+                parts += [text[done:i], "＿" * (m.end() - i)]
+                done = m.end()
+                at = find(text, done)
+            else:
+                at = find(text, i + 1)
+        return "".join(parts) + text[done:] if parts else text
