@@ -134,6 +134,9 @@ class HelpRequest(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=32)
     assigned_to: int | None = Field(default=None, foreign_key="users.id")
     resolution: str | None = Field(default=None, sa_column=Column(Text))
+    rating: str | None = Field(default=None, max_length=16)  # satisfied | basic | unsatisfied
+    rating_note: str | None = Field(default=None, sa_column=Column(Text))
+    rated_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
     resolved_at: datetime | None = None
@@ -190,9 +193,62 @@ class Outbox(SQLModel, table=True):
     channel: str = Field(max_length=16)
     text: str = Field(sa_column=Column(Text, nullable=False))
     urgent: bool = False
-    status: str = Field(default="pending", max_length=16)  # pending | sent | dead
+    status: str = Field(default="pending", max_length=16)  # pending | sending | sent | dead
     attempts: int = 0
+    claimed_at: datetime | None = None  # a dispatcher took it; reclaimed if it never finished
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     due_at: datetime
     created_at: datetime
     sent_at: datetime | None = None
+
+
+class QuarterlyReport(SQLModel, table=True):
+    """A district-level unit's quarterly summary: its status and, once submitted, its figures."""
+
+    __tablename__ = "quarterly_reports"
+    __table_args__ = (UniqueConstraint("unit_id", "quarter", name="uq_quarterly_reports_unit_q"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="org_units.id", index=True)
+    quarter: str = Field(max_length=8, index=True)  # "2026Q1"
+    status: str = Field(default="open", max_length=16)  # open | submitted | accepted | returned
+    remark: str | None = Field(default=None, sa_column=Column(Text))
+    review_comment: str | None = Field(default=None, sa_column=Column(Text))
+    figures: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    submitted_at: datetime | None = None
+    submitted_by: int | None = Field(default=None, foreign_key="users.id")
+    reviewed_at: datetime | None = None
+    updated_at: datetime
+
+
+class ReportDueDate(SQLModel, table=True):
+    """An admin's override of a quarter's summary due date."""
+
+    __tablename__ = "report_due_dates"
+
+    quarter: str = Field(primary_key=True, max_length=8)
+    due_date: date
+    note: str | None = Field(default=None, max_length=255)
+    updated_at: datetime
+
+
+class ContactPoint(SQLModel, table=True):
+    """A leader's or department's contact point (联系点) or paired household (结对户).
+
+    `kind` is district, street, community or household; `unit_id` is the unit of the point (for
+    a household: the unit where she lives); `name` is the unit's or community's name, or the
+    household's pseudonym (王某).
+    """
+
+    __tablename__ = "contact_points"
+    __table_args__ = (
+        UniqueConstraint("holder_id", "kind", "name", name="uq_contact_points_holder_kind_name"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    holder_id: int = Field(foreign_key="users.id", index=True)
+    kind: str = Field(max_length=16)
+    unit_id: int | None = Field(default=None, foreign_key="org_units.id")
+    name: str = Field(max_length=64)
+    community: str | None = Field(default=None, max_length=64)
+    created_at: datetime

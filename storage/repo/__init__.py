@@ -6,6 +6,14 @@ live in modules by subject; import them from here.
 """
 
 from storage.repo._common import ConcurrentUpdate, as_utc, new_code
+from storage.repo.contacts import (
+    QUOTA,
+    add_contact_point,
+    contact_points,
+    count_by_kind,
+    last_visit_on,
+    remove_contact_point,
+)
 from storage.repo.dialogue import (
     find_inbound,
     load_dialogue,
@@ -28,6 +36,7 @@ from storage.repo.org import (
     units_below,
 )
 from storage.repo.outbox import (
+    claim_due,
     due_pushes,
     enqueue,
     enqueue_to,
@@ -49,6 +58,16 @@ from storage.repo.people import (
     redeem_invite,
     set_consent,
 )
+from storage.repo.reports import (
+    district_units,
+    due_date_overrides,
+    report_for,
+    reports_of_quarter,
+    reports_of_quarters,
+    review_report,
+    set_due_date,
+    submit_report,
+)
 from storage.repo.requests import (
     add_event,
     create_help_request,
@@ -62,17 +81,24 @@ from storage.repo.requests import (
 from storage.repo.visits import create_visit, list_visits
 
 __all__ = [
+    "QUOTA",
     "ConcurrentUpdate",
+    "add_contact_point",
     "add_event",
     "all_units",
     "ancestors",
     "as_utc",
     "cadres_of",
     "city_unit",
+    "claim_due",
+    "contact_points",
+    "count_by_kind",
     "create_help_request",
     "create_invite",
     "create_visit",
     "deactivate_identity",
+    "district_units",
+    "due_date_overrides",
     "due_pushes",
     "enqueue",
     "enqueue_to",
@@ -84,6 +110,7 @@ __all__ = [
     "get_unit",
     "get_user",
     "identity_of",
+    "last_visit_on",
     "latest_identity",
     "list_help_requests",
     "list_outbox",
@@ -97,14 +124,21 @@ __all__ = [
     "recent_inbound",
     "record_inbound",
     "redeem_invite",
+    "remove_contact_point",
+    "report_for",
+    "reports_of_quarter",
+    "reports_of_quarters",
     "request_by_code",
     "requests_of",
     "responsible_unit",
+    "review_report",
     "save_dialogue",
     "seed_org_tree",
     "set_consent",
+    "set_due_date",
     "set_reply",
     "set_status",
+    "submit_report",
     "take_pending",
     "unit_by_path",
     "unit_contains",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from storage.models import Identity, Outbox
@@ -20,8 +21,10 @@ def enqueue(
     now: datetime,
     key: str | None = None,
     urgent: bool = False,
+    due_at: datetime | None = None,
 ) -> Outbox | None:
-    """Queue a push to the user's most recent channel; None: no channel, or key seen."""
+    """Queue a push to the user's most recent channel (sent from `due_at`, default now);
+    None: no channel, or `key` seen."""
     if key is not None and session.exec(select(Outbox.id).where(Outbox.key == key)).first():
         return None
     identity = latest_identity(session, user_id=user_id)
@@ -33,7 +36,7 @@ def enqueue(
         channel=identity.channel,
         text=text,
         urgent=urgent,
-        due_at=stored(now),
+        due_at=stored(due_at or now),
         created_at=stored(now),
     )
     session.add(row)
@@ -127,9 +130,11 @@ def mark_failed(
     """Record a failed attempt: due again at `retry_at`, or dead when there is none."""
     row.attempts += 1
     row.last_error = error[:2000]
+    row.claimed_at = None
     if retry_at is None:
         row.status = "dead"
     else:
+        row.status = "pending"
         row.due_at = stored(retry_at)
     session.add(row)
 
@@ -149,3 +154,37 @@ def due_pushes(
         .limit(limit)
     ).all()
     return [r for r in rows if r is not None]
+
+
+def claim_due(
+    session: Session,
+    *,
+    now: datetime,
+    channels: Sequence[str],
+    lease: timedelta,
+    limit: int = 100,
+) -> list[int]:
+    """Take due pushes for sending (pending, or claimed longer than `lease` ago by a dispatcher
+    that never finished). On PostgreSQL rows locked by another dispatcher are skipped
+    (FOR UPDATE SKIP LOCKED), so two dispatchers never send the same row."""
+    stale = stored(now - lease)
+    query = (
+        select(Outbox)
+        .where(
+            col(Outbox.channel).in_(list(channels)),
+            col(Outbox.due_at) <= stored(now),
+            or_(
+                col(Outbox.status) == "pending",
+                and_(col(Outbox.status) == "sending", col(Outbox.claimed_at) < stale),
+            ),
+        )
+        .order_by(col(Outbox.urgent).desc(), col(Outbox.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list(session.exec(query).all())
+    for row in rows:
+        row.status = "sending"
+        row.claimed_at = stored(now)
+        session.add(row)
+    return [row.id for row in rows if row.id is not None]
