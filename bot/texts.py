@@ -164,6 +164,9 @@ TEXTS: dict[str, str] = {
     "delete.done": "您的个人信息已删除。以后需要帮助，随时可以再找我。",
     "delete.kept": "好的，没有删除。",
     "delete.cadre": "干部账号请联系管理员解除绑定。",
+    # ------------------------------------------------------------------ reminders (scheduler/rules.py)
+    # ------------------------------------------------------------------ quarterly summary (bot/reporting)
+    # ------------------------------------------------------------------ quarterly chat, ratings, contact points
 }
 
 CATEGORY_LABELS = {

@@ -1,0 +1,1 @@
+"""Quarterly summaries: compiling the figures and exporting them (CSV, XLSX, DOCX)."""
