@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from bot.messages import Outgoing, utcnow
 from bot.nlp import mask_pii
@@ -22,6 +23,9 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+QUIET_FROM, QUIET_UNTIL = 21, 8  # local hours: nothing but urgent pushes from 21:00 to 08:00
+CLAIM_LEASE = timedelta(minutes=10)  # a claim older than this (a crashed dispatcher) is retaken
 BACKOFF = (
     timedelta(minutes=1),
     timedelta(minutes=5),
@@ -29,6 +33,10 @@ BACKOFF = (
     timedelta(hours=2),
     timedelta(hours=12),
 )
+
+
+# A claimed row: its id, channel, the recipient's address there (None: none active), the text.
+Claimed = tuple[int, str, str | None, str]
 
 
 class Sender(Protocol):
@@ -39,7 +47,12 @@ class Sender(Protocol):
 
 
 class Dispatcher:
-    """Sends outbox rows through the registered channel senders and records the outcome."""
+    """Sends outbox rows through the registered channel senders and records the outcome.
+
+    Rows are claimed before sending (status `sending`, in one transaction; on PostgreSQL with
+    SKIP LOCKED), so two dispatchers — web workers after their messages, the scheduler every
+    minute — never send a row twice. In quiet hours only urgent rows go out.
+    """
 
     def __init__(
         self,
@@ -47,24 +60,26 @@ class Dispatcher:
         db: Database,
         senders: dict[str, Sender],
         clock: Callable[[], datetime] = utcnow,
+        tz: ZoneInfo = SHANGHAI,
     ) -> None:
         self.db = db
         self.senders = senders
         self.clock = clock
+        self.tz = tz
         self._sweep: asyncio.Task[int] | None = None
 
     async def deliver_due(self, *, limit: int = 100) -> int:
-        """Send every pending push that is due on a channel with a sender."""
+        """Send every push that is due on a channel with a sender; return how many went out."""
         if not self.senders:
             return 0
+        return await self._send(await asyncio.to_thread(self._claim, None, limit))
 
-        def due() -> list[int]:
-            with self.db.read() as session:
-                return repo.due_pushes(
-                    session, now=self.clock(), channels=list(self.senders), limit=limit
-                )
-
-        return await self.deliver(await asyncio.to_thread(due))
+    async def deliver(self, ids: Sequence[int]) -> int:
+        """Send these rows (those still waiting); return how many went out."""
+        if not ids or not self.senders:
+            await asyncio.to_thread(self._record_unsendable, ids)
+            return 0
+        return await self._send(await asyncio.to_thread(self._claim, ids, len(ids)))
 
     def kick(self) -> None:
         """Start a sweep of due pushes in the background unless one is running (after a
@@ -81,7 +96,8 @@ class Dispatcher:
     def enqueue_replies(
         self, *, channel: str, external_id: str, replies: Sequence[Outgoing], key: str
     ) -> list[int]:
-        """Store replies as outbox rows for one address (keys `<key>:<n>`); return their ids."""
+        """Store answers to her own message as outbox rows (keys `<key>:<n>`); they are urgent:
+        she is waiting for them, quiet hours or not. Return their ids."""
         ids = []
         with self.db.transaction() as session:
             for number, reply in enumerate(replies):
@@ -92,26 +108,38 @@ class Dispatcher:
                     text=reply.text,
                     now=self.clock(),
                     key=f"{key}:{number}",
-                    urgent=reply.urgent,
+                    urgent=True,
                 )
                 if row is not None and row.id is not None:
                     ids.append(row.id)
         return ids
 
-    async def deliver(self, ids: Sequence[int]) -> int:
-        """Send these pending rows; return how many went out."""
-        rows = await asyncio.to_thread(self._load, ids)
+    def _claim(self, ids: Sequence[int] | None, limit: int) -> list[Claimed]:
+        now = self.clock()
+        with self.db.transaction() as session:
+            claimed = repo.claim_due(
+                session,
+                now=now,
+                channels=list(self.senders),
+                lease=CLAIM_LEASE,
+                limit=limit,
+                ids=ids,
+                urgent_only=is_quiet(now, self.tz),
+            )
+            return [
+                (row.id or 0, row.channel, external_id, row.text)
+                for row, external_id in repo.outbox_rows(session, ids=claimed)
+            ]
+
+    async def _send(self, rows: list[Claimed]) -> int:
         sent = 0
         for row_id, channel, external_id, text in rows:
-            sender = self.senders.get(channel)
             error: str | None = None
-            if sender is None:
-                error = f"no sender for channel {channel!r}"
-            elif external_id is None:
+            if external_id is None:
                 error = "the recipient has no active address on this channel"
             else:
                 try:
-                    await sender.send(external_id, text)
+                    await self.senders[channel].send(external_id, text)
                 except Exception as exc:  # recorded on the row and logged, never swallowed
                     error = f"{type(exc).__name__}: {exc}"
                     log.warning("push %s on %s failed: %s", row_id, channel, mask_pii(error))
@@ -119,13 +147,10 @@ class Dispatcher:
             sent += error is None
         return sent
 
-    def _load(self, ids: Sequence[int]) -> list[tuple[int, str, str | None, str]]:
-        with self.db.read() as session:
-            return [
-                (row.id or 0, row.channel, external_id, row.text)
-                for row, external_id in repo.outbox_rows(session, ids=ids)
-                if row.status == "pending"
-            ]
+    def _record_unsendable(self, ids: Sequence[int]) -> None:
+        """Rows on a channel without a sender: the failure is recorded, not dropped."""
+        for row_id in ids:
+            self._record(row_id, "no sender for this channel (is it configured?)")
 
     def _record(self, row_id: int, error: str | None) -> None:
         now = self.clock()
@@ -138,3 +163,20 @@ class Dispatcher:
             repo.mark_failed(
                 session, row=row, error=error, now=now, retry_at=now + retry if retry else None
             )
+
+
+def is_quiet(now: datetime, tz: ZoneInfo = SHANGHAI) -> bool:
+    """True between 21:00 and 08:00 local time, when only urgent pushes go out."""
+    hour = now.astimezone(tz).hour
+    return hour >= QUIET_FROM or hour < QUIET_UNTIL
+
+
+def quiet_until(now: datetime, tz: ZoneInfo = SHANGHAI) -> datetime:
+    """The end of the quiet hours `now` falls in (08:00 local), as UTC; `now` itself if none."""
+    if not is_quiet(now, tz):
+        return now
+    local = now.astimezone(tz)
+    morning = local.replace(hour=QUIET_UNTIL, minute=0, second=0, microsecond=0)
+    if local.hour >= QUIET_FROM:
+        morning += timedelta(days=1)
+    return morning.astimezone(UTC)

@@ -81,10 +81,14 @@ async def _read_message(request: Request) -> MessageIn:
 async def post_message(request: Request) -> RepliesOut:
     """Send one message as `user`; get the bot's replies."""
     message = await _read_message(request)
-    incoming = Incoming(
-        channel=CHANNEL, user=message.user, text=message.text, msg_id=message.msg_id
-    )
     svc = services(request)
+    incoming = Incoming(
+        channel=CHANNEL,
+        user=message.user,
+        text=message.text,
+        msg_id=message.msg_id,
+        at=svc.engine.clock(),
+    )
     replies = await svc.engine.handle(incoming)
     svc.channels.dispatcher.kick()  # pushes this message queued for push channels (WeChat)
     return RepliesOut(replies=[ReplyOut(text=r.text, choices=list(r.choices)) for r in replies])

@@ -163,10 +163,13 @@ def claim_due(
     channels: Sequence[str],
     lease: timedelta,
     limit: int = 100,
+    ids: Sequence[int] | None = None,
+    urgent_only: bool = False,
 ) -> list[int]:
     """Take due pushes for sending (pending, or claimed longer than `lease` ago by a dispatcher
-    that never finished). On PostgreSQL rows locked by another dispatcher are skipped
-    (FOR UPDATE SKIP LOCKED), so two dispatchers never send the same row."""
+    that never finished): all due ones, or only `ids`; only urgent ones in quiet hours. On
+    PostgreSQL rows locked by another dispatcher are skipped (FOR UPDATE SKIP LOCKED), so two
+    dispatchers never send the same row."""
     stale = stored(now - lease)
     query = (
         select(Outbox)
@@ -182,6 +185,10 @@ def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    if ids is not None:
+        query = query.where(col(Outbox.id).in_(list(ids)))
+    if urgent_only:
+        query = query.where(col(Outbox.urgent).is_(True))
     rows = list(session.exec(query).all())
     for row in rows:
         row.status = "sending"

@@ -85,3 +85,27 @@ async def test_no_sender_is_recorded(database: Database, clock: Clock) -> None:
     row = _row(database)
     assert row.status == "pending" and "no sender" in (row.last_error or "")
     assert repo.as_utc(row.due_at) - clock() == timedelta(minutes=1)
+
+
+async def test_quiet_hours_hold_all_but_urgent(database: Database, clock: Clock) -> None:
+    """From 21:00 to 08:00 Beijing time only urgent pushes go out; the rest wait, not dropped."""
+    from datetime import UTC, datetime
+
+    from bot.outbox import is_quiet, quiet_until
+
+    clock.now = datetime(2026, 3, 18, 14, 30, tzinfo=UTC)  # 22:30 in Beijing
+    assert is_quiet(clock.now)
+    assert quiet_until(clock.now) == datetime(2026, 3, 19, 0, 0, tzinfo=UTC)  # 08:00 next day
+    with database.transaction() as session:
+        _i, user, _n = repo.get_or_create_identity(
+            session, channel="wechat", external_id="o9", now=clock()
+        )
+        calm = repo.enqueue(session, user_id=user.id or 0, text="提醒", now=clock())
+        alarm = repo.enqueue(session, user_id=user.id or 0, text="紧急", now=clock(), urgent=True)
+        assert calm is not None and alarm is not None
+    sender = RecordingSender()
+    dispatcher = Dispatcher(db=database, senders={"wechat": sender}, clock=clock)
+    assert await dispatcher.deliver_due() == 1 and sender.sent == [("o9", "紧急")]
+    clock.now = datetime(2026, 3, 19, 0, 1, tzinfo=UTC)  # 08:01
+    assert not is_quiet(clock.now)
+    assert await dispatcher.deliver_due() == 1 and sender.sent[-1] == ("o9", "提醒")

@@ -22,6 +22,7 @@ from bot.messages import Incoming, Outgoing
 from bot.nlp import NLP
 from storage.db import Database
 from storage.models import HelpRequest, InboundMessage, Outbox
+from tests.conftest import Clock
 from tests.fakes.wechat_peer import WeChatPeer
 from tests.fakes.wechat_server import APPID, SECRET, FakeWeChatServer
 
@@ -68,7 +69,7 @@ async def wx(
         wechat_secret=SECRET,
         wechat_api_base=fake_api.base_url,
     )
-    engine = Engine(settings=settings, db=database, nlp=nlp)
+    engine = Engine(settings=settings, db=database, nlp=nlp, clock=Clock())  # daytime in Beijing
     channels = build_push_channels(settings, db=database, engine=engine)
     services = Services(settings=settings, db=database, nlp=nlp, engine=engine, channels=channels)
     app = create_app(settings, services=services)
