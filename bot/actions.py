@@ -210,6 +210,34 @@ def bind_cadre(fx: Effects, run: FlowRun) -> list[Outgoing]:
     return [Outgoing(texts.t("bind.done", unit=unit_label(unit), name=invite.name))]
 
 
+def submit_quarterly(fx: Effects, run: FlowRun) -> list[Outgoing]:
+    """The quarterly flow was confirmed (提交): store the figures she saw and her remark.
+
+    Submitting stops the quarter's reminders (the scheduler skips submitted reports); a returned
+    report is submitted again the same way.
+    """
+    entry = run.slots["quarter"]
+    quarter = str(entry["quarter"])
+    unit = repo.get_unit(fx.session, unit_id=fx.user.unit_id or 0)
+    if fx.user.role != "cadre" or unit is None or len(unit.path.split("/")) != 2:
+        return [Outgoing(texts.t("quarterly.district_only"))]
+    report = repo.report_for(fx.session, unit_id=unit.id or 0, quarter=quarter, now=fx.now)
+    name = unit.path.split("/", 1)[-1]
+    if report.status in ("submitted", "accepted"):
+        status = texts.t(f"quarterly.status.{report.status}")
+        return [Outgoing(texts.t("quarterly.already", unit=name, quarter=quarter, status=status))]
+    remark = run.slots.get("remark")
+    repo.submit_report(
+        fx.session,
+        report=report,
+        figures=dict(entry["figures"]),
+        remark=str(remark) if remark else None,
+        by=fx.user.id,
+        now=fx.now,
+    )
+    return [Outgoing(texts.t("quarterly.submitted", unit=name, quarter=quarter))]
+
+
 def hand_over(fx: Effects, *, slots: dict[str, object], channel: str) -> list[Outgoing]:
     """转人工: tell the responsible cadres, with the recent transcript and the slots so far."""
     unit = _home_unit(fx, slots)

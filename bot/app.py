@@ -20,11 +20,13 @@ from bot.channels.setup import build_push_channels
 from bot.channels.wechat import CallbackChannel
 from bot.config import Settings
 from bot.console import api as staff_api
+from bot.console import reports_api
 from bot.engine import Engine
 from bot.errors import install_error_handlers
 from bot.http import Services
 from bot.nlp import NLP, PlaceUnit
 from bot.places import place_units
+from scheduler.runner import Scheduler
 from storage import migrate
 from storage.db import Database
 from storage.orgtree import load_units
@@ -69,9 +71,22 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         built = services or build_services(settings)
         app.state.services = built
         log.info("fuqing ready on %s", built.db.engine.url.render_as_string(hide_password=True))
+        runner = None
+        if settings.scheduler == "on":
+            runner = Scheduler(
+                settings=settings,
+                db=built.db,
+                dispatcher=built.channels.dispatcher,
+                clock=built.engine.clock,
+            )
+            runner.start()
+            log.info("scheduler running in this process (FUQING_SCHEDULER=off to run it apart)")
+        app.state.scheduler = runner
         try:
             yield
         finally:
+            if runner is not None:
+                await runner.stop()
             await built.channels.aclose()
             if services is None:
                 built.db.dispose()
@@ -87,6 +102,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     install_error_handlers(app)
     app.include_router(api_channel.router)
     app.include_router(staff_api.router)
+    app.include_router(reports_api.router)
     if settings.effective_wechat_token:
         app.include_router(wechat.router("/wechat", lambda r: _channel(r, "wechat")))
     if settings.wecom_enabled:

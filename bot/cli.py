@@ -20,6 +20,8 @@ from bot.nlp import NLP, PiiMaskingFilter
 app = typer.Typer(help="妇情通 fuqing: the federation's chat assistant.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema and seed.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+scheduler_app = typer.Typer(help="Reminders: run the scheduler, or one tick.")
+app.add_typer(scheduler_app, name="scheduler")
 
 
 def setup_logging(settings: Settings) -> None:
@@ -202,6 +204,93 @@ def invite(
     typer.echo(code)
 
 
+@scheduler_app.callback(invoke_without_command=True)
+def scheduler_loop(
+    ctx: typer.Context,
+    interval: Annotated[float, typer.Option(help="seconds between ticks")] = 60.0,
+) -> None:
+    """Run the scheduler: a tick every minute (beside `fuqing serve` with FUQING_SCHEDULER=off)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import asyncio
+
+    from bot.app import SchemaNotReady, build_services
+    from scheduler.runner import Scheduler
+
+    settings = _settings()
+    try:
+        services = build_services(settings)
+    except (SchemaNotReady, ValueError) as problem:
+        _fail(str(problem))
+        return
+    runner = Scheduler(settings=settings, db=services.db, dispatcher=services.channels.dispatcher)
+
+    async def forever() -> None:
+        runner.start(interval=interval)
+        typer.echo(f"scheduler running: a tick every {interval:g} s (Ctrl-C stops)")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.stop()
+            await services.channels.aclose()
+
+    try:
+        asyncio.run(forever())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.db.dispose()
+
+
+@scheduler_app.command("tick")
+def scheduler_tick(
+    now: Annotated[
+        str | None, typer.Option(help="as if at this moment, e.g. 2026-04-03T09:00+08:00")
+    ] = None,
+) -> None:
+    """Run one tick (and one dispatch) as if at NOW; print what was queued and sent."""
+    import asyncio
+
+    from bot.app import SchemaNotReady, build_services
+    from scheduler.runner import Scheduler
+
+    settings = _settings()
+    try:
+        at = datetime.fromisoformat(now) if now else None
+    except ValueError:
+        _fail(f"--now must be an ISO date-time with its offset, got {now!r}")
+        return
+    if at is not None and at.tzinfo is None:
+        _fail("--now needs an offset, e.g. 2026-04-03T09:00+08:00")
+        return
+    try:
+        services = build_services(settings)
+    except (SchemaNotReady, ValueError) as problem:
+        _fail(str(problem))
+        return
+    if at is not None:
+        services.channels.dispatcher.clock = lambda: at
+    runner = Scheduler(settings=settings, db=services.db, dispatcher=services.channels.dispatcher)
+
+    async def once() -> None:
+        try:
+            result = await runner.tick(at)
+            typer.echo(
+                f"tick at {result.at.isoformat()}: {len(result.enqueued)} queued, "
+                f"{result.sent} sent" + ("" if result.active else " (another scheduler is active)")
+            )
+            for key in result.enqueued:
+                typer.echo(f"  queued {key}")
+        finally:
+            await runner.stop()
+            await services.channels.aclose()
+
+    try:
+        asyncio.run(once())
+    finally:
+        services.db.dispose()
+
+
 @app.command("wechat-menu")
 def wechat_menu(
     push: Annotated[bool, typer.Option(help="install it through the WeChat API")] = False,
@@ -238,6 +327,77 @@ def wechat_menu(
         _fail(f"the menu was not installed: {problem}")
         return
     typer.echo("menu installed")
+
+
+@app.command()
+def report(
+    quarter: Annotated[str, typer.Argument(help="the quarter, e.g. 2026Q1")],
+    unit: Annotated[str | None, typer.Option(help="one district-level unit, e.g. 朝阳区")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="xlsx, docx or csv (docx needs --unit); default JSON"),
+    ] = None,
+    output: Annotated[str | None, typer.Option(help="file to write")] = None,
+) -> None:
+    """Print a quarter's summary as JSON, or write it as xlsx/docx/csv (2026Q1-朝阳区.docx)."""
+    from pathlib import Path
+
+    from bot.app import place_units_from_settings
+    from bot.reporting.export import file_name, render
+    from bot.reporting.figures import quarter_overview
+    from scheduler.calendar import Quarter
+    from storage import migrate, repo
+    from storage.db import Database
+
+    settings = _settings()
+    logging.getLogger().setLevel(logging.WARNING)
+    try:
+        parsed = Quarter.parse(quarter)
+    except ValueError as problem:
+        _fail(str(problem))
+        return
+    if fmt not in (None, "xlsx", "docx", "csv"):
+        _fail(f"--format takes xlsx, docx or csv, not {fmt!r}")
+    if fmt == "docx" and not unit:
+        _fail("a DOCX summary is made for one unit: add --unit, e.g. --unit 朝阳区")
+    tz = ZoneInfo(settings.timezone)
+    db = Database(settings.database_url)
+    try:
+        pending = migrate.pending_message(db)
+        if pending is not None:
+            _fail(pending)
+        nlp = NLP.load(place_units_from_settings(settings), cache_dir=settings.data_dir / "jieba")
+        with db.read() as session:
+            units = repo.district_units(session)
+            if unit:
+                found = repo.find_district(session, name=unit)
+                if found is None:
+                    _fail(f"no district-level unit {unit!r}; use a name like 朝阳区")
+                    return
+                units = [found]
+            summary = quarter_overview(
+                session,
+                quarter=parsed,
+                units=units,
+                nlp=nlp,
+                tz=tz,
+                due_days=settings.report_due_days,
+                today=datetime.now(tz).date(),
+            )
+    finally:
+        db.dispose()
+    unit_name = summary["units"][0]["unit"] if unit else None
+    if fmt is None:
+        text = json.dumps(summary, ensure_ascii=False, indent=2)
+        if output is None:
+            typer.echo(text)
+            return
+        target = Path(output)
+        target.write_text(text + "\n", encoding="utf-8")
+    else:
+        target = Path(output or file_name(str(parsed), unit_name, fmt))
+        target.write_bytes(render(summary, fmt=fmt, unit=unit_name))
+    typer.echo(f"written {target}")
 
 
 def main() -> None:

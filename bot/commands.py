@@ -2,7 +2,9 @@
 
 Global commands work first at every state (DESIGN.md "Dialogue"): 取消, 返回/上一步, 帮助/?,
 菜单, 转人工, 查询进度, 删除我的信息. Menu entries start flows; cadres' request commands
-(`受理 <编号>`, `办结 <编号> <说明>`) and a resident's `撤销 <编号>` carry a code.
+(`受理 <编号>`, `办结 <编号> <说明>`) and a resident's `撤销 <编号>` carry a code. Cadres register
+contact points (`联系点 九龙社区`) and paired households (`结对 王某 九龙社区`) and list them
+(`我的联系点`); the place or pair comes back in `note`. District cadres also get 季度汇总.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ WORDS: dict[str, tuple[str, ...]] = {
     "help_request": ("我要求助", "求助", "我需要帮助"),
     "visit_report": ("走访记录", "走访", "记录走访", "写走访"),
     "bind": ("绑定", "干部绑定"),
+    "quarterly": ("季度汇总", "季度总结", "季度报告", "汇总"),
+    "contacts": ("我的联系点", "联系点", "我的结对户", "查看联系点"),
     "resume": ("继续", "接着", "继续办"),
     "more": ("更多", "更多内容", "继续看", "下一页"),
     "greet": ("你好", "您好", "在吗", "在不在", "有人吗", "hello", "hi", "嗨", "哈喽"),
@@ -35,6 +39,8 @@ CADRE_MENU = (
     ("progress", "查询进度"),
     ("human", "转人工"),
 )
+# District cadres (the units that submit quarterly summaries) also see 季度汇总.
+DISTRICT_MENU = (*CADRE_MENU[:3], ("quarterly", "季度汇总"), CADRE_MENU[3])
 # WeChat/WeCom custom-menu keys → the text entry they stand for (same as typing it).
 MENU_KEYS = {
     "HELP_REQUEST": "我要求助",
@@ -53,6 +59,10 @@ CODE_COMMANDS = {
 }
 _CODE_RE = re.compile(r"^(受理|接手|办结|撤销|详情)\s*([A-Za-z0-9]{4,8})?\s*(.*)$", re.S)
 _BIND_RE = re.compile(r"^绑定\s*[A-Za-z0-9]{6,12}$")
+# `联系点 九龙社区` (a short place name); `结对 王某 九龙社区` (spaces required, so that a visit
+# note beginning with 结对帮扶 stays a visit note).
+_POINT_RE = re.compile(r"^(?:登记)?联系点[\s:：]*(\S.{0,29})$", re.S)
+_PAIR_RE = re.compile(r"^(?:登记)?结对(?:户)?[\s:：]+(?!帮扶)(\S{1,12}[\s,，]+\S.{0,29})$", re.S)
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,12 @@ def parse_command(text: str) -> Command | None:
             return Command(name)
     if _BIND_RE.match(answer):
         return Command("bind")
+    point = _POINT_RE.match(answer)
+    if point:
+        return Command("contact_point", note=point.group(1).strip())
+    pair = _PAIR_RE.match(answer)
+    if pair:
+        return Command("pair", note=pair.group(1).strip())
     match = _CODE_RE.match(answer)
     if match:
         code = match.group(2).upper() if match.group(2) else None
@@ -82,16 +98,22 @@ def parse_command(text: str) -> Command | None:
     return None
 
 
-def menu_entry(text: str, *, cadre: bool) -> str | None:
+def _menu(*, cadre: bool, district: bool) -> tuple[tuple[str, str], ...]:
+    if not cadre:
+        return MENU
+    return DISTRICT_MENU if district else CADRE_MENU
+
+
+def menu_entry(text: str, *, cadre: bool, district: bool = False) -> str | None:
     """The menu entry a bare number names at idle (1 我要求助 …), if any."""
     answer = normalize(text)
     if not answer.isdigit():
         return None
-    entries = CADRE_MENU if cadre else MENU
+    entries = _menu(cadre=cadre, district=district)
     index = int(answer) - 1
     return entries[index][0] if 0 <= index < len(entries) else None
 
 
-def menu_labels(*, cadre: bool) -> tuple[str, ...]:
-    """The labels of the idle menu."""
-    return tuple(label for _, label in (CADRE_MENU if cadre else MENU))
+def menu_labels(*, cadre: bool, district: bool = False) -> tuple[str, ...]:
+    """The labels of the idle menu (`district`: a district-level cadre's, with 季度汇总)."""
+    return tuple(label for _, label in _menu(cadre=cadre, district=district))

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from bot import actions, texts
 from bot.commands import Command, menu_entry, menu_labels, parse_command
-from bot.flows import progress
+from bot.flows import contacts, progress, quarterly
 from bot.flows.base import Ctx, FlowRun, InviteView, UserView
 from bot.flows.runner import FlowRunner, Turn
 from bot.flows.visit_report import NOTE_CHARS
@@ -80,13 +80,34 @@ class Conversation:
 
     def _dispatch(self) -> list[Outgoing]:
         notes: list[Outgoing] = []
-        if self.flow is not None:
-            if self.idle > self.engine.drop_after:
-                notes.append(Outgoing(texts.t("flow.expired", title=self._title())))
-                self._clear()
-            elif self.idle > self.engine.resume_after and not self.ctx.analysis.crisis:
-                self.data["pending"] = "resume"
-                return [Outgoing(texts.t("flow.resume", title=self._title()), ("继续", "取消"))]
+        if self.flow is not None and self.idle > self.engine.drop_after:
+            notes.append(Outgoing(texts.t("flow.expired", title=self._title())))
+            self._clear()
+        rate = self.data.pop("rate", None)
+        asked = self.data.pop("rate_asked", False)
+        # A crisis or a pending 删除 comes first; the rating waits.
+        quiet = self.ctx.analysis.crisis or self.data.get("pending") == "delete"
+        if rate and not quiet:
+            rated = progress.parse_rating(self.text, numbers=self.flow is None)
+            thanks = progress.rate(self.fx, str(rate), *rated) if rated is not None else None
+            if thanks is not None:
+                return notes + self._with_prompt(thanks)
+        replies = self._dispatch_message(notes)
+        if rate and "rate" not in self.data and self.user.deleted_at is None:
+            pending = self.data.get("pending") in ("delete", "resume")
+            if quiet or pending or self.data.get("handoff"):
+                self.data["rate"], self.data["rate_asked"] = rate, asked  # ask later, not now
+            elif not asked:
+                self.data["rate"], self.data["rate_asked"] = rate, True
+                replies.append(progress.rating_reminder(str(rate)))
+        return replies
+
+    def _dispatch_message(self, notes: list[Outgoing]) -> list[Outgoing]:
+        """Resume offer, paging, pending confirmations, hand-over, commands, flow or routing."""
+        idle = self.idle > self.engine.resume_after
+        if self.flow is not None and idle and not self.ctx.analysis.crisis:
+            self.data["pending"] = "resume"
+            return [Outgoing(texts.t("flow.resume", title=self._title()), ("继续", "取消"))]
         command = parse_command(self.text)
         pages = self.data.pop("more", None)
         if command is not None and command.name == "more":
@@ -159,6 +180,12 @@ class Conversation:
             return self._with_prompt(progress.list_requests(self.fx))
         if name in ("take", "resolve", "withdraw", "detail"):
             return self._with_prompt(progress.act(self.fx, name, command.code, command.note))
+        if name == "contacts":
+            return self._with_prompt(contacts.list_points(self.fx))
+        if name == "contact_point":
+            return self._with_prompt(contacts.add_point(self.fx, command.note))
+        if name == "pair":
+            return self._with_prompt(contacts.add_pair(self.fx, command.note))
         if name == "delete":
             self.data["pending"] = "delete"
             return [Outgoing(texts.t("delete.confirm"), ("确认删除", "不删除"))]
@@ -173,12 +200,23 @@ class Conversation:
         if flow == "onboarding" and self.ctx.user.is_cadre:
             unit = self.ctx.user.unit_path or ""
             return [Outgoing(texts.t("bind.already", unit=unit.split("/", 1)[-1]))]
+        if flow == "quarterly":
+            return self._start_quarterly()
         runner = self.engine.runners[flow]
         self.flow = flow
         turn = runner.start(self.ctx, prefill=prefill, meta=meta)
         if flow == "onboarding" and self.text.replace(" ", "") not in ("绑定", "干部绑定"):
             turn = runner.answer(turn.run, turn.state, self.ctx)  # `绑定 <code>` answers at once
         return self._apply(turn)
+
+    def _start_quarterly(self) -> list[Outgoing]:
+        """季度汇总: look up the open quarters and their figures, then ask or summarise."""
+        begun = quarterly.begin(self.fx, due_days=self.engine.settings.report_due_days)
+        if isinstance(begun, list):
+            return self._with_prompt(begun)
+        self._clear()
+        self.flow = "quarterly"
+        return self._apply(quarterly.start(self.engine.runners["quarterly"], self.ctx, slots=begun))
 
     # ------------------------------------------------------------------ flows
 
@@ -188,6 +226,10 @@ class Conversation:
         run, state = self._run(runner)
         if self.ctx.analysis.crisis:
             run.meta["crisis"] = True
+        if self.flow == "quarterly":
+            field = quarterly.edit_word(self.text, state)
+            if field is not None:
+                return self._apply(runner.edit(run, state, self.ctx, field))
         return self._apply(runner.answer(run, state, self.ctx))
 
     def _apply(self, turn: Turn) -> list[Outgoing]:
@@ -205,7 +247,9 @@ class Conversation:
 
     def _route(self) -> list[Outgoing]:
         """Free text at idle: a menu number, a visit note (cadres), a need, or the menu."""
-        entry = menu_entry(self.text, cadre=self.ctx.user.is_cadre)
+        entry = menu_entry(
+            self.text, cadre=self.ctx.user.is_cadre, district=_is_district(self.ctx.user)
+        )
         if entry is not None:
             return self._command(Command(entry))
         analysis = self.ctx.analysis
@@ -257,7 +301,7 @@ class Conversation:
 
     def _menu(self) -> Outgoing:
         cadre = self.ctx.user.is_cadre
-        labels = menu_labels(cadre=cadre)
+        labels = menu_labels(cadre=cadre, district=_is_district(self.ctx.user))
         head = (
             texts.t("menu.cadre", name=self.user.name or "", unit=_unit_name(self.ctx.user))
             if cadre
@@ -294,6 +338,11 @@ class Conversation:
         return InviteView(
             code=invite.code, unit=label, name=invite.name, used=invite.used_at is not None
         )
+
+
+def _is_district(user: UserView) -> bool:
+    """A cadre of a district-level unit (she submits the quarterly summary)."""
+    return user.is_cadre and user.district is not None and user.street is None
 
 
 def _unit_name(user: UserView) -> str:

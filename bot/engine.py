@@ -22,7 +22,7 @@ from sqlmodel import Session
 from bot import actions, texts
 from bot.config import Settings
 from bot.conversation import Conversation
-from bot.flows import help_request, onboarding, visit_report
+from bot.flows import help_request, onboarding, quarterly, visit_report
 from bot.flows.base import FlowRun
 from bot.flows.runner import FlowRunner
 from bot.messages import Incoming, Outgoing, utcnow
@@ -33,11 +33,12 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-SPECS = (help_request.SPEC, visit_report.SPEC, onboarding.SPEC)
+SPECS = (help_request.SPEC, visit_report.SPEC, onboarding.SPEC, quarterly.SPEC)
 FINISHERS: dict[str, Callable[[actions.Effects, FlowRun], list[Outgoing]]] = {
     "help_request": actions.file_help_request,
     "visit_report": actions.file_visit,
     "onboarding": actions.bind_cadre,
+    "quarterly": actions.submit_quarterly,
 }
 MAX_ATTEMPTS = 5
 MAX_STORED_TEXT = 4000

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from bot.errors import ApiError
 from bot.http import bearer_guard, services
+from bot.nlp import mask_pii
 from storage import repo
 
 router = APIRouter(
@@ -164,3 +165,56 @@ async def create_invite(request: Request, body: InviteIn) -> InviteOut:
             return InviteOut(code=invite.code)
 
     return await asyncio.to_thread(create)
+
+
+class OutboxOut(BaseModel):
+    """A push (reminder, status change, alert) and its delivery state."""
+
+    id: int
+    key: str | None
+    user_id: int
+    channel: str
+    text: str
+    urgent: bool
+    status: str
+    attempts: int
+    last_error: str | None
+    due_at: str
+    created_at: str
+    sent_at: str | None
+
+
+OutboxStatus = Literal["pending", "sending", "sent", "dead"]
+
+
+@router.get("/outbox", response_model=list[OutboxOut])
+async def list_outbox(
+    request: Request,
+    status: OutboxStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[OutboxOut]:
+    """Reminders and other pushes, newest first, with their delivery state (phones masked)."""
+    svc = services(request)
+    tz = ZoneInfo(svc.settings.timezone)
+
+    def query() -> list[OutboxOut]:
+        with svc.db.read() as session:
+            return [
+                OutboxOut(
+                    id=row.id or 0,
+                    key=row.key,
+                    user_id=row.user_id,
+                    channel=row.channel,
+                    text=mask_pii(row.text),
+                    urgent=row.urgent,
+                    status=row.status,
+                    attempts=row.attempts,
+                    last_error=row.last_error,
+                    due_at=_local(row.due_at, tz),
+                    created_at=_local(row.created_at, tz),
+                    sent_at=_local(row.sent_at, tz) if row.sent_at else None,
+                )
+                for row in repo.list_outbox(session, status=status, limit=limit)
+            ]
+
+    return await asyncio.to_thread(query)

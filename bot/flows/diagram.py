@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.flows import help_request, onboarding, visit_report
+from bot.flows import help_request, onboarding, quarterly, visit_report
 from bot.flows.base import FlowMachine, FlowSpec
 
-SPECS: tuple[FlowSpec, ...] = (help_request.SPEC, visit_report.SPEC, onboarding.SPEC)
+SPECS: tuple[FlowSpec, ...] = (
+    help_request.SPEC,
+    visit_report.SPEC,
+    onboarding.SPEC,
+    quarterly.SPEC,
+)
 HERE = Path(__file__).parent
 
 

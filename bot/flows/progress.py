@@ -5,9 +5,16 @@ it needs no machine. `查询进度` lists; a cadre's `受理 <编号>` takes a r
 `办结 <编号> <说明>` resolves it (the requester is told through her channel either way); a
 resident's `撤销 <编号>` withdraws her own open request; `详情 <编号>` shows one.
 Diagram: progress.mmd (the commands and the statuses they move a request between).
+
+Satisfaction (受益程度): the push telling a woman her request is resolved asks her to rate it,
+and `rate` = the code goes into her dialogue session. Her next message, if it reads as a rating
+(满意 / 基本满意 / 不满意, or 1/2/3 when no flow is asking her something, optional words after
+it), is recorded by `rate`; anything else is handled as usual and the engine asks once more.
 """
 
 from __future__ import annotations
+
+import re
 
 from bot import texts
 from bot.actions import Effects, unit_label
@@ -21,6 +28,22 @@ MOVES = (
     ("resolve", ("new", "assigned", "in_progress"), "resolved"),
     ("withdraw", ("new", "assigned", "in_progress"), "cancelled"),
 )
+# What a rating answer may start with → the stored rating (longest words first).
+RATING_WORDS = (
+    ("非常满意", "satisfied"),
+    ("很满意", "satisfied"),
+    ("基本满意", "basic"),
+    ("比较满意", "basic"),
+    ("还算满意", "basic"),
+    ("还行", "basic"),
+    ("不太满意", "unsatisfied"),
+    ("不满意", "unsatisfied"),
+    ("满意", "satisfied"),
+)
+RATING_NUMBERS = {"1": "satisfied", "2": "basic", "3": "unsatisfied"}
+RATING_CHOICES = ("满意", "基本满意", "不满意")
+_SEPARATORS = " \t\n,，。.、:：;；!！~～"
+_NUMBER_RATING = re.compile(r"^([123１２３])(?:$|[\s,，。.、:：;；!！])")
 
 
 def _line(fx: Effects, request: HelpRequest) -> str:
@@ -86,6 +109,8 @@ def act(fx: Effects, command: str, code: str | None, note: str | None) -> list[O
     if command == "withdraw":
         return [Outgoing(texts.t("progress.cancelled", code=request.code))]
     _tell_requester(fx, request, command, note)
+    if command == "resolve":
+        ask_rating(fx, request)
     done_key = "progress.taken" if command == "take" else "progress.resolved"
     return [Outgoing(texts.t(done_key, code=request.code))]
 
@@ -108,6 +133,8 @@ def _tell_requester(fx: Effects, request: HelpRequest, command: str, note: str |
         )
     else:
         text = texts.t("progress.tell_resolved", code=request.code, note=note or "")
+        if request.requester_id != fx.user.id:
+            text += "\n" + texts.t("rate.ask")
     repo.enqueue(
         fx.session,
         user_id=request.requester_id,
@@ -115,3 +142,76 @@ def _tell_requester(fx: Effects, request: HelpRequest, command: str, note: str |
         now=fx.now,
         key=f"request:{request.code}:{command}",
     )
+
+
+# ----------------------------------------------------------------------------- satisfaction
+
+
+def ask_rating(fx: Effects, request: HelpRequest) -> None:
+    """Mark her dialogue as waiting for her rating of `request` (not when she resolved it).
+
+    The version bump makes a message of hers handled at the same moment retry (or this one),
+    so the mark is never lost; her idle time is kept as it was.
+    """
+    if request.requester_id is None or request.requester_id == fx.user.id:
+        return
+    dialogue = repo.load_dialogue(fx.session, user_id=request.requester_id, now=fx.now)
+    data = {k: v for k, v in (dialogue.data or {}).items() if k != "rate_asked"}
+    data["rate"] = request.code
+    repo.save_dialogue(
+        fx.session,
+        dialogue=dialogue,
+        flow=dialogue.flow,
+        state=dialogue.state,
+        data=data,
+        now=repo.as_utc(dialogue.updated_at),
+    )
+
+
+def parse_rating(text: str, *, numbers: bool) -> tuple[str, str | None] | None:
+    """('satisfied' | 'basic' | 'unsatisfied', the words after it) when `text` is a rating.
+
+    `numbers`: a bare 1/2/3 counts too (not while a flow's question is waiting for an answer).
+    """
+    answer = text.strip()
+    rating = None
+    rest = ""
+    for word, value in RATING_WORDS:
+        if answer.startswith(word) and not answer[len(word) :].startswith("度"):
+            rating, rest = value, answer[len(word) :]
+            break
+    if rating is None and numbers:
+        match = _NUMBER_RATING.match(answer)
+        if match:
+            digit = match.group(1).translate(str.maketrans("１２３", "123"))
+            rating, rest = RATING_NUMBERS[digit], answer[1:]
+    if rating is None:
+        return None
+    note = rest.strip(_SEPARATORS)
+    return rating, note or None
+
+
+def rate(fx: Effects, code: str, rating: str, note: str | None) -> list[Outgoing] | None:
+    """Record her rating of her resolved request `code`; None when it is not hers to rate."""
+    request = repo.request_by_code(fx.session, code=code)
+    if request is None or request.requester_id != fx.user.id or request.status != "resolved":
+        return None
+    request.rating = rating
+    request.rating_note = note
+    request.rated_at = repo.as_utc(fx.now)
+    label = texts.t(f"rate.{rating}")
+    repo.add_event(
+        fx.session,
+        request=request,
+        kind="rated",
+        actor_id=fx.user.id,
+        note=f"{label}：{note}" if note else label,
+        now=fx.now,
+    )
+    key = "rate.thanks_unsatisfied" if rating == "unsatisfied" else "rate.thanks"
+    return [Outgoing(texts.t(key, rating=label))]
+
+
+def rating_reminder(code: str) -> Outgoing:
+    """The one extra ask when her answer to the rating question was about something else."""
+    return Outgoing(texts.t("rate.again", code=code), RATING_CHOICES)

@@ -58,6 +58,24 @@ from storage.repo.people import (
     redeem_invite,
     set_consent,
 )
+from storage.repo.quarter import contact_points_of_cadres as contact_points_of_cadres
+from storage.repo.quarter import find_district as find_district
+from storage.repo.quarter import keys_with_prefix as keys_with_prefix
+from storage.repo.quarter import requests_touching as requests_touching
+from storage.repo.quarter import visits_by_cadres as visits_by_cadres
+from storage.repo.quarter import visits_in as visits_in
+from storage.repo.reminders import (
+    HeldPoint,
+    OpenRequest,
+    UnitNode,
+    cadre_ids_by_unit,
+    existing_outbox_keys,
+    held_points,
+    last_pair_visits,
+    open_requests_created_in,
+    unit_nodes,
+    unvisited_points,
+)
 from storage.repo.reports import (
     district_units,
     due_date_overrides,
@@ -83,11 +101,15 @@ from storage.repo.visits import create_visit, list_visits
 __all__ = [
     "QUOTA",
     "ConcurrentUpdate",
+    "HeldPoint",
+    "OpenRequest",
+    "UnitNode",
     "add_contact_point",
     "add_event",
     "all_units",
     "ancestors",
     "as_utc",
+    "cadre_ids_by_unit",
     "cadres_of",
     "city_unit",
     "claim_due",
@@ -104,12 +126,15 @@ __all__ = [
     "enqueue_to",
     "erase_requests_of",
     "erase_user",
+    "existing_outbox_keys",
     "find_inbound",
     "find_invite",
     "get_or_create_identity",
     "get_unit",
     "get_user",
+    "held_points",
     "identity_of",
+    "last_pair_visits",
     "last_visit_on",
     "latest_identity",
     "list_help_requests",
@@ -119,6 +144,7 @@ __all__ = [
     "mark_failed",
     "mark_sent",
     "new_code",
+    "open_requests_created_in",
     "open_requests_in",
     "outbox_rows",
     "recent_inbound",
@@ -143,5 +169,7 @@ __all__ = [
     "unit_by_path",
     "unit_contains",
     "unit_for_place",
+    "unit_nodes",
     "units_below",
+    "unvisited_points",
 ]

@@ -160,3 +160,35 @@ async def test_visits_listing(client: httpx.AsyncClient) -> None:
     }
     assert visit["visit_form"] == "实地考察" and visit["cadre"] == "王五"
     assert (await client.get("/api/v1/visits?district=海淀区", headers=ADMIN)).json() == []
+
+
+async def test_outbox_listing(client: httpx.AsyncClient) -> None:
+    """GET /outbox lists pushes with their state, filtered by status; it needs the admin token."""
+    invite = await client.post(
+        "/api/v1/invites", headers=ADMIN, json={"unit": "朝阳区/双井街道", "name": "赵六"}
+    )
+    code = invite.json()["code"]
+    for text in (f"绑定 {code}", "确认"):
+        await client.post("/api/v1/messages", headers=API, json={"user": "c9", "text": text})
+    for text in (
+        "我要求助",
+        "想找一份离家近的保洁工作，电话13800138000",
+        "对",
+        "朝阳区双井街道",
+        "同意",
+        "确认",
+    ):
+        await client.post("/api/v1/messages", headers=API, json={"user": "w9", "text": text})
+    listed = await client.get("/api/v1/outbox", headers=ADMIN)
+    assert listed.status_code == 200
+    [alert] = listed.json()
+    assert alert["key"].startswith("request:") and alert["channel"] == "api"
+    assert alert["status"] == "pending" and "138****8000" in alert["text"]
+    await client.get("/api/v1/messages/c9", headers=API)  # the cadre pulls it
+    assert (await client.get("/api/v1/outbox?status=sent", headers=ADMIN)).json()[0]["id"] == alert[
+        "id"
+    ]
+    assert (await client.get("/api/v1/outbox", headers=API)).status_code == 401
+    assert (await client.get("/api/v1/outbox?status=lost", headers=ADMIN)).status_code == 422
+    pending = (await client.get("/api/v1/outbox?status=pending", headers=ADMIN)).json()
+    assert all(item["status"] == "pending" for item in pending)

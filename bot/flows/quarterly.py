@@ -1,0 +1,177 @@
+"""季度汇总: a district-level unit's cadre sees the quarter's figures and submits them.
+
+quarter (asked only when two are open) → summary (the figures) → `提交` (or 确认) submits the
+snapshot she saw; `修改` goes to the optional remark (说明) first and back to the summary.
+The open quarters are the current one and the previous one, unless submitted or accepted (a
+returned summary is open again); the default is the one whose due date is nearest. They and
+their figures are looked up once when the flow starts (`begin`) and kept in hidden slots
+(`_open`, `_default`), so the parsers stay pure. Only cadres of a district-level unit submit;
+everyone else gets a short explanation. Diagram: quarterly.mmd.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from bot import texts
+from bot.actions import Effects
+from bot.flows.base import Choice, Ctx, FlowRun, FlowSpec, Invalid, Slot, match_choice, normalize
+from bot.flows.runner import CONFIRM_WORDS, FlowRunner, Turn
+from bot.messages import Outgoing
+from bot.reporting.figures import compile_figures, figures_text
+from scheduler.calendar import SUBMITTED_STATUSES, Quarter, due_date
+from storage import repo
+from storage.models import OrgUnit
+
+_CN_NUMBERS = "一二三四"
+MIN_REMARK_CHARS = 2
+# A bare `修改` at the summary means: write the remark.
+EDIT_WORDS = ("修改", "改", "改一下", "补充", "加说明", "写说明", "备注", "加备注")
+REMARK = "说明"
+
+
+def district_unit(fx: Effects) -> OrgUnit | None:
+    """The cadre's unit when it is district-level (a child of the city), else None."""
+    if fx.user.role != "cadre" or not fx.user.unit_id:
+        return None
+    unit = repo.get_unit(fx.session, unit_id=fx.user.unit_id)
+    if unit is None or len(unit.path.split("/")) != 2:
+        return None
+    return unit
+
+
+def begin(fx: Effects, *, due_days: int) -> dict[str, Any] | list[Outgoing]:
+    """The flow's first slots (open quarters with their figures), or the reason it cannot run."""
+    unit = district_unit(fx)
+    if unit is None:
+        return [Outgoing(texts.t("quarterly.district_only"))]
+    current = Quarter.of(fx.ref)
+    candidates = (current.previous(), current)
+    overrides = repo.due_date_overrides(fx.session)
+    reports = repo.reports_of_quarters(fx.session, quarters=[str(q) for q in candidates])
+    entries: list[dict[str, Any]] = []
+    for quarter in candidates:
+        report = reports.get((unit.id or 0, str(quarter)))
+        if report is not None and report.status in SUBMITTED_STATUSES:
+            continue
+        due = due_date(quarter, days=due_days, overrides=overrides)
+        figures = compile_figures(fx.session, unit=unit, quarter=quarter, nlp=fx.nlp, tz=fx.tz)
+        entries.append(
+            {
+                "quarter": str(quarter),
+                "due": due.isoformat(),
+                "late": fx.ref > due,
+                "figures": figures,
+            }
+        )
+    if not entries:
+        names = "、".join(str(q) for q in candidates)
+        return [Outgoing(texts.t("quarterly.none_open", quarters=names))]
+    default = min(entries, key=lambda e: abs((date.fromisoformat(e["due"]) - fx.ref).days))
+    slots: dict[str, Any] = {"_open": entries, "_default": default["quarter"], "remark": None}
+    if len(entries) == 1:
+        slots["quarter"] = entries[0]
+    return slots
+
+
+def start(runner: FlowRunner, ctx: Ctx, *, slots: dict[str, Any]) -> Turn:
+    """Begin with the slots `begin` found: ask for the quarter, or go straight to the summary."""
+    run = FlowRun(runner.spec, slots=slots)
+    runner.machine.fire(run, "advance", runner.spec.slots[0].name)
+    return Turn(run, run.state, [runner.prompt(run, run.state, ctx)])
+
+
+def edit_word(text: str, state: str) -> str | None:
+    """The field a bare `修改` at the summary means (the remark); None for anything else."""
+    return REMARK if state == "summary" and normalize(text) in EDIT_WORDS else None
+
+
+def _label(quarter: Quarter, current: Quarter) -> Choice:
+    relative = ("本季度", "这个季度", "这季度") if quarter == current else ("上季度", "上个季度")
+    number = _CN_NUMBERS[quarter.q - 1]
+    synonyms = (*relative, f"{number}季度", f"Q{quarter.q}", f"q{quarter.q}", str(quarter).lower())
+    return Choice(str(quarter), str(quarter), synonyms)
+
+
+def quarter_choices(ctx: Ctx) -> tuple[Choice, ...]:
+    """The previous and the current quarter (asked only when both are open)."""
+    current = Quarter.of(ctx.ref)
+    return (_label(current.previous(), current), _label(current, current))
+
+
+def parse_quarter(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> dict[str, Any]:
+    """One of the open quarters, by number, name (2026Q1, 本季度, 一季度), or 好 for the default."""
+    entries = {e["quarter"]: e for e in slots.get("_open") or []}
+    if normalize(text) in (*CONFIRM_WORDS, "默认", "就它", "行"):
+        wanted = str(slots.get("_default") or "")
+    else:
+        choice = match_choice(text, quarter_choices(ctx))
+        if choice is None:
+            raise Invalid("quarterly.quarter_unclear")
+        wanted = choice.value
+    if wanted not in entries:
+        raise Invalid("quarterly.quarter_closed", quarter=wanted)
+    return dict(entries[wanted])
+
+
+def quarter_prompt(slots: Mapping[str, Any], ctx: Ctx) -> dict[str, str]:
+    """Each open quarter's due date, and the default, for the question."""
+    lines = [
+        texts.t(
+            "quarterly.due_line",
+            quarter=e["quarter"],
+            due=e["due"],
+            late=texts.t("quarterly.late") if e["late"] else "",
+        )
+        for e in slots.get("_open") or []
+    ]
+    return {"due_lines": "、".join(lines), "default": str(slots.get("_default") or "")}
+
+
+def show_quarter(value: Any) -> str:
+    """The quarter, its due date and its figures."""
+    if not value:
+        return texts.t("value.none")
+    return texts.t(
+        "quarterly.figures",
+        quarter=value["quarter"],
+        due=value["due"],
+        figures=figures_text(value["figures"]),
+    )
+
+
+def parse_remark(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> str:
+    """A few words to send up with the figures."""
+    remark = text.strip()
+    if len(normalize(remark)) < MIN_REMARK_CHARS:
+        raise Invalid("quarterly.remark_short")
+    return remark
+
+
+SPEC = FlowSpec(
+    name="quarterly",
+    title=texts.t("quarterly.title"),
+    slots=(
+        Slot(
+            "quarter",
+            "季度",
+            "quarterly.quarter",
+            parse_quarter,
+            dynamic_choices=quarter_choices,
+            fmt=quarter_prompt,
+            show=show_quarter,
+            aliases=("数据", "汇总"),
+        ),
+        Slot(
+            "remark",
+            REMARK,
+            "quarterly.remark",
+            parse_remark,
+            optional=True,
+            aliases=("备注", "补充", "补充说明", "意见"),
+        ),
+    ),
+    summary_title="quarterly.summary",
+)

@@ -1,0 +1,478 @@
+"""The figures of a district-level unit's quarterly summary (每季度汇总), compiled from the data.
+
+`compile_figures` counts the unit and every unit below it over one quarter (dates in the
+federation's time zone) and returns plain JSON: the snapshot stored when a summary is submitted,
+rendered by `figures_text` (chat), `bot.reporting.export` (CSV, XLSX, DOCX) and the API.
+
+- visits: total, by form, by focus group, people reached;
+- needs: categories found in visits and in requests received (a request opened from a visit is
+  counted once, with its visit);
+- requests: received and resolved in the quarter, open at its end, median days to resolve,
+  urgent (crisis) ones;
+- contact points of the unit's cadres: held and visited this quarter, per kind and overall;
+- satisfaction of the requests resolved in the quarter;
+- recurring and rising problems (普遍性、倾向性的问题): the need categories and the key terms of
+  visit notes and request texts (jieba words of 2+ characters, minus `data/stopwords.txt`,
+  pseudonyms and place names), each counted once per text, against the previous quarter;
+- up to three example visit notes, phone and ID numbers masked, the pseudonym kept.
+
+`quarter_overview` adds each unit's due date and status: the API's and the CLI's JSON.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from bot import texts
+from bot.nlp import NLP, mask_pii
+from bot.nlp.forms import FOCUS, FORMS
+from scheduler.calendar import Quarter, due_date, report_status
+from storage import repo
+from storage.models import ContactPoint, HelpRequest, OrgUnit, QuarterlyReport, Visit
+
+FIGURES_VERSION = 1
+STOPWORDS_FILE = Path(__file__).parent / "data" / "stopwords.txt"
+KINDS = ("district", "street", "community", "household")
+RATINGS = ("satisfied", "basic", "unsatisfied")
+TOP_TERMS = 10
+EXAMPLES = 3
+EXAMPLE_CHARS = 160
+TEXT_LIMIT = 1500
+
+
+@cache
+def stopwords() -> frozenset[str]:
+    """The stopword list (`data/stopwords.txt`, `#` comments), read once."""
+    lines = STOPWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(s for s in (line.split("#", 1)[0].strip() for line in lines) if s)
+
+
+def quarter_label(quarter: Quarter) -> str:
+    """'2026年第一季度'."""
+    return texts.t("report.period", year=quarter.year, n=texts.t("report.numerals")[quarter.q - 1])
+
+
+def report_title(unit_name: str, quarter: Quarter) -> str:
+    """'朝阳区妇联2026年第一季度妇情汇总'."""
+    return texts.t("report.title", unit=unit_name, period=quarter_label(quarter))
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The start of `day` in `tz`, as aware UTC."""
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
+
+
+def _category_order(codes: Iterable[str]) -> list[str]:
+    known = list(texts.CATEGORY_LABELS)
+    return sorted(set(codes), key=lambda c: (known.index(c) if c in known else len(known), c))
+
+
+def _needs(visits: Sequence[Visit], requests: Sequence[HelpRequest]) -> dict[str, Counter[str]]:
+    found: dict[str, Counter[str]] = {"visits": Counter(), "requests": Counter()}
+    for visit in visits:
+        found["visits"].update(set(visit.categories))
+    for request in requests:
+        found["requests"].update(set(request.categories))
+    found["total"] = found["visits"] + Counter(
+        c for r in requests if r.source != "visit" for c in set(r.categories)
+    )
+    return found
+
+
+def _is_term(word: str, nlp: NLP, places: dict[str, bool]) -> bool:
+    if len(word) < 2 or word in stopwords() or "某" in word:
+        return False
+    if not any("\u4e00" <= ch <= "\u9fff" for ch in word):
+        return False
+    if word not in places:
+        places[word] = any(nlp.match_places(word))
+    return not places[word]
+
+
+def _terms(nlp: NLP, docs: Iterable[str], places: dict[str, bool]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for doc in docs:
+        counts.update(
+            {w for w in (s.strip() for s in nlp.segment(doc)) if _is_term(w, nlp, places)}
+        )
+    return counts
+
+
+def _docs(visits: Sequence[Visit], requests: Sequence[HelpRequest]) -> list[str]:
+    erased = texts.t("delete.placeholder")
+    return [v.notes for v in visits] + [
+        r.need for r in requests if r.source != "visit" and r.need != erased
+    ]
+
+
+def _ranked(now: Counter[str], before: Counter[str], key: str) -> list[dict[str, Any]]:
+    keys = sorted(
+        (k for k in set(now) | set(before) if now[k] or before[k]),
+        key=lambda k: (-now[k], before[k] - now[k], k),
+    )
+    return [
+        {key: k, "count": now[k], "previous": before[k], "change": now[k] - before[k]} for k in keys
+    ]
+
+
+def _form(visit: Visit) -> str:
+    return visit.visit_form or texts.t("visit.other_form")
+
+
+def _visits(visits: Sequence[Visit]) -> dict[str, Any]:
+    forms = Counter(_form(v) for v in visits)
+    focus = Counter(f for v in visits for f in set(v.focus))
+    order = [*FORMS, texts.t("visit.other_form")]
+    return {
+        "total": len(visits),
+        "people": sum(v.people for v in visits),
+        "by_form": {f: forms[f] for f in [*order, *sorted(set(forms) - set(order))]},
+        "by_focus": {f: focus[f] for f in [*FOCUS, *sorted(set(focus) - set(FOCUS))]},
+    }
+
+
+def _requests(
+    requests: Sequence[HelpRequest], start: datetime, until: datetime
+) -> tuple[dict[str, Any], list[HelpRequest]]:
+    received = [r for r in requests if start <= repo.as_utc(r.created_at) < until]
+    resolved = [
+        r
+        for r in requests
+        if r.resolved_at is not None and start <= repo.as_utc(r.resolved_at) < until
+    ]
+    still_open = [
+        r
+        for r in requests
+        if repo.as_utc(r.created_at) < until
+        and not (r.resolved_at is not None and repo.as_utc(r.resolved_at) < until)
+        and not (r.status == "cancelled" and repo.as_utc(r.updated_at) < until)
+    ]
+    days = [
+        (repo.as_utc(r.resolved_at) - repo.as_utc(r.created_at)) / timedelta(days=1)
+        for r in resolved
+        if r.resolved_at is not None
+    ]
+    figures = {
+        "received": len(received),
+        "resolved": len(resolved),
+        "open": len(still_open),
+        "median_days_to_resolve": round(statistics.median(days), 1) if days else None,
+        "urgent": sum(1 for r in received if r.crisis),
+    }
+    return figures, resolved
+
+
+def _satisfaction(resolved: Sequence[HelpRequest]) -> dict[str, Any]:
+    rates = Counter(r.rating for r in resolved if r.rating in RATINGS)
+    rated = sum(rates.values())
+    return {
+        **{rating: rates[rating] for rating in RATINGS},
+        "rated": rated,
+        "unrated": len(resolved) - rated,
+        "satisfied_share": _share(rates["satisfied"], rated),
+    }
+
+
+def _visited(point: ContactPoint, visit: Visit) -> bool:
+    if point.kind == "household":
+        return point.name in visit.whom and (
+            not point.community or visit.community == point.community
+        )
+    place = {"district": visit.district, "street": visit.street}.get(point.kind, visit.community)
+    return place == point.name
+
+
+def _coverage(session: Session, unit_ids: Sequence[int], quarter: Quarter) -> dict[str, Any]:
+    points = repo.contact_points_of_cadres(session, unit_ids=unit_ids)
+    holders = sorted({p.holder_id for p in points})
+    by_holder: dict[int, list[Visit]] = {}
+    for visit in repo.visits_by_cadres(
+        session, cadre_ids=holders, start=quarter.start, end=quarter.end
+    ):
+        by_holder.setdefault(visit.cadre_id, []).append(visit)
+    kinds = {kind: {"held": 0, "visited": 0} for kind in KINDS}
+    for point in points:
+        row = kinds.setdefault(point.kind, {"held": 0, "visited": 0})
+        row["held"] += 1
+        row["visited"] += any(_visited(point, v) for v in by_holder.get(point.holder_id, []))
+    held = sum(k["held"] for k in kinds.values())
+    visited = sum(k["visited"] for k in kinds.values())
+    return {
+        "holders": len(holders),
+        "kinds": kinds,
+        "held": held,
+        "visited": visited,
+        "share": _share(visited, held),
+    }
+
+
+def _examples(visits: Sequence[Visit]) -> list[dict[str, Any]]:
+    pool = sorted((v for v in visits if v.notes.strip()), key=lambda v: (-len(v.notes), v.id or 0))
+    chosen: list[Visit] = []
+    seen: set[str | None] = set()
+    for visit in pool:  # one per main need first, then the longest notes
+        if visit.primary not in seen:
+            chosen.append(visit)
+            seen.add(visit.primary)
+    chosen = (chosen + [v for v in pool if v not in chosen])[:EXAMPLES]
+    chosen.sort(key=lambda v: (v.date, v.id or 0))
+    out = []
+    for visit in chosen:
+        notes = mask_pii(visit.notes.strip())
+        if len(notes) > EXAMPLE_CHARS:
+            notes = notes[: EXAMPLE_CHARS - 1] + "…"
+        out.append(
+            {
+                "date": visit.date.isoformat(),
+                "place": "".join(p for p in (visit.street, visit.community) if p)
+                or visit.district
+                or texts.t("place.unknown"),
+                "form": _form(visit),
+                "whom": mask_pii(visit.whom),
+                "people": visit.people,
+                "focus": list(visit.focus),
+                "categories": list(visit.categories),
+                "notes": notes,
+            }
+        )
+    return out
+
+
+def compile_figures(
+    session: Session, *, unit: OrgUnit, quarter: Quarter, nlp: NLP, tz: ZoneInfo
+) -> dict[str, Any]:
+    """JSON figures of `unit` and the units below it for `quarter` (dates in `tz`)."""
+    unit_ids = repo.units_below(session, unit=unit)
+    before = quarter.previous()
+    since = local_midnight(before.start, tz)
+    start = local_midnight(quarter.start, tz)
+    until = local_midnight(quarter.end + timedelta(days=1), tz)
+    all_visits = repo.visits_in(session, unit_ids=unit_ids, start=before.start, end=quarter.end)
+    visits = [v for v in all_visits if v.date >= quarter.start]
+    old_visits = [v for v in all_visits if v.date < quarter.start]
+    requests = repo.requests_touching(session, unit_ids=unit_ids, since=since, until=until)
+    received = [r for r in requests if start <= repo.as_utc(r.created_at) < until]
+    old_received = [r for r in requests if since <= repo.as_utc(r.created_at) < start]
+    request_figures, resolved = _requests(requests, start, until)
+    needs = _needs(visits, received)
+    old_needs = _needs(old_visits, old_received)
+    places: dict[str, bool] = {}
+    terms = _ranked(
+        _terms(nlp, _docs(visits, received), places),
+        _terms(nlp, _docs(old_visits, old_received), places),
+        "term",
+    )
+    categories = _ranked(needs["total"], old_needs["total"], "category")
+    for row in categories:
+        row["label"] = texts.CATEGORY_LABELS.get(row["category"], row["category"])
+    return {
+        "version": FIGURES_VERSION,
+        "unit": unit.name,
+        "quarter": str(quarter),
+        "period": quarter_label(quarter),
+        "start": quarter.start.isoformat(),
+        "end": quarter.end.isoformat(),
+        "visits": _visits(visits),
+        "needs": [
+            {
+                "category": code,
+                "label": texts.CATEGORY_LABELS.get(code, code),
+                "visits": needs["visits"][code],
+                "requests": needs["requests"][code],
+                "total": needs["total"][code],
+            }
+            for code in _category_order(
+                [*texts.CATEGORY_LABELS, *needs["requests"], *needs["total"]]
+            )
+        ],
+        "requests": request_figures,
+        "coverage": _coverage(session, unit_ids, quarter),
+        "satisfaction": _satisfaction(resolved),
+        "problems": {"categories": categories, "terms": terms[:TOP_TERMS]},
+        "examples": _examples(visits),
+    }
+
+
+def unit_summary(
+    session: Session,
+    *,
+    unit: OrgUnit,
+    quarter: Quarter,
+    report: QuarterlyReport | None,
+    due: date,
+    today: date,
+    nlp: NLP,
+    tz: ZoneInfo,
+) -> dict[str, Any]:
+    """One unit's entry: due date, shown status, raw review status, and its figures (the stored
+    snapshot once submitted or accepted, else compiled live)."""
+    raw = report.status if report is not None else "open"
+    stored = report.figures if report is not None and raw in ("submitted", "accepted") else None
+    submitted = report.submitted_at if report is not None else None
+    return {
+        "unit": unit.name,
+        "due_date": due.isoformat(),
+        "status": report_status(stored=raw, due=due, today=today),
+        "review": raw,
+        "review_comment": report.review_comment if report is not None else None,
+        "remark": report.remark if report is not None else None,
+        "submitted_at": (
+            repo.as_utc(submitted).astimezone(tz).isoformat(timespec="seconds")
+            if submitted is not None
+            else None
+        ),
+        "figures": stored or compile_figures(session, unit=unit, quarter=quarter, nlp=nlp, tz=tz),
+    }
+
+
+def quarter_overview(
+    session: Session,
+    *,
+    quarter: Quarter,
+    units: Sequence[OrgUnit],
+    nlp: NLP,
+    tz: ZoneInfo,
+    due_days: int,
+    today: date,
+) -> dict[str, Any]:
+    """`{"quarter", "due_date", "units": [unit_summary, …]}` for these district-level units."""
+    due = due_date(quarter, days=due_days, overrides=repo.due_date_overrides(session))
+    reports = repo.reports_of_quarter(session, quarter=str(quarter))
+    return {
+        "quarter": str(quarter),
+        "due_date": due.isoformat(),
+        "units": [
+            unit_summary(
+                session,
+                unit=unit,
+                quarter=quarter,
+                report=reports.get(unit.id or 0),
+                due=due,
+                today=today,
+                nlp=nlp,
+                tz=tz,
+            )
+            for unit in units
+        ],
+    }
+
+
+# ----------------------------------------------------------------------------- chat rendering
+
+
+def _counts(pairs: Iterable[tuple[str, int]]) -> str:
+    shown = [f"{label} {n}" for label, n in pairs if n]
+    return "、".join(shown) or texts.t("report.none")
+
+
+def change_text(change: int) -> str:
+    """'↑2', '↓1' or '持平'."""
+    if change > 0:
+        return texts.t("report.change.up", n=change)
+    if change < 0:
+        return texts.t("report.change.down", n=-change)
+    return texts.t("report.change.same")
+
+
+def percent(share: float | None) -> str:
+    """'83%', or '—' when there is nothing to divide."""
+    return f"{round(share * 100)}%" if share is not None else texts.t("report.na")
+
+
+def example_head(example: dict[str, Any]) -> str:
+    """'2026-02-03｜双井街道九龙社区｜一对一访谈｜王某'."""
+    return texts.t(
+        "report.example",
+        date=example["date"],
+        place=example["place"],
+        form=example["form"],
+        whom=example["whom"],
+    )
+
+
+def figures_text(figures: dict[str, Any]) -> str:
+    """A short Chinese rendering of the figures for chat (at most 1500 characters)."""
+    quarter = Quarter.parse(figures["quarter"])
+    visits, requests = figures["visits"], figures["requests"]
+    coverage, rates = figures["coverage"], figures["satisfaction"]
+    median = requests["median_days_to_resolve"]
+    lines = [
+        report_title(figures["unit"], quarter),
+        texts.t("report.range", start=figures["start"], end=figures["end"]),
+        texts.t(
+            "report.text.visits",
+            total=visits["total"],
+            people=visits["people"],
+            forms=_counts(visits["by_form"].items()),
+        ),
+        texts.t("report.text.focus", focus=_counts(visits["by_focus"].items())),
+        texts.t(
+            "report.text.needs", needs=_counts((n["label"], n["total"]) for n in figures["needs"])
+        ),
+        texts.t(
+            "report.text.requests",
+            received=requests["received"],
+            resolved=requests["resolved"],
+            open=requests["open"],
+            urgent=requests["urgent"],
+            median=median if median is not None else texts.t("report.na"),
+        ),
+        texts.t(
+            "report.text.coverage",
+            visited=coverage["visited"],
+            held=coverage["held"],
+            kinds="、".join(
+                f"{texts.t('report.kind.' + kind)} {row['visited']}/{row['held']}"
+                for kind, row in coverage["kinds"].items()
+                if row["held"] and texts.has("report.kind." + kind)
+            )
+            or texts.t("report.none"),
+        ),
+        texts.t(
+            "report.text.satisfaction",
+            satisfied=rates["satisfied"],
+            basic=rates["basic"],
+            unsatisfied=rates["unsatisfied"],
+            share=percent(rates["satisfied_share"]),
+        ),
+        texts.t(
+            "report.text.problems",
+            categories="、".join(
+                f"{row['label']} {row['count']}（{change_text(row['change'])}）"
+                for row in figures["problems"]["categories"][:5]
+                if row["count"]
+            )
+            or texts.t("report.none"),
+        ),
+        texts.t(
+            "report.text.terms",
+            terms="、".join(
+                f"{row['term']} {row['count']}（{change_text(row['change'])}）"
+                for row in figures["problems"]["terms"][:8]
+                if row["count"]
+            )
+            or texts.t("report.none"),
+        ),
+    ]
+    text = "\n".join(lines)
+    if figures["examples"]:
+        text += "\n" + texts.t("report.text.examples")
+        for n, example in enumerate(figures["examples"], start=1):
+            line = f"\n{n}. {example_head(example)}：{example['notes']}"
+            if len(text) + len(line) > TEXT_LIMIT:
+                break
+            text += line
+    return text[:TEXT_LIMIT]

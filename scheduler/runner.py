@@ -1,0 +1,166 @@
+"""The scheduler: every minute, due reminders become outbox rows, then the dispatcher sends.
+
+Reminder state lives in our tables; APScheduler only ticks. A tick asks `scheduler.rules` what
+is due at that moment and inserts one outbox row per reminder under its business key (unique),
+so a repeated tick, a restart or a second scheduler cannot send twice; then it dispatches what
+is due. On PostgreSQL a session-level advisory lock lets one scheduler act: a second one stays
+idle and takes over when the first goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from bot.config import Settings
+from bot.messages import utcnow
+from bot.outbox import Dispatcher
+from scheduler.rules import reminders
+from storage import repo
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+# pg_advisory_lock key of the scheduler ("fuqing:s" in ASCII).
+SCHEDULER_LOCK_KEY = 0x66_75_71_69_6E_67_3A_73
+
+
+@dataclass
+class TickResult:
+    """What one tick did: the keys it enqueued and how many pushes went out."""
+
+    at: datetime
+    enqueued: list[str] = field(default_factory=list)
+    sent: int = 0
+    active: bool = True  # False: another scheduler holds the lock; this one did nothing
+
+
+class Scheduler:
+    """Ticks the reminder rules and the dispatcher; one active per deployment."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        dispatcher: Dispatcher,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.dispatcher = dispatcher
+        self.clock = clock
+        self.tz = ZoneInfo(settings.timezone)
+        self._lock_connection: Connection | None = None
+        self._apscheduler: AsyncIOScheduler | None = None
+
+    # ------------------------------------------------------------------ one tick
+
+    def enqueue_due(self, now: datetime) -> list[str]:
+        """Insert the reminders due at `now` (each key once); return the keys inserted."""
+        inserted: list[str] = []
+        with self.db.transaction() as session:
+            due = reminders(
+                session, now=now, settings_due_days=self.settings.report_due_days, tz=self.tz
+            )
+            known = repo.existing_outbox_keys(session, keys=[r.key for r in due])
+            for reminder in due:
+                if reminder.key in known:
+                    continue
+                try:
+                    with session.begin_nested():  # a key already there is skipped, not fatal
+                        row = repo.enqueue(
+                            session,
+                            user_id=reminder.user_id,
+                            text=reminder.text,
+                            now=now,
+                            key=reminder.key,
+                            urgent=reminder.urgent,
+                            due_at=reminder.due_at,
+                        )
+                except IntegrityError:
+                    row = None
+                if row is not None:
+                    inserted.append(reminder.key)
+        return inserted
+
+    async def tick(self, now: datetime | None = None) -> TickResult:
+        """One tick: enqueue what is due, then dispatch what is due (if this one is active)."""
+        at = now or self.clock()
+        if not await asyncio.to_thread(self.acquire):
+            return TickResult(at=at, active=False)
+        enqueued = await asyncio.to_thread(self.enqueue_due, at)
+        sent = await self.dispatcher.deliver_due(limit=500)
+        if enqueued or sent:
+            log.info(
+                "tick %s: %d reminders queued, %d pushes sent", at.isoformat(), len(enqueued), sent
+            )
+        return TickResult(at=at, enqueued=enqueued, sent=sent)
+
+    # ------------------------------------------------------------------ one active scheduler
+
+    def acquire(self) -> bool:
+        """True when this scheduler may act (SQLite: always; PostgreSQL: holds the lock)."""
+        if self.db.is_sqlite:
+            return True
+        if self._lock_connection is not None:
+            return True
+        connection = self.db.engine.connect()
+        got = connection.execute(
+            text("SELECT pg_try_advisory_lock(:k)"), {"k": SCHEDULER_LOCK_KEY}
+        ).scalar()
+        connection.commit()
+        if got:
+            self._lock_connection = connection
+            log.info("this scheduler is the active one")
+            return True
+        connection.close()
+        return False
+
+    def release(self) -> None:
+        """Give up the lock (its connection closes, and PostgreSQL frees the lock with it)."""
+        if self._lock_connection is not None:
+            connection, self._lock_connection = self._lock_connection, None
+            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SCHEDULER_LOCK_KEY})
+            connection.commit()
+            connection.close()
+
+    # ------------------------------------------------------------------ the loop
+
+    def start(self, *, interval: float = 60.0) -> None:
+        """Tick every `interval` seconds on the running asyncio loop (APScheduler)."""
+        scheduler = AsyncIOScheduler(timezone=self.tz)
+        scheduler.add_job(
+            self._safe_tick,
+            "interval",
+            seconds=interval,
+            id="tick",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=self.clock(),
+        )
+        scheduler.start()
+        self._apscheduler = scheduler
+
+    async def stop(self) -> None:
+        """Stop ticking and release the lock."""
+        if self._apscheduler is not None:
+            self._apscheduler.shutdown(wait=False)
+            self._apscheduler = None
+        await self.dispatcher.settle()
+        await asyncio.to_thread(self.release)
+
+    async def _safe_tick(self) -> None:
+        try:
+            await self.tick()
+        except Exception:  # a failed tick is logged; the next one tries again
+            log.exception("scheduler tick failed")

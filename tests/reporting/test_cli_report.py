@@ -1,0 +1,92 @@
+"""`fuqing report`: the quarterly summary from the command line, on a SQLite file."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from docx import Document
+from typer.testing import CliRunner, Result
+
+from bot.cli import app
+from storage.db import Database
+from tests.reporting.dataset import build
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logger() -> Iterator[None]:
+    """The CLI replaces the root logger's handlers and level: put them back after each test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A migrated SQLite file holding the dataset; the working directory is tmp_path."""
+    monkeypatch.chdir(tmp_path)
+    variables = {
+        "FUQING_ENV": "development",
+        "FUQING_DATABASE_URL": f"sqlite:///{tmp_path / 'fuqing.db'}",
+        "FUQING_DATA_DIR": str(tmp_path),
+    }
+    assert invoke(["db", "upgrade"], variables).exit_code == 0
+    db = Database(variables["FUQING_DATABASE_URL"])
+    try:
+        with db.transaction() as session:
+            build(session)
+    finally:
+        db.dispose()
+    return variables
+
+
+def invoke(args: list[str], env: dict[str, str]) -> Result:
+    """Run `fuqing ARGS` in-process."""
+    return CliRunner().invoke(app, args, env=env)
+
+
+def test_report_writes_a_docx_that_opens(env: dict[str, str], tmp_path: Path) -> None:
+    """`report 2026Q1 --unit 朝阳区 --format docx` writes 2026Q1-朝阳区.docx with its title."""
+    result = invoke(["report", "2026Q1", "--unit", "朝阳区", "--format", "docx"], env)
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "2026Q1-朝阳区.docx"
+    assert f"written {path.name}" in result.output
+    document = Document(io.BytesIO(path.read_bytes()))
+    assert document.paragraphs[0].text == "朝阳区妇联2026年第一季度妇情汇总"
+    cells = {c.text for t in document.tables for r in t.rows for c in r.cells}
+    assert {"走访次数", "4", "7.5"} <= cells
+
+
+def test_report_prints_json_and_writes_other_formats(env: dict[str, str], tmp_path: Path) -> None:
+    """Without --format the JSON is printed; --output names the file of an xlsx."""
+    printed = invoke(["report", "2026Q1", "--unit", "朝阳区"], env)
+    assert printed.exit_code == 0, printed.output
+    body = json.loads(printed.output)
+    assert body["due_date"] == "2026-04-10"
+    assert body["units"][0]["figures"]["visits"]["total"] == 4
+    target = tmp_path / "all.xlsx"
+    written = invoke(["report", "2026Q1", "--format", "xlsx", "--output", str(target)], env)
+    assert written.exit_code == 0, written.output
+    assert target.read_bytes()[:2] == b"PK"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report", "2026Q7"], "not a quarter"),
+        (["report", "2026Q1", "--format", "docx"], "--unit"),
+        (["report", "2026Q1", "--unit", "火星区"], "no district-level unit"),
+        (["report", "2026Q1", "--format", "pdf"], "--format takes"),
+    ],
+)
+def test_report_refuses_bad_arguments(env: dict[str, str], args: list[str], message: str) -> None:
+    """A bad quarter, a docx without a unit, an unknown unit or format exit 1 with a reason."""
+    result = invoke(args, env)
+    assert result.exit_code == 1
+    assert message in result.output

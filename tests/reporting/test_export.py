@@ -1,0 +1,139 @@
+"""`bot.reporting.export`: CSV, XLSX and DOCX files open and carry the title and the numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+
+from bot.nlp import NLP
+from bot.reporting.export import (
+    BAR,
+    BAR_WIDTH,
+    bar,
+    file_name,
+    render,
+    summary_rows,
+    to_csv,
+    to_docx,
+    to_xlsx,
+)
+from bot.reporting.figures import quarter_overview
+from scheduler.calendar import Quarter
+from storage.db import Database
+from tests.reporting.dataset import PHONE, TZ, build, unit
+
+Q1 = Quarter.parse("2026Q1")
+
+
+@pytest.fixture
+def overview(sqlite_database: Database, nlp: NLP) -> dict[str, Any]:
+    """The 2026Q1 overview of 朝阳区 and 海淀区 over the dataset (SQLite; export is DB-free)."""
+    with sqlite_database.transaction() as session:
+        data = build(session)
+        return quarter_overview(
+            session,
+            quarter=Q1,
+            units=[data.district, unit(session, "海淀区")],
+            nlp=nlp,
+            tz=TZ,
+            due_days=10,
+            today=date(2026, 4, 12),
+        )
+
+
+def _docx_text(content: bytes) -> str:
+    document = Document(io.BytesIO(content))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        parts.extend(cell.text for row in table.rows for cell in row.cells)
+    return "\n".join(parts)
+
+
+def test_csv_has_a_bom_chinese_headers_and_one_row_per_unit(overview: dict[str, Any]) -> None:
+    """The CSV starts with a UTF-8 BOM and holds each unit's figures under Chinese headers."""
+    content = to_csv(summary_rows(overview))
+    assert content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+    assert [r["单位"] for r in rows] == ["朝阳区", "海淀区"]
+    chaoyang = rows[0]
+    assert chaoyang["走访次数"] == "4"
+    assert chaoyang["新收求助"] == "7"
+    assert chaoyang["办结用时中位数（天）"] == "7.5"
+    assert chaoyang["需求-岗位"] == "5"
+    assert chaoyang["状态"] == "已逾期"
+    assert rows[1]["办结用时中位数（天）"] == ""
+
+
+def test_xlsx_of_units_has_one_row_per_unit(overview: dict[str, Any]) -> None:
+    """The units' workbook opens with openpyxl: a header row, then one row per unit."""
+    book = load_workbook(io.BytesIO(to_xlsx(summary_rows(overview))))
+    sheet = book.active
+    assert sheet.title == "2026Q1"
+    header = [c.value for c in sheet[1]]
+    values = dict(zip(header, [c.value for c in sheet[2]], strict=True))
+    assert values["单位"] == "朝阳区"
+    assert values["走访人数"] == 9
+    assert values["满意率"] == 0.667
+    assert sheet.max_row == 3
+
+
+def test_xlsx_of_one_unit_lists_its_figures(overview: dict[str, Any]) -> None:
+    """One unit's workbook: title, period, then (板块, 项目, 数值, 上季度, 变化) lines."""
+    figures = overview["units"][0]["figures"]
+    sheet = load_workbook(io.BytesIO(to_xlsx(figures))).active
+    assert sheet["A1"].value == "朝阳区妇联2026年第一季度妇情汇总"
+    lines = {(r[1], r[2]) for r in sheet.iter_rows(min_row=4, values_only=True)}
+    assert ("走访次数", 4) in lines
+    assert ("紧急求助", 1) in lines
+    assert ("合计", "2/6") in lines
+    assert ("满意率", "67%") in lines
+    rising = [r for r in sheet.iter_rows(min_row=4, values_only=True) if r[1] == "找工作"]
+    assert rising == [("高频关键词", "找工作", 5, 1, "↑4")]
+
+
+def test_docx_has_title_tables_bar_chart_and_masked_examples(overview: dict[str, Any]) -> None:
+    """The DOCX opens with python-docx: title, figures, a bar per category, masked notes."""
+    entry = overview["units"][0]
+    content = to_docx(
+        entry["figures"], unit_name="朝阳区", quarter=Q1, due=date(2026, 4, 10), status="overdue"
+    )
+    document = Document(io.BytesIO(content))
+    assert document.paragraphs[0].text == "朝阳区妇联2026年第一季度妇情汇总"
+    text = _docx_text(content)
+    for expected in ("报送截止：2026-04-10｜状态：已逾期", "走访次数", "7.5", "满意率", "67%"):
+        assert expected in text
+    chart = next(t for t in document.tables if t.rows[0].cells[-1].text == "图示")
+    bars = {row.cells[0].text: row.cells[-1].text for row in chart.rows[1:]}
+    assert bars["岗位"] == BAR * BAR_WIDTH
+    assert bars["健康"] == BAR * 8  # 2 of 5
+    assert "138****5678" in text and PHONE not in text
+    assert "七、典型走访记录" in text
+
+
+def test_bar_scales_to_the_largest_and_shows_small_values() -> None:
+    """Bars are proportional, a non-zero value gets at least one block, zero gets none."""
+    assert bar(10, 10) == BAR * BAR_WIDTH
+    assert bar(5, 10) == BAR * (BAR_WIDTH // 2)
+    assert bar(1, 1000) == BAR
+    assert bar(0, 10) == ""
+    assert bar(0, 0) == ""
+
+
+def test_render_picks_the_format_and_names_files(overview: dict[str, Any]) -> None:
+    """`render` makes each format; docx needs one unit; file names read 2026Q1-朝阳区.docx."""
+    one = {**overview, "units": overview["units"][:1]}
+    assert render(overview, fmt="csv", unit=None).startswith(b"\xef\xbb\xbf")
+    assert render(one, fmt="xlsx", unit="朝阳区")[:2] == b"PK"
+    assert "朝阳区妇联" in _docx_text(render(one, fmt="docx", unit="朝阳区"))
+    with pytest.raises(ValueError):
+        render(overview, fmt="docx", unit=None)
+    with pytest.raises(ValueError):
+        render(overview, fmt="pdf", unit=None)
+    assert file_name("2026Q1", "朝阳区", "docx") == "2026Q1-朝阳区.docx"
+    assert file_name("2026Q1", None, "xlsx") == "2026Q1.xlsx"

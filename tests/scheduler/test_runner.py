@@ -1,0 +1,245 @@
+"""The scheduler's tick (queue once, then dispatch), its single active instance on PostgreSQL,
+the dispatchers' disjoint claims, and two real scheduler processes counting each reminder once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.config import Settings
+from bot.nlp import NLP
+from bot.outbox import CLAIM_LEASE, Dispatcher
+from scheduler.runner import Scheduler
+from storage import migrate, repo
+from storage.db import Database
+from storage.models import Outbox
+from tests.bot.test_outbox import RecordingSender
+from tests.conftest import PG_SKIP_REASON, PG_URL_VARIABLE
+
+SH = ZoneInfo("Asia/Shanghai")
+T_MINUS_7 = datetime(2026, 4, 3, 9, 0, tzinfo=SH).astimezone(UTC)  # 2026Q1 is due 2026-04-10
+
+
+def _cadre(database: Database, unit: str, name: str, channel: str = "wechat") -> int:
+    with database.transaction() as session:
+        found = repo.unit_by_path(session, path=unit)
+        assert found is not None
+        _i, user, _n = repo.get_or_create_identity(
+            session, channel=channel, external_id=name, now=T_MINUS_7 - timedelta(days=30)
+        )
+        invite = repo.create_invite(session, unit=found, name=name, now=T_MINUS_7)
+        repo.redeem_invite(session, invite=invite, user=user, now=T_MINUS_7)
+        session.flush()
+        assert user.id is not None
+        return user.id
+
+
+def _scheduler(database: Database, sender: RecordingSender, now: datetime) -> Scheduler:
+    settings = Settings(env="test", database_url=database.url)
+    dispatcher = Dispatcher(db=database, senders={"wechat": sender}, clock=lambda: now)
+    return Scheduler(settings=settings, db=database, dispatcher=dispatcher, clock=lambda: now)
+
+
+async def test_tick_queues_once_and_sends(database: Database) -> None:
+    """At T−7 09:00 the district's cadre is reminded once, through her channel."""
+    cadre = _cadre(database, "朝阳区", "o-cadre")
+    sender = RecordingSender()
+    runner = _scheduler(database, sender, T_MINUS_7)
+    first = await runner.tick(T_MINUS_7)
+    assert f"report:朝阳区:2026Q1:T-7:u{cadre}" in first.enqueued and first.sent >= 1
+    assert any("季度汇总" in text for _user, text in sender.sent)
+    again = await runner.tick(T_MINUS_7 + timedelta(minutes=1))
+    assert again.enqueued == [] and again.sent == 0
+    await runner.stop()
+
+
+def test_cli_tick_prints_what_it_queued(tmp_path: Path) -> None:
+    """`fuqing scheduler tick --now …` prints the reminders it queued at that moment."""
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    database = Database(url)
+    migrate.upgrade(database)
+    _cadre(database, "海淀区", "api-cadre", channel="api")
+    database.dispose()
+    result = CliRunner().invoke(
+        app,
+        ["scheduler", "tick", "--now", "2026-04-03T09:00+08:00"],
+        env={"FUQING_DATABASE_URL": url, "FUQING_DATA_DIR": str(tmp_path)},
+    )
+    assert result.exit_code == 0, result.output
+    assert "queued report:海淀区:2026Q1:T-7:u" in result.output
+    bad = CliRunner().invoke(
+        app,
+        ["scheduler", "tick", "--now", "2026-04-03 09:00"],
+        env={"FUQING_DATABASE_URL": url, "FUQING_DATA_DIR": str(tmp_path)},
+    )
+    assert bad.exit_code == 1 and "offset" in bad.output
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """The PostgreSQL test URL (skips without it)."""
+    url = os.environ.get(PG_URL_VARIABLE)
+    if not url:
+        pytest.skip(PG_SKIP_REASON)
+    return url
+
+
+def test_one_active_scheduler_on_postgresql(database: Database, pg_url: str) -> None:
+    """A second scheduler on PostgreSQL stays idle until the first releases the lock."""
+    if database.is_sqlite:
+        pytest.skip("the advisory lock is PostgreSQL's")
+    first = _scheduler(database, RecordingSender(), T_MINUS_7)
+    second = _scheduler(database, RecordingSender(), T_MINUS_7)
+    assert first.acquire() and not second.acquire()
+    first.release()
+    assert second.acquire()
+    second.release()
+
+
+def test_concurrent_claims_are_disjoint(database: Database) -> None:
+    """Two dispatchers claiming at the same moment never take the same row."""
+    user = _cadre(database, "朝阳区", "o-claims")
+    with database.transaction() as session:
+        for n in range(40):
+            repo.enqueue(session, user_id=user, text=f"m{n}", now=T_MINUS_7, key=f"k{n}")
+    claimed: list[list[int]] = []
+    barrier = threading.Barrier(2)
+
+    def claim() -> None:
+        barrier.wait()
+        with database.transaction() as session:
+            claimed.append(
+                repo.claim_due(
+                    session, now=T_MINUS_7, channels=["wechat"], lease=CLAIM_LEASE, limit=25
+                )
+            )
+
+    threads = [threading.Thread(target=claim) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    first, second = claimed
+    assert not set(first) & set(second) and len(first) + len(second) == 40
+
+
+@pytest.fixture
+def pg_schema(pg_url: str) -> Iterator[str]:
+    """A throw-away, migrated PostgreSQL schema; its URL."""
+    schema = f"sched_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    scoped = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    url = scoped.render_as_string(hide_password=False)
+    try:
+        database = Database(url)
+        migrate.upgrade(database)
+        database.dispose()
+        yield url
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_two_scheduler_processes_count_each_reminder_once(pg_schema: str, tmp_path: Path) -> None:
+    """Two `fuqing scheduler` processes on one PostgreSQL database queue each reminder once."""
+    database = Database(pg_schema)
+    now = datetime.now(UTC)
+    cadre = _cadre(database, "朝阳区/双井街道", "c-proc", channel="api")
+    with database.transaction() as session:
+        unit = repo.unit_by_path(session, path="朝阳区/双井街道")
+        assert unit is not None
+        codes = [
+            repo.create_help_request(
+                session,
+                unit_id=unit.id or 0,
+                need=f"需要帮助{n}",
+                primary="jobs",
+                categories=["jobs"],
+                crisis=False,
+                district="朝阳区",
+                street="双井街道",
+                community=None,
+                contact="chat",
+                phone=None,
+                requester_id=None,
+                created_by=None,
+                source="chat",
+                now=now - timedelta(hours=25, minutes=n),
+            ).code
+            for n in range(3)
+        ]
+    env = {
+        **os.environ,
+        "FUQING_DATABASE_URL": pg_schema,
+        "FUQING_DATA_DIR": str(tmp_path),
+        "FUQING_ENV": "test",
+        "FUQING_SECRET_KEY": "s",
+        "FUQING_API_TOKEN": "a",
+        "FUQING_ADMIN_TOKEN": "b",
+        "FUQING_LOG_LEVEL": "INFO",
+    }
+    command = [sys.executable, "-m", "bot.cli", "scheduler", "--interval", "0.5"]
+    processes = [
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with database.read() as session:
+                keys = [row.key for row in session.exec(select(Outbox)).all()]
+            if len([k for k in keys if k and k.startswith("request:")]) >= 3:
+                break
+            time.sleep(0.5)
+        time.sleep(2)  # several more ticks of both processes
+    finally:
+        for process in processes:
+            process.terminate()
+        outputs = [process.communicate(timeout=20)[0] for process in processes]
+    with database.read() as session:
+        keys = [row.key for row in session.exec(select(Outbox)).all() if row.key]
+    database.dispose()
+    expected = {f"request:{code}:24h:u{cadre}" for code in codes}
+    assert expected <= set(keys), outputs
+    assert len(keys) == len(set(keys))  # the unique key holds; nothing doubled
+    active = [out for out in outputs if "this scheduler is the active one" in out]
+    assert len(active) == 1, outputs
+
+
+@pytest.mark.parametrize("mode", ["on", "off"])
+async def test_serve_runs_the_scheduler_unless_off(mode: str, database: Database, nlp: NLP) -> None:
+    """The app starts a scheduler in its own process by default; FUQING_SCHEDULER=off doesn't."""
+    from bot.app import create_app
+    from bot.channels.setup import build_push_channels
+    from bot.engine import Engine
+    from bot.http import Services
+
+    settings = Settings(
+        env="test", database_url=database.url, scheduler="on" if mode == "on" else "off"
+    )
+    engine = Engine(settings=settings, db=database, nlp=nlp)
+    channels = build_push_channels(settings, db=database, engine=engine)
+    services = Services(settings=settings, db=database, nlp=nlp, engine=engine, channels=channels)
+    app = create_app(settings, services=services)
+    async with app.router.lifespan_context(app):
+        assert (app.state.scheduler is not None) == (mode == "on")
