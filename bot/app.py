@@ -15,12 +15,16 @@ from fastapi import FastAPI, Request
 from sqlalchemy.exc import OperationalError
 
 from bot.channels import api as api_channel
-from bot.channels import wechat
+from bot.channels import telegram as telegram_channel
+from bot.channels import webchat, wechat
 from bot.channels.setup import build_push_channels
 from bot.channels.wechat import CallbackChannel
 from bot.config import Settings
 from bot.console import api as staff_api
+from bot.console import contacts_api as contact_points_api
+from bot.console import overview as console_overview
 from bot.console import reports_api
+from bot.console.pages import router as console_pages
 from bot.engine import Engine
 from bot.errors import install_error_handlers
 from bot.http import Services
@@ -101,12 +105,18 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         app.state.services = services
     install_error_handlers(app)
     app.include_router(api_channel.router)
+    app.include_router(webchat.router)
     app.include_router(staff_api.router)
     app.include_router(reports_api.router)
+    app.include_router(console_pages)
+    app.include_router(console_overview.router)
+    app.include_router(contact_points_api.router)
     if settings.effective_wechat_token:
         app.include_router(wechat.router("/wechat", lambda r: _channel(r, "wechat")))
     if settings.wecom_enabled:
         app.include_router(wechat.router("/wecom", lambda r: _channel(r, "wecom")))
+    if telegram_channel.webhook_enabled(settings):
+        app.include_router(telegram_channel.router("/telegram"))
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -400,6 +400,204 @@ def report(
     typer.echo(f"written {target}")
 
 
+@app.command("due-date")
+def due_date_command(
+    quarter: Annotated[str, typer.Argument(help="the quarter, e.g. 2026Q1")],
+    day: Annotated[
+        str | None, typer.Argument(metavar="[YYYY-MM-DD]", help="override the due date")
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="remove the override")] = False,
+    note: Annotated[str | None, typer.Option(help="why the date was moved")] = None,
+) -> None:
+    """Print a quarter's due date (and whether it is overridden); with a date, override it;
+    --clear goes back to the calendar's date."""
+    import re
+
+    from bot.messages import utcnow
+    from scheduler.calendar import Quarter, due_date
+    from storage import migrate, repo
+    from storage.db import Database
+
+    settings = _settings()
+    logging.getLogger().setLevel(logging.WARNING)
+    try:
+        parsed = Quarter.parse(quarter)
+    except ValueError as problem:
+        _fail(str(problem))
+        return
+    new: date | None = None
+    if day is not None:
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+                raise ValueError(day)
+            new = date.fromisoformat(day)
+        except ValueError:
+            _fail(f"the due date must be YYYY-MM-DD, got {day!r}")
+            return
+    if clear and new is not None:
+        _fail("give a date or --clear, not both")
+    if note is not None and new is None:
+        _fail("--note goes with a new date")
+    if note is not None and len(note) > 255:
+        _fail("--note takes at most 255 characters")
+    db = Database(settings.database_url)
+    try:
+        pending = migrate.pending_message(db)
+        if pending is not None:
+            _fail(pending)
+        if new is not None or clear:
+            with db.transaction() as session:
+                repo.set_due_date(session, quarter=str(parsed), due=new, note=note, now=utcnow())
+        with db.read() as session:
+            overrides = repo.due_date_overrides(session)
+    finally:
+        db.dispose()
+    effective = due_date(parsed, days=settings.report_due_days, overrides=overrides)
+    if str(parsed) in overrides:
+        how = f"overridden{': ' + note if note else ''}; `--clear` restores the calendar's date"
+    else:
+        how = (
+            f"not overridden: {settings.report_due_days} days after the quarter ends, "
+            "on the next working day"
+        )
+    typer.echo(f"{parsed} due {effective.isoformat()} ({how})")
+
+
+staff_app = typer.Typer(help="Console staff accounts.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+
+
+@staff_app.command("add")
+def staff_add(
+    username: Annotated[str, typer.Argument(help="the login name")],
+    unit: Annotated[str, typer.Option(help="her unit: 北京市 (sees all) or e.g. 朝阳区")],
+    password: Annotated[str, typer.Option(help="at least 8 characters")],
+) -> None:
+    """Create a console account bound to UNIT (the city's staff see every district)."""
+    from bot.actions import unit_label
+    from bot.console.auth import MIN_PASSWORD, hash_password
+    from bot.messages import utcnow
+    from storage import migrate, repo
+    from storage.db import Database
+
+    settings = _settings()
+    name = username.strip()
+    if not name or len(name) > 64:
+        _fail("the username takes 1 to 64 characters")
+    if len(password) < MIN_PASSWORD:
+        _fail(f"the password needs at least {MIN_PASSWORD} characters")
+    db = Database(settings.database_url)
+    try:
+        pending = migrate.pending_message(db)
+        if pending is not None:
+            _fail(pending)
+        with db.transaction() as session:
+            found = repo.unit_by_path(session, path=unit)
+            if found is None:
+                _fail(
+                    f"no org unit {unit!r}; use 北京市, a district like 朝阳区 or 朝阳区/双井街道"
+                )
+                return
+            if repo.staff_by_username(session, username=name) is not None:
+                _fail(f"the username {name!r} is taken")
+            repo.create_staff(
+                session,
+                username=name,
+                password_hash=hash_password(password),
+                unit=found,
+                now=utcnow(),
+            )
+            label, path = unit_label(found), found.path
+    finally:
+        db.dispose()
+    typer.echo(f"staff account {name!r} created: {label} ({path}); log in at /console/login")
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    """Print every console account with its unit and last login."""
+    from storage import migrate, repo
+    from storage.db import Database
+
+    settings = _settings()
+    tz = ZoneInfo(settings.timezone)
+    db = Database(settings.database_url)
+    try:
+        pending = migrate.pending_message(db)
+        if pending is not None:
+            _fail(pending)
+        with db.read() as session:
+            rows = repo.list_staff(session)
+            lines = [
+                f"{staff.username}\t{unit.path}\t"
+                + ("active" if staff.active else "inactive")
+                + "\tlast login "
+                + (
+                    repo.as_utc(staff.last_login_at).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+                    if staff.last_login_at
+                    else "never"
+                )
+                for staff, unit in rows
+            ]
+    finally:
+        db.dispose()
+    typer.echo("\n".join(lines) if lines else "no staff accounts: `fuqing staff add` creates one")
+
+
+@app.command("telegram")
+def telegram_bot(
+    webhook: Annotated[
+        str | None,
+        typer.Option(help="register this https URL (…/telegram) as the webhook instead, and exit"),
+    ] = None,
+) -> None:
+    """Run the Telegram bot by long polling (Ctrl-C stops), or register its webhook."""
+    import asyncio
+    import signal
+
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.app import SchemaNotReady, build_services
+
+    settings = _settings()
+    if not settings.telegram_token:
+        _fail("set FUQING_TELEGRAM_TOKEN (the token @BotFather gave the bot)")
+        return
+    if webhook and not settings.telegram_secret:
+        _fail("--webhook needs FUQING_TELEGRAM_SECRET: Telegram sends it with every update")
+        return
+    try:
+        services = build_services(settings)
+    except (SchemaNotReady, ValueError) as problem:
+        _fail(str(problem))
+        return
+    channel = services.channels.telegram
+    assert channel is not None
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        try:
+            if webhook:
+                await channel.set_webhook(webhook)
+                typer.echo(f"webhook set: Telegram posts updates to {webhook}")
+            else:
+                typer.echo("polling Telegram (Ctrl-C stops); `fuqing serve` sends the reminders")
+                await channel.poll(stop)
+        finally:
+            await services.channels.aclose()
+
+    try:
+        asyncio.run(run())
+    except InvalidToken:
+        _fail("Telegram rejected the bot token: check FUQING_TELEGRAM_TOKEN")
+    except TelegramError as problem:
+        _fail(f"Telegram refused: {problem.message}")
+    finally:
+        services.db.dispose()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

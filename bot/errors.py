@@ -29,7 +29,8 @@ def _body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Render ApiError, validation errors and HTTP errors as JSON."""
+    """Render ApiError, validation errors and HTTP errors as JSON (an HTTP error's headers are
+    kept: the console's LoginRequired is a 303 with its Location)."""
 
     async def api_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
@@ -43,7 +44,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def http_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        return JSONResponse(_body(f"http_{exc.status_code}", str(exc.detail)), exc.status_code)
+        return JSONResponse(
+            _body(f"http_{exc.status_code}", str(exc.detail)), exc.status_code, exc.headers
+        )
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, validation_error)

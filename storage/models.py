@@ -252,3 +252,21 @@ class ContactPoint(SQLModel, table=True):
     name: str = Field(max_length=64)
     community: str | None = Field(default=None, max_length=64)
     created_at: datetime
+
+
+class StaffAccount(SQLModel, table=True):
+    """A console login: a unique username, its argon2 hash, bound to one org unit.
+
+    Sessions issued before `sessions_after` (logout) are void.
+    """
+
+    __tablename__ = "staff_accounts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    password_hash: str = Field(max_length=255)
+    unit_id: int = Field(foreign_key="org_units.id", index=True)
+    active: bool = True
+    created_at: datetime
+    last_login_at: datetime | None = None
+    sessions_after: datetime | None = None

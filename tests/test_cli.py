@@ -8,6 +8,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ from typer.testing import CliRunner, Result
 from bot.channels.terminal import run_chat
 from bot.cli import app
 from bot.engine import Engine
+from storage import repo
+from storage.db import Database
 from tests.conftest import PG_SKIP_REASON, PG_URL_VARIABLE
 
 TAXONOMY_KEYS = [
@@ -212,3 +215,58 @@ def test_wechat_menu_prints_and_pushes(tmp_path: Path) -> None:
         assert pushed.exit_code == 0, pushed.output
         [create] = server.requests_to("/cgi-bin/menu/create")
         assert create.body == menu
+
+
+def test_due_date_shows_sets_and_clears_an_override(
+    env: dict[str, str], database: Database
+) -> None:
+    """`due-date` prints the calendar's date, overrides it with a date and a note, then clears it."""
+    db_env = {**env, "FUQING_DATABASE_URL": database.url}
+    shown = invoke(["due-date", "2026Q3"], db_env)
+    assert shown.exit_code == 0, shown.output
+    assert "2026Q3 due 2026-10-10 (not overridden" in shown.stdout
+    moved = invoke(["due-date", "2026q3", "2026-10-16", "--note", "国庆顺延"], db_env)
+    assert moved.exit_code == 0, moved.output
+    assert "2026Q3 due 2026-10-16 (overridden: 国庆顺延" in moved.stdout
+    with database.read() as session:
+        assert repo.due_date_overrides(session) == {"2026Q3": date(2026, 10, 16)}
+    again = invoke(["due-date", "2026Q3"], db_env)
+    assert "2026Q3 due 2026-10-16 (overridden" in again.stdout
+    assert "2026Q1 due 2026-04-10 (not overridden" in invoke(["due-date", "2026Q1"], db_env).stdout
+    cleared = invoke(["due-date", "2026Q3", "--clear"], db_env)
+    assert cleared.exit_code == 0, cleared.output
+    assert "2026Q3 due 2026-10-10 (not overridden" in cleared.stdout
+    with database.read() as session:
+        assert repo.due_date_overrides(session) == {}
+
+
+def test_due_date_uses_the_report_due_days_setting(env: dict[str, str], database: Database) -> None:
+    """With FUQING_REPORT_DUE_DAYS=15, 2026Q1 is due 2026-04-15 (a Wednesday)."""
+    db_env = {**env, "FUQING_DATABASE_URL": database.url, "FUQING_REPORT_DUE_DAYS": "15"}
+    shown = invoke(["due-date", "2026Q1"], db_env)
+    assert shown.exit_code == 0, shown.output
+    assert "2026Q1 due 2026-04-15 (not overridden: 15 days" in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["2026Q5"], "not a quarter"),
+        (["2026Q1", "2026-4-20"], "YYYY-MM-DD"),
+        (["2026Q1", "2026-02-30"], "YYYY-MM-DD"),
+        (["2026Q1", "2026-04-20", "--clear"], "not both"),
+        (["2026Q1", "--note", "无日期"], "--note goes with a new date"),
+    ],
+)
+def test_due_date_refuses_bad_input(env: dict[str, str], args: list[str], message: str) -> None:
+    """A bad quarter or date, a date with --clear, or a note without a date exit 1 and say why."""
+    result = invoke(["due-date", *args], env)
+    assert result.exit_code == 1, result.output
+    assert message in result.output
+
+
+def test_due_date_needs_a_migrated_database(env: dict[str, str]) -> None:
+    """On a database never migrated, `due-date` exits 1 and says to run `fuqing db upgrade`."""
+    result = invoke(["due-date", "2026Q1"], env)
+    assert result.exit_code == 1, result.output
+    assert "fuqing db upgrade" in result.output

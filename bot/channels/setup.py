@@ -1,4 +1,5 @@
-"""Build the channels that need settings and outbound clients: WeChat, WeCom, the dispatcher.
+"""Build the channels that need settings and outbound clients: WeChat, WeCom, Telegram, the
+dispatcher.
 
 A channel whose settings are missing is off, with one log line saying which setting turns it on.
 """
@@ -10,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import httpx
+from telegram.request import BaseRequest
 
+from bot.channels.telegram import TelegramChannel, build_telegram, webhook_enabled
 from bot.channels.wechat import CallbackChannel, Responder
 from bot.channels.wechat_api import OfficialAccountClient, WeComClient
 from bot.channels.wechat_crypto import MessageCrypto
@@ -50,18 +53,27 @@ class PushChannels:
     dispatcher: Dispatcher
     wechat: CallbackChannel | None = None
     wecom: CallbackChannel | None = None
+    telegram: TelegramChannel | None = None
     clients: list[TextClient] = field(default_factory=list)
 
     async def aclose(self) -> None:
         """Close every API client."""
         for client in self.clients:
             await client.aclose()
+        if self.telegram is not None:
+            await self.telegram.aclose()
 
 
 def build_push_channels(
-    settings: Settings, *, db: Database, engine: Engine, http: httpx.AsyncClient | None = None
+    settings: Settings,
+    *,
+    db: Database,
+    engine: Engine,
+    http: httpx.AsyncClient | None = None,
+    telegram_request: BaseRequest | None = None,
 ) -> PushChannels:
-    """The dispatcher with a sender per configured channel, and the WeChat/WeCom callbacks."""
+    """The dispatcher with a sender per configured channel, the WeChat/WeCom callbacks and the
+    Telegram bot (`telegram_request`: a test transport for its Bot API calls)."""
     senders: dict[str, Sender] = {}
     clients: list[TextClient] = []
     if settings.wechat_appid and settings.wechat_secret:
@@ -91,6 +103,15 @@ def build_push_channels(
         engine=engine, dispatcher=dispatcher, timeout=settings.wechat_reply_timeout
     )
     channels = PushChannels(dispatcher=dispatcher, clients=clients)
+    if settings.telegram_token:
+        channels.telegram = build_telegram(
+            settings, engine=engine, dispatcher=dispatcher, request=telegram_request
+        )
+        dispatcher.senders["telegram"] = channels.telegram
+        if not webhook_enabled(settings):
+            log.info("Telegram webhook off (`fuqing telegram` polls): set FUQING_TELEGRAM_SECRET")
+    else:
+        log.info("Telegram off: set FUQING_TELEGRAM_TOKEN")
     token = settings.effective_wechat_token
     if token:
         crypto = None

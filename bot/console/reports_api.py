@@ -144,37 +144,38 @@ async def review(request: Request, quarter: str, unit: str, body: ReviewIn) -> R
     409 when the summary is not submitted."""
     svc = services(request)
     parsed = parse_quarter(quarter)
+    return await asyncio.to_thread(apply_review, svc, parsed, unit, body, svc.engine.clock())
+
+
+def apply_review(
+    svc: Services, quarter: Quarter, unit: str, body: ReviewIn, now: datetime
+) -> ReviewOut:
+    """Review `unit`'s summary of `quarter` in one transaction (the API and the console);
+    ApiError 404 for an unknown unit, 409 when the summary is not submitted."""
     tz = ZoneInfo(svc.settings.timezone)
-    now = svc.engine.clock()
-
-    def apply() -> ReviewOut:
-        with svc.db.transaction() as session:
-            found = district(session, unit)
-            report = repo.reports_of_quarter(session, quarter=str(parsed)).get(found.id or 0)
-            if report is None or report.status != "submitted":
-                state = report.status if report is not None else "open"
-                raise ApiError(409, "not_submitted", f"the summary is {state}, not submitted")
-            repo.review_report(
-                session, report=report, accept=body.accept, comment=body.comment, now=now
-            )
-            notified = 0 if body.accept else tell_returned(session, found, parsed, body, now, tz)
-            due = due_date(
-                parsed,
-                days=svc.settings.report_due_days,
-                overrides=repo.due_date_overrides(session),
-            )
-            return ReviewOut(
-                unit=found.name,
-                quarter=str(parsed),
-                review=report.status,
-                status=report_status(
-                    stored=report.status, due=due, today=now.astimezone(tz).date()
-                ),
-                review_comment=report.review_comment,
-                notified=notified,
-            )
-
-    return await asyncio.to_thread(apply)
+    with svc.db.transaction() as session:
+        found = district(session, unit)
+        report = repo.reports_of_quarter(session, quarter=str(quarter)).get(found.id or 0)
+        if report is None or report.status != "submitted":
+            state = report.status if report is not None else "open"
+            raise ApiError(409, "not_submitted", f"the summary is {state}, not submitted")
+        repo.review_report(
+            session, report=report, accept=body.accept, comment=body.comment, now=now
+        )
+        notified = 0 if body.accept else tell_returned(session, found, quarter, body, now, tz)
+        due = due_date(
+            quarter,
+            days=svc.settings.report_due_days,
+            overrides=repo.due_date_overrides(session),
+        )
+        return ReviewOut(
+            unit=found.name,
+            quarter=str(quarter),
+            review=report.status,
+            status=report_status(stored=report.status, due=due, today=now.astimezone(tz).date()),
+            review_comment=report.review_comment,
+            notified=notified,
+        )
 
 
 def tell_returned(
@@ -213,21 +214,20 @@ async def set_due_date(request: Request, quarter: str, body: DueDateIn) -> DueDa
     """Override the quarter's due date (null removes the override); the effective date."""
     svc = services(request)
     parsed = parse_quarter(quarter)
-    now = svc.engine.clock()
+    return await asyncio.to_thread(apply_due_date, svc, parsed, body, svc.engine.clock())
 
-    def apply() -> DueDateOut:
-        with svc.db.transaction() as session:
-            repo.set_due_date(
-                session, quarter=str(parsed), due=body.due_date, note=body.note, now=now
-            )
-            session.flush()
-            overrides = repo.due_date_overrides(session)
-            due = due_date(parsed, days=svc.settings.report_due_days, overrides=overrides)
-            return DueDateOut(
-                quarter=str(parsed),
-                due_date=due.isoformat(),
-                overridden=str(parsed) in overrides,
-                note=body.note if body.due_date is not None else None,
-            )
 
-    return await asyncio.to_thread(apply)
+def apply_due_date(svc: Services, quarter: Quarter, body: DueDateIn, now: datetime) -> DueDateOut:
+    """Set or remove `quarter`'s due date override in one transaction (the API and the
+    console); the effective date."""
+    with svc.db.transaction() as session:
+        repo.set_due_date(session, quarter=str(quarter), due=body.due_date, note=body.note, now=now)
+        session.flush()
+        overrides = repo.due_date_overrides(session)
+        due = due_date(quarter, days=svc.settings.report_due_days, overrides=overrides)
+        return DueDateOut(
+            quarter=str(quarter),
+            due_date=due.isoformat(),
+            overridden=str(quarter) in overrides,
+            note=body.note if body.due_date is not None else None,
+        )

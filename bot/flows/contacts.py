@@ -6,20 +6,24 @@ gazetteer; a community named alone lies in the cadre's own district/street); `�
 registers a paired household; `我的联系点` lists them with the quota of each kind and the date of
 the last visit to each. Each holder keeps at most `repo.QUOTA` of each kind (1 district,
 2 streets, 4 communities, 6 households); the points must lie in her jurisdiction, where her
-visits are filed. Only cadres have contact points.
+visits are filed. Only cadres have contact points. `register` is the same registration with
+explicit arguments, raising `Refused`: the staff API's `POST /api/v1/contact-points` calls it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
 
 from bot import texts
 from bot.actions import Effects
 from bot.messages import Outgoing
-from bot.nlp import mask_pii
+from bot.nlp import NLP, mask_pii
 from storage import repo
-from storage.models import ContactPoint
+from storage.models import ContactPoint, User
 
 KINDS = ("district", "street", "community", "household")
 MAX_PSEUDONYM_CHARS = 8
@@ -38,19 +42,36 @@ class _Area:
         return "".join(p for p in (self.district, self.street) if p) or "全市"
 
 
-class _Refused(Exception):
-    """A point that cannot be registered; `key` names the reason in bot.texts."""
+class Refused(Exception):
+    """A point that cannot be registered. `reason` names why (`over_quota`, `place_outside`, …);
+    the chat says it with the text `contacts.<reason>` of bot.texts, formatted with `fmt`.
+    `wrong_kind` (the place is not of the kind asked for) only arises through `register`."""
 
-    def __init__(self, key: str, **fmt: object) -> None:
-        super().__init__(key)
-        self.key = key
+    def __init__(self, reason: str, **fmt: object) -> None:
+        super().__init__(reason)
+        self.reason = reason
         self.fmt = fmt
 
+    def text(self) -> str:
+        """The chat's answer."""
+        return texts.t(f"contacts.{self.reason}", **self.fmt)
 
-def _cadre_area(fx: Effects) -> _Area | None:
-    if fx.user.role != "cadre" or not fx.user.unit_id:
+
+@dataclass(frozen=True)
+class Registration:
+    """A registered point: `added` is False when she already held it; `count` is how many of
+    its kind she holds now, of `quota`."""
+
+    point: ContactPoint
+    added: bool
+    count: int
+    quota: int
+
+
+def _cadre_area(session: Session, user: User) -> _Area | None:
+    if user.role != "cadre" or not user.unit_id:
         return None
-    unit = repo.get_unit(fx.session, unit_id=fx.user.unit_id)
+    unit = repo.get_unit(session, unit_id=user.unit_id)
     if unit is None:
         return None
     parts = unit.path.split("/")
@@ -72,9 +93,9 @@ def _display(point: ContactPoint) -> str:
     return f"{point.name}（{point.community}）" if point.community else point.name
 
 
-def _place(fx: Effects, area: _Area, text: str) -> tuple[str, str | None, str | None, str | None]:
+def _place(nlp: NLP, area: _Area, text: str) -> tuple[str, str | None, str | None, str | None]:
     """(kind, district, street, community) of the place named in `text`, inside her area."""
-    district, street, community = fx.nlp.match_places(text)
+    district, street, community = nlp.match_places(text)
     if community is not None:
         kind = "community"
     elif street is not None:
@@ -82,7 +103,7 @@ def _place(fx: Effects, area: _Area, text: str) -> tuple[str, str | None, str | 
     elif district is not None:
         kind = "district"
     else:
-        raise _Refused("contacts.place_unknown", place=text)
+        raise Refused("place_unknown", place=text)
     named = community or street or district
     outside = (
         (area.district is not None and district not in (None, area.district))
@@ -90,76 +111,140 @@ def _place(fx: Effects, area: _Area, text: str) -> tuple[str, str | None, str | 
         or (area.street is not None and kind == "district")
     )
     if outside:
-        raise _Refused("contacts.place_outside", place=named, jurisdiction=area.words)
+        raise Refused("place_outside", place=named, jurisdiction=area.words)
     district = district or area.district
     if kind == "community":
         street = street or area.street
     if district is None:
-        raise _Refused("contacts.need_street")
+        raise Refused("need_street")
     return kind, district, street, community
 
 
+def _check_pseudonym(name: str) -> None:
+    """A household's pseudonym: short, no digits, nothing the PII mask would hide, one word."""
+    if (
+        not name
+        or len(name) > MAX_PSEUDONYM_CHARS
+        or mask_pii(name) != name
+        or any(c.isdigit() for c in name)
+        or _PAIR_SPLIT.search(name) is not None
+    ):
+        raise Refused("pair_name")
+
+
 def _register(
-    fx: Effects,
+    session: Session,
     *,
+    holder: int,
+    now: datetime,
     kind: str,
     name: str,
     district: str,
     street: str | None,
     community: str | None,
-) -> list[Outgoing]:
-    holder = fx.user.id or 0
-    points = repo.contact_points(fx.session, holder_id=holder)
+) -> Registration:
+    points = repo.contact_points(session, holder_id=holder)
     same = [p for p in points if p.kind == kind]
+    quota = repo.QUOTA[kind]
     for point in same:
         if point.name == name:
             if kind == "household" and point.community != community:
-                return [
-                    Outgoing(
-                        texts.t("contacts.pair_taken", name=name, community=point.community or "")
-                    )
-                ]
-            return [
-                Outgoing(texts.t("contacts.already", name=_display(point), kind=_kind_label(kind)))
-            ]
-    quota = repo.QUOTA[kind]
+                raise Refused("pair_taken", name=name, community=point.community or "")
+            return Registration(point=point, added=False, count=len(same), quota=quota)
     if len(same) >= quota:
         names = "、".join(_display(p) for p in same)
-        return [
-            Outgoing(
-                texts.t(
-                    "contacts.over_quota",
-                    quota=quota,
-                    kind=_noun(kind),
-                    count=len(same),
-                    names=names,
-                )
-            )
-        ]
+        raise Refused("over_quota", quota=quota, kind=_noun(kind), count=len(same), names=names)
     unit = repo.unit_for_place(
-        fx.session,
+        session,
         district=district,
         street=street if kind != "district" else None,
         community=community if kind in ("community", "household") else None,
         create_community=True,
     )
     point = repo.add_contact_point(
-        fx.session,
+        session,
         holder_id=holder,
         kind=kind,
         name=name,
         unit_id=unit.id,
         community=community if kind == "household" else None,
-        now=fx.now,
+        now=now,
     )
+    return Registration(point=point, added=True, count=len(same) + 1, quota=quota)
+
+
+def register(
+    session: Session,
+    *,
+    user: User,
+    nlp: NLP,
+    now: datetime,
+    kind: str,
+    name: str,
+    community: str | None = None,
+) -> Registration:
+    """Register a point for the cadre `user` with the chat's checks (the staff API's way in).
+
+    `name` is the place (resolved by the gazetteer as `联系点 <name>` is, and it must be of
+    `kind`), or for a household her pseudonym, with `community` where she lives (as
+    `结对 <name> <community>`). Raises `Refused`: `cadre_only`, `place_unknown`,
+    `place_outside`, `need_street`, `wrong_kind`, `pair_usage`, `pair_name`, `pair_community`,
+    `pair_taken` or `over_quota`.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"not a contact-point kind: {kind!r}")
+    area = _cadre_area(session, user)
+    if area is None:
+        raise Refused("cadre_only")
+    holder = user.id or 0
+    if kind == "household":
+        if not community:
+            raise Refused("pair_usage")
+        _check_pseudonym(name)
+        found, district, street, where = _place(nlp, area, community)
+        if found != "community":
+            raise Refused("pair_community")
+        return _register(
+            session,
+            holder=holder,
+            now=now,
+            kind=kind,
+            name=name,
+            district=district or "",
+            street=street,
+            community=where,
+        )
+    found, district, street, where = _place(nlp, area, name)
+    if found != kind:
+        raise Refused("wrong_kind", place=name, kind=found)
+    named = {"district": district, "street": street, "community": where}[kind]
+    assert named is not None
+    return _register(
+        session,
+        holder=holder,
+        now=now,
+        kind=kind,
+        name=named,
+        district=district or "",
+        street=street,
+        community=where,
+    )
+
+
+def _answer(done: Registration) -> list[Outgoing]:
+    kind = done.point.kind
+    if not done.added:
+        return [
+            Outgoing(texts.t("contacts.already", name=_display(done.point), kind=_kind_label(kind)))
+        ]
     return [
         Outgoing(
             texts.t(
                 "contacts.added",
                 kind=_kind_label(kind),
-                name=_display(point),
-                count=len(same) + 1,
-                quota=quota,
+                name=_display(done.point),
+                count=done.count,
+                quota=done.quota,
             )
         )
     ]
@@ -167,52 +252,62 @@ def _register(
 
 def add_point(fx: Effects, text: str | None) -> list[Outgoing]:
     """`联系点 <地点>`: register a district, street/town or community as her contact point."""
-    area = _cadre_area(fx)
+    area = _cadre_area(fx.session, fx.user)
     if area is None:
         return [Outgoing(texts.t("contacts.cadre_only"))]
     if not text:
         return [Outgoing(texts.t("contacts.usage"))]
     try:
-        kind, district, street, community = _place(fx, area, text)
-    except _Refused as refused:
-        return [Outgoing(texts.t(refused.key, **refused.fmt))]
-    name = {"district": district, "street": street, "community": community}[kind]
-    assert name is not None
-    return _register(
-        fx, kind=kind, name=name, district=district or "", street=street, community=community
-    )
+        kind, district, street, community = _place(fx.nlp, area, text)
+        name = {"district": district, "street": street, "community": community}[kind]
+        assert name is not None
+        done = _register(
+            fx.session,
+            holder=fx.user.id or 0,
+            now=fx.now,
+            kind=kind,
+            name=name,
+            district=district or "",
+            street=street,
+            community=community,
+        )
+    except Refused as refused:
+        return [Outgoing(refused.text())]
+    return _answer(done)
 
 
 def add_pair(fx: Effects, text: str | None) -> list[Outgoing]:
     """`结对 <化名> <社区>`: register a paired household (a pseudonym and her community)."""
-    area = _cadre_area(fx)
+    area = _cadre_area(fx.session, fx.user)
     if area is None:
         return [Outgoing(texts.t("contacts.cadre_only"))]
     parts = _PAIR_SPLIT.split((text or "").strip(), maxsplit=1)
     if len(parts) != 2:
         return [Outgoing(texts.t("contacts.pair_usage"))]
     name, where = parts
-    if len(name) > MAX_PSEUDONYM_CHARS or mask_pii(name) != name or any(c.isdigit() for c in name):
-        return [Outgoing(texts.t("contacts.pair_name"))]
     try:
-        kind, district, street, community = _place(fx, area, where)
-    except _Refused as refused:
-        return [Outgoing(texts.t(refused.key, **refused.fmt))]
-    if kind != "community":
-        return [Outgoing(texts.t("contacts.pair_community"))]
-    return _register(
-        fx,
-        kind="household",
-        name=name,
-        district=district or "",
-        street=street,
-        community=community,
-    )
+        _check_pseudonym(name)
+        kind, district, street, community = _place(fx.nlp, area, where)
+        if kind != "community":
+            raise Refused("pair_community")
+        done = _register(
+            fx.session,
+            holder=fx.user.id or 0,
+            now=fx.now,
+            kind="household",
+            name=name,
+            district=district or "",
+            street=street,
+            community=community,
+        )
+    except Refused as refused:
+        return [Outgoing(refused.text())]
+    return _answer(done)
 
 
 def list_points(fx: Effects) -> list[Outgoing]:
     """`我的联系点`: her points by kind, how many of the quota each, and the last visit."""
-    if _cadre_area(fx) is None:
+    if _cadre_area(fx.session, fx.user) is None:
         return [Outgoing(texts.t("contacts.cadre_only"))]
     points = repo.contact_points(fx.session, holder_id=fx.user.id or 0)
     if not points:

@@ -15,12 +15,15 @@ it), is recorded by `rate`; anything else is handled as usual and the engine ask
 from __future__ import annotations
 
 import re
+from datetime import datetime
+
+from sqlmodel import Session
 
 from bot import texts
 from bot.actions import Effects, unit_label
 from bot.messages import Outgoing
 from storage import repo
-from storage.models import OPEN_STATUSES, HelpRequest
+from storage.models import OPEN_STATUSES, HelpRequest, OrgUnit
 
 # (command, allowed from statuses, to status): what progress.mmd draws.
 MOVES = (
@@ -121,45 +124,84 @@ def _in_my_units(fx: Effects, request: HelpRequest) -> bool:
 
 
 def _tell_requester(fx: Effects, request: HelpRequest, command: str, note: str | None) -> None:
-    if request.requester_id is None:
-        return
     unit = repo.get_unit(fx.session, unit_id=fx.user.unit_id or 0)
+    tell_requester(
+        fx.session,
+        request=request,
+        command=command,
+        note=note,
+        unit=unit,
+        name=fx.user.name,
+        now=fx.now,
+        rate=request.requester_id != fx.user.id,
+    )
+
+
+def tell_requester(
+    session: Session,
+    *,
+    request: HelpRequest,
+    command: str,
+    note: str | None,
+    unit: OrgUnit | None,
+    name: str | None,
+    now: datetime,
+    rate: bool = True,
+    key: str | None = None,
+) -> bool:
+    """Queue the push telling the requester that `unit`'s `name` took her request (`take`,
+    受理) or that it is resolved (`resolve`, 办结; with `rate`, the push asks her to rate it).
+
+    The console's assignments and status changes tell her through this too. False: nobody to
+    tell (filed on a visit, no channel), or `key` (default `request:<code>:<command>`) was used.
+    """
+    if request.requester_id is None:
+        return False
     if command == "take":
         text = texts.t(
             "progress.tell_taken",
             code=request.code,
             unit=unit_label(unit) if unit else "",
-            name=fx.user.name or texts.t("who.staff"),
+            name=name or texts.t("who.staff"),
         )
     else:
         text = texts.t("progress.tell_resolved", code=request.code, note=note or "")
-        if request.requester_id != fx.user.id:
+        if rate:
             text += "\n" + texts.t("rate.ask")
-    repo.enqueue(
-        fx.session,
+    row = repo.enqueue(
+        session,
         user_id=request.requester_id,
         text=text,
-        now=fx.now,
-        key=f"request:{request.code}:{command}",
+        now=now,
+        key=key or f"request:{request.code}:{command}",
     )
+    return row is not None
 
 
 # ----------------------------------------------------------------------------- satisfaction
 
 
 def ask_rating(fx: Effects, request: HelpRequest) -> None:
-    """Mark her dialogue as waiting for her rating of `request` (not when she resolved it).
+    """Mark her dialogue as waiting for her rating of `request` (not when she resolved it)."""
+    if request.requester_id == fx.user.id:
+        return
+    remember_rating(fx.session, request=request, now=fx.now)
+
+
+def remember_rating(session: Session, *, request: HelpRequest, now: datetime) -> None:
+    """Mark the requester's dialogue as waiting for her rating of `request` (after the push
+    telling her it is resolved: in chat, or from the console).
 
     The version bump makes a message of hers handled at the same moment retry (or this one),
     so the mark is never lost; her idle time is kept as it was.
     """
-    if request.requester_id is None or request.requester_id == fx.user.id:
+    if request.requester_id is None:
         return
-    dialogue = repo.load_dialogue(fx.session, user_id=request.requester_id, now=fx.now)
+    dialogue = repo.load_dialogue(session, user_id=request.requester_id, now=now)
     data = {k: v for k, v in (dialogue.data or {}).items() if k != "rate_asked"}
     data["rate"] = request.code
     repo.save_dialogue(
-        fx.session,
+        session,
         dialogue=dialogue,
         flow=dialogue.flow,
         state=dialogue.state,

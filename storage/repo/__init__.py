@@ -6,6 +6,23 @@ live in modules by subject; import them from here.
 """
 
 from storage.repo._common import ConcurrentUpdate, as_utc, new_code
+from storage.repo.console import CadreRow as CadreRow
+from storage.repo.console import InviteRow as InviteRow
+from storage.repo.console import PushRow as PushRow
+from storage.repo.console import RequestHeadline as RequestHeadline
+from storage.repo.console import Scope as Scope
+from storage.repo.console import VisitRow as VisitRow
+from storage.repo.console import cadres_in as cadres_in
+from storage.repo.console import count_requests_by as count_requests_by
+from storage.repo.console import diary as diary
+from storage.repo.console import invites_in as invites_in
+from storage.repo.console import push_counts as push_counts
+from storage.repo.console import push_in_scope as push_in_scope
+from storage.repo.console import pushes as pushes
+from storage.repo.console import request_headline as request_headline
+from storage.repo.console import requeue_push as requeue_push
+from storage.repo.console import units_in as units_in
+from storage.repo.console import visits_per_day as visits_per_day
 from storage.repo.contacts import (
     QUOTA,
     add_contact_point,
@@ -96,6 +113,17 @@ from storage.repo.requests import (
     requests_of,
     set_status,
 )
+from storage.repo.staff import assign_request as assign_request
+from storage.repo.staff import create_staff as create_staff
+from storage.repo.staff import end_sessions as end_sessions
+from storage.repo.staff import get_staff as get_staff
+from storage.repo.staff import list_staff as list_staff
+from storage.repo.staff import queue_cadres as queue_cadres
+from storage.repo.staff import queue_requests as queue_requests
+from storage.repo.staff import record_login as record_login
+from storage.repo.staff import request_events as request_events
+from storage.repo.staff import request_in_units as request_in_units
+from storage.repo.staff import staff_by_username as staff_by_username
 from storage.repo.visits import create_visit, list_visits
 
 __all__ = [

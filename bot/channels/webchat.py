@@ -1,0 +1,344 @@
+"""The web chat channel: the page at `/chat`, its assets, and its JSON and SSE endpoints.
+
+A thin channel like the JSON API. Her identity is a random id in a signed, HttpOnly cookie
+(channel `web`); the dialogue state lives on the server under that id, the visible transcript
+in her browser. `POST /chat/api/messages` runs one message through the engine; pushes (status
+changes, reminders) are pulled from the outbox, every second by the SSE stream
+`GET /chat/api/events` or on demand by `GET /chat/api/pending` — pulling needs no shared memory,
+so it works with several web workers.
+
+Cross-site requests cannot talk as her: the cookie is SameSite=Lax and the JSON endpoints need
+the header `X-Requested-With: fuqing`, which a form cannot send and a cross-origin script cannot
+send without a CORS preflight this app never grants.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import HTMLResponse, StreamingResponse
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from pydantic import BaseModel, Field, ValidationError
+
+from bot import texts
+from bot.commands import MENU
+from bot.config import Settings
+from bot.errors import ApiError
+from bot.http import services
+from bot.messages import Incoming, Outgoing
+
+router = APIRouter(prefix="/chat", tags=["web chat"])
+
+CHANNEL = "web"
+ASSETS = Path(__file__).with_name("webchat")
+# Served files and their media types; nothing else under ASSETS is reachable.
+STATIC_TYPES = {
+    "chat.css": "text/css; charset=utf-8",
+    "chat.js": "text/javascript; charset=utf-8",
+}
+COOKIE = "fuqing_web"
+COOKIE_PATH = "/chat"
+COOKIE_MAX_AGE = 365 * 24 * 3600  # a year, renewed each time she opens the page
+COOKIE_SALT = "fuqing.webchat.identity"
+USER_RE = re.compile(r"^w[0-9a-f]{32}$")
+CSRF_HEADER = "x-requested-with"
+CSRF_VALUE = "fuqing"
+POLL_SECONDS = 1.0  # how often the event stream looks for pushes
+HEARTBEAT_SECONDS = 15.0  # a comment line keeps proxies from closing an idle stream
+STREAM_SECONDS = 60.0  # then the stream ends (EventSource reconnects); bounds a shutdown's wait
+RETRY_MS = 2000  # the reconnection delay EventSource is told to use
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+# ----------------------------------------------------------------------------- identity
+
+
+@dataclass(frozen=True)
+class WebUser:
+    """The sender of a web-chat request: her id, and whether it was issued just now."""
+
+    id: str
+    fresh: bool
+
+
+def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt=COOKIE_SALT)
+
+
+def new_user_id() -> str:
+    """A random web-chat user id (`w` and 32 hex digits)."""
+    return "w" + secrets.token_hex(16)
+
+
+def read_identity(settings: Settings, cookie: str | None) -> str | None:
+    """The user id in a signed cookie; None when it is missing, tampered with or too old."""
+    if not cookie:
+        return None
+    try:
+        value = _serializer(settings).loads(cookie, max_age=COOKIE_MAX_AGE)
+    except BadSignature:
+        return None
+    return value if isinstance(value, str) and USER_RE.fullmatch(value) else None
+
+
+async def web_user(request: Request) -> WebUser:
+    """The request's web user: from the cookie, else a new id (set by `remember`)."""
+    found = read_identity(services(request).settings, request.cookies.get(COOKIE))
+    return WebUser(found, fresh=False) if found else WebUser(new_user_id(), fresh=True)
+
+
+def remember(request: Request, response: Response, user: WebUser, *, renew: bool = False) -> None:
+    """Set the identity cookie when the id is new (or `renew`: the page renews it)."""
+    if not (user.fresh or renew):
+        return
+    response.set_cookie(
+        COOKIE,
+        _serializer(services(request).settings).dumps(user.id),
+        max_age=COOKIE_MAX_AGE,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+async def same_site_only(request: Request) -> None:
+    """Refuse (403) a request without `X-Requested-With: fuqing`: a form or a cross-site page."""
+    if request.headers.get(CSRF_HEADER, "").lower() != CSRF_VALUE:
+        raise ApiError(403, "forbidden", "the header X-Requested-With: fuqing is required")
+
+
+User = Annotated[WebUser, Depends(web_user)]
+
+
+# ----------------------------------------------------------------------------- shapes
+
+
+class WebMessageIn(BaseModel):
+    """A message she typed or tapped."""
+
+    text: str = Field(max_length=2000, description="what she wrote")
+    msg_id: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="optional id chosen by the page, so a retried send is answered once",
+    )
+
+
+class WebReply(BaseModel):
+    """One bot bubble; `urgent` marks crisis replies (hotlines), shown highlighted."""
+
+    text: str
+    choices: list[str]
+    urgent: bool = False
+
+
+class WebReplies(BaseModel):
+    """The bot's replies to one message, or what was pushed since the last read."""
+
+    replies: list[WebReply]
+
+
+def _rendered(replies: list[Outgoing]) -> WebReplies:
+    return WebReplies(
+        replies=[WebReply(text=r.text, choices=list(r.choices), urgent=r.urgent) for r in replies]
+    )
+
+
+async def _read_message(request: Request) -> WebMessageIn:
+    limit = services(request).settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "body_too_large", f"the body is over {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ApiError(413, "body_too_large", f"the body is over {limit} bytes")
+    try:
+        data: Any = json.loads(body or b"null")
+    except ValueError as exc:
+        raise ApiError(400, "invalid_json", "the body is not valid JSON") from exc
+    try:
+        return WebMessageIn.model_validate(data)
+    except ValidationError as exc:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        raise ApiError(
+            422, "invalid_message", "the message does not fit the schema", errors
+        ) from exc
+
+
+# ----------------------------------------------------------------------------- the page
+
+
+@cache
+def _asset(name: str) -> bytes:
+    return (ASSETS / name).read_bytes()
+
+
+@cache
+def _version() -> str:
+    digest = hashlib.sha256()
+    for name in sorted(STATIC_TYPES):
+        digest.update(_asset(name))
+    return digest.hexdigest()[:12]
+
+
+def page_html() -> str:
+    """The chat page, with the welcome text and asset versions filled in."""
+    welcome = {"text": texts.t("webchat.welcome"), "choices": [label for _, label in MENU]}
+    page = _asset("index.html").decode()
+    return page.replace("{{version}}", _version()).replace(
+        "{{welcome}}", _escape_attribute(json.dumps(welcome, ensure_ascii=False))
+    )
+
+
+def _escape_attribute(value: str) -> str:
+    return (
+        value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    )
+
+
+@router.get("", response_class=HTMLResponse, include_in_schema=False)
+async def page(request: Request, user: User) -> HTMLResponse:
+    """The chat page; it renews her identity cookie."""
+    response = HTMLResponse(page_html(), headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
+    remember(request, response, user, renew=True)
+    return response
+
+
+@router.get("/static/{name}", include_in_schema=False)
+async def static(request: Request, name: str) -> Response:
+    """The page's stylesheet and script (cached for a day; the page names their version)."""
+    media_type = STATIC_TYPES.get(name)
+    if media_type is None:
+        raise ApiError(404, "not_found", "no such file")
+    headers = {
+        "Cache-Control": "public, max-age=86400",
+        "ETag": f'"{_version()}"',
+        "X-Content-Type-Options": "nosniff",
+    }
+    if request.headers.get("if-none-match") == headers["ETag"]:
+        return Response(status_code=304, headers=headers)
+    return Response(_asset(name), media_type=media_type, headers=headers)
+
+
+# ----------------------------------------------------------------------------- messages
+
+
+@router.post(
+    "/api/messages",
+    response_model=WebReplies,
+    dependencies=[Depends(same_site_only)],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": WebMessageIn.model_json_schema()}},
+        }
+    },
+)
+async def post_message(request: Request, response: Response, user: User) -> WebReplies:
+    """Send one message as the cookie's user; get the bot's replies."""
+    message = await _read_message(request)
+    svc = services(request)
+    incoming = Incoming(
+        channel=CHANNEL,
+        user=user.id,
+        text=message.text,
+        # Scoped to her: a page cannot replay another user's id and read their reply.
+        msg_id=f"{user.id}:{message.msg_id}" if message.msg_id else None,
+        at=svc.engine.clock(),
+    )
+    replies = await svc.engine.handle(incoming)
+    svc.channels.dispatcher.kick()  # pushes this message queued for push channels (WeChat)
+    remember(request, response, user)
+    return _rendered(replies)
+
+
+@router.get("/api/pending", response_model=WebReplies, dependencies=[Depends(same_site_only)])
+async def pending(request: Request, response: Response, user: User) -> WebReplies:
+    """What was pushed to her since the last read (for pages without SSE, and tests)."""
+    engine = services(request).engine
+    pushed = await asyncio.to_thread(engine.pull, channel=CHANNEL, user=user.id)
+    remember(request, response, user)
+    return _rendered(pushed)
+
+
+def _event(reply: Outgoing) -> str:
+    data = json.dumps({"text": reply.text, "urgent": reply.urgent}, ensure_ascii=False)
+    return f"data: {data}\n\n"
+
+
+async def event_stream(
+    pull: Callable[[], Awaitable[list[Outgoing]]],
+    disconnected: Callable[[], Awaitable[bool]],
+    *,
+    poll: float = POLL_SECONDS,
+    heartbeat: float = HEARTBEAT_SECONDS,
+    lifetime: float = STREAM_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> AsyncIterator[str]:
+    """SSE text: every `poll` seconds the pushes pulled, as `data: {"text", "urgent"}` events;
+    a comment every `heartbeat` seconds; ends when the client goes or after `lifetime`."""
+    started = last_sent = clock()
+    yield f"retry: {RETRY_MS}\n\n"
+    while not await disconnected():
+        for reply in await pull():
+            yield _event(reply)
+            last_sent = clock()
+        now = clock()
+        if now - started >= lifetime:
+            return
+        if now - last_sent >= heartbeat:
+            yield ": keep-alive\n\n"
+            last_sent = now
+        await sleep(poll)
+
+
+@router.get("/api/events", include_in_schema=False)
+async def events(request: Request, user: User) -> StreamingResponse:
+    """Server-Sent Events: her pushes as they arrive (an EventSource from this page only)."""
+    site = request.headers.get("sec-fetch-site")
+    if "text/event-stream" not in request.headers.get("accept", "") or site not in (
+        None,
+        "same-origin",
+    ):
+        raise ApiError(403, "forbidden", "only the chat page may open the event stream")
+    engine = services(request).engine
+
+    async def pull() -> list[Outgoing]:
+        return await asyncio.to_thread(engine.pull, channel=CHANNEL, user=user.id)
+
+    response = StreamingResponse(
+        event_stream(
+            pull,
+            request.is_disconnected,
+            poll=POLL_SECONDS,
+            heartbeat=HEARTBEAT_SECONDS,
+            lifetime=STREAM_SECONDS,
+        ),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+    remember(request, response, user)
+    return response

@@ -1,0 +1,396 @@
+"""The console's staff sessions: login, the signed session cookie, CSRF, page rendering.
+
+A session is a cookie signed with `settings.secret_key` (itsdangerous, timestamped by the
+engine's clock so tests can move time) carrying the staff id and a CSRF token; it is HttpOnly,
+SameSite=Lax, and void after 8 hours or once the staff member logs out (the account's
+`sessions_after`). Before login, a pre-session cookie carries the login form's CSRF token.
+Every POST checks the token (`check_csrf`); every page checks the session (`current_staff`),
+which also resolves the units the staff member may see: her unit's subtree, every unit for
+the city's staff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+
+from bot import texts
+from bot.actions import unit_label
+from bot.http import Services, services
+from storage import repo
+from storage.db import Database
+from storage.models import StaffAccount
+
+SESSION_COOKIE = "fuqing_console"
+PRE_COOKIE = "fuqing_console_pre"
+FLASH_COOKIE = "fuqing_console_flash"
+COOKIE_PATH = "/console"
+SESSION_SECONDS = 8 * 3600
+PRE_SECONDS = 2 * 3600
+FLASH_SECONDS = 120
+LOGIN_PATH = "/console/login"
+HOME_PATH = "/console"
+MIN_PASSWORD = 8
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+NAV = (
+    ("首页", "/console"),
+    ("求助队列", "/console/requests"),
+    ("走访日记", "/console/visits"),
+    ("季度汇总", "/console/quarters"),
+    ("组织与邀请", "/console/org"),
+    ("推送", "/console/outbox"),
+)
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The logged-in staff member and the units she may see."""
+
+    id: int
+    username: str
+    unit_id: int
+    unit_path: str  # the unit's full path: "北京市" or "北京市/朝阳区"
+    unit_label: str  # "朝阳区妇联", "北京市妇联"
+    is_city: bool  # bound to the city unit: sees every unit
+    unit_ids: tuple[int, ...]  # her unit's subtree; every unit for city staff
+    district: str | None  # her district's name (None for city staff)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One link of the top navigation."""
+
+    label: str
+    href: str
+    active: bool
+
+
+class LoginRequired(HTTPException):
+    """Not logged in, or the session expired: the app's HTTP error handler answers with a 303
+    to the login page (its `next` brings her back to a page she was opening)."""
+
+    def __init__(self, next_url: str = HOME_PATH) -> None:
+        location = f"{LOGIN_PATH}?next={quote(next_url, safe='/')}"
+        super().__init__(303, "login required", headers={"Location": location})
+
+
+# ----------------------------------------------------------------------------- passwords
+
+
+@cache
+def hasher() -> PasswordHasher:
+    """The argon2id hasher with argon2-cffi's current recommended parameters."""
+    return PasswordHasher()
+
+
+@cache
+def _dummy_hash() -> str:
+    return hasher().hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of `password`."""
+    return hasher().hash(password)
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is refused (too short), or None."""
+    if len(password) < MIN_PASSWORD:
+        return texts.t("console.password_short", n=MIN_PASSWORD)
+    return None
+
+
+def verify_login(db: Database, *, username: str, password: str, now: datetime) -> int | None:
+    """The staff id when the username and password match an active account, else None.
+
+    An unknown username is verified against a dummy hash, so both paths take the same time;
+    a hash made with older parameters is replaced on success.
+    """
+    with db.read() as session:
+        account = repo.staff_by_username(session, username=username.strip())
+        stored = account.password_hash if account is not None else _dummy_hash()
+        staff_id = account.id if account is not None and account.active else None
+    try:
+        hasher().verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if staff_id is None:
+        return None
+    new_hash = hash_password(password) if hasher().check_needs_rehash(stored) else None
+    with db.transaction() as session:
+        found = repo.get_staff(session, staff_id=staff_id)
+        if found is not None:
+            repo.record_login(session, staff=found, new_hash=new_hash, now=now)
+    return staff_id
+
+
+# ----------------------------------------------------------------------------- signed cookies
+
+
+class _ClockSigner(TimestampSigner):
+    """A timestamp signer reading the app's clock (the engine's; tests move it)."""
+
+    def __init__(self, *args: Any, clock: Callable[[], datetime], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clock = clock
+
+    def get_timestamp(self) -> int:
+        """Now, in whole seconds."""
+        return int(self._clock().timestamp())
+
+
+def _serializer(svc: Services, purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        svc.settings.secret_key,
+        salt=f"fuqing-console-{purpose}",
+        signer=_ClockSigner,
+        signer_kwargs={"clock": svc.engine.clock},
+    )
+
+
+def _read(request: Request, cookie: str, purpose: str, max_age: int) -> tuple[Any, datetime]:
+    raw = request.cookies.get(cookie)
+    if not raw:
+        raise BadSignature("no cookie")
+    data, issued = _serializer(services(request), purpose).loads(
+        raw, max_age=max_age, return_timestamp=True
+    )
+    return data, issued
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+def _session(request: Request) -> tuple[int, str, datetime] | None:
+    """(staff id, CSRF token, issued at) of a valid, unexpired session cookie."""
+    try:
+        data, issued = _read(request, SESSION_COOKIE, "session", SESSION_SECONDS)
+        return int(data["s"]), str(data["c"]), issued
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def _pre_token(request: Request) -> str | None:
+    try:
+        data, _issued = _read(request, PRE_COOKIE, "pre", PRE_SECONDS)
+        return str(data["c"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def start_session(request: Request, response: Response, staff_id: int) -> None:
+    """Set the session cookie for `staff_id` with a fresh CSRF token; drop the pre-session."""
+    token = secrets.token_urlsafe(32)
+    value = _serializer(services(request), "session").dumps({"s": staff_id, "c": token})
+    _set_cookie(request, response, SESSION_COOKIE, value, SESSION_SECONDS)
+    response.delete_cookie(PRE_COOKIE, path=COOKIE_PATH)
+
+
+async def end_session(request: Request, response: Response) -> None:
+    """Void the staff member's sessions (server side) and delete the cookie."""
+    found = _session(request)
+    if found is not None:
+        svc = services(request)
+
+        def void() -> None:
+            with svc.db.transaction() as session:
+                account = repo.get_staff(session, staff_id=found[0])
+                if account is not None:
+                    repo.end_sessions(session, staff=account, now=svc.engine.clock())
+
+        await asyncio.to_thread(void)
+    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+
+
+# ----------------------------------------------------------------------------- dependencies
+
+
+def _load_staff(svc: Services, staff_id: int, issued: datetime) -> Staff | None:
+    with svc.db.read() as session:
+        account: StaffAccount | None = repo.get_staff(session, staff_id=staff_id)
+        if account is None or not account.active:
+            return None
+        if account.sessions_after is not None and int(issued.timestamp()) < int(
+            repo.as_utc(account.sessions_after).timestamp()
+        ):
+            return None
+        unit = repo.get_unit(session, unit_id=account.unit_id)
+        if unit is None:
+            return None
+        parts = unit.path.split("/")
+        return Staff(
+            id=account.id or 0,
+            username=account.username,
+            unit_id=unit.id or 0,
+            unit_path=unit.path,
+            unit_label=unit_label(unit),
+            is_city=unit.parent_id is None,
+            unit_ids=tuple(sorted(repo.units_below(session, unit=unit))),
+            district=parts[1] if len(parts) > 1 else None,
+        )
+
+
+def _here(request: Request) -> str:
+    if request.method != "GET":
+        return HOME_PATH
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+async def current_staff(request: Request) -> Staff:
+    """FastAPI dependency: the logged-in staff member; else LoginRequired (a 303 to login)."""
+    cached = getattr(request.state, "console_staff", None)
+    if isinstance(cached, Staff):
+        return cached
+    found = _session(request)
+    if found is None:
+        raise LoginRequired(_here(request))
+    staff_id, token, issued = found
+    staff = await asyncio.to_thread(_load_staff, services(request), staff_id, issued)
+    if staff is None:
+        raise LoginRequired(_here(request))
+    request.state.console_staff = staff
+    request.state.console_csrf = token
+    return staff
+
+
+async def check_csrf(request: Request) -> None:
+    """FastAPI dependency for every POST: the form field `csrf_token` (or the X-CSRF-Token
+    header) must match the session's token (before login: the pre-session's); else 403."""
+    expected = [t for t in (_session_token(request), _pre_token(request)) if t]
+    sent: object = request.headers.get("x-csrf-token")
+    if sent is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            sent = (await request.form()).get("csrf_token")
+    if not isinstance(sent, str) or not any(
+        secrets.compare_digest(sent.encode(), token.encode()) for token in expected
+    ):
+        raise HTTPException(403, "CSRF token missing or wrong")
+
+
+def _session_token(request: Request) -> str | None:
+    found = _session(request)
+    return found[1] if found else None
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+@cache
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.globals["t"] = texts.t
+    templates.env.globals["category_labels"] = texts.category_labels
+    return templates
+
+
+def safe_next(target: str | None) -> str:
+    """A local console path to go to after login (anything else: the console's home)."""
+    if not target or not target.startswith(HOME_PATH) or target.startswith("//"):
+        return HOME_PATH
+    if any(c in target for c in "\\\r\n") or target.startswith(LOGIN_PATH):
+        return HOME_PATH
+    return target
+
+
+def local_time(at: datetime | None, tz: ZoneInfo) -> str:
+    """'2026-03-18 10:00' in the federation's time zone ('' for None)."""
+    if at is None:
+        return ""
+    return repo.as_utc(at).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def flash(request: Request, response: Response, text: str, kind: str = "ok") -> None:
+    """Show `text` on the next page rendered (kind: ok | error)."""
+    value = _serializer(services(request), "flash").dumps([[kind, text]])
+    _set_cookie(request, response, FLASH_COOKIE, value, FLASH_SECONDS)
+
+
+def redirect(
+    request: Request, url: str, *, message: str | None = None, kind: str = "ok"
+) -> Response:
+    """A 303 to `url` (after a POST), with an optional flash message."""
+    response = RedirectResponse(url, status_code=303)
+    if message:
+        flash(request, response, message, kind)
+    return response
+
+
+def _flashes(request: Request) -> list[tuple[str, str]]:
+    try:
+        data, _issued = _read(request, FLASH_COOKIE, "flash", FLASH_SECONDS)
+        return [(str(kind), str(text)) for kind, text in data]
+    except (BadSignature, TypeError, ValueError, json.JSONDecodeError):
+        return []
+
+
+def render(request: Request, template: str, staff: Staff | None, **context: object) -> HTMLResponse:
+    """Render a console page (bot/console/templates) with `staff`, `csrf_token`, `nav`,
+    `flashes` [(kind, text)], `local` (a datetime in the federation's time zone) and `t`.
+
+    Without a staff member (the login page) the CSRF token comes from the pre-session cookie,
+    set here when missing. Set `status_code` on the result for anything but 200.
+    """
+    svc = services(request)
+    tz = ZoneInfo(svc.settings.timezone)
+    new_pre: str | None = None
+    token: str | None
+    if staff is not None:
+        token = getattr(request.state, "console_csrf", None) or _session_token(request)
+    else:
+        token = _pre_token(request)
+        if token is None:
+            token = new_pre = secrets.token_urlsafe(32)
+    path = request.url.path
+    nav = [
+        NavItem(label, href, path == href or (href != HOME_PATH and path.startswith(href + "/")))
+        for label, href in NAV
+    ]
+    flashes = _flashes(request)
+    response = _templates().TemplateResponse(
+        request,
+        template,
+        {
+            "staff": staff,
+            "csrf_token": token or "",
+            "nav": nav,
+            "flashes": flashes,
+            "local": lambda at: local_time(at, tz),
+            **context,
+        },
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    if new_pre is not None:
+        value = _serializer(svc, "pre").dumps({"c": new_pre})
+        _set_cookie(request, response, PRE_COOKIE, value, PRE_SECONDS)
+    if flashes:
+        response.delete_cookie(FLASH_COOKIE, path=COOKIE_PATH)
+    return response

@@ -1,0 +1,214 @@
+"""The console's pages: login and logout, the request queue and a request's page (with its
+actions), and the console's static files. The other pages have their own routers and use
+`bot.console.auth` the same way."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response
+from fastapi.responses import FileResponse, RedirectResponse
+
+from bot import texts
+from bot.console import queue
+from bot.console.auth import (
+    STATIC,
+    Staff,
+    check_csrf,
+    current_staff,
+    end_session,
+    redirect,
+    render,
+    safe_next,
+    start_session,
+    verify_login,
+)
+from bot.http import services
+from storage.models import REQUEST_STATUSES
+
+router = APIRouter(tags=["console"], include_in_schema=False)
+CurrentStaff = Annotated[Staff, Depends(current_staff)]
+Note = Annotated[str, Form(max_length=queue.MAX_NOTE)]
+
+
+@router.get("/console/static/{name}")
+async def static_file(name: str) -> FileResponse:
+    """A file of bot/console/static (no sub-directories, nothing outside it)."""
+    path = (STATIC / name).resolve()
+    if path.parent != STATIC.resolve() or not path.is_file():
+        raise HTTPException(404, "no such file")
+    return FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
+
+
+# ----------------------------------------------------------------------------- login
+
+
+@router.get("/console/login")
+async def login_page(request: Request, next: str | None = None) -> Response:
+    """The login form (a logged-in staff member goes straight on)."""
+    try:
+        await current_staff(request)
+    except HTTPException:
+        return render(request, "login.html", None, next=safe_next(next), error=None, username="")
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/console/login", dependencies=[Depends(check_csrf)])
+async def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+    next: Annotated[str, Form(max_length=512)] = "",
+) -> Response:
+    """Check the credentials: on success a session and a 303 to `next`; else the form again."""
+    svc = services(request)
+    staff_id = await asyncio.to_thread(
+        verify_login, svc.db, username=username, password=password, now=svc.engine.clock()
+    )
+    if staff_id is None:
+        page = render(
+            request,
+            "login.html",
+            None,
+            next=safe_next(next),
+            error=texts.t("console.login_failed"),
+            username=username,
+        )
+        page.status_code = 401
+        return page
+    response = RedirectResponse(safe_next(next), status_code=303)
+    start_session(request, response, staff_id)
+    return response
+
+
+@router.post("/console/logout", dependencies=[Depends(check_csrf)])
+async def logout(request: Request) -> Response:
+    """End the session (void server side) and go back to the login form."""
+    response = redirect(request, "/console/login", message=texts.t("console.logged_out"))
+    await end_session(request, response)
+    return response
+
+
+# ----------------------------------------------------------------------------- the queue
+
+
+def _tz(request: Request) -> ZoneInfo:
+    return ZoneInfo(services(request).settings.timezone)
+
+
+@router.get("/console/requests")
+async def requests_page(
+    request: Request,
+    staff: CurrentStaff,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    category: Annotated[str | None, Query(max_length=16)] = None,
+    district: Annotated[str | None, Query(max_length=32)] = None,
+    urgent: Annotated[str | None, Query(max_length=4)] = None,
+    q: Annotated[str | None, Query(max_length=16)] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    """The request queue of her units: filters, newest first, paged."""
+    filters = queue.Filters(
+        status=status if status in REQUEST_STATUSES else None,
+        category=category if category in texts.CATEGORY_LABELS else None,
+        district=(district or None) if staff.is_city else None,
+        urgent=bool(urgent),
+        q=(q or "").strip() or None,
+        page=page,
+    )
+    db = services(request).db
+    result = await asyncio.to_thread(queue.queue_page, db, staff, filters, _tz(request))
+    kept = {
+        "status": filters.status,
+        "category": filters.category,
+        "district": filters.district,
+        "urgent": "1" if filters.urgent else None,
+        "q": filters.q,
+    }
+    base = urlencode({k: v for k, v in kept.items() if v})
+
+    def page_url(number: int) -> str:
+        return "/console/requests?" + "&".join(p for p in (base, f"page={number}") if p)
+
+    return render(
+        request,
+        "requests.html",
+        staff,
+        result=result,
+        filters=filters,
+        statuses=REQUEST_STATUSES,
+        categories=texts.CATEGORY_LABELS,
+        page_url=page_url,
+    )
+
+
+def _not_found(request: Request, staff: Staff, code: str) -> Response:
+    page = render(
+        request,
+        "request_detail.html",
+        staff,
+        detail=None,
+        message=texts.t("console.not_found", code=code.upper()),
+    )
+    page.status_code = 404
+    return page
+
+
+@router.get("/console/requests/{code}")
+async def request_page(request: Request, staff: CurrentStaff, code: str) -> Response:
+    """One request of her units: the need, place, contact (masked), history and actions."""
+    db = services(request).db
+    detail = await asyncio.to_thread(queue.request_detail, db, staff, code, _tz(request))
+    if detail is None:
+        return _not_found(request, staff, code)
+    return render(
+        request, "request_detail.html", staff, detail=detail, message=None, moves=detail.moves
+    )
+
+
+def _after(request: Request, staff: Staff, code: str, outcome: queue.Outcome | None) -> Response:
+    if outcome is None:
+        return _not_found(request, staff, code)
+    if outcome.ok:
+        services(request).channels.dispatcher.kick()
+    return redirect(
+        request,
+        f"/console/requests/{code.upper()}",
+        message=outcome.message,
+        kind="ok" if outcome.ok else "error",
+    )
+
+
+@router.post("/console/requests/{code}/assign", dependencies=[Depends(check_csrf)])
+async def assign_request(
+    request: Request,
+    staff: CurrentStaff,
+    code: str,
+    cadre_id: Annotated[int, Form()],
+    note: Note = "",
+) -> Response:
+    """Assign the request to a cadre of its unit; the requester is told."""
+    svc = services(request)
+    outcome = await asyncio.to_thread(
+        queue.assign, svc.db, staff, code, cadre_id, note.strip() or None, svc.engine.clock()
+    )
+    return _after(request, staff, code, outcome)
+
+
+@router.post("/console/requests/{code}/status", dependencies=[Depends(check_csrf)])
+async def change_status(
+    request: Request,
+    staff: CurrentStaff,
+    code: str,
+    status: Annotated[str, Form(max_length=16)],
+    note: Note = "",
+) -> Response:
+    """Move the request to another status with a note (a resolve needs one); she is told."""
+    svc = services(request)
+    outcome = await asyncio.to_thread(
+        queue.change_status, svc.db, staff, code, status, note.strip() or None, svc.engine.clock()
+    )
+    return _after(request, staff, code, outcome)

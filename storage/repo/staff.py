@@ -1,0 +1,178 @@
+"""Console staff accounts, and the staff's request queue (always within a set of units)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, cast, func
+from sqlmodel import Session, col, select
+
+from storage.models import HelpRequest, HelpRequestEvent, OrgUnit, StaffAccount, User
+from storage.repo._common import stored
+from storage.repo.requests import add_event
+
+# ----------------------------------------------------------------------------- accounts
+
+
+def create_staff(
+    session: Session, *, username: str, password_hash: str, unit: OrgUnit, now: datetime
+) -> StaffAccount:
+    """Create a console account bound to `unit` (the username must be new)."""
+    staff = StaffAccount(
+        username=username,
+        password_hash=password_hash,
+        unit_id=unit.id or 0,
+        created_at=stored(now),
+    )
+    session.add(staff)
+    session.flush()
+    return staff
+
+
+def staff_by_username(session: Session, *, username: str) -> StaffAccount | None:
+    """Return the account with this username, if any."""
+    return session.exec(select(StaffAccount).where(StaffAccount.username == username)).first()
+
+
+def get_staff(session: Session, *, staff_id: int) -> StaffAccount | None:
+    """Return one account by id."""
+    return session.get(StaffAccount, staff_id)
+
+
+def list_staff(session: Session) -> list[tuple[StaffAccount, OrgUnit]]:
+    """Return every account with its unit, by username."""
+    rows = session.exec(
+        select(StaffAccount, OrgUnit)
+        .join(OrgUnit, col(OrgUnit.id) == col(StaffAccount.unit_id))
+        .order_by(col(StaffAccount.username))
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def record_login(
+    session: Session, *, staff: StaffAccount, new_hash: str | None, now: datetime
+) -> None:
+    """Note a successful login; store `new_hash` when the password was rehashed."""
+    staff.last_login_at = stored(now)
+    if new_hash is not None:
+        staff.password_hash = new_hash
+    session.add(staff)
+
+
+def end_sessions(session: Session, *, staff: StaffAccount, now: datetime) -> None:
+    """Void every session of this account issued before `now` (logout)."""
+    staff.sessions_after = stored(now)
+    session.add(staff)
+
+
+# ----------------------------------------------------------------------------- the queue
+
+
+def _queue_filters(
+    *,
+    unit_ids: Sequence[int],
+    status: str | None,
+    category: str | None,
+    district: str | None,
+    urgent: bool,
+    code: str | None,
+) -> list[Any]:
+    clauses: list[Any] = [col(HelpRequest.unit_id).in_(list(unit_ids))]
+    if status:
+        clauses.append(col(HelpRequest.status) == status)
+    if category:
+        # Categories are a JSON list; its text form contains the quoted code on both databases.
+        clauses.append(cast(HelpRequest.categories, String).contains(f'"{category}"'))
+    if district:
+        clauses.append(col(HelpRequest.district) == district)
+    if urgent:
+        clauses.append(col(HelpRequest.crisis).is_(True))
+    if code:
+        clauses.append(col(HelpRequest.code).contains(code.strip().upper(), autoescape=True))
+    return clauses
+
+
+def queue_requests(
+    session: Session,
+    *,
+    unit_ids: Sequence[int],
+    status: str | None = None,
+    category: str | None = None,
+    district: str | None = None,
+    urgent: bool = False,
+    code: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> tuple[list[tuple[HelpRequest, User | None]], int]:
+    """Requests filed with one of `unit_ids` matching the filters, newest first, with their
+    assignee; and how many match in all."""
+    clauses = _queue_filters(
+        unit_ids=unit_ids,
+        status=status,
+        category=category,
+        district=district,
+        urgent=urgent,
+        code=code,
+    )
+    total = session.exec(select(func.count()).select_from(HelpRequest).where(*clauses)).one()
+    rows = session.exec(
+        select(HelpRequest, User)
+        .join(User, col(User.id) == col(HelpRequest.assigned_to), isouter=True)
+        .where(*clauses)
+        .order_by(col(HelpRequest.created_at).desc(), col(HelpRequest.id).desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [(row[0], row[1]) for row in rows], int(total)
+
+
+def request_in_units(session: Session, *, code: str, unit_ids: Sequence[int]) -> HelpRequest | None:
+    """The request with this code when it was filed with one of `unit_ids`, else None."""
+    return session.exec(
+        select(HelpRequest).where(
+            HelpRequest.code == code.strip().upper(),
+            col(HelpRequest.unit_id).in_(list(unit_ids)),
+        )
+    ).first()
+
+
+def request_events(
+    session: Session, *, request_id: int
+) -> list[tuple[HelpRequestEvent, User | None]]:
+    """A request's history, oldest first, with the acting user (None: the system or staff)."""
+    rows = session.exec(
+        select(HelpRequestEvent, User)
+        .join(User, col(User.id) == col(HelpRequestEvent.actor_id), isouter=True)
+        .where(HelpRequestEvent.request_id == request_id)
+        .order_by(col(HelpRequestEvent.at), col(HelpRequestEvent.id))
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def queue_cadres(session: Session, *, unit_ids: Sequence[int]) -> list[tuple[User, OrgUnit]]:
+    """The cadres bound to any of `unit_ids`, with their unit, by unit path and name."""
+    rows = session.exec(
+        select(User, OrgUnit)
+        .join(OrgUnit, col(OrgUnit.id) == col(User.unit_id))
+        .where(
+            col(User.unit_id).in_(list(unit_ids)),
+            User.role == "cadre",
+            col(User.deleted_at).is_(None),
+        )
+        .order_by(col(OrgUnit.path), col(User.name), col(User.id))
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def assign_request(
+    session: Session, *, request: HelpRequest, cadre: User, note: str | None, now: datetime
+) -> None:
+    """Assign a request to `cadre` (a new one becomes assigned) and log it."""
+    request.assigned_to = cadre.id
+    if request.status == "new":
+        request.status = "assigned"
+    request.updated_at = stored(now)
+    session.add(request)
+    add_event(session, request=request, kind="assigned", actor_id=None, note=note, now=now)

@@ -1,0 +1,455 @@
+"""The Telegram channel: the /telegram webhook end to end through the real app and engine, with
+python-telegram-bot's own objects over a recording transport (no network); pushes through the
+outbox; and one long-polling conversation against a fake Bot API server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import select
+from telegram.ext import AIORateLimiter
+
+from bot.app import create_app
+from bot.channels.setup import PushChannels, build_push_channels
+from bot.channels.telegram import (
+    SECRET_HEADER,
+    TelegramChannel,
+    api_base,
+    callback_data,
+    keyboard,
+    split_text,
+)
+from bot.config import Settings
+from bot.engine import Engine
+from bot.http import Services
+from bot.messages import Outgoing
+from bot.nlp import NLP
+from storage import repo
+from storage.db import Database
+from storage.models import HelpRequest, Identity, InboundMessage, Outbox
+from tests.conftest import Clock
+from tests.fakes.telegram_server import (
+    TOKEN,
+    FakeBotApi,
+    FakeTelegramServer,
+    RecordingRequest,
+    TelegramUser,
+)
+
+SECRET = "tg-webhook-secret_42"
+# (what she does: a text, or ("press", label); what the answer contains)
+HELP_REQUEST: list[tuple[str | tuple[str, str], str]] = [
+    ("我要求助", "请说说您遇到的困难"),
+    ("我是单亲妈妈，想找份能照顾孩子的工作", "对吗"),
+    ("对", "哪个区"),
+    (("press", "朝阳区"), "街道"),
+    ("双井", "怎么联系您"),
+    (("press", "就在这里联系我"), "同意"),
+    (("press", "同意"), "请核对"),
+    (("press", "确认"), "已提交"),
+]
+
+
+def _settings(database: Database, **telegram: Any) -> Settings:
+    return Settings(
+        env="test",
+        database_url=database.url,
+        secret_key="s",
+        api_token="a",
+        admin_token="b",
+        telegram_token=TOKEN,
+        **telegram,
+    )
+
+
+@dataclass
+class TelegramSetup:
+    """The app's HTTP client, its channels, the fake Bot API and the engine."""
+
+    http: httpx.AsyncClient
+    channels: PushChannels
+    api: FakeBotApi
+    engine: Engine
+    clock: Clock
+
+    @property
+    def channel(self) -> TelegramChannel:
+        """The app's Telegram channel."""
+        assert self.channels.telegram is not None
+        return self.channels.telegram
+
+    async def deliver(
+        self, update: dict[str, Any] | bytes, *, secret: str | None = SECRET
+    ) -> httpx.Response:
+        """POST one update to /telegram as Telegram does (with the secret header)."""
+        headers = {SECRET_HEADER: secret} if secret is not None else {}
+        if isinstance(update, bytes):
+            return await self.http.post("/telegram", content=update, headers=headers)
+        return await self.http.post("/telegram", json=update, headers=headers)
+
+    async def say(self, she: TelegramUser, update: dict[str, Any]) -> str:
+        """Deliver her update; return the texts the bot sent her for it, joined."""
+        before = len(self.api.texts_to(she.chat_id))
+        response = await self.deliver(update)
+        assert response.status_code == 200, response.text
+        return "\n\n".join(self.api.texts_to(she.chat_id)[before:])
+
+
+@pytest.fixture
+async def tg(database: Database, nlp: NLP) -> AsyncIterator[TelegramSetup]:
+    """The app with the Telegram webhook on, its Bot API calls answered by the fake offline."""
+    settings = _settings(database, telegram_secret=SECRET)
+    clock = Clock()  # daytime in Beijing
+    engine = Engine(settings=settings, db=database, nlp=nlp, clock=clock)
+    api = FakeBotApi()
+    channels = build_push_channels(
+        settings, db=database, engine=engine, telegram_request=RecordingRequest(api)
+    )
+    services = Services(settings=settings, db=database, nlp=nlp, engine=engine, channels=channels)
+    app = create_app(settings, services=services)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as http:
+        yield TelegramSetup(http=http, channels=channels, api=api, engine=engine, clock=clock)
+    await channels.dispatcher.settle()
+    await channels.aclose()
+
+
+def _count(database: Database, model: type[InboundMessage] | type[HelpRequest]) -> int:
+    with database.read() as session:
+        return len(session.exec(select(model)).all())
+
+
+def _identity(database: Database, chat_id: int) -> Identity | None:
+    with database.read() as session:
+        return repo.identity_of(session, channel="telegram", external_id=str(chat_id))
+
+
+# ----------------------------------------------------------------------------- the webhook
+
+
+async def test_secret_token_is_checked(tg: TelegramSetup, database: Database) -> None:
+    """A missing or wrong secret token is 403 and reaches neither the engine nor the Bot API."""
+    she = TelegramUser(tg.api)
+    missing = await tg.deliver(she.text("你好"), secret=None)
+    wrong = await tg.deliver(she.text("你好"), secret=SECRET + "x")
+    assert missing.status_code == 403 and wrong.status_code == 403
+    assert _count(database, InboundMessage) == 0 and tg.api.calls == []
+    assert (await tg.deliver(she.text("你好"))).status_code == 200
+    assert _count(database, InboundMessage) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"not json", 400),
+        (b"[1, 2]", 400),
+        (b'{"message": {"text": "hi"}}', 400),
+        (b'{"update_id": "7"}', 400),
+        (b'{"update_id": 7, "message": {"text": "no date, no chat"}}', 400),
+        (b'{"update_id": 7, "message": 5}', 400),
+        (b'{"update_id": 7, "message": {"text": "' + b"a" * (1024 * 1024) + b'"}}', 413),
+    ],
+    ids=["not-json", "list", "no-update-id", "string-id", "bad-message", "message-int", "huge"],
+)
+async def test_malformed_bodies_are_4xx(
+    tg: TelegramSetup, database: Database, body: bytes, status: int
+) -> None:
+    """What is not an update gets 400 (an oversized body 413), never a 5xx, and touches nothing."""
+    response = await tg.deliver(body)
+    assert response.status_code == status
+    assert _count(database, InboundMessage) == 0 and tg.api.calls_to("sendMessage") == []
+
+
+async def test_help_request_with_inline_buttons(tg: TelegramSetup, database: Database) -> None:
+    """/start shows the menu as buttons; a whole help request, partly by button presses, is
+    filed; each press is answered and its keyboard taken off."""
+    she = TelegramUser(tg.api, chat_id=1001)
+    welcome = await tg.say(she, she.text("/start"))
+    assert "您好！我是妇情通" in welcome and "隐私说明" in welcome and "1. 我要求助" in welcome
+    assert tg.api.keyboard_to(1001) == [
+        ("我要求助", "我要求助"),
+        ("查询进度", "查询进度"),
+        ("转人工", "转人工"),
+    ]
+    press = she.press("我要求助")
+    assert "请说说您遇到的困难" in await tg.say(she, press)
+    [answered] = tg.api.calls_to("answerCallbackQuery")
+    assert answered.params["callback_query_id"] == press["callback_query"]["id"]
+    [edited] = tg.api.calls_to("editMessageReplyMarkup")
+    assert edited.params["chat_id"] == 1001 and "reply_markup" not in edited.params
+    for said, expected in HELP_REQUEST[1:]:
+        update = she.press(said[1]) if isinstance(said, tuple) else she.text(said)
+        answer = await tg.say(she, update)
+        assert expected in answer, (said, answer)
+    assert len(tg.api.calls_to("answerCallbackQuery")) == 5
+    with database.read() as session:
+        [request] = session.exec(select(HelpRequest)).all()
+    assert request.district == "朝阳区" and request.street == "双井街道"
+    identity = _identity(database, 1001)
+    assert identity is not None and identity.active
+
+
+async def test_help_and_cancel_commands(tg: TelegramSetup) -> None:
+    """/help explains the current question, /cancel (→ 取消) drops the flow, /help@bot works."""
+    she = TelegramUser(tg.api, chat_id=1002)
+    assert "请说说您遇到的困难" in await tg.say(she, she.text("我要求助"))
+    assert "对吗" in await tg.say(she, she.text("想找份工作"))
+    assert "岗位=找工作" in await tg.say(she, she.text("/help"))
+    assert "已取消" in await tg.say(she, she.text("/cancel"))
+    idle_help = await tg.say(she, she.text("/help@fuqing_test_bot"))
+    assert "随时可用" in idle_help and tg.api.keyboard_to(1002)[0] == ("我要求助", "我要求助")
+    for odd in ("/", "/ ", "/unknown"):  # passed on as typed: the engine asks what she needs
+        assert "请问需要什么帮助" in await tg.say(she, she.text(odd))
+
+
+async def test_voice_asks_for_text(tg: TelegramSetup, database: Database) -> None:
+    """A voice message is asked to be typed instead (kind voice, no text)."""
+    she = TelegramUser(tg.api, chat_id=1003)
+    await tg.say(she, she.text("你好"))
+    assert "请改用文字发送" in await tg.say(she, she.voice())
+    with database.read() as session:
+        kinds = [m.kind for m in session.exec(select(InboundMessage)).all()]
+    assert kinds == ["text", "voice"]
+
+
+async def test_repeated_update_is_answered_once(tg: TelegramSetup, database: Database) -> None:
+    """Telegram re-delivering an update_id gets no second answer and no second handling."""
+    she = TelegramUser(tg.api, chat_id=1004)
+    update = she.text("我要求助")
+    first = await tg.say(she, update)
+    again = await tg.say(she, update)
+    assert "困难" in first and again == ""
+    with database.read() as session:
+        [inbound] = session.exec(select(InboundMessage)).all()
+    assert inbound.msg_id == f"upd:{update['update_id']}"
+
+
+async def test_group_chats_are_sent_to_a_private_chat(
+    tg: TelegramSetup, database: Database
+) -> None:
+    """In a group the bot asks to be written to privately and hands nothing to the engine."""
+    group = TelegramUser(tg.api, chat_id=-100777, chat_type="group")
+    assert "私聊" in await tg.say(group, group.text("我要求助"))
+    assert _count(database, InboundMessage) == 0
+
+
+async def test_a_failure_is_logged_and_apologised(
+    tg: TelegramSetup, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Bot API failure while answering is logged with its traceback; she gets an apology."""
+    she = TelegramUser(tg.api, chat_id=1005)
+    tg.api.fail_next("sendMessage", status=500, description="Internal Server Error")
+    with caplog.at_level(logging.ERROR, logger="bot.channels.telegram"):
+        response = await tg.deliver(she.text("你好"))
+    assert response.status_code == 200
+    [record] = [r for r in caplog.records if r.name == "bot.channels.telegram"]
+    assert record.exc_info is not None and "failed" in record.getMessage()
+    failed, apology = tg.api.texts_to(1005)  # the greeting's send failed; the apology went out
+    assert "您好" in failed and apology.startswith("抱歉，系统出了点问题")
+
+
+# ----------------------------------------------------------------------------- pushes
+
+
+async def test_status_changes_reach_her_in_telegram(tg: TelegramSetup, database: Database) -> None:
+    """A cadre (on the JSON API) takes and resolves her request; she is told through Telegram."""
+    she = TelegramUser(tg.api, chat_id=1006)
+    for said in ("我要求助", "想找一份离家近的保洁工作", "对", "朝阳区双井街道", "1", "同意"):
+        await tg.say(she, she.text(said))
+    code = (await tg.say(she, she.text("确认"))).split("编号 ")[1][:6]
+    with database.transaction() as session:
+        unit = repo.unit_by_path(session, path="朝阳区/双井街道")
+        assert unit is not None
+        invite = repo.create_invite(session, unit=unit, name="王干部", now=tg.clock())
+        _i, cadre, _n = repo.get_or_create_identity(
+            session, channel="api", external_id="c-api", now=tg.clock()
+        )
+        repo.redeem_invite(session, invite=invite, user=cadre, now=tg.clock())
+    for text in (f"受理 {code}", f"办结 {code} 已推荐到社区保洁岗位"):
+        response = await tg.http.post(
+            "/api/v1/messages",
+            headers={"Authorization": "Bearer a"},
+            json={"user": "c-api", "text": text},
+        )
+        assert response.status_code == 200
+        await tg.channels.dispatcher.settle()
+    pushed = tg.api.texts_to(1006)
+    assert any("受理" in t for t in pushed) and any("保洁岗位" in t for t in pushed)
+    assert isinstance(tg.channel.bot.rate_limiter, AIORateLimiter)
+
+
+async def test_blocked_chat_is_deactivated_not_retried_forever(
+    tg: TelegramSetup, database: Database
+) -> None:
+    """A push to a chat that blocked the bot marks her identity inactive; the retry then fails
+    with 'no active address' without calling Telegram, until the row is dead; writing again
+    makes her reachable."""
+    she = TelegramUser(tg.api, chat_id=1007)
+    await tg.say(she, she.text("你好"))
+    dispatcher = tg.channels.dispatcher
+    await dispatcher.settle()  # the sweep her message started must not take the row below
+    ids = dispatcher.enqueue_replies(
+        channel="telegram", external_id="1007", replies=[Outgoing("提醒")], key="t1"
+    )
+    tg.api.block(1007)
+    sends = len(tg.api.calls_to("sendMessage"))
+    assert await dispatcher.deliver(ids) == 0
+    identity = _identity(database, 1007)
+    assert identity is not None and not identity.active
+    with database.read() as session:
+        row = session.exec(select(Outbox)).one()
+    assert row.status == "pending" and "ChatUnreachable" in (row.last_error or "")
+    for _ in range(5):
+        tg.clock.advance(hours=13)
+        await dispatcher.deliver(ids)
+    with database.read() as session:
+        row = session.exec(select(Outbox)).one()
+    assert row.status == "dead" and "no active address" in (row.last_error or "")
+    assert len(tg.api.calls_to("sendMessage")) == sends + 1  # only the first try reached Telegram
+    tg.api.blocked.clear()
+    await tg.say(she, she.text("你好"))
+    identity = _identity(database, 1007)
+    assert identity is not None and identity.active
+
+
+async def test_deleted_chat_and_block_event_deactivate(
+    tg: TelegramSetup, database: Database
+) -> None:
+    """'chat not found' on a push, and Telegram's my_chat_member 'kicked', mark the chat inactive."""
+    gone = TelegramUser(tg.api, chat_id=1008)
+    await tg.say(gone, gone.text("你好"))
+    tg.api.delete(1008)
+    with pytest.raises(Exception, match="blocked or deleted"):
+        await tg.channel.send("1008", "提醒")
+    identity = _identity(database, 1008)
+    assert identity is not None and not identity.active
+    blocker = TelegramUser(tg.api, chat_id=1009)
+    await tg.say(blocker, blocker.text("你好"))
+    assert await tg.say(blocker, blocker.blocks_bot()) == ""
+    identity = _identity(database, 1009)
+    assert identity is not None and not identity.active
+
+
+# ----------------------------------------------------------------------------- set-up and pieces
+
+
+async def test_webhook_registration_carries_the_secret(tg: TelegramSetup) -> None:
+    """`set_webhook` registers the URL with our secret and the update types we read."""
+    await tg.channel.set_webhook("https://fuqing.example/telegram")
+    [call] = tg.api.calls_to("setWebhook")
+    assert call.params["url"] == "https://fuqing.example/telegram"
+    assert call.params["secret_token"] == SECRET
+    assert call.params["allowed_updates"] == ["message", "callback_query", "my_chat_member"]
+    [commands] = tg.api.calls_to("setMyCommands")
+    assert [c["command"] for c in commands.params["commands"]] == [
+        "start",
+        "help",
+        "cancel",
+        "menu",
+    ]
+
+
+async def test_webhook_is_off_without_a_secret(database: Database, nlp: NLP) -> None:
+    """With a token but no secret there is no /telegram route (polling only); pushes still go."""
+    settings = _settings(database)
+    engine = Engine(settings=settings, db=database, nlp=nlp, clock=Clock())
+    channels = build_push_channels(
+        settings, db=database, engine=engine, telegram_request=RecordingRequest(FakeBotApi())
+    )
+    services = Services(settings=settings, db=database, nlp=nlp, engine=engine, channels=channels)
+    app = create_app(settings, services=services)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as http:
+        response = await http.post("/telegram", json={"update_id": 1})
+    assert response.status_code == 404 and "telegram" in channels.dispatcher.senders
+    await channels.aclose()
+
+
+@pytest.mark.parametrize("secret", ["has space", "x" * 257, "ümlaut"])
+def test_a_secret_telegram_would_refuse_is_refused(
+    database: Database, nlp: NLP, secret: str
+) -> None:
+    """FUQING_TELEGRAM_SECRET must be 1–256 of A–Z a–z 0–9 _ - (setWebhook's rule)."""
+    settings = _settings(database, telegram_secret=secret)
+    engine = Engine(settings=settings, db=database, nlp=nlp)
+    with pytest.raises(ValueError, match="FUQING_TELEGRAM_SECRET"):
+        build_push_channels(settings, db=database, engine=engine)
+
+
+def test_long_texts_are_split_under_telegrams_limit() -> None:
+    """Text over 4096 UTF-16 units is cut, at a line end when there is one; nothing is lost."""
+    lines = "\n".join(f"第{i}行：" + "困难" * 30 for i in range(200))
+    chunks = split_text(lines)
+    assert len(chunks) > 1 and all(len(c.encode("utf-16-le")) // 2 <= 4096 for c in chunks)
+    assert "\n".join(chunks) == lines
+    emoji = "😀" * 3000  # two UTF-16 units each, never cut in half
+    assert [len(c) for c in split_text(emoji)] == [2048, 952]
+    assert split_text("") == [] and split_text("短") == ["短"]
+
+
+def test_buttons_carry_their_label_or_number() -> None:
+    """callback_data is the label, or the choice's number when the label is over 64 bytes."""
+    long_label = "朝阳区双井街道九龙社区居委会妇联执委会联络站"  # 22 characters, 66 bytes
+    assert callback_data("同意", 1) == "同意" and callback_data(long_label, 3) == "3"
+    markup = keyboard(("同意", long_label))
+    assert markup is not None
+    assert [[b.callback_data for b in row] for row in markup.inline_keyboard] == [["同意"], ["2"]]
+    assert keyboard(()) is None
+
+
+def test_api_base_is_python_telegram_bots_base_url() -> None:
+    """FUQING_TELEGRAM_API_BASE is passed as base_url; a bare host gets /bot."""
+    assert api_base(None) == "https://api.telegram.org/bot"
+    assert api_base("http://127.0.0.1:8081") == "http://127.0.0.1:8081/bot"
+    assert api_base("http://127.0.0.1:8081/bot") == "http://127.0.0.1:8081/bot"
+    assert api_base("http://h/bot{token}/test") == "http://h/bot{token}/test"
+
+
+# ----------------------------------------------------------------------------- polling
+
+
+async def test_polling_holds_a_whole_help_request(
+    database: Database, nlp: NLP, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`fuqing telegram`'s polling against a fake Bot API on loopback: a whole help request
+    with button presses, then the poll stops and confirms what it read; no log shows the token."""
+    caplog.set_level(logging.INFO, logger="httpx")
+    api = FakeBotApi()
+    she = TelegramUser(api, chat_id=2001)
+    turns = [(she.text_("/start"), "请问需要什么帮助"), (she.press_("我要求助"), "困难")]
+    for said, expected in HELP_REQUEST[1:]:
+        turns.append(
+            (she.press_(said[1]) if isinstance(said, tuple) else she.text_(said), expected)
+        )
+    api.play(turns)
+    with FakeTelegramServer(api) as server:
+        settings = _settings(database, telegram_api_base=server.base_url)
+        engine = Engine(settings=settings, db=database, nlp=nlp, clock=Clock())
+        channels = build_push_channels(settings, db=database, engine=engine)
+        assert channels.telegram is not None
+        stop = asyncio.Event()
+        polling = asyncio.create_task(channels.telegram.poll(stop, long_poll=1))
+        finished = await asyncio.to_thread(api.finished.wait, 30)
+        stop.set()
+        await asyncio.wait_for(polling, 15)
+        await channels.dispatcher.settle()
+        await channels.aclose()
+    assert finished, api.transcript
+    for (said, replies), (_, expected) in zip(api.transcript, turns, strict=True):
+        assert any(expected in r for r in replies), (said, replies)
+    assert api.calls_to("getMe") and api.calls_to("deleteWebhook")
+    assert len(api.calls_to("answerCallbackQuery")) == 5
+    assert len(api.handed_out) == len(turns)  # and the last poll confirmed them all:
+    assert api.calls_to("getUpdates")[-1].params["offset"] == api.handed_out[-1] + 1
+    with database.read() as session:
+        [request] = session.exec(select(HelpRequest)).all()
+    assert request.street == "双井街道"
+    assert "/bot<token>/getUpdates" in caplog.text and TOKEN not in caplog.text

@@ -1,0 +1,291 @@
+"""The web chat channel: page and assets, cookie identity, CSRF guard, limits, a whole help
+request with a pushed status change, and the SSE stream."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from bot.channels import webchat
+from bot.config import Settings
+from bot.messages import Outgoing
+from storage.db import Database
+from storage.models import Identity
+from tests.conftest import ADMIN, API
+
+WEB = {"X-Requested-With": "fuqing"}
+HELP_REQUEST = ("我要求助", "想找一份离家近的保洁工作", "对", "朝阳区双井街道", "1", "同意")
+
+Say = Callable[[str], Awaitable[list[dict[str, object]]]]
+
+
+def web_identities(database: Database) -> list[str]:
+    """The external ids of the `web` channel's identities."""
+    with database.read() as session:
+        rows = session.exec(select(Identity).where(Identity.channel == "web")).all()
+        return sorted(row.external_id for row in rows)
+
+
+def sayer(client: httpx.AsyncClient) -> Say:
+    """A function that posts one message through the web chat and returns its replies."""
+
+    async def say(text: str) -> list[dict[str, object]]:
+        response = await client.post("/chat/api/messages", headers=WEB, json={"text": text})
+        assert response.status_code == 200, response.text
+        replies: list[dict[str, object]] = response.json()["replies"]
+        return replies
+
+    return say
+
+
+async def test_page_sets_a_signed_http_only_cookie(client: httpx.AsyncClient) -> None:
+    """GET /chat serves the page with its welcome and menu, and sets the identity cookie."""
+    page = await client.get("/chat")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "妇情通" in page.text and "{{" not in page.text
+    assert "我要求助" in page.text and "查询进度" in page.text
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    cookie = page.headers["set-cookie"]
+    assert cookie.startswith(f"{webchat.COOKIE}=")
+    lowered = cookie.lower()
+    assert "httponly" in lowered and "samesite=lax" in lowered and "path=/chat" in lowered
+    assert f"max-age={webchat.COOKIE_MAX_AGE}" in lowered
+    assert "https://" not in page.text and "http://" not in page.text  # no external requests
+
+
+async def test_static_assets(client: httpx.AsyncClient) -> None:
+    """The stylesheet and script are served with their media types; nothing else is."""
+    css = await client.get("/chat/static/chat.css")
+    js = await client.get("/chat/static/chat.js")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
+    assert "max-age" in js.headers["cache-control"]
+    assert "://" not in js.text and "://" not in css.text  # no external requests
+    cached = await client.get("/chat/static/chat.js", headers={"If-None-Match": js.headers["etag"]})
+    assert cached.status_code == 304 and not cached.content
+    for path in ("/chat/static/index.html", "/chat/static/..%2Fwebchat.py", "/chat/static/x.js"):
+        assert (await client.get(path)).status_code == 404, path
+
+
+async def test_cookie_identity_is_kept(client: httpx.AsyncClient, database: Database) -> None:
+    """Messages from the same cookie are one user: the greeting comes only once."""
+    await client.get("/chat")
+    say = sayer(client)
+    first = await say("你好")
+    second = await say("你好")
+    assert "隐私说明" in str(first[0]["text"])
+    assert all("隐私说明" not in str(r["text"]) for r in second)
+    assert second[-1]["choices"] == ["我要求助", "查询进度", "转人工"]
+    assert len(web_identities(database)) == 1
+
+
+async def test_without_a_cookie_the_api_issues_one(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A first message without the page's cookie gets a new identity and its cookie."""
+    response = await client.post("/chat/api/messages", headers=WEB, json={"text": "你好"})
+    assert response.status_code == 200
+    assert webchat.COOKIE in response.cookies
+    await sayer(client)("菜单")
+    assert len(web_identities(database)) == 1
+
+
+async def test_tampered_cookie_gets_a_new_identity(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A cookie whose signature does not match is ignored: she gets a fresh id and cookie."""
+    await client.get("/chat")
+    await sayer(client)("你好")
+    [original] = web_identities(database)
+    signed = client.cookies[webchat.COOKIE]
+    forged = webchat._serializer(Settings(secret_key="other")).dumps(original)
+    for bad in (signed[:-2] + ("AA" if not signed.endswith("AA") else "BB"), forged, "junk"):
+        client.cookies.clear()
+        client.cookies.set(webchat.COOKIE, bad, domain="test", path="/chat")
+        response = await client.post("/chat/api/messages", headers=WEB, json={"text": "你好"})
+        assert response.status_code == 200
+        assert "隐私说明" in response.json()["replies"][0]["text"]  # a newcomer's greeting
+        assert response.cookies[webchat.COOKIE] != bad
+    assert len(web_identities(database)) == 4
+
+
+async def test_requests_without_the_header_are_refused(client: httpx.AsyncClient) -> None:
+    """No `X-Requested-With: fuqing` (a cross-site form) → 403; the stream wants EventSource."""
+    posted = await client.post("/chat/api/messages", json={"text": "你好"})
+    form = await client.post(
+        "/chat/api/messages",
+        data={"text": "你好"},
+        headers={"X-Requested-With": "XMLHttpRequest"},
+    )
+    pending = await client.get("/chat/api/pending")
+    navigated = await client.get("/chat/api/events", headers={"Accept": "text/html"})
+    cross = await client.get(
+        "/chat/api/events",
+        headers={"Accept": "text/event-stream", "Sec-Fetch-Site": "cross-site"},
+    )
+    codes = [r.status_code for r in (posted, form, pending, navigated, cross)]
+    assert codes == [403] * 5
+    assert posted.json()["error"] == "forbidden"
+
+
+async def test_limits(client: httpx.AsyncClient) -> None:
+    """Body over 16 KB → 413; text over 2,000 chars → 422; bad JSON → 400; bad fields → 422."""
+    big = await client.post(
+        "/chat/api/messages",
+        headers={**WEB, "Content-Type": "application/json"},
+        content=b'{"text": "' + b"a" * 17_000 + b'"}',
+    )
+    assert big.status_code == 413 and big.json()["error"] == "body_too_large"
+    long_text = await client.post("/chat/api/messages", headers=WEB, json={"text": "字" * 2001})
+    assert long_text.status_code == 422 and long_text.json()["error"] == "invalid_message"
+    bad = await client.post(
+        "/chat/api/messages",
+        headers={**WEB, "Content-Type": "application/json"},
+        content=b"{not json",
+    )
+    missing = await client.post("/chat/api/messages", headers=WEB, json={})
+    bad_id = await client.post(
+        "/chat/api/messages", headers=WEB, json={"text": "你好", "msg_id": "a b"}
+    )
+    assert [bad.status_code, missing.status_code, bad_id.status_code] == [400, 422, 422]
+    ok = await client.post("/chat/api/messages", headers=WEB, json={"text": "字" * 2000})
+    assert ok.status_code == 200
+
+
+async def test_message_ids_are_scoped_to_her(client: httpx.AsyncClient) -> None:
+    """A retried msg_id gets the first reply; another user's same msg_id is a new message."""
+    body = {"text": "你好", "msg_id": "m1"}
+    first = await client.post("/chat/api/messages", headers=WEB, json=body)
+    again = await client.post("/chat/api/messages", headers=WEB, json=body)
+    assert first.json() == again.json()
+    client.cookies.clear()
+    other = await client.post(
+        "/chat/api/messages", headers=WEB, json={"text": "我要求助", "msg_id": "m1"}
+    )
+    assert other.json() != first.json()
+    assert "困难" in other.json()["replies"][-1]["text"]
+
+
+async def test_crisis_replies_are_urgent(client: httpx.AsyncClient) -> None:
+    """A crisis message gets the hotlines first, marked urgent for the page to highlight."""
+    await sayer(client)("你好")
+    replies = await sayer(client)("他打我，我很害怕")
+    assert replies[0]["urgent"] is True and "110" in str(replies[0]["text"])
+    assert all(r["urgent"] is False for r in replies[1:])
+
+
+async def test_help_request_and_a_pushed_status_change(client: httpx.AsyncClient) -> None:
+    """A whole help request in the web chat; the cadre takes it; her page pulls the news."""
+    await client.get("/chat")
+    say = sayer(client)
+    for text in HELP_REQUEST:
+        await say(text)
+    [filed] = await say("确认")
+    assert "已提交" in str(filed["text"])
+    [item] = (await client.get("/api/v1/help-requests", headers=ADMIN)).json()
+    assert item["district"] == "朝阳区" and item["status"] == "new"
+
+    nothing = await client.get("/chat/api/pending", headers=WEB)
+    assert nothing.status_code == 200 and nothing.json() == {"replies": []}
+
+    invite = await client.post(
+        "/api/v1/invites", headers=ADMIN, json={"unit": "朝阳区/双井街道", "name": "张三"}
+    )
+    code = invite.json()["code"]
+    for text in (f"绑定 {code}", "确认", f"受理 {item['code']}"):
+        cadre = await client.post(
+            "/api/v1/messages", headers=API, json={"user": "c1", "text": text}
+        )
+        assert cadre.status_code == 200
+    assert "已受理" in cadre.json()["replies"][0]["text"]
+
+    pushed = (await client.get("/chat/api/pending", headers=WEB)).json()["replies"]
+    assert any("受理" in p["text"] and item["code"] in p["text"] for p in pushed)
+    assert (await client.get("/chat/api/pending", headers=WEB)).json() == {"replies": []}
+
+
+async def test_event_stream_endpoint(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GET /chat/api/events answers text/event-stream with her pushes as `data:` events."""
+    monkeypatch.setattr(webchat, "STREAM_SECONDS", 0.0)  # one round, then the stream ends
+    await client.get("/chat")
+    for text in (*HELP_REQUEST, "确认"):
+        await sayer(client)(text)
+    [item] = (await client.get("/api/v1/help-requests", headers=ADMIN)).json()
+    invite = await client.post(
+        "/api/v1/invites", headers=ADMIN, json={"unit": "朝阳区/双井街道", "name": "张三"}
+    )
+    for text in (f"绑定 {invite.json()['code']}", "确认", f"受理 {item['code']}"):
+        await client.post("/api/v1/messages", headers=API, json={"user": "c1", "text": text})
+    stream = await client.get(
+        "/chat/api/events",
+        headers={"Accept": "text/event-stream", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert stream.status_code == 200
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    blocks = [b for b in stream.text.split("\n\n") if b]
+    assert blocks[0] == f"retry: {webchat.RETRY_MS}"
+    events = [json.loads(b.removeprefix("data: ")) for b in blocks if b.startswith("data: ")]
+    assert any(item["code"] in e["text"] and e["urgent"] is False for e in events)
+
+
+async def test_event_stream_pulls_beats_and_stops() -> None:
+    """The stream sends pulled pushes, a heartbeat when idle, and stops on disconnect."""
+    now = [0.0]
+    rounds: list[list[Outgoing]] = [[Outgoing("已受理", urgent=False)], [], [], []]
+    gone = [False, False, False, True]
+
+    async def pull() -> list[Outgoing]:
+        return rounds.pop(0)
+
+    async def disconnected() -> bool:
+        return gone.pop(0)
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    chunks = [
+        chunk
+        async for chunk in webchat.event_stream(
+            pull, disconnected, poll=10.0, heartbeat=15.0, clock=lambda: now[0], sleep=sleep
+        )
+    ]
+    assert chunks == [
+        f"retry: {webchat.RETRY_MS}\n\n",
+        'data: {"text": "已受理", "urgent": false}\n\n',
+        ": keep-alive\n\n",
+    ]
+    assert rounds == [[]]  # the fourth round never pulled: she had gone
+
+
+async def test_event_stream_ends_after_its_lifetime() -> None:
+    """A stream closes after `lifetime` (EventSource reconnects), so none lives forever."""
+    now = [0.0]
+
+    async def pull() -> list[Outgoing]:
+        return []
+
+    async def connected() -> bool:
+        return False
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    chunks = [
+        chunk
+        async for chunk in webchat.event_stream(
+            pull,
+            connected,
+            poll=1.0,
+            heartbeat=15.0,
+            lifetime=60.0,
+            clock=lambda: now[0],
+            sleep=sleep,
+        )
+    ]
+    assert chunks.count(": keep-alive\n\n") == 3 and len(chunks) == 4

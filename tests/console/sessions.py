@@ -1,0 +1,131 @@
+"""Builders for console tests: staff accounts, requests, cadres, and a logged-in httpx client."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import httpx
+from argon2 import PasswordHasher
+
+from storage import repo
+from storage.db import Database
+from storage.models import StaffAccount
+
+# Cheap argon2 parameters: the tests hash and verify many times (production uses the defaults).
+FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PASSWORD = "correct-horse-9"
+
+
+def make_staff(
+    database: Database,
+    username: str,
+    unit: str = "朝阳区",
+    password: str = PASSWORD,
+    *,
+    hasher: PasswordHasher = FAST,
+) -> StaffAccount:
+    """Create a staff account bound to `unit` (a path below the city, or 北京市)."""
+    from bot.messages import utcnow
+
+    with database.transaction() as session:
+        found = repo.unit_by_path(session, path=unit)
+        assert found is not None, unit
+        return repo.create_staff(
+            session,
+            username=username,
+            password_hash=hasher.hash(password),
+            unit=found,
+            now=utcnow(),
+        )
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a console page's forms carry."""
+    found = _CSRF.search(html)
+    assert found, html[:500]
+    return found.group(1)
+
+
+async def login(
+    client: httpx.AsyncClient, username: str, password: str = PASSWORD, next_url: str = ""
+) -> httpx.Response:
+    """Open the login form and submit it (the client keeps the cookies); the POST's answer."""
+    form = await client.get("/console/login")
+    assert form.status_code == 200
+    return await client.post(
+        "/console/login",
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": csrf_of(form.text),
+            "next": next_url,
+        },
+    )
+
+
+async def logged_in(client: httpx.AsyncClient, username: str) -> str:
+    """Log in as `username` (made with `make_staff`); return the session's CSRF token."""
+    answer = await login(client, username)
+    assert answer.status_code == 303, answer.text
+    page = await client.get("/console/requests")
+    assert page.status_code == 200, page.text
+    return csrf_of(page.text)
+
+
+T0 = datetime(2026, 3, 18, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
+
+
+def file_request(
+    database: Database,
+    district: str,
+    street: str | None = None,
+    *,
+    requester: str | None = "woman-1",
+    need: str = "想找一份离家近的保洁工作",
+    categories: tuple[str, ...] = ("jobs",),
+    crisis: bool = False,
+    phone: str | None = None,
+    at: datetime = T0,
+) -> str:
+    """File a request at the unit of `district`/`street` from an api-channel requester; its code."""
+    with database.transaction() as session:
+        unit = repo.unit_for_place(session, district=district, street=street)
+        user_id = None
+        if requester is not None:
+            _identity, user, _new = repo.get_or_create_identity(
+                session, channel="api", external_id=requester, now=at
+            )
+            user_id = user.id
+        request = repo.create_help_request(
+            session,
+            unit_id=unit.id or 0,
+            need=need,
+            primary=categories[0],
+            categories=list(categories),
+            crisis=crisis,
+            district=district,
+            street=street,
+            community=None,
+            contact="phone" if phone else "chat",
+            phone=phone,
+            requester_id=user_id,
+            created_by=user_id,
+            source="chat",
+            now=at,
+        )
+        return request.code
+
+
+def bind_cadre(database: Database, unit: str, name: str, external_id: str) -> int:
+    """A cadre bound to `unit`, on the api channel; her user id."""
+    with database.transaction() as session:
+        found = repo.unit_by_path(session, path=unit)
+        assert found is not None
+        _identity, user, _new = repo.get_or_create_identity(
+            session, channel="api", external_id=external_id, now=T0
+        )
+        invite = repo.create_invite(session, unit=found, name=name, now=T0)
+        repo.redeem_invite(session, invite=invite, user=user, now=T0)
+        return user.id or 0

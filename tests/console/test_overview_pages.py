@@ -1,0 +1,446 @@
+"""The console's overview pages (dashboard, diary, quarters, org, outbox) and list exports,
+for city staff and for a district's staff, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from bot.app import create_app
+from bot.channels.setup import build_push_channels
+from bot.config import Settings
+from bot.engine import Engine
+from bot.http import Services
+from bot.nlp import NLP
+from storage import repo
+from storage.db import Database
+from storage.models import Invite, Outbox, QuarterlyReport
+from tests.conftest import Clock
+from tests.console.sessions import logged_in, make_staff
+from tests.reporting.dataset import PHONE, Dataset, at, build
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@dataclass
+class Recorder:
+    """A channel sender that records what it was asked to send."""
+
+    sent: list[tuple[str, str]] = field(default_factory=list)
+
+    async def send(self, external_id: str, text: str) -> None:
+        """Record one push."""
+        self.sent.append((external_id, text))
+
+
+@dataclass
+class Console:
+    """The app's client, its services, the dataset and the recording sender."""
+
+    http: httpx.AsyncClient
+    services: Services
+    data: Dataset
+    recorder: Recorder
+
+
+@pytest.fixture
+async def console(
+    settings: Settings, database: Database, nlp: NLP, engine: Engine, clock: Clock
+) -> AsyncIterator[Console]:
+    """The app at 2026-04-12 10:00 Shanghai on the scripted dataset, with a city account
+    (`city`) and a 朝阳区 account (`chaoyang`); pushes on the api channel are recorded."""
+    clock.now = at(2026, 4, 12)
+    engine.clock = clock
+    with database.transaction() as session:
+        data = build(session)
+        hq = repo.unit_by_path(session, path="朝阳区/双井街道")
+        assert hq is not None
+        repo.create_help_request(
+            session,
+            unit_id=hq.id or 0,
+            need=f"想找工作，电话{PHONE}",
+            primary="jobs",
+            categories=["jobs"],
+            crisis=False,
+            district="朝阳区",
+            street="双井街道",
+            community=None,
+            contact="phone",
+            phone=PHONE,
+            requester_id=None,
+            created_by=None,
+            source="chat",
+            now=at(2026, 4, 10),
+        )
+    make_staff(database, "city", "北京市")
+    make_staff(database, "chaoyang", "朝阳区")
+    channels = build_push_channels(settings, db=database, engine=engine)
+    recorder = Recorder()
+    channels.dispatcher.senders = {"api": recorder}
+    channels.dispatcher.clock = clock
+    services = Services(settings=settings, db=database, nlp=nlp, engine=engine, channels=channels)
+    app = create_app(settings, services=services)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield Console(http=http, services=services, data=data, recorder=recorder)
+    await channels.aclose()
+
+
+async def _as(console: Console, username: str) -> str:
+    """Log in afresh as `username` (the previous session's cookies dropped); the CSRF token."""
+    console.http.cookies.clear()
+    return await logged_in(console.http, username)
+
+
+def _svg_descs(html: str) -> dict[str, str]:
+    found = {}
+    for svg in re.findall(r"<svg.*?</svg>", html, flags=re.S):
+        root = ET.fromstring(svg)
+        found[root.find(f"{SVG}title").text or ""] = root.find(f"{SVG}desc").text or ""  # type: ignore[union-attr]
+    return found
+
+
+def _push(database: Database, user_id: int, text: str, status: str = "dead") -> int:
+    with database.transaction() as session:
+        row = repo.enqueue(session, user_id=user_id, text=text, now=at(2026, 4, 11))
+        assert row is not None and row.id is not None
+        row.status, row.attempts, row.last_error = status, 6, "HTTPError: 502"
+        session.add(row)
+        return row.id
+
+
+# ----------------------------------------------------------------------------- dashboard
+
+
+async def test_dashboard_charts_and_headlines_for_city_staff(console: Console) -> None:
+    """City staff get four valid SVG charts over every district and the headline numbers."""
+    await _as(console, "city")
+    page = await console.http.get("/console")
+    assert page.status_code == 200
+    charts = _svg_descs(page.text)
+    assert len(charts) == 4
+    assert charts["求助按区"] == "朝阳区：9；海淀区：1"
+    assert "岗位：6" in charts["求助按主要类别"]
+    assert "待受理：4" in charts["求助按状态"]
+    weekly = next(v for k, v in charts.items() if k.startswith("近12周"))
+    assert "03-16：1" in weekly  # the 2026-03-20 visit, in the week from Monday 03-16
+    assert "04-06：0" in weekly
+    open_count = re.search(r'data-testid="open">\s*<span class="n">(\d+)', page.text)
+    assert open_count is not None and open_count.group(1) == "4"
+
+
+async def test_dashboard_of_a_district_leaves_other_districts_out(console: Console) -> None:
+    """A 朝阳区 account's charts count 朝阳区 only."""
+    await _as(console, "chaoyang")
+    charts = _svg_descs((await console.http.get("/console")).text)
+    assert charts["求助按区"] == "朝阳区：9"
+    assert "海淀区" not in "".join(charts.values())
+
+
+# ----------------------------------------------------------------------------- visit diary
+
+
+async def test_diary_newest_first_with_filters(console: Console) -> None:
+    """The diary lists visits newest first and filters by cadre, unit and dates."""
+    await _as(console, "city")
+    page = (await console.http.get("/console/visits")).text
+    assert "共 7 条" in page
+    dates = re.findall(r"<td>(\d{4}-\d\d-\d\d)</td>", page)
+    assert dates == sorted(dates, reverse=True)
+    assert "孙某" in page
+    leader = console.data.leader.id
+    by_cadre = (await console.http.get(f"/console/visits?cadre={leader}")).text
+    assert "共 2 条" in by_cadre
+    by_unit = (await console.http.get("/console/visits?unit=朝阳区/劲松街道")).text
+    assert "共 1 条" in by_unit and "刘某" in by_unit
+    by_dates = (await console.http.get("/console/visits?start=2026-02-01&end=2026-03-01")).text
+    assert "共 3 条" in by_dates
+
+
+async def test_diary_pages(console: Console, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The diary is paged, the pager keeping the filters."""
+    monkeypatch.setattr("bot.console.overview.PAGE_SIZE", 3)
+    await _as(console, "city")
+    first = (await console.http.get("/console/visits?unit=朝阳区")).text
+    assert first.count("<tr>") == 1 + 3 and "第 1 / 2 页" in first
+    assert 'href="/console/visits?unit=%E6%9C%9D%E9%98%B3%E5%8C%BA&amp;page=2"' in first
+    second = (await console.http.get("/console/visits?unit=朝阳区&page=2")).text
+    assert second.count("<tr>") == 1 + 3 and "第 2 / 2 页" in second
+    assert re.findall(r"<td>(\d{4}-\d\d-\d\d)</td>", second)[-1] == "2025-11-11"
+
+
+async def test_diary_of_a_district_hides_other_districts(console: Console) -> None:
+    """A 朝阳区 account never sees the 海淀区 visit, even when filtering for it."""
+    await _as(console, "chaoyang")
+    page = (await console.http.get("/console/visits")).text
+    assert "共 6 条" in page and "孙某" not in page
+    asked = (await console.http.get("/console/visits?unit=海淀区")).text
+    assert "共 0 条" in asked and "孙某" not in asked
+
+
+async def test_diary_exports_open_and_mask_phones(console: Console) -> None:
+    """The diary's CSV and XLSX hold the filtered rows, with phone numbers masked."""
+    await _as(console, "chaoyang")
+    response = await console.http.get("/console/visits?format=csv&unit=朝阳区/双井街道")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) == 5
+    assert {r["单位"] for r in rows} == {"朝阳区/双井街道"}
+    notes = "".join(r["走访记录"] for r in rows)
+    assert PHONE not in notes and "138****5678" in notes
+    xlsx = await console.http.get("/console/export/visits?format=xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet.max_row == 7  # header + the 6 朝阳区 visits
+    assert "海淀干部" not in [c.value for c in sheet["B"]]
+
+
+# ----------------------------------------------------------------------------- request exports
+
+
+async def test_request_exports_filter_scope_and_mask(console: Console) -> None:
+    """Request exports follow the queue's filters and the scope; phones are masked."""
+    await _as(console, "city")
+    everything = await console.http.get("/console/export/requests?format=csv")
+    rows = list(csv.DictReader(io.StringIO(everything.content.decode("utf-8-sig"))))
+    assert len(rows) == 10
+    assert "海淀区" in {r["区"] for r in rows}
+    phoned = next(r for r in rows if r["联系方式"] == "电话")
+    assert phoned["电话"] == "138****5678" and PHONE not in everything.content.decode()
+    jobs = await console.http.get("/console/export/requests?format=xlsx&category=jobs&status=new")
+    sheet = load_workbook(io.BytesIO(jobs.content)).active
+    assert sheet.max_row - 1 == 3  # new job requests: 朝阳区's two and 海淀区's one
+    await _as(console, "chaoyang")
+    mine = await console.http.get("/console/export/requests?format=csv&district=海淀区")
+    assert list(csv.DictReader(io.StringIO(mine.content.decode("utf-8-sig")))) == []
+
+
+# ----------------------------------------------------------------------------- quarters
+
+
+async def test_quarter_status_per_district(console: Console) -> None:
+    """City staff see all 16 districts per quarter with due date and status; a submitted
+    summary shows as such."""
+    with console.services.db.transaction() as session:
+        report = repo.report_for(
+            session, unit_id=console.data.district.id or 0, quarter="2026Q1", now=at(2026, 4, 9)
+        )
+        repo.submit_report(
+            session, report=report, figures={}, remark=None, by=None, now=at(2026, 4, 9)
+        )
+    await _as(console, "city")
+    page = (await console.http.get("/console/quarters?quarter=2026Q1")).text
+    assert page.count('<tr data-unit="') == 16
+    assert '<tr data-unit="朝阳区" data-status="submitted">' in page
+    assert '<tr data-unit="海淀区" data-status="overdue">' in page
+    assert "截止 2026-04-10" in page
+    default = (await console.http.get("/console/quarters")).text
+    assert 'data-quarter="2026Q2"' in default and 'data-quarter="2026Q1"' in default
+
+
+async def test_quarter_pages_of_a_district(console: Console) -> None:
+    """A 朝阳区 account sees its own row only, and another district's page is a 404."""
+    await _as(console, "chaoyang")
+    page = (await console.http.get("/console/quarters?quarter=2026Q1")).text
+    assert page.count('<tr data-unit="') == 1 and "海淀区" not in page
+    other = await console.http.get("/console/quarters/2026Q1/海淀区")
+    assert other.status_code == 404 and "不在您的管辖范围内" in other.text
+    assert "走访次数" not in other.text
+    files = await console.http.get("/console/quarters/2026Q1/海淀区/export?format=docx")
+    assert files.status_code == 404
+    own = await console.http.get("/console/quarters/2026Q1/朝阳区")
+    assert own.status_code == 200
+    assert "通过" not in own.text and "调整截止日期" not in own.text  # city staff only
+
+
+async def test_quarter_unit_figures_and_downloads(console: Console) -> None:
+    """The district's page shows the compiled figures; XLSX and DOCX downloads open."""
+    await _as(console, "city")
+    page = await console.http.get("/console/quarters/2026Q1/朝阳区")
+    assert page.status_code == 200
+    assert "一、走访情况" in page.text and "<td>走访次数</td><td>4</td>" in page.text
+    assert "138****5678" in page.text and PHONE not in page.text
+    assert _svg_descs(page.text)["二、发现的需求"].startswith("岗位：5")
+    xlsx = await console.http.get("/console/quarters/2026Q1/朝阳区/export?format=xlsx")
+    assert "2026Q1-%E6%9C%9D%E9%98%B3%E5%8C%BA.xlsx" in xlsx.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    values = {row[1]: row[2] for row in sheet.iter_rows(min_row=4, values_only=True)}
+    assert values["走访次数"] == 4 and values["本季度办结"] == 4
+    docx = await console.http.get("/console/quarters/2026Q1/朝阳区/export?format=docx")
+    document = Document(io.BytesIO(docx.content))
+    assert document.paragraphs[0].text == "朝阳区妇联2026年第一季度妇情汇总"
+
+
+async def test_review_is_the_apis_review(console: Console) -> None:
+    """City staff return a submitted summary (its cadres are told) and then cannot accept an
+    open one; a district's staff may not review; a POST without the token is refused."""
+    with console.services.db.transaction() as session:
+        report = repo.report_for(
+            session, unit_id=console.data.district.id or 0, quarter="2026Q1", now=at(2026, 4, 9)
+        )
+        repo.submit_report(
+            session, report=report, figures={}, remark=None, by=None, now=at(2026, 4, 9)
+        )
+    url = "/console/quarters/2026Q1/朝阳区/review"
+    district_csrf = await _as(console, "chaoyang")
+    refused = await console.http.post(url, data={"action": "accept", "csrf_token": district_csrf})
+    assert refused.status_code == 403
+    csrf = await _as(console, "city")
+    assert (await console.http.post(url, data={"action": "accept"})).status_code == 403
+    answer = await console.http.post(
+        url, data={"action": "return", "comment": "请补充典型案例", "csrf_token": csrf}
+    )
+    assert answer.status_code == 303
+    shown = (await console.http.get(answer.headers["location"])).text
+    assert "已退回朝阳区2026Q1的季度汇总，已通知1位干部" in shown
+    assert "请补充典型案例" in shown
+    with console.services.db.read() as session:
+        stored = session.exec(select(QuarterlyReport)).one()
+        assert (stored.status, stored.review_comment) == ("returned", "请补充典型案例")
+        assert repo.keys_with_prefix(session, prefix="report-returned:朝阳区:2026Q1:1:")
+    again = await console.http.post(url, data={"action": "accept", "csrf_token": csrf})
+    assert "只有已提交的汇总可以审核" in (await console.http.get(again.headers["location"])).text
+
+
+async def test_accepting_a_submitted_summary(console: Console) -> None:
+    """City staff accept a submitted summary: it shows as accepted, nobody is told."""
+    with console.services.db.transaction() as session:
+        report = repo.report_for(
+            session, unit_id=console.data.district.id or 0, quarter="2026Q1", now=at(2026, 4, 9)
+        )
+        repo.submit_report(
+            session, report=report, figures={}, remark=None, by=None, now=at(2026, 4, 9)
+        )
+    csrf = await _as(console, "city")
+    answer = await console.http.post(
+        "/console/quarters/2026Q1/朝阳区/review", data={"action": "accept", "csrf_token": csrf}
+    )
+    page = (await console.http.get(answer.headers["location"])).text
+    assert "已通过朝阳区2026Q1的季度汇总" in page
+    assert '<span class="badge q-accepted" data-testid="status">已通过</span>' in page
+    with console.services.db.read() as session:
+        assert not repo.keys_with_prefix(session, prefix="report-returned:")
+
+
+async def test_due_date_override_is_the_apis(console: Console) -> None:
+    """City staff move a quarter's due date and remove the override again."""
+    csrf = await _as(console, "city")
+    url = "/console/quarters/2026Q1/due-date"
+    moved = await console.http.post(
+        url, data={"due": "2026-04-20", "note": "延期", "back": "朝阳区", "csrf_token": csrf}
+    )
+    assert moved.headers["location"] == "/console/quarters/2026Q1/%E6%9C%9D%E9%98%B3%E5%8C%BA"
+    page = (await console.http.get(moved.headers["location"])).text
+    assert "截止日期已改为2026-04-20" in page and "<dd>2026-04-20</dd>" in page
+    with console.services.db.read() as session:
+        assert repo.due_date_overrides(session)["2026Q1"].isoformat() == "2026-04-20"
+    await console.http.post(url, data={"due": "", "csrf_token": csrf})
+    with console.services.db.read() as session:
+        assert repo.due_date_overrides(session) == {}
+    district_csrf = await _as(console, "chaoyang")
+    refused = await console.http.post(url, data={"due": "2026-05-01", "csrf_token": district_csrf})
+    assert refused.status_code == 403
+
+
+# ----------------------------------------------------------------------------- org and invites
+
+
+async def test_org_units_cadres_and_invites(console: Console) -> None:
+    """City staff see every district with its cadre count, the cadres and the invites."""
+    await _as(console, "city")
+    page = (await console.http.get("/console/org")).text
+    assert page.count('<details class="district"') == 16
+    assert re.search(r'data-unit="朝阳区".*?<span class="count some">2 名干部', page, re.S)
+    assert re.search(
+        r'data-unit="朝阳区/双井街道"><span>双井街道</span><span class="count some">1', page
+    )
+    assert "海淀干部" in page and "<td>api</td>" in page
+    assert page.count('<tr class="used">') == 3
+
+
+async def test_invite_creation_within_scope(console: Console) -> None:
+    """A district's staff create an invite for a street of theirs (the code is shown), but not
+    for another district's unit."""
+    csrf = await _as(console, "chaoyang")
+    with console.services.db.read() as session:
+        street = repo.unit_by_path(session, path="朝阳区/双井街道")
+        haidian = repo.unit_by_path(session, path="海淀区")
+        assert street is not None and haidian is not None
+    answer = await console.http.post(
+        "/console/org/invites", data={"unit": street.id, "name": "王新", "csrf_token": csrf}
+    )
+    assert answer.status_code == 303
+    page = (await console.http.get("/console/org")).text
+    with console.services.db.read() as session:
+        invite = session.exec(select(Invite).where(Invite.name == "王新")).one()
+    assert invite.unit_id == street.id
+    assert f"生成邀请码 {invite.code}" in page and f"绑定 {invite.code}" in page
+    assert "海淀" not in page
+    await console.http.post(
+        "/console/org/invites", data={"unit": haidian.id, "name": "越权", "csrf_token": csrf}
+    )
+    assert "请选择您管辖范围内的单位" in (await console.http.get("/console/org")).text
+    with console.services.db.read() as session:
+        assert session.exec(select(Invite).where(Invite.name == "越权")).first() is None
+
+
+# ----------------------------------------------------------------------------- outbox
+
+
+async def test_outbox_lists_and_highlights_dead_letters(console: Console) -> None:
+    """The outbox filters by status and marks dead rows; a district sees its cadres' pushes."""
+    mine = _push(console.services.db, console.data.field_cadre.id or 0, f"提醒{PHONE}")
+    theirs = _push(console.services.db, console.data.other_cadre.id or 0, "海淀的提醒")
+    await _as(console, "city")
+    page = (await console.http.get("/console/outbox?status=dead")).text
+    assert f'<tr class="dead" data-id="{mine}">' in page
+    assert f'data-id="{theirs}"' in page
+    assert PHONE not in page and "138****5678" in page
+    assert "HTTPError: 502" in page
+    sent_only = (await console.http.get("/console/outbox?status=sent")).text
+    assert f'data-id="{mine}"' not in sent_only
+    await _as(console, "chaoyang")
+    district = (await console.http.get("/console/outbox")).text
+    assert f'data-id="{mine}"' in district and f'data-id="{theirs}"' not in district
+
+
+async def test_retry_sends_a_dead_push_through_the_dispatcher(console: Console) -> None:
+    """Retry sets a dead push back to pending and the dispatcher sends it: it ends up sent;
+    another district's push cannot be retried."""
+    mine = _push(console.services.db, console.data.field_cadre.id or 0, "请补交汇总")
+    theirs = _push(console.services.db, console.data.other_cadre.id or 0, "海淀的提醒")
+    csrf = await _as(console, "chaoyang")
+    answer = await console.http.post(
+        f"/console/outbox/{mine}/retry", data={"status": "dead", "csrf_token": csrf}
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/console/outbox?status=dead"
+    assert console.recorder.sent == [("cadre-zhang", "请补交汇总")]
+    with console.services.db.read() as session:
+        row = session.get(Outbox, mine)
+        assert row is not None and (row.status, row.attempts) == ("sent", 7)
+    assert f"推送 #{mine} 已重新发出" in (await console.http.get(answer.headers["location"])).text
+    other = await console.http.post(f"/console/outbox/{theirs}/retry", data={"csrf_token": csrf})
+    assert other.status_code == 404
+    again = await console.http.post(f"/console/outbox/{mine}/retry", data={"csrf_token": csrf})
+    assert "不能重试" in (await console.http.get(again.headers["location"])).text
+    assert len(console.recorder.sent) == 1
+
+
+async def test_pages_need_a_login(console: Console) -> None:
+    """Without a session every overview page and export sends the browser to the login."""
+    for url in ("/console", "/console/visits", "/console/quarters", "/console/org",
+                "/console/outbox", "/console/export/requests?format=csv"):  # fmt: skip
+        response = await console.http.get(url)
+        assert response.status_code == 303, url
+        assert response.headers["location"].startswith("/console/login")
