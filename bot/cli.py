@@ -80,8 +80,23 @@ def serve(
         _fail(str(problem))
         return
     base = f"http://{host}:{port}"
-    typer.echo(f"fuqing serving on {base}  (API docs: {base}/docs)")
-    uvicorn.run(create_app(settings, services=services), host=host, port=port, log_config=None)
+    lines = [
+        f"fuqing serving on {base}",
+        f"  web chat: {base}/chat",
+        f"  console:  {base}/console",
+        f"  API docs: {base}/docs",
+    ]
+    if settings.effective_wechat_token:
+        lines.append(f"  WeChat callback: {base}/wechat")
+    typer.echo("\n".join(lines))
+    # Open event streams of the web chat must not hold a shutdown for long.
+    uvicorn.run(
+        create_app(settings, services=services),
+        host=host,
+        port=port,
+        log_config=None,
+        timeout_graceful_shutdown=3,
+    )
 
 
 @app.command()
@@ -159,7 +174,7 @@ def nlp(
 @app.command()
 def demo() -> None:
     """Seed the demo: a cadre for `fuqing chat --as cadre`, an invite code, sample data."""
-    from bot.demo import seed_demo
+    from bot.demo import DEMO_PASSWORD, seed_demo
     from bot.messages import utcnow
     from storage import migrate
     from storage.db import Database
@@ -170,7 +185,7 @@ def demo() -> None:
         if migrate.pending_message(db) is not None:
             migrate.upgrade(db)
         with db.transaction() as session:
-            result = seed_demo(session, now=utcnow())
+            result = seed_demo(session, now=utcnow(), staff=settings.env == "development")
     finally:
         db.dispose()
     typer.echo(
@@ -178,6 +193,11 @@ def demo() -> None:
         f"send “绑定 {result.invite_code}” to become its cadre; "
         f"`fuqing chat --as cadre` talks as the demo cadre."
     )
+    if result.staff:
+        typer.echo(
+            f"console logins (development only): {' / '.join(result.staff)}, "
+            f"password {DEMO_PASSWORD} (city staff / 朝阳区 staff)"
+        )
 
 
 @app.command()

@@ -66,6 +66,11 @@ SAMPLE_VISITS = (
 )
 
 
+# Console accounts of the demo (development only): city staff, and a district's staff.
+DEMO_STAFF = (("city", ""), ("chaoyang", "朝阳区"))
+DEMO_PASSWORD = "fuqing-demo"
+
+
 @dataclass
 class DemoResult:
     """What the demo seed created or found."""
@@ -73,10 +78,12 @@ class DemoResult:
     invite_code: str
     cadre_unit: str
     created_samples: bool
+    staff: tuple[str, ...] = ()
 
 
-def seed_demo(session: Session, *, now: datetime) -> DemoResult:
-    """Create the demo cadre (terminal), an unused invite and samples, once."""
+def seed_demo(session: Session, *, now: datetime, staff: bool = True) -> DemoResult:
+    """Create the demo cadre (terminal), an unused invite, samples, and (with `staff`, which
+    the CLI allows in development only) the demo console accounts, once."""
     unit = repo.unit_by_path(session, path=DEMO_UNIT)
     if unit is None:
         raise LookupError(f"{DEMO_UNIT} is not in the org tree: run `fuqing db upgrade` first")
@@ -92,7 +99,27 @@ def seed_demo(session: Session, *, now: datetime) -> DemoResult:
     if not repo.list_visits(session, cadre=DEMO_CADRE_NAME, limit=1):
         created = True
         _samples(session, cadre=cadre, now=now)
-    return DemoResult(invite_code=invite.code, cadre_unit=DEMO_UNIT, created_samples=created)
+    accounts = _demo_staff(session, now=now) if staff else ()
+    return DemoResult(
+        invite_code=invite.code, cadre_unit=DEMO_UNIT, created_samples=created, staff=accounts
+    )
+
+
+def _demo_staff(session: Session, *, now: datetime) -> tuple[str, ...]:
+    from bot.console.auth import hash_password
+
+    for username, path in DEMO_STAFF:
+        if repo.staff_by_username(session, username=username) is None:
+            unit = repo.unit_by_path(session, path=path)
+            assert unit is not None, path
+            repo.create_staff(
+                session,
+                username=username,
+                password_hash=hash_password(DEMO_PASSWORD),
+                unit=unit,
+                now=now,
+            )
+    return tuple(username for username, _ in DEMO_STAFF)
 
 
 def demo_cadre(session: Session, *, now: datetime) -> User:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlmodel import select
 from typer.testing import CliRunner, Result
 
 from bot.channels.terminal import run_chat
@@ -83,6 +84,32 @@ def test_demo_prints_its_invite_and_is_idempotent(env: dict[str, str]) -> None:
     second = invoke(["demo"], env)
     assert second.exit_code == 0, second.output
     assert "DEMO2026" in second.output
+    assert "console logins (development only): city / chaoyang, password fuqing-demo" in (
+        second.output
+    )
+
+
+def test_demo_creates_no_known_passwords_outside_development(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Outside development the demo seeds data but no console account with a known password."""
+    from storage.db import Database
+    from storage.models import StaffAccount
+
+    production = {
+        **env,
+        "FUQING_ENV": "production",
+        "FUQING_SECRET_KEY": "k",
+        "FUQING_API_TOKEN": "a",
+        "FUQING_ADMIN_TOKEN": "b",
+    }
+    result = invoke(["demo"], production)
+    assert result.exit_code == 0, result.output
+    assert "console logins" not in result.output
+    database = Database(env["FUQING_DATABASE_URL"])
+    with database.read() as session:
+        assert session.exec(select(StaffAccount)).all() == []
+    database.dispose()
 
 
 def test_invite_prints_a_code_and_refuses_unknown_units(env: dict[str, str]) -> None:

@@ -146,6 +146,7 @@ class Slot:
     aliases: tuple[str, ...] = ()  # other names for `修改 <字段>`
     resets: tuple[str, ...] = ()  # slots that depend on this one, cleared when it changes
     fmt: Callable[[Mapping[str, Any], Ctx], dict[str, str]] | None = None  # prompt placeholders
+    quick: tuple[str, ...] = ()  # answers offered as buttons after the numbered choices (对)
     dynamic_choices: Callable[[Ctx], tuple[Choice, ...]] | None = None  # choices known at run time
 
     def options(self, ctx: Ctx) -> tuple[Choice, ...]:

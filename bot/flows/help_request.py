@@ -201,6 +201,7 @@ SPEC = FlowSpec(
             show=_show_categories,
             fmt=categories_prompt,
             aliases=("分类",),
+            quick=("对",),
         ),
         Slot(
             "district",

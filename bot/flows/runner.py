@@ -166,7 +166,7 @@ class FlowRunner:
             question = f"{question}\n{choice_lines(options)}"
         if slot.optional:
             question = f"{question}\n{texts.t('flow.optional_hint')}"
-        return Outgoing(question, tuple(c.label for c in options))
+        return Outgoing(question, (*(c.label for c in options), *slot.quick))
 
     def summary(self, run: FlowRun) -> Outgoing:
         """The summary of every answer, with 确认 / 修改 <字段> / 取消."""

@@ -74,14 +74,17 @@
   }
 
   // The bot lists choices as "1. label" lines; the buttons show them, so the lines go.
+  // Choices after the numbered ones (a quick "对") become buttons without a number.
   function splitChoices(text, choices) {
-    if (!choices || !choices.length) return { text, numbered: false };
+    if (!choices || !choices.length) return { text, numbered: 0 };
     const lines = text.split("\n");
-    const tail = lines.slice(-choices.length);
-    const numbered =
-      lines.length > choices.length &&
-      tail.every((line, i) => line.trim() === `${i + 1}. ${choices[i]}`);
-    return numbered ? { text: lines.slice(0, -choices.length).join("\n"), numbered } : { text, numbered };
+    for (let count = choices.length; count > 0; count -= 1) {
+      const tail = lines.slice(-count);
+      if (lines.length > count && tail.every((line, i) => line.trim() === `${i + 1}. ${choices[i]}`)) {
+        return { text: lines.slice(0, -count).join("\n"), numbered: count };
+      }
+    }
+    return { text, numbered: 0 };
   }
 
   // Text with hotline numbers as tap-to-call links (built as nodes: never innerHTML).
@@ -111,7 +114,7 @@
     const body = element("div", "body");
     const bubble = element("div", "bubble");
     const { text, numbered } = mine
-      ? { text: entry.text, numbered: false }
+      ? { text: entry.text, numbered: 0 }
       : splitChoices(entry.text, entry.choices);
     if (entry.urgent) {
       bubble.classList.add("urgent");
@@ -127,7 +130,7 @@
       entry.choices.forEach((label, i) => {
         const button = element("button", "choice");
         button.type = "button";
-        if (numbered) button.append(element("span", "number", `${i + 1}.`));
+        if (i < numbered) button.append(element("span", "number", `${i + 1}.`));
         button.append(label);
         button.addEventListener("click", () => send(label));
         group.append(button);
