@@ -273,17 +273,16 @@ def forward_to_human(fx: Effects, *, slots: dict[str, object], text: str) -> Non
 
 
 def erase_resident(fx: Effects) -> list[Outgoing]:
-    """删除我的信息: remove her personal data, keep anonymous counts."""
+    """删除我的信息: remove her personal data from every table, keep anonymous counts."""
     if fx.user.role == "cadre":
         return [Outgoing(texts.t("delete.cadre"))]
-    repo.erase_requests_of(
+    repo.erase_resident(
         fx.session,
-        requester_id=fx.user.id or 0,
+        user=fx.user,
         placeholder=texts.t("delete.placeholder"),
         note=texts.t("delete.event"),
         now=fx.now,
     )
-    repo.erase_user(fx.session, user=fx.user, now=fx.now)
     return [Outgoing(texts.t("delete.done"))]
 
 

@@ -7,16 +7,18 @@ message) and the engine. Channels are routers over the same engine.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from sqlalchemy.exc import OperationalError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.channels import api as api_channel
-from bot.channels import telegram as telegram_channel
-from bot.channels import webchat, wechat
+from bot.channels import telegram_webhook, webchat, wechat
 from bot.channels.setup import build_push_channels
 from bot.channels.wechat import CallbackChannel
 from bot.config import Settings
@@ -25,13 +27,14 @@ from bot.console import contacts_api as contact_points_api
 from bot.console import overview as console_overview
 from bot.console import reports_api
 from bot.console.pages import router as console_pages
-from bot.engine import Engine
+from bot.engine import Engine, ServiceUnavailable, database_unreachable
 from bot.errors import install_error_handlers
 from bot.http import Services
+from bot.limits import Limits, LimitsMiddleware
 from bot.nlp import NLP, PlaceUnit
 from bot.places import place_units
 from scheduler.runner import Scheduler
-from storage import migrate
+from storage import crypto, migrate
 from storage.db import Database
 from storage.orgtree import load_units
 
@@ -45,6 +48,7 @@ class SchemaNotReady(RuntimeError):
 def build_services(settings: Settings) -> Services:
     """Connect, migrate (SQLite) or check (PostgreSQL), warm the NLP, build the engine."""
     settings.check_secrets()
+    crypto.configure(settings.secret_key, old=settings.old_secret_key)
     db = Database(settings.database_url)
     if settings.is_sqlite:
         migrate.upgrade(db)
@@ -103,6 +107,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     )
     if services is not None:
         app.state.services = services
+    app.state.limits = Limits.from_settings(settings)  # per-user/IP budgets, body cap
+    app.add_middleware(LimitsMiddleware)
     install_error_handlers(app)
     app.include_router(api_channel.router)
     app.include_router(webchat.router)
@@ -115,15 +121,53 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         app.include_router(wechat.router("/wechat", lambda r: _channel(r, "wechat")))
     if settings.wecom_enabled:
         app.include_router(wechat.router("/wecom", lambda r: _channel(r, "wecom")))
-    if telegram_channel.webhook_enabled(settings):
-        app.include_router(telegram_channel.router("/telegram"))
+    if telegram_webhook.webhook_enabled(settings):
+        app.include_router(telegram_webhook.router("/telegram"))
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
         """Liveness: the app is up."""
         return {"status": "ok"}
 
+    @app.get("/readyz", tags=["ops"], responses={503: {"description": "database unreachable"}})
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: the database answers (503 while it does not)."""
+        db: Database = request.app.state.services.db
+        try:
+            await asyncio.to_thread(_ping, db)
+        except DBAPIError as exc:
+            log.warning("readiness: database unreachable (%s)", type(exc.orig).__name__)
+            return _unavailable()
+        return JSONResponse({"status": "ready"})
+
+    _install_unavailable_handlers(app)
     return app
+
+
+def _ping(db: Database) -> None:
+    with db.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def _unavailable() -> JSONResponse:
+    body = {"error": "unavailable", "message": "the service is unavailable; try again shortly"}
+    return JSONResponse(body, 503, headers={"Retry-After": "5"})
+
+
+def _install_unavailable_handlers(app: FastAPI) -> None:
+    """A database that cannot be reached is a 503 JSON error on every route, not a 500."""
+
+    async def unavailable(_request: Request, _exc: Exception) -> JSONResponse:
+        return _unavailable()
+
+    async def database_error(_request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and database_unreachable(exc):
+            log.warning("database unreachable: %s", type(exc.orig).__name__)
+            return _unavailable()
+        raise exc  # any other database error stays a 500 with its traceback in the log
+
+    app.add_exception_handler(ServiceUnavailable, unavailable)
+    app.add_exception_handler(DBAPIError, database_error)
 
 
 def place_units_from_settings(settings: Settings) -> list[PlaceUnit]:

@@ -14,6 +14,18 @@ DEV_WECHAT_TOKEN = "dev-wechat-token"
 PLACEHOLDER_SECRETS = frozenset(
     {"dev-secret-key", "dev-api-token", "dev-admin-token", DEV_WECHAT_TOKEN, "changeme", ""}
 )
+REQUIRED_SECRETS = ("secret_key", "api_token", "admin_token")
+# Channel secrets: unset or empty turns the channel off; set, they must not be a placeholder.
+OPTIONAL_SECRETS = (
+    "wechat_token",
+    "wechat_aes_key",
+    "wechat_secret",
+    "wecom_token",
+    "wecom_aes_key",
+    "wecom_secret",
+    "telegram_token",
+    "telegram_secret",
+)
 
 
 class Settings(BaseSettings):
@@ -25,6 +37,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./data/fuqing.db"
     data_dir: Path = Path("./data")
     secret_key: str = "dev-secret-key"
+    # The previous secret key during a key rotation (`fuqing rotate-key`): read, never written.
+    old_secret_key: str | None = None
     api_token: str = "dev-api-token"
     admin_token: str = "dev-admin-token"
     timezone: str = "Asia/Shanghai"
@@ -60,6 +74,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 16 * 1024
     max_text_chars: int = 2000
     max_user_chars: int = 64
+    # Abuse limits (bot/limits.py): budgets per process, 0 turns one off; a cap on every body.
+    rate_user_per_minute: int = Field(default=30, ge=0)
+    rate_ip_per_minute: int = Field(default=300, ge=0)
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @property
     def is_sqlite(self) -> bool:
@@ -82,14 +100,10 @@ class Settings(BaseSettings):
         """Refuse placeholder secrets outside development (raises ValueError naming them)."""
         if self.env == "development":
             return
-        weak = [
+        weak = [name for name in REQUIRED_SECRETS if getattr(self, name) in PLACEHOLDER_SECRETS] + [
             name
-            for name in ("secret_key", "api_token", "admin_token")
-            if getattr(self, name) in PLACEHOLDER_SECRETS
-        ] + [
-            name
-            for name in ("wechat_token", "wecom_token")
-            if getattr(self, name) is not None and getattr(self, name) in PLACEHOLDER_SECRETS
+            for name in OPTIONAL_SECRETS
+            if getattr(self, name) and getattr(self, name) in PLACEHOLDER_SECRETS
         ]
         if weak:
             names = ", ".join("FUQING_" + n.upper() for n in weak)

@@ -4,19 +4,23 @@ One message is one transaction: lock the sender (per-user serialisation) → ded
 (channel, message id), returning the first reply → identity → safety (crisis hotlines first) →
 global commands → the active flow or routing of free text → persist the dialogue and the reply.
 Expected problems become friendly replies inside the flows; anything unexpected is logged with
-its traceback and the user gets a short apology.
+its traceback and the user gets a short apology — except a database that cannot be reached:
+that raises `ServiceUnavailable`, which the HTTP edges turn into 503 (WeChat: `success`, the
+answer pushed once the database is back) and the terminal and Telegram into the apology.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
 from bot import actions, texts
@@ -44,6 +48,11 @@ MAX_ATTEMPTS = 5
 MAX_STORED_TEXT = 4000
 
 
+class ServiceUnavailable(RuntimeError):
+    """The database cannot be reached (down, restarting, refusing connections); nothing of the
+    message was stored, so the sender may send it again."""
+
+
 class Engine:
     """Handles messages from every channel against one database and one NLP."""
 
@@ -64,6 +73,9 @@ class Engine:
         self.finishers = FINISHERS
         self.resume_after = timedelta(minutes=settings.resume_after_minutes)
         self.drop_after = timedelta(days=settings.drop_after_days)
+        # SQLite has one writer at a time: messages of this process queue on a lock instead of
+        # polling the busy timeout (its sleeps of up to 100 ms made the p99 latency soar).
+        self._sqlite_writer = threading.Lock() if db.is_sqlite else None
 
     async def handle(self, message: Incoming, *, max_bytes: int | None = None) -> list[Outgoing]:
         """Handle one message (in a worker thread: the database calls block).
@@ -74,11 +86,13 @@ class Engine:
         return await asyncio.to_thread(self.handle_sync, message, max_bytes=max_bytes)
 
     def handle_sync(self, message: Incoming, *, max_bytes: int | None = None) -> list[Outgoing]:
-        """Handle one message in one transaction, retrying when a concurrent one got in first."""
+        """Handle one message in one transaction, retrying when a concurrent one got in first.
+
+        Raises `ServiceUnavailable` when the database cannot be reached."""
         try:
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
-                    with self.db.transaction() as session:
+                    with self._writing(), self.db.transaction() as session:
                         return self._process(session, message, max_bytes)
                 except (repo.ConcurrentUpdate, IntegrityError, OperationalError) as exc:
                     if attempt == MAX_ATTEMPTS or (
@@ -91,7 +105,10 @@ class Engine:
                         message.msg_id,
                         type(exc).__name__,
                     )
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, DBAPIError) and database_unreachable(exc):
+                log.warning("database unreachable: %s", type(exc.orig).__name__)
+                raise ServiceUnavailable("the database cannot be reached") from exc
             log.exception(
                 "message failed: channel=%s user=%s text=%s",
                 message.channel,
@@ -99,6 +116,9 @@ class Engine:
                 mask_pii(message.text[:200]),
             )
         return [Outgoing(texts.t("apology"))]
+
+    def _writing(self) -> threading.Lock | nullcontext[None]:
+        return self._sqlite_writer if self._sqlite_writer is not None else nullcontext()
 
     def pull(self, *, channel: str, user: str) -> list[Outgoing]:
         """Return (and mark delivered) what was pushed to a pull-channel user since last asked."""
@@ -170,6 +190,19 @@ class Engine:
 def _audit_text(text: str, *, consented: bool) -> str:
     """The text kept in the message log: nothing before a resident consents; PII masked."""
     return mask_pii(text[:MAX_STORED_TEXT]) if consented else ""
+
+
+def database_unreachable(exc: DBAPIError) -> bool:
+    """True when `exc` says the database cannot be reached (connection refused or lost, server
+    shutting down or starting up), not that a statement failed."""
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate is None:  # psycopg: no server answer at all (refused, reset, timed out)
+        return not _is_transient(exc) and "psycopg" in type(exc.orig).__module__
+    return str(sqlstate).startswith(("08", "57P"))  # connection exception; admin shutdown
 
 
 def _is_transient(exc: OperationalError) -> bool:

@@ -75,12 +75,38 @@ def upgrade(db: Database) -> int:
             # A session-level lock: a second process waits here until the first is done.
             connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
             connection.commit()
+        else:
+            _sqlite_foreign_keys(connection, on=False)
         try:
             with connection.begin():
                 command.upgrade(alembic_config(db, connection), "head")
+            if db.is_sqlite:
+                _sqlite_check_foreign_keys(connection)
             with db.transaction() as session:
                 return repo.seed_org_tree(session, units=load_units())
         finally:
             if not db.is_sqlite:
                 connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
                 connection.commit()
+            else:
+                _sqlite_foreign_keys(connection, on=True)
+
+
+def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
+    """Turn SQLite's foreign-key checks off for the migrations' table copies (batch mode: a table
+    others refer to cannot be dropped and renamed with them on), and on again afterwards.
+
+    The pragma is a no-op inside a transaction, so it goes to the driver's connection directly
+    (autocommit: SQLAlchemy begins transactions itself on SQLite, see storage/db.py)."""
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _sqlite_check_foreign_keys(connection: Connection) -> None:
+    """Raise when the migrations left a row pointing at nothing."""
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")

@@ -12,6 +12,13 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.crypto import EncryptedString
+
+# Contact fields are stored encrypted (storage/crypto.py): the column holds the ciphertext, whose
+# longest form for a name of 64 characters fits in 512 and for a phone of 32 in 255.
+NAME_COLUMN = 512
+PHONE_COLUMN = 255
+
 # Status values of a help request, in the order a request moves through them.
 REQUEST_STATUSES = ("new", "assigned", "in_progress", "resolved", "cancelled")
 OPEN_STATUSES = ("new", "assigned", "in_progress")
@@ -39,9 +46,9 @@ class User(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     role: str = Field(default="resident", max_length=16)  # resident | cadre
-    name: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, sa_column=Column(EncryptedString(NAME_COLUMN)))
     unit_id: int | None = Field(default=None, foreign_key="org_units.id", index=True)
-    phone: str | None = Field(default=None, max_length=32)
+    phone: str | None = Field(default=None, sa_column=Column(EncryptedString(PHONE_COLUMN)))
     consent_at: datetime | None = None
     deleted_at: datetime | None = None
     created_at: datetime
@@ -70,7 +77,7 @@ class Invite(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=16, unique=True)
     unit_id: int = Field(foreign_key="org_units.id")
-    name: str = Field(max_length=64)
+    name: str = Field(sa_column=Column(EncryptedString(NAME_COLUMN), nullable=False))
     created_at: datetime
     used_at: datetime | None = None
     used_by: int | None = Field(default=None, foreign_key="users.id")
@@ -131,7 +138,7 @@ class HelpRequest(SQLModel, table=True):
     street: str | None = Field(default=None, max_length=64)
     community: str | None = Field(default=None, max_length=64)
     contact: str = Field(default="chat", max_length=16)  # chat | phone
-    phone: str | None = Field(default=None, max_length=32)
+    phone: str | None = Field(default=None, sa_column=Column(EncryptedString(PHONE_COLUMN)))
     assigned_to: int | None = Field(default=None, foreign_key="users.id")
     resolution: str | None = Field(default=None, sa_column=Column(Text))
     rating: str | None = Field(default=None, max_length=16)  # satisfied | basic | unsatisfied

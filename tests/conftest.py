@@ -22,7 +22,7 @@ from bot.engine import Engine
 from bot.http import Services
 from bot.messages import Incoming
 from bot.nlp import NLP, PlaceUnit
-from storage import repo
+from storage import crypto, repo
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.orgtree import UnitRow, load_units
@@ -37,6 +37,15 @@ PG_SKIP_REASON = (
     "PostgreSQL tests need FUQING_TEST_DATABASE_URL, "
     "e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+TEST_SECRET_KEY = "test-secret"
+
+
+@pytest.fixture(autouse=True)
+def field_key() -> crypto.Keyring:
+    """Contact fields are encrypted under the test key, as the app does from its settings."""
+    return crypto.configure(TEST_SECRET_KEY)
 
 
 def sqlite_url(path: Path) -> str:
@@ -183,7 +192,7 @@ def settings(database: Database) -> Settings:
     return Settings(
         env="test",
         database_url=database.url,
-        secret_key="test-secret",
+        secret_key=TEST_SECRET_KEY,
         api_token="test-api-token",
         admin_token="test-admin-token",
     )

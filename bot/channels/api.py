@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from bot.errors import ApiError
 from bot.http import bearer_guard, services
+from bot.limits import limits_of
 from bot.messages import Incoming
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
@@ -77,10 +78,12 @@ async def _read_message(request: Request) -> MessageIn:
             "content": {"application/json": {"schema": MessageIn.model_json_schema()}},
         }
     },
+    responses={429: {"description": "over the user's or the client's budget (Retry-After)"}},
 )
 async def post_message(request: Request) -> RepliesOut:
     """Send one message as `user`; get the bot's replies."""
     message = await _read_message(request)
+    limits_of(request).check_user(CHANNEL, message.user)  # 429 when over her budget
     svc = services(request)
     incoming = Incoming(
         channel=CHANNEL,

@@ -13,7 +13,8 @@ from typing import Protocol
 import httpx
 from telegram.request import BaseRequest
 
-from bot.channels.telegram import TelegramChannel, build_telegram, webhook_enabled
+from bot.channels.telegram import TelegramChannel, build_telegram
+from bot.channels.telegram_webhook import webhook_enabled
 from bot.channels.wechat import CallbackChannel, Responder
 from bot.channels.wechat_api import OfficialAccountClient, WeComClient
 from bot.channels.wechat_crypto import MessageCrypto

@@ -6,6 +6,10 @@ update becomes an `Incoming` on the `telegram` channel (the user is the chat id,
 `upd:<update_id>`), and each `Outgoing` becomes a message, its choices an inline keyboard
 whose buttons send their label back as her text. An update seen before is not answered again.
 A chat that blocked the bot or was deleted is marked inactive, so pushes to it stop.
+
+This module is the channel itself (inbound, outbound, set-up); its parts are
+`telegram_transport` (the Bot API client), `telegram_convert` (updates and replies),
+`telegram_webhook` (the route) and `telegram_polling`.
 """
 
 from __future__ import annotations
@@ -13,57 +17,34 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
-from telegram import (
-    BotCommand,
-    CallbackQuery,
-    Chat,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-    Update,
-)
-from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import AIORateLimiter, ExtBot, Updater
+from telegram import BotCommand, CallbackQuery, Chat, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import texts
-from bot.config import PLACEHOLDER_SECRETS, Settings
+from bot.channels.telegram_convert import CHANNEL, keyboard, split_text, to_incoming
+from bot.channels.telegram_polling import POLL_SECONDS, poll_updates
+from bot.channels.telegram_transport import (
+    ALLOWED_UPDATES,
+    check_secret_setting,
+    is_unreachable,
+    make_bot,
+    redact_token_in_logs,
+)
+from bot.config import Settings
 from bot.engine import Engine
-from bot.messages import Incoming, Kind
 from bot.outbox import Dispatcher
 from storage import repo
 
 log = logging.getLogger(__name__)
-
-CHANNEL = "telegram"
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-MAX_TEXT = 4096  # Telegram's limit for one message's text, in UTF-16 code units
-MAX_CALLBACK_DATA = 64  # bytes of a button's callback_data
-MAX_BODY_BYTES = 1024 * 1024
-ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
-RATE_LIMIT_RETRIES = 1  # a RetryAfter is waited out once, then raised (the outbox retries later)
-POLL_SECONDS = 30  # seconds one getUpdates long poll waits
-SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as secret_token
-# Bot commands → the text (or event) they stand for; the rest of the text is passed as typed.
-COMMANDS: dict[str, str] = {"help": "帮助", "cancel": "取消", "menu": "菜单"}
-NON_TEXT: tuple[tuple[str, Kind], ...] = (
-    ("voice", "voice"),
-    ("audio", "voice"),
-    ("video_note", "voice"),
-    ("location", "location"),
-    ("venue", "location"),
-)
+Admit = Callable[[str, str], bool]  # (channel, user) → may she send one more message?
 
 
 class WebhookRefused(Exception):
@@ -77,165 +58,6 @@ class WebhookRefused(Exception):
 
 class ChatUnreachable(Exception):
     """The bot is blocked or the chat is gone; the identity has been marked inactive."""
-
-
-def api_base(setting: str | None) -> str:
-    """python-telegram-bot's `base_url` for FUQING_TELEGRAM_API_BASE (a bare host gets `/bot`)."""
-    if not setting:
-        return "https://api.telegram.org/bot"
-    if "{token}" not in setting and urlsplit(setting).path in ("", "/"):
-        return setting.rstrip("/") + "/bot"
-    return setting
-
-
-def make_bot(
-    token: str,
-    *,
-    base_url: str | None = None,
-    request: BaseRequest | None = None,
-    updates_request: BaseRequest | None = None,
-) -> ExtBot[Any]:
-    """An `ExtBot` with the rate limiter (`request`: a test transport for every call)."""
-    return ExtBot(
-        token,
-        base_url=api_base(base_url),
-        request=request or HTTPXRequest(),
-        get_updates_request=updates_request or request or HTTPXRequest(connection_pool_size=1),
-        rate_limiter=AIORateLimiter(max_retries=RATE_LIMIT_RETRIES),
-    )
-
-
-class TokenRedactor(logging.Filter):
-    """Hides the bot token in log lines (httpx logs every request URL, and the token is in it)."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite a record that mentions the token; never drop one."""
-        message = record.getMessage()
-        if self.token and self.token in message:
-            record.msg, record.args = message.replace(self.token, "<token>"), ()
-        return True
-
-
-def redact_token_in_logs(token: str) -> None:
-    """Install a `TokenRedactor` on httpx's logger, which prints request URLs (once a token)."""
-    logger = logging.getLogger("httpx")
-    if not any(isinstance(f, TokenRedactor) and f.token == token for f in logger.filters):
-        logger.addFilter(TokenRedactor(token))
-
-
-def check_secret_setting(settings: Settings) -> None:
-    """Refuse a FUQING_TELEGRAM_SECRET Telegram would not accept, or a placeholder outside
-    development (raises ValueError)."""
-    secret = settings.telegram_secret
-    if secret is None:
-        return
-    if not SECRET_RE.fullmatch(secret):
-        raise ValueError("FUQING_TELEGRAM_SECRET: 1–256 characters of A–Z, a–z, 0–9, _ and -")
-    if settings.env != "development" and secret in PLACEHOLDER_SECRETS:
-        raise ValueError(f"placeholder secrets in {settings.env}: set FUQING_TELEGRAM_SECRET")
-
-
-def webhook_enabled(settings: Settings) -> bool:
-    """True when the `/telegram` webhook is on: a bot token and a secret to check."""
-    return bool(settings.telegram_token and settings.telegram_secret)
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut `text` into messages of at most `limit` UTF-16 units, at line ends when possible."""
-    chunks: list[str] = []
-    rest = text
-    while _utf16(rest) > limit:
-        cut, units = 0, 0
-        for index, char in enumerate(rest):
-            units += _utf16(char)
-            if units > limit:
-                break
-            cut = index + 1
-        newline = rest.rfind("\n", 0, cut)
-        end = newline + 1 if newline > 0 else cut
-        chunks.append(rest[:end].rstrip("\n"))
-        rest = rest[end:]
-    if rest.strip():
-        chunks.append(rest)
-    return [c for c in chunks if c.strip()]
-
-
-def _utf16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def callback_data(label: str, number: int) -> str:
-    """A button's callback_data: its label, or its number when the label is over 64 bytes
-    (every choice question also takes the number)."""
-    return label if len(label.encode()) <= MAX_CALLBACK_DATA else str(number)
-
-
-def keyboard(choices: Sequence[str]) -> InlineKeyboardMarkup | None:
-    """The choices as an inline keyboard, one button per row; None without choices."""
-    if not choices:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=callback_data(label, number))]
-            for number, label in enumerate(choices, start=1)
-        ]
-    )
-
-
-def to_incoming(update: Update, *, at: datetime) -> Incoming | None:
-    """The engine's view of an update; None for what needs no answer (edits, other members)."""
-    chat = update.effective_chat
-    if chat is None:
-        return None
-    kind: Kind = "text"
-    text: str
-    if update.callback_query is not None:
-        text = update.callback_query.data or ""
-    elif update.my_chat_member is not None:
-        if update.my_chat_member.new_chat_member.status != ChatMemberStatus.BANNED:
-            return None
-        kind, text = "event", "unsubscribe"  # she blocked the bot: pushes stop
-    elif update.message is not None:
-        kind, text = _message_content(update.message)
-    else:
-        return None
-    return Incoming(
-        channel=CHANNEL,
-        user=str(chat.id),
-        text=text,
-        kind=kind,
-        msg_id=f"upd:{update.update_id}",
-        at=at,
-    )
-
-
-def _message_content(message: Message) -> tuple[Kind, str]:
-    if message.text is not None:
-        words = message.text[1:].split(maxsplit=1) if message.text.startswith("/") else []
-        if not words:
-            return "text", message.text
-        command = words[0].split("@")[0].lower()  # /help@our_bot in a group
-        if command == "start":
-            return "event", "subscribe"  # the greeting, privacy notice and menu
-        return "text", COMMANDS.get(command, message.text)
-    if message.caption:
-        return "text", message.caption
-    for attribute, kind in NON_TEXT:
-        if getattr(message, attribute) is not None:
-            return kind, ""
-    return "image", ""  # photos, files, stickers …: she is asked for text
-
-
-def is_unreachable(exc: TelegramError) -> bool:
-    """True when the error means the chat cannot receive messages (blocked, deleted)."""
-    if isinstance(exc, Forbidden):
-        return True
-    gone = ("chat not found", "user not found")
-    return isinstance(exc, BadRequest) and any(g in exc.message.lower() for g in gone)
 
 
 @dataclass
@@ -257,8 +79,10 @@ class TelegramChannel:
         if not secrets.compare_digest(header.encode(), self.secret.encode()):
             raise WebhookRefused(403, "wrong secret token")
 
-    async def receive(self, body: bytes) -> None:
-        """Handle one webhook delivery (the secret already checked); 400 for what is no update."""
+    async def receive(self, body: bytes, admit: Admit | None = None) -> None:
+        """Handle one webhook delivery (the secret already checked); 400 for what is no update.
+        A chat `admit` refuses (over her budget) is not answered (Telegram would re-deliver an
+        error)."""
         try:
             data: Any = json.loads(body)
         except ValueError as exc:
@@ -269,6 +93,9 @@ class TelegramChannel:
             update = Update.de_json(data, self.bot)
         except (TypeError, KeyError, ValueError, AttributeError) as exc:
             raise WebhookRefused(400, f"malformed update: {type(exc).__name__}") from exc
+        chat = update.effective_chat
+        if admit is not None and chat is not None and not admit(CHANNEL, str(chat.id)):
+            return
         await self.handle_update(update)
 
     async def handle_update(self, update: Update) -> None:
@@ -376,28 +203,7 @@ class TelegramChannel:
     async def poll(self, stop: asyncio.Event, *, long_poll: int = POLL_SECONDS) -> None:
         """Long-poll until `stop` is set (this removes a webhook); updates are handled in
         order, each before the next, and those fetched before stopping are still answered."""
-        queue: asyncio.Queue[object] = asyncio.Queue()
-        updater = Updater(bot=self.bot, update_queue=queue)
-        async with updater:
-            await self.configure()
-            await updater.start_polling(
-                timeout=long_poll,
-                allowed_updates=list(ALLOWED_UPDATES),
-                bootstrap_retries=3,
-                error_callback=_polling_error,
-            )
-            log.info("Telegram polling started")
-            try:
-                while (item := await _next(queue, stop)) is not None:
-                    if isinstance(item, Update):
-                        await self.handle_update(item)
-            finally:
-                await updater.stop()
-                while not queue.empty():  # already confirmed to Telegram: answer them now
-                    item = queue.get_nowait()
-                    if isinstance(item, Update):
-                        await self.handle_update(item)
-        log.info("Telegram polling stopped")
+        await poll_updates(self, stop, long_poll=long_poll)
 
     async def aclose(self) -> None:
         """Shut the bot's HTTP clients and rate limiter."""
@@ -406,23 +212,6 @@ class TelegramChannel:
             await self.bot.rate_limiter.shutdown()
         for request in self.requests:
             await request.shutdown()
-
-
-def _polling_error(exc: TelegramError) -> None:
-    """A failed getUpdates (python-telegram-bot retries it): one line, not a traceback each time."""
-    log.warning("Telegram polling: %s: %s (retrying)", type(exc).__name__, exc.message)
-
-
-async def _next(queue: asyncio.Queue[object], stop: asyncio.Event) -> object | None:
-    """The next queued update, or None once `stop` is set."""
-    if stop.is_set():
-        return None
-    getter = asyncio.ensure_future(queue.get())
-    stopper = asyncio.ensure_future(stop.wait())
-    done, pending = await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-    return getter.result() if getter in done else None
 
 
 def build_telegram(
@@ -449,39 +238,3 @@ def build_telegram(
         secret=settings.telegram_secret,
         requests=requests,
     )
-
-
-async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise WebhookRefused(413, "the body is over 1 MB")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise WebhookRefused(413, "the body is over 1 MB")
-    return bytes(body)
-
-
-def router(path: str) -> APIRouter:
-    """POST `path`: Telegram's webhook deliveries for the app's Telegram channel."""
-    api = APIRouter(tags=["telegram"])
-
-    @api.post(path)
-    async def receive(request: Request) -> Response:
-        """An update from Telegram: 403 without our secret, 400 for what is no update,
-        else 200 once it is answered (never a 5xx: Telegram would re-deliver into the failure)."""
-        channel = getattr(request.app.state.services.channels, "telegram", None)
-        try:
-            if not isinstance(channel, TelegramChannel):
-                raise WebhookRefused(404, "the Telegram channel is off")
-            channel.check_secret(request.headers.get(SECRET_HEADER))
-            await channel.receive(await _read_body(request))
-        except WebhookRefused as exc:
-            log.info("%s refused: %s %s", path, exc.status, exc.reason)
-            return JSONResponse({"ok": False, "description": exc.reason}, status_code=exc.status)
-        except Exception:
-            log.exception("%s failed", path)
-        return JSONResponse({"ok": True})
-
-    return api

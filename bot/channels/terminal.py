@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot import texts
-from bot.engine import Engine
+from bot.engine import Engine, ServiceUnavailable
 from bot.messages import Incoming, Outgoing
 
 CHANNEL = "terminal"
@@ -42,7 +42,11 @@ def run_chat(
             return
         if line.strip().lower() in ("exit", "quit"):
             return
-        replies = engine.handle_sync(Incoming(channel=CHANNEL, user=user, text=line))
+        try:
+            replies = engine.handle_sync(Incoming(channel=CHANNEL, user=user, text=line))
+        except ServiceUnavailable:  # the database is down: she may say it again in a moment
+            write(render([Outgoing(texts.t("apology"))]))
+            continue
         write(render(replies))
         pushed = engine.pull(channel=CHANNEL, user=user)
         if pushed:

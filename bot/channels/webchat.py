@@ -36,6 +36,7 @@ from bot.commands import MENU
 from bot.config import Settings
 from bot.errors import ApiError
 from bot.http import services
+from bot.limits import limits_of
 from bot.messages import Incoming, Outgoing
 
 router = APIRouter(prefix="/chat", tags=["web chat"])
@@ -259,6 +260,7 @@ async def static(request: Request, name: str) -> Response:
 async def post_message(request: Request, response: Response, user: User) -> WebReplies:
     """Send one message as the cookie's user; get the bot's replies."""
     message = await _read_message(request)
+    limits_of(request).check_user(CHANNEL, user.id)  # 429 when over her budget
     svc = services(request)
     incoming = Incoming(
         channel=CHANNEL,

@@ -6,12 +6,15 @@ reply. WeChat waits 5 s for an answer and then delivers the same message again (
 so `Responder` computes each message's answer once, keyed by MsgId (events: sender + time +
 event): a retry waits for the same computation. When the answer is not ready within 4 s the
 callback answers `success` and the answer is pushed through the customer-service API instead
-(stored in the outbox first, so a failed push is retried, not lost).
+(stored in the outbox first, so a failed push is retried, not lost). When the database cannot
+be reached the callback answers `success` too, and the message is tried again in the background
+until the database is back (for up to `UNAVAILABLE_GIVE_UP` seconds); then its answer is pushed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -33,14 +36,18 @@ from bot.channels.wechat_xml import (
     text_reply,
 )
 from bot.commands import MENU_KEYS
-from bot.engine import Engine
+from bot.engine import Engine, ServiceUnavailable
+from bot.limits import limits_of
 from bot.messages import Incoming, Kind, Outgoing, utcnow
 from bot.outbox import Dispatcher
 
 log = logging.getLogger(__name__)
+Admit = Callable[[str, str], bool]  # (channel, user) → may she send one more message?
 
 REPLY_MAX_BYTES = 2048  # WeChat's limit for a text reply's content
 FLIGHT_MEMORY_SECONDS = 120.0  # WeChat retries within ~15 s; keep answers a while longer
+UNAVAILABLE_RETRY = (1.0, 2.0, 5.0, 10.0, 30.0)  # seconds between tries while the DB is down
+UNAVAILABLE_GIVE_UP = 900.0  # then the message is given up (logged; it was never stored)
 MEDIA_KINDS: dict[str, Kind] = {
     "image": "image",
     "video": "image",
@@ -65,6 +72,7 @@ class _Flight:
     task: asyncio.Task[list[Outgoing]]
     started: float
     incoming: Incoming
+    unavailable: asyncio.Event  # set when the database could not be reached (still retrying)
     slow: bool = False
     pushed: bool = False
 
@@ -85,19 +93,27 @@ class Responder:
         self._forget_old()
         flight = self._flights.get(key)
         if flight is None:
-            task = asyncio.create_task(self.engine.handle(incoming, max_bytes=REPLY_MAX_BYTES))
-            flight = _Flight(task=task, started=self.clock(), incoming=incoming)
+            unavailable = asyncio.Event()
+            task = asyncio.create_task(self._compute(incoming, unavailable))
+            flight = _Flight(
+                task=task, started=self.clock(), incoming=incoming, unavailable=unavailable
+            )
             self._flights[key] = flight
             task.add_done_callback(partial(self._on_done, key))
         elif flight.slow:
             return None  # the first delivery already promised a push
         remaining = self.timeout - (self.clock() - flight.started)
+        down = asyncio.create_task(flight.unavailable.wait())
         try:
-            replies = await asyncio.wait_for(asyncio.shield(flight.task), max(remaining, 0.0))
-        except TimeoutError:
+            await asyncio.wait(
+                (flight.task, down), timeout=max(remaining, 0.0), return_when="FIRST_COMPLETED"
+            )
+        finally:
+            down.cancel()
+        if not flight.task.done():  # too slow, or the database is down: push it when ready
             flight.slow = True
-            self._maybe_push(key)
             return None
+        replies = flight.task.result()
         self.dispatcher.kick()  # the message may have queued pushes for others
         return replies
 
@@ -108,6 +124,23 @@ class Responder:
             await asyncio.gather(*pending, *self._background, return_exceptions=True)
         await self.dispatcher.settle()
 
+    async def _compute(self, incoming: Incoming, unavailable: asyncio.Event) -> list[Outgoing]:
+        """The engine's answer; while the database is unreachable, try again with a pause."""
+        deadline = self.clock() + UNAVAILABLE_GIVE_UP
+        for attempt in itertools.count():
+            try:
+                return await self.engine.handle(incoming, max_bytes=REPLY_MAX_BYTES)
+            except ServiceUnavailable:
+                unavailable.set()
+                if self.clock() > deadline:
+                    raise
+            await asyncio.sleep(UNAVAILABLE_RETRY[min(attempt, len(UNAVAILABLE_RETRY) - 1)])
+        raise AssertionError("unreachable")
+
+    def knows(self, key: str) -> bool:
+        """True when the delivery `key` is being or was just answered (a WeChat retry)."""
+        return key in self._flights
+
     def _on_done(self, key: str, _task: asyncio.Task[list[Outgoing]]) -> None:
         self._maybe_push(key)
 
@@ -116,6 +149,13 @@ class Responder:
         if flight is None or not flight.slow or flight.pushed or not flight.task.done():
             return
         flight.pushed = True
+        if flight.task.cancelled() or flight.task.exception() is not None:
+            log.error(
+                "%s message %s given up: the database stayed unreachable",
+                flight.incoming.channel,
+                key,
+            )
+            return
         push = asyncio.get_running_loop().create_task(self._push(key, flight))
         self._background.add(push)
         push.add_done_callback(self._background.discard)
@@ -196,8 +236,11 @@ class CallbackChannel:
         self._check_plain(params)
         return echostr
 
-    async def receive(self, params: dict[str, str], body: bytes) -> tuple[str, bool]:
-        """Handle one POST; return the reply body and whether it is XML."""
+    async def receive(
+        self, params: dict[str, str], body: bytes, admit: Admit | None = None
+    ) -> tuple[str, bool]:
+        """Handle one POST; return the reply body and whether it is XML. A sender `admit`
+        refuses (over her budget) gets `success` without the engine being asked."""
         if not self.encrypted_only:
             self._check_plain(params)
         fields = _parse(body)
@@ -213,6 +256,12 @@ class CallbackChannel:
         incoming = to_incoming(self.name, message, self.clock())
         if incoming is None:
             return "success", False
+        if (
+            admit is not None
+            and not self.responder.knows(message.dedup_key)  # a retry is no new message
+            and not admit(self.name, incoming.user)
+        ):
+            return "success", False  # a 429 would only make WeChat deliver it again
         replies = await self.responder.answer(message.dedup_key, incoming)
         if not replies:
             return "success", False
@@ -301,7 +350,9 @@ def router(path: str, channel: Callable[[Request], CallbackChannel]) -> APIRoute
         """A message or event from WeChat; the reply is passive XML or `success`."""
         try:
             body = await _read_body(request)
-            content, is_xml = await channel(request).receive(dict(request.query_params), body)
+            content, is_xml = await channel(request).receive(
+                dict(request.query_params), body, limits_of(request).admit
+            )
         except CallbackError as exc:
             log.info("%s refused: %s %s", path, exc.status, exc.reason)
             return _error(exc)

@@ -24,7 +24,8 @@ from bot.errors import ApiError
 from bot.http import Services, bearer_guard, services
 from bot.outbox import quiet_until
 from bot.reporting.export import MEDIA_TYPES, file_name, render
-from bot.reporting.figures import quarter_overview, report_title
+from bot.reporting.figures import quarter_overview
+from bot.reporting.text import report_title
 from scheduler.calendar import Quarter, due_date, report_status
 from storage import repo
 from storage.models import OrgUnit

@@ -20,7 +20,8 @@ from bot.actions import Effects
 from bot.flows.base import Choice, Ctx, FlowRun, FlowSpec, Invalid, Slot, match_choice, normalize
 from bot.flows.runner import CONFIRM_WORDS, FlowRunner, Turn
 from bot.messages import Outgoing
-from bot.reporting.figures import compile_figures, figures_text
+from bot.reporting.figures import compile_figures
+from bot.reporting.text import figures_text
 from scheduler.calendar import SUBMITTED_STATUSES, Quarter, due_date
 from storage import repo
 from storage.models import OrgUnit

@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any
 
 from bot import texts
-from bot.reporting.figures import (
+from bot.reporting.text import (
     change_text,
     example_head,
     percent,

@@ -2,7 +2,8 @@
 
 `compile_figures` counts the unit and every unit below it over one quarter (dates in the
 federation's time zone) and returns plain JSON: the snapshot stored when a summary is submitted,
-rendered by `figures_text` (chat), `bot.reporting.export` (CSV, XLSX, DOCX) and the API.
+rendered by `bot.reporting.text.figures_text` (chat), `bot.reporting.export` (CSV, XLSX,
+DOCX) and the API.
 
 - visits: total, by form, by focus group, people reached;
 - needs: categories found in visits and in requests received (a request opened from a visit is
@@ -12,8 +13,9 @@ rendered by `figures_text` (chat), `bot.reporting.export` (CSV, XLSX, DOCX) and 
 - contact points of the unit's cadres: held and visited this quarter, per kind and overall;
 - satisfaction of the requests resolved in the quarter;
 - recurring and rising problems (普遍性、倾向性的问题): the need categories and the key terms of
-  visit notes and request texts (jieba words of 2+ characters, minus `data/stopwords.txt`,
-  pseudonyms and place names), each counted once per text, against the previous quarter;
+  visit notes and request texts (`bot.reporting.key_terms`: jieba words of 2+ characters,
+  minus `data/stopwords.txt`, pseudonyms and place names), each counted once per text, against
+  the previous quarter;
 - up to three example visit notes, phone and ID numbers masked, the pseudonym kept.
 
 `quarter_overview` adds each unit's due date and status: the API's and the CLI's JSON.
@@ -25,8 +27,6 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,35 +35,18 @@ from sqlmodel import Session
 from bot import texts
 from bot.nlp import NLP, mask_pii
 from bot.nlp.forms import FOCUS, FORMS
+from bot.reporting.key_terms import problem_texts, term_counts
+from bot.reporting.text import quarter_label
 from scheduler.calendar import Quarter, due_date, report_status
 from storage import repo
 from storage.models import ContactPoint, HelpRequest, OrgUnit, QuarterlyReport, Visit
 
 FIGURES_VERSION = 1
-STOPWORDS_FILE = Path(__file__).parent / "data" / "stopwords.txt"
 KINDS = ("district", "street", "community", "household")
 RATINGS = ("satisfied", "basic", "unsatisfied")
 TOP_TERMS = 10
 EXAMPLES = 3
 EXAMPLE_CHARS = 160
-TEXT_LIMIT = 1500
-
-
-@cache
-def stopwords() -> frozenset[str]:
-    """The stopword list (`data/stopwords.txt`, `#` comments), read once."""
-    lines = STOPWORDS_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset(s for s in (line.split("#", 1)[0].strip() for line in lines) if s)
-
-
-def quarter_label(quarter: Quarter) -> str:
-    """'2026年第一季度'."""
-    return texts.t("report.period", year=quarter.year, n=texts.t("report.numerals")[quarter.q - 1])
-
-
-def report_title(unit_name: str, quarter: Quarter) -> str:
-    """'朝阳区妇联2026年第一季度妇情汇总'."""
-    return texts.t("report.title", unit=unit_name, period=quarter_label(quarter))
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -90,32 +73,6 @@ def _needs(visits: Sequence[Visit], requests: Sequence[HelpRequest]) -> dict[str
         c for r in requests if r.source != "visit" for c in set(r.categories)
     )
     return found
-
-
-def _is_term(word: str, nlp: NLP, places: dict[str, bool]) -> bool:
-    if len(word) < 2 or word in stopwords() or "某" in word:
-        return False
-    if not any("\u4e00" <= ch <= "\u9fff" for ch in word):
-        return False
-    if word not in places:
-        places[word] = any(nlp.match_places(word))
-    return not places[word]
-
-
-def _terms(nlp: NLP, docs: Iterable[str], places: dict[str, bool]) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for doc in docs:
-        counts.update(
-            {w for w in (s.strip() for s in nlp.segment(doc)) if _is_term(w, nlp, places)}
-        )
-    return counts
-
-
-def _docs(visits: Sequence[Visit], requests: Sequence[HelpRequest]) -> list[str]:
-    erased = texts.t("delete.placeholder")
-    return [v.notes for v in visits] + [
-        r.need for r in requests if r.source != "visit" and r.need != erased
-    ]
 
 
 def _ranked(now: Counter[str], before: Counter[str], key: str) -> list[dict[str, Any]]:
@@ -271,8 +228,8 @@ def compile_figures(
     old_needs = _needs(old_visits, old_received)
     places: dict[str, bool] = {}
     terms = _ranked(
-        _terms(nlp, _docs(visits, received), places),
-        _terms(nlp, _docs(old_visits, old_received), places),
+        term_counts(nlp, problem_texts(visits, received), places),
+        term_counts(nlp, problem_texts(old_visits, old_received), places),
         "term",
     )
     categories = _ranked(needs["total"], old_needs["total"], "category")
@@ -368,111 +325,3 @@ def quarter_overview(
             for unit in units
         ],
     }
-
-
-# ----------------------------------------------------------------------------- chat rendering
-
-
-def _counts(pairs: Iterable[tuple[str, int]]) -> str:
-    shown = [f"{label} {n}" for label, n in pairs if n]
-    return "、".join(shown) or texts.t("report.none")
-
-
-def change_text(change: int) -> str:
-    """'↑2', '↓1' or '持平'."""
-    if change > 0:
-        return texts.t("report.change.up", n=change)
-    if change < 0:
-        return texts.t("report.change.down", n=-change)
-    return texts.t("report.change.same")
-
-
-def percent(share: float | None) -> str:
-    """'83%', or '—' when there is nothing to divide."""
-    return f"{round(share * 100)}%" if share is not None else texts.t("report.na")
-
-
-def example_head(example: dict[str, Any]) -> str:
-    """'2026-02-03｜双井街道九龙社区｜一对一访谈｜王某'."""
-    return texts.t(
-        "report.example",
-        date=example["date"],
-        place=example["place"],
-        form=example["form"],
-        whom=example["whom"],
-    )
-
-
-def figures_text(figures: dict[str, Any]) -> str:
-    """A short Chinese rendering of the figures for chat (at most 1500 characters)."""
-    quarter = Quarter.parse(figures["quarter"])
-    visits, requests = figures["visits"], figures["requests"]
-    coverage, rates = figures["coverage"], figures["satisfaction"]
-    median = requests["median_days_to_resolve"]
-    lines = [
-        report_title(figures["unit"], quarter),
-        texts.t("report.range", start=figures["start"], end=figures["end"]),
-        texts.t(
-            "report.text.visits",
-            total=visits["total"],
-            people=visits["people"],
-            forms=_counts(visits["by_form"].items()),
-        ),
-        texts.t("report.text.focus", focus=_counts(visits["by_focus"].items())),
-        texts.t(
-            "report.text.needs", needs=_counts((n["label"], n["total"]) for n in figures["needs"])
-        ),
-        texts.t(
-            "report.text.requests",
-            received=requests["received"],
-            resolved=requests["resolved"],
-            open=requests["open"],
-            urgent=requests["urgent"],
-            median=median if median is not None else texts.t("report.na"),
-        ),
-        texts.t(
-            "report.text.coverage",
-            visited=coverage["visited"],
-            held=coverage["held"],
-            kinds="、".join(
-                f"{texts.t('report.kind.' + kind)} {row['visited']}/{row['held']}"
-                for kind, row in coverage["kinds"].items()
-                if row["held"] and texts.has("report.kind." + kind)
-            )
-            or texts.t("report.none"),
-        ),
-        texts.t(
-            "report.text.satisfaction",
-            satisfied=rates["satisfied"],
-            basic=rates["basic"],
-            unsatisfied=rates["unsatisfied"],
-            share=percent(rates["satisfied_share"]),
-        ),
-        texts.t(
-            "report.text.problems",
-            categories="、".join(
-                f"{row['label']} {row['count']}（{change_text(row['change'])}）"
-                for row in figures["problems"]["categories"][:5]
-                if row["count"]
-            )
-            or texts.t("report.none"),
-        ),
-        texts.t(
-            "report.text.terms",
-            terms="、".join(
-                f"{row['term']} {row['count']}（{change_text(row['change'])}）"
-                for row in figures["problems"]["terms"][:8]
-                if row["count"]
-            )
-            or texts.t("report.none"),
-        ),
-    ]
-    text = "\n".join(lines)
-    if figures["examples"]:
-        text += "\n" + texts.t("report.text.examples")
-        for n, example in enumerate(figures["examples"], start=1):
-            line = f"\n{n}. {example_head(example)}：{example['notes']}"
-            if len(text) + len(line) > TEXT_LIMIT:
-                break
-            text += line
-    return text[:TEXT_LIMIT]

@@ -182,8 +182,11 @@ def cadres_in(session: Session, *, unit_ids: Scope) -> list[CadreRow]:
         .where(User.role == "cadre", col(User.deleted_at).is_(None)),
         User.unit_id,
         unit_ids,
-    ).order_by(col(OrgUnit.path), col(User.name), col(User.id))
-    pairs = [(u, o) for u, o in session.exec(query).all()]
+    ).order_by(col(OrgUnit.path), col(User.id))
+    # Names are encrypted (storage/crypto.py): sorted here, not in SQL.
+    pairs = sorted(
+        session.exec(query).all(), key=lambda p: (p[1].path, p[0].name or "", p[0].id or 0)
+    )
     channels: dict[int, str] = {}
     ids = [u.id for u, _ in pairs if u.id is not None]
     if ids:

@@ -169,12 +169,15 @@ def list_help_requests(
 def erase_requests_of(
     session: Session, *, requester_id: int, placeholder: str, note: str, now: datetime
 ) -> int:
-    """Replace a resident's request texts by `placeholder` and drop her phone and link, keeping
-    the anonymous counts; open requests are cancelled with `note`."""
+    """Replace a resident's request texts by `placeholder` and drop her phone, the resolution and
+    rating words (they may quote her) and her link, keeping the anonymous counts; open requests
+    are cancelled with `note`."""
     rows = session.exec(select(HelpRequest).where(HelpRequest.requester_id == requester_id)).all()
     for request in rows:
         request.need = placeholder
         request.phone = None
+        request.resolution = None
+        request.rating_note = None
         request.requester_id = None
         request.updated_at = stored(now)
         if request.status in OPEN_STATUSES:

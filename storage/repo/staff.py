@@ -161,9 +161,12 @@ def queue_cadres(session: Session, *, unit_ids: Sequence[int]) -> list[tuple[Use
             User.role == "cadre",
             col(User.deleted_at).is_(None),
         )
-        .order_by(col(OrgUnit.path), col(User.name), col(User.id))
+        .order_by(col(OrgUnit.path), col(User.id))
     ).all()
-    return [(row[0], row[1]) for row in rows]
+    # Names are encrypted (storage/crypto.py): sorted here, not in SQL.
+    return sorted(
+        ((row[0], row[1]) for row in rows), key=lambda p: (p[1].path, p[0].name or "", p[0].id)
+    )
 
 
 def assign_request(

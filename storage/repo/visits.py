@@ -66,8 +66,9 @@ def list_visits(
     query = select(Visit, User).join(User, col(User.id) == col(Visit.cadre_id))
     if district:
         query = query.where(Visit.district == district)
-    if cadre:
-        query = query.where(User.name == cadre)
+    if cadre:  # names are encrypted (storage/crypto.py): matched here, not in SQL
+        cadres = session.exec(select(User).where(col(User.id).in_(select(Visit.cadre_id)))).all()
+        query = query.where(col(Visit.cadre_id).in_([u.id for u in cadres if u.name == cadre]))
     if unit_ids is not None:
         query = query.where(col(Visit.unit_id).in_(list(unit_ids)))
     query = query.order_by(col(Visit.date).desc(), col(Visit.id).desc()).offset(offset).limit(limit)

@@ -17,14 +17,10 @@ from telegram.ext import AIORateLimiter
 
 from bot.app import create_app
 from bot.channels.setup import PushChannels, build_push_channels
-from bot.channels.telegram import (
-    SECRET_HEADER,
-    TelegramChannel,
-    api_base,
-    callback_data,
-    keyboard,
-    split_text,
-)
+from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_convert import callback_data, keyboard, split_text
+from bot.channels.telegram_transport import api_base
+from bot.channels.telegram_webhook import SECRET_HEADER
 from bot.config import Settings
 from bot.engine import Engine
 from bot.http import Services

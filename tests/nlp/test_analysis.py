@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from bot.nlp import NLP, Analysis, PlaceUnit
@@ -67,13 +66,14 @@ def test_segment_keeps_domain_words(nlp: NLP) -> None:
     assert " " not in words
 
 
-def test_load_is_fast_and_uses_cache_dir(units: list[PlaceUnit], tmp_path: Path) -> None:
-    """NLP.load takes under 2 s (warm cache) and writes jieba's cache where it is told."""
+def test_load_uses_cache_dir(units: list[PlaceUnit], tmp_path: Path) -> None:
+    """NLP.load writes jieba's cache where it is told and reuses it (load time: bench/nlp.py)."""
     NLP.load(units, cache_dir=tmp_path)
-    assert (tmp_path / "jieba.cache").exists()
-    start = time.perf_counter()
+    cache = tmp_path / "jieba.cache"
+    assert cache.exists()
+    written = cache.stat().st_mtime_ns
     NLP.load(units, cache_dir=tmp_path)
-    assert time.perf_counter() - start < 2.0
+    assert cache.stat().st_mtime_ns == written  # read, not rebuilt
 
 
 def test_import_loads_nothing() -> None:

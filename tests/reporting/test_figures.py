@@ -11,14 +11,9 @@ from typing import Any
 import pytest
 
 from bot.nlp import NLP
-from bot.reporting.figures import (
-    TEXT_LIMIT,
-    compile_figures,
-    figures_text,
-    quarter_label,
-    quarter_overview,
-    stopwords,
-)
+from bot.reporting.figures import compile_figures, quarter_overview
+from bot.reporting.key_terms import stopwords
+from bot.reporting.text import TEXT_LIMIT, figures_text, quarter_label
 from scheduler.calendar import Quarter
 from storage import repo
 from storage.db import Database

@@ -1,0 +1,59 @@
+"""The Telegram webhook route (`POST /telegram`): the secret header checked, the body capped at
+1 MB, and each update handed to the app's Telegram channel; never a 5xx."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from bot.channels.telegram import TelegramChannel, WebhookRefused
+from bot.config import Settings
+from bot.limits import limits_of
+
+log = logging.getLogger("bot.channels.telegram")  # one logger for the whole channel
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def webhook_enabled(settings: Settings) -> bool:
+    """True when the `/telegram` webhook is on: a bot token and a secret to check."""
+    return bool(settings.telegram_token and settings.telegram_secret)
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise WebhookRefused(413, "the body is over 1 MB")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise WebhookRefused(413, "the body is over 1 MB")
+    return bytes(body)
+
+
+def router(path: str) -> APIRouter:
+    """POST `path`: Telegram's webhook deliveries for the app's Telegram channel."""
+    api = APIRouter(tags=["telegram"])
+
+    @api.post(path)
+    async def receive(request: Request) -> Response:
+        """An update from Telegram: 403 without our secret, 400 for what is no update,
+        else 200 once it is answered (never a 5xx: Telegram would re-deliver into the failure)."""
+        channel = getattr(request.app.state.services.channels, "telegram", None)
+        try:
+            if not isinstance(channel, TelegramChannel):
+                raise WebhookRefused(404, "the Telegram channel is off")
+            channel.check_secret(request.headers.get(SECRET_HEADER))
+            await channel.receive(await _read_body(request), limits_of(request).admit)
+        except WebhookRefused as exc:
+            log.info("%s refused: %s %s", path, exc.status, exc.reason)
+            return JSONResponse({"ok": False, "description": exc.reason}, status_code=exc.status)
+        except Exception:
+            log.exception("%s failed", path)
+        return JSONResponse({"ok": True})
+
+    return api

@@ -1,0 +1,186 @@
+"""`fuqing serve`, `chat`, `demo` and `invite`: serve the app, talk in the terminal, seed the
+demo, and make a cadre's invite code."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from bot.cli.startup import fail, load_settings
+from bot.config import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="worker processes (more than 1 needs PostgreSQL)")
+    ] = 1,
+) -> None:
+    """Serve the HTTP API (and channels) with uvicorn."""
+    import uvicorn
+
+    from bot.app import SchemaNotReady, build_services, create_app
+
+    settings = load_settings()
+    if workers > 1:
+        _check_for_workers(settings, workers)
+    else:
+        try:
+            services = build_services(settings)
+        except (SchemaNotReady, ValueError) as problem:
+            fail(str(problem))
+            return
+    base = f"http://{host}:{port}"
+    lines = [
+        f"fuqing serving on {base}" + (f" with {workers} workers" if workers > 1 else ""),
+        f"  web chat: {base}/chat",
+        f"  console:  {base}/console",
+        f"  API docs: {base}/docs",
+    ]
+    if settings.effective_wechat_token:
+        lines.append(f"  WeChat callback: {base}/wechat")
+    typer.echo("\n".join(lines))
+    # Open event streams of the web chat must not hold a shutdown for long.
+    if workers > 1:  # each worker process imports the factory and builds its own services
+        uvicorn.run(
+            f"{__name__}:worker_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_config=None,
+            timeout_graceful_shutdown=3,
+        )
+        return
+    uvicorn.run(
+        create_app(settings, services=services),
+        host=host,
+        port=port,
+        log_config=None,
+        timeout_graceful_shutdown=3,
+    )
+
+
+def _check_for_workers(settings: Settings, workers: int) -> None:
+    """Refuse several workers on SQLite, placeholder secrets and a schema behind the code."""
+    from storage import migrate
+    from storage.db import Database
+
+    if settings.is_sqlite:
+        fail(
+            f"--workers {workers} needs PostgreSQL (FUQING_DATABASE_URL=postgresql+psycopg://…): "
+            "SQLite has one writer at a time, so more workers only queue; serve one worker."
+        )
+    try:
+        settings.check_secrets()
+    except ValueError as problem:
+        fail(str(problem))
+    db = Database(settings.database_url)
+    try:
+        pending = migrate.pending_message(db)
+    finally:
+        db.dispose()
+    if pending is not None:
+        fail(pending)
+    if settings.scheduler == "on":
+        logging.getLogger(__name__).warning(
+            "FUQING_SCHEDULER=on with %d workers: each runs a scheduler and one is active (the "
+            "advisory lock); set FUQING_SCHEDULER=off and run `fuqing scheduler` beside them",
+            workers,
+        )
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker of `fuqing serve --workers N` (uvicorn's factory, in the worker
+    process): settings and logging from the environment, services built at start-up."""
+    from bot.app import create_app
+
+    return create_app(load_settings())
+
+
+def chat(
+    as_: Annotated[
+        str, typer.Option("--as", help="resident or cadre (the demo cadre)")
+    ] = "resident",
+    user: Annotated[str, typer.Option(help="terminal user id")] = "terminal-user",
+) -> None:
+    """Talk to the assistant in the terminal (`--as cadre` to report visits as the demo cadre)."""
+    from bot.app import SchemaNotReady, build_services
+    from bot.channels.terminal import run_chat
+    from bot.demo import TERMINAL_CADRE, demo_cadre
+
+    settings = load_settings()
+    logging.getLogger().setLevel(logging.WARNING)
+    try:
+        services = build_services(settings)
+    except (SchemaNotReady, ValueError) as problem:
+        fail(str(problem))
+        return
+    if as_ == "cadre":
+        with services.db.transaction() as session:
+            demo_cadre(session, now=services.engine.clock())
+        user = TERMINAL_CADRE
+        typer.echo("以演示干部（朝阳区双井街道）身份对话。")
+    elif as_ != "resident":
+        fail("--as takes resident or cadre")
+    try:
+        run_chat(services.engine, user=user)
+    finally:
+        services.db.dispose()
+
+
+def demo() -> None:
+    """Seed the demo: a cadre for `fuqing chat --as cadre`, an invite code, sample data."""
+    from bot.demo import DEMO_PASSWORD, seed_demo
+    from bot.messages import utcnow
+    from storage import migrate
+    from storage.db import Database
+
+    settings = load_settings()
+    db = Database(settings.database_url)
+    try:
+        if migrate.pending_message(db) is not None:
+            migrate.upgrade(db)
+        with db.transaction() as session:
+            result = seed_demo(session, now=utcnow(), staff=settings.env == "development")
+    finally:
+        db.dispose()
+    typer.echo(
+        f"demo ready: cadre invite code {result.invite_code} ({result.cadre_unit}); "
+        f"send “绑定 {result.invite_code}” to become its cadre; "
+        f"`fuqing chat --as cadre` talks as the demo cadre."
+    )
+    if result.staff:
+        typer.echo(
+            f"console logins (development only): {' / '.join(result.staff)}, "
+            f"password {DEMO_PASSWORD} (city staff / 朝阳区 staff)"
+        )
+
+
+def invite(
+    unit: Annotated[str, typer.Argument(help="unit path, e.g. 朝阳区/双井街道")],
+    name: Annotated[str, typer.Argument(help="the cadre's name")],
+) -> None:
+    """Create an invite code that binds a cadre to UNIT (she sends “绑定 <code>”)."""
+    from bot.messages import utcnow
+    from storage import repo
+    from storage.db import Database
+
+    settings = load_settings()
+    db = Database(settings.database_url)
+    try:
+        with db.transaction() as session:
+            found = repo.unit_by_path(session, path=unit)
+            if found is None:
+                fail(f"no org unit {unit!r}; use a path like 朝阳区/双井街道")
+                return
+            code = repo.create_invite(session, unit=found, name=name, now=utcnow()).code
+    finally:
+        db.dispose()
+    typer.echo(code)

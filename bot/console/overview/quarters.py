@@ -1,0 +1,240 @@
+"""The quarterly summaries (每季度汇总) in the console: each district's status for a quarter, one
+district's compiled figures with its XLSX/DOCX files, and the city staff's review and due-date
+override (the staff API's own functions, `bot.console.reports_api`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
+from sqlmodel import Session
+
+from bot import texts
+from bot.console import charts
+from bot.console.auth import Staff, redirect, render
+from bot.console.overview.listing import code_label, download, local_today, parse_day
+from bot.console.overview.scope import CSRF, StaffDep, districts_in, in_scope, require_city
+from bot.console.reports_api import DueDateIn, ReviewIn, apply_due_date, apply_review, overview
+from bot.errors import ApiError
+from bot.http import Services, services
+from bot.reporting.export import figure_lines, file_name
+from bot.reporting.export import render as render_file
+from scheduler.calendar import Quarter, due_date, report_status
+from storage import repo
+from storage.models import OrgUnit
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+QUARTERS_SHOWN = 8  # the quarter picker: this quarter and the seven before it
+
+
+def quarter_rows(
+    session: Session, *, quarter: Quarter, units: Sequence[OrgUnit], due_days: int, today: date
+) -> list[dict[str, Any]]:
+    """Each unit's summary status for `quarter`, without figures: the due date, the status
+    shown (submitted, accepted, returned, overdue, open), whether it is late, when submitted."""
+    due = due_date(quarter, days=due_days, overrides=repo.due_date_overrides(session))
+    reports = repo.reports_of_quarter(session, quarter=str(quarter))
+    rows = []
+    for unit in units:
+        report = reports.get(unit.id or 0)
+        raw = report.status if report is not None else "open"
+        shown = report_status(stored=raw, due=due, today=today)
+        rows.append(
+            {
+                "unit": unit.name,
+                "due": due.isoformat(),
+                "status": "returned" if raw == "returned" else shown,
+                "late": shown == "overdue",
+                "submitted_at": report.submitted_at if report is not None else None,
+            }
+        )
+    return rows
+
+
+def parse_quarter(text: str) -> Quarter:
+    """The quarter in a path or query ("2026Q1"), else a 404."""
+    try:
+        return Quarter.parse(text)
+    except ValueError:
+        raise HTTPException(404, "no such quarter") from None
+
+
+def unit_page(quarter: Quarter, unit: str) -> str:
+    """The URL of a district's summary page."""
+    return f"/console/quarters/{quarter}/{quote(unit)}"
+
+
+@router.get("/quarters")
+async def quarters(
+    request: Request, staff: StaffDep, quarter: Annotated[str | None, Query(max_length=8)] = None
+) -> Response:
+    """The summary status of each district in scope for a chosen quarter (default: this one
+    and the one before)."""
+    svc = services(request)
+    today = local_today(svc)
+    current = Quarter.of(today)
+    chosen = [parse_quarter(quarter)] if quarter else [current, current.previous()]
+
+    def build() -> list[dict[str, Any]]:
+        with svc.db.read() as session:
+            units = districts_in(session, staff)
+            due_days = svc.settings.report_due_days
+            sections = []
+            for q in chosen:
+                rows = quarter_rows(session, quarter=q, units=units, due_days=due_days, today=today)
+                for row in rows:
+                    row["url"] = unit_page(q, row["unit"])
+                due = due_date(q, days=due_days, overrides=repo.due_date_overrides(session))
+                sections.append({"quarter": str(q), "due": due.isoformat(), "rows": rows})
+            return sections
+
+    picker = [current]
+    while len(picker) < QUARTERS_SHOWN:
+        picker.append(picker[-1].previous())
+    return render(
+        request,
+        "quarters.html",
+        staff,
+        sections=await asyncio.to_thread(build),
+        picker=[str(q) for q in picker],
+        chosen=str(chosen[0]) if quarter else "",
+        due_days=svc.settings.report_due_days,
+    )
+
+
+def unit_overview(
+    svc: Services, staff: Staff, quarter: Quarter, unit: str
+) -> dict[str, Any] | None:
+    """The API's `quarter_overview` of one district in scope; None for a unit that is not a
+    district or is out of scope."""
+    with svc.db.read() as session:
+        found = repo.find_district(session, name=unit)
+        if found is None or not in_scope(staff, found.id):
+            return None
+        return overview(svc, session, quarter, found.name)
+
+
+@router.get("/quarters/{quarter}/{unit}")
+async def quarter_unit(request: Request, staff: StaffDep, quarter: str, unit: str) -> Response:
+    """One district's compiled figures for the quarter, with the review buttons and the due
+    date form (city staff) and the XLSX and DOCX downloads."""
+    svc = services(request)
+    parsed = parse_quarter(quarter)
+    found = await asyncio.to_thread(unit_overview, svc, staff, parsed, unit)
+    if found is None:
+        message = texts.t("console.quarter.not_found", unit=unit, quarter=str(parsed))
+        page = render(
+            request, "quarter_unit.html", staff, quarter=str(parsed), entry=None, message=message
+        )
+        page.status_code = 404
+        return page
+    entry = found["units"][0]
+    figures = entry["figures"]
+    sections: dict[str, list[tuple[object, ...]]] = {}
+    for section, *line in figure_lines(figures):
+        sections.setdefault(section, []).append(tuple(line))
+    return render(
+        request,
+        "quarter_unit.html",
+        staff,
+        quarter=str(parsed),
+        entry=entry,
+        status=_shown_status(entry),
+        sections=sections,
+        examples=figures["examples"],
+        needs_chart=charts.bar_chart(
+            texts.t("report.section.needs"),
+            [(n["label"], n["total"]) for n in figures["needs"]],
+            ident="needs",
+        ),
+        base=unit_page(parsed, entry["unit"]),
+    )
+
+
+def _shown_status(entry: Mapping[str, Any]) -> str:
+    return "returned" if entry["review"] == "returned" else str(entry["status"])
+
+
+@router.get("/quarters/{quarter}/{unit}/export")
+async def quarter_unit_file(
+    request: Request,
+    staff: StaffDep,
+    quarter: str,
+    unit: str,
+    fmt: Annotated[Literal["xlsx", "docx"], Query(alias="format")] = "xlsx",
+) -> Response:
+    """One district's quarterly summary as the API's XLSX or DOCX file."""
+    svc = services(request)
+    parsed = parse_quarter(quarter)
+    found = await asyncio.to_thread(unit_overview, svc, staff, parsed, unit)
+    if found is None:
+        raise HTTPException(404, "no such unit")
+    name = found["units"][0]["unit"]
+    content = await asyncio.to_thread(render_file, found, fmt=fmt, unit=name)
+    return download(content, fmt, file_name(str(parsed), name, fmt))
+
+
+@router.post("/quarters/{quarter}/{unit}/review", dependencies=CSRF)
+async def review_unit(
+    request: Request,
+    staff: StaffDep,
+    quarter: str,
+    unit: str,
+    action: Annotated[Literal["accept", "return"], Form()],
+    comment: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """City staff accept or return a submitted summary: the API's review (a return is told to
+    the unit's cadres)."""
+    require_city(staff)
+    svc = services(request)
+    parsed = parse_quarter(quarter)
+    body = ReviewIn(accept=action == "accept", comment=comment.strip() or None)
+    names = {"unit": unit, "quarter": str(parsed)}
+    try:
+        out = await asyncio.to_thread(apply_review, svc, parsed, unit, body, svc.engine.clock())
+    except ApiError as problem:
+        if problem.status != 409:
+            raise HTTPException(404, "no such unit") from None
+        with svc.db.read() as session:
+            rows = quarter_rows(
+                session,
+                quarter=parsed,
+                units=[u for u in districts_in(session, staff) if u.name == unit],
+                due_days=svc.settings.report_due_days,
+                today=local_today(svc),
+            )
+        state = code_label("report.status", rows[0]["status"]) if rows else ""
+        message = texts.t("console.review.not_submitted", status=state, **names)
+        return redirect(request, unit_page(parsed, unit), message=message, kind="error")
+    key = "console.review.accepted" if body.accept else "console.review.returned"
+    message = texts.t(key, n=out.notified, **names)
+    return redirect(request, unit_page(parsed, out.unit), message=message)
+
+
+@router.post("/quarters/{quarter}/due-date", dependencies=CSRF)
+async def override_due_date(
+    request: Request,
+    staff: StaffDep,
+    quarter: str,
+    due: Annotated[str, Form(max_length=10)] = "",
+    note: Annotated[str, Form(max_length=255)] = "",
+    back: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """City staff set the quarter's due date, or (empty) remove the override: the API's PUT.
+    `back`: the district whose page to return to (else the quarter's status page)."""
+    require_city(staff)
+    svc = services(request)
+    parsed = parse_quarter(quarter)
+    day = parse_day(due)
+    if due.strip() and day is None:
+        raise HTTPException(422, "the due date must read YYYY-MM-DD")
+    body = DueDateIn(due_date=day, note=note.strip() or None)
+    out = await asyncio.to_thread(apply_due_date, svc, parsed, body, svc.engine.clock())
+    key = "console.due.set" if day else "console.due.cleared"
+    url = unit_page(parsed, back) if back else f"/console/quarters?quarter={parsed}"
+    return redirect(request, url, message=texts.t(key, quarter=str(parsed), due=out.due_date))

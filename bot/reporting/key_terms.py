@@ -1,0 +1,52 @@
+"""The key terms of a quarter's texts (the 倾向性 problems): jieba words of 2+ Chinese characters
+in visit notes and request texts, minus `data/stopwords.txt`, pseudonyms (某) and place names,
+each counted once per text."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+
+from bot import texts
+from bot.nlp import NLP
+from storage.models import HelpRequest, Visit
+
+STOPWORDS_FILE = Path(__file__).parent / "data" / "stopwords.txt"
+
+
+@cache
+def stopwords() -> frozenset[str]:
+    """The stopword list (`data/stopwords.txt`, `#` comments), read once."""
+    lines = STOPWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(s for s in (line.split("#", 1)[0].strip() for line in lines) if s)
+
+
+def is_term(word: str, nlp: NLP, places: dict[str, bool]) -> bool:
+    """True for a key term: 2+ characters, Chinese, no stopword, pseudonym or place name
+    (`places` caches the place lookups)."""
+    if len(word) < 2 or word in stopwords() or "某" in word:
+        return False
+    if not any("\u4e00" <= ch <= "\u9fff" for ch in word):
+        return False
+    if word not in places:
+        places[word] = any(nlp.match_places(word))
+    return not places[word]
+
+
+def term_counts(nlp: NLP, docs: Iterable[str], places: dict[str, bool]) -> Counter[str]:
+    """How many of `docs` each key term occurs in."""
+    counts: Counter[str] = Counter()
+    for doc in docs:
+        counts.update({w for w in (s.strip() for s in nlp.segment(doc)) if is_term(w, nlp, places)})
+    return counts
+
+
+def problem_texts(visits: Sequence[Visit], requests: Sequence[HelpRequest]) -> list[str]:
+    """The texts whose key terms count: visit notes, and the needs of requests not opened
+    from a visit (erased ones left out)."""
+    erased = texts.t("delete.placeholder")
+    return [v.notes for v in visits] + [
+        r.need for r in requests if r.source != "visit" and r.need != erased
+    ]

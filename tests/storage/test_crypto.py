@@ -1,0 +1,215 @@
+"""Field encryption: the format, the keys, the column type and migration 0004."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+from sqlmodel import select
+
+from storage import crypto, repo
+from storage.db import Database
+from storage.migrate import alembic_config, upgrade
+from storage.models import NAME_COLUMN, PHONE_COLUMN, HelpRequest, Invite, User
+from tests.conftest import TEST_SECRET_KEY
+
+NOW = datetime(2026, 3, 18, 2, 0, tzinfo=UTC)
+
+
+def test_round_trip_with_a_fresh_nonce_each_time() -> None:
+    """A value decrypts to itself; the same value encrypts differently each time."""
+    keys = crypto.Keyring("k1")
+    first, second = keys.encrypt("13800138000"), keys.encrypt("13800138000")
+    assert first != second
+    assert keys.decrypt(first) == keys.decrypt(second) == "13800138000"
+    assert "13800138000" not in first
+    assert keys.decrypt(keys.encrypt("")) == ""
+    assert keys.decrypt(keys.encrypt("王秀英")) == "王秀英"
+
+
+def test_stored_form_names_the_key() -> None:
+    """A stored value is fq1:<key id>:<payload>; the key id is the same for the same secret."""
+    stored = crypto.Keyring("k1").encrypt("x")
+    prefix, key_id, _payload = stored.split(":", 2)
+    assert prefix == "fq1" and key_id == crypto.derive("k1").key_id
+    assert crypto.key_id_of(stored) == key_id
+    assert crypto.derive("k2").key_id != key_id
+    assert crypto.key_id_of("13800138000") is None
+
+
+def test_unknown_key_is_a_clear_error() -> None:
+    """A value under another key raises UnknownKey naming both key ids and the way out."""
+    stored = crypto.Keyring("old secret").encrypt("13800138000")
+    with pytest.raises(crypto.UnknownKey) as raised:
+        crypto.Keyring("new secret").decrypt(stored)
+    message = str(raised.value)
+    assert crypto.derive("old secret").key_id in message
+    assert crypto.derive("new secret").key_id in message
+    assert "rotate-key" in message and "old secret" not in message
+
+
+def test_old_key_decrypts_but_the_current_one_writes() -> None:
+    """With an old key configured, both keys' values read; new values use the current key."""
+    old = crypto.Keyring("old secret").encrypt("13800138000")
+    keys = crypto.Keyring("new secret", old=["old secret"])
+    assert keys.decrypt(old) == "13800138000"
+    assert crypto.key_id_of(keys.encrypt("x")) == crypto.derive("new secret").key_id
+
+
+def test_plaintext_and_tampering_are_refused() -> None:
+    """A plaintext value or a changed payload in an encrypted column raises UnknownKey."""
+    keys = crypto.Keyring("k1")
+    with pytest.raises(crypto.UnknownKey, match="not ciphertext"):
+        keys.decrypt("13800138000")
+    stored = keys.encrypt("13800138000")
+    tampered = stored[:-2] + ("A" if stored[-2] != "A" else "B") + stored[-1]
+    with pytest.raises(crypto.UnknownKey, match="does not decrypt"):
+        keys.decrypt(tampered)
+
+
+def test_empty_secret_is_refused() -> None:
+    """An empty FUQING_SECRET_KEY cannot derive a key."""
+    with pytest.raises(ValueError, match="FUQING_SECRET_KEY"):
+        crypto.derive("")
+
+
+def test_not_configured_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before `configure`, reading or writing an encrypted field raises KeyNotConfigured."""
+    monkeypatch.setattr(crypto, "_keyring", None)
+    with pytest.raises(crypto.KeyNotConfigured, match="configure"):
+        crypto.keyring()
+
+
+def test_columns_are_wide_enough() -> None:
+    """The widest ciphertext of a 64-character name and a 32-character phone fits its column."""
+    assert crypto.ciphertext_length(64) <= NAME_COLUMN
+    assert crypto.ciphertext_length(32) <= PHONE_COLUMN
+    longest = crypto.Keyring("k").encrypt("\U0001f600" * 64)
+    assert len(longest) == crypto.ciphertext_length(64)
+
+
+def test_sql_comparison_of_an_encrypted_column_is_refused() -> None:
+    """`User.phone == x` cannot match randomised ciphertext, so it raises; IS NULL works."""
+    with pytest.raises(TypeError, match="encrypted"):
+        select(User).where(User.phone == "13800138000")
+    select(User).where(User.phone.is_(None))  # type: ignore[union-attr]
+
+
+def test_contact_fields_are_ciphertext_at_rest(database: Database) -> None:
+    """Phone and name are read back in clear through the models but stored as ciphertext."""
+    with database.transaction() as session:
+        _identity, user, _new = repo.get_or_create_identity(
+            session, channel="api", external_id="u1", now=NOW
+        )
+        user.name, user.phone = "王秀英", "13800138000"
+        unit = repo.unit_by_path(session, path="朝阳区/双井街道")
+        assert unit is not None
+        invite = repo.create_invite(session, unit=unit, name="张干部", now=NOW)
+        request = repo.create_help_request(
+            session,
+            unit_id=unit.id or 0,
+            need="想找工作",
+            primary="jobs",
+            categories=["jobs"],
+            crisis=False,
+            district="朝阳区",
+            street="双井街道",
+            community=None,
+            contact="phone",
+            phone="13912345678",
+            requester_id=user.id,
+            created_by=user.id,
+            source="chat",
+            now=NOW,
+        )
+        ids = (user.id, invite.id, request.id)
+    with database.read() as session:
+        raw = [
+            session.execute(text(sql), {"id": id_}).one()
+            for sql, id_ in zip(
+                (
+                    "SELECT name, phone FROM users WHERE id = :id",
+                    "SELECT name FROM invites WHERE id = :id",
+                    "SELECT phone FROM help_requests WHERE id = :id",
+                ),
+                ids,
+                strict=True,
+            )
+        ]
+        stored = [value for row in raw for value in row]
+        assert all(crypto.key_id_of(v) == crypto.derive(TEST_SECRET_KEY).key_id for v in stored)
+        assert not {"王秀英", "13800138000", "张干部", "13912345678"} & set(stored)
+        user_row = session.get(User, ids[0])
+        assert user_row is not None and (user_row.name, user_row.phone) == ("王秀英", "13800138000")
+        invite_row = session.get(Invite, ids[1])
+        assert invite_row is not None and invite_row.name == "张干部"
+        request_row = session.get(HelpRequest, ids[2])
+        assert request_row is not None and request_row.phone == "13912345678"
+
+
+def test_reading_under_another_key_fails_clearly(database: Database) -> None:
+    """Rows written under one key and read with another configured raise UnknownKey."""
+    with database.transaction() as session:
+        _identity, user, _new = repo.get_or_create_identity(
+            session, channel="api", external_id="u1", now=NOW
+        )
+        user.phone = "13800138000"
+        user_id = user.id
+    crypto.configure("another secret")
+    with database.read() as session, pytest.raises(crypto.UnknownKey, match="rotate-key"):
+        session.get(User, user_id)
+
+
+def test_migration_0004_encrypts_existing_rows(empty_database: Database) -> None:
+    """Rows written in clear before 0004 are encrypted by it and read back the same."""
+    db = empty_database
+    with db.engine.connect() as connection, connection.begin():
+        command.upgrade(alembic_config(db, connection), "0003")
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO org_units (id, name, level, aliases, path) "
+                "VALUES (1000, '测试区', 'district', '[]', '测试区')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO users (id, role, name, phone, created_at) "
+                "VALUES (1000, 'resident', '王秀英', '13800138000', :now)"
+            ),
+            {"now": NOW},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO invites (code, unit_id, name, created_at) "
+                "VALUES ('ABCDEFGH', 1000, '张干部', :now)"
+            ),
+            {"now": NOW},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO help_requests (code, requester_id, source, unit_id, status, need, "
+                '"primary", categories, crisis, contact, phone, created_at, updated_at) '
+                "VALUES ('ABCDEF', 1000, 'chat', 1000, 'new', '求助', 'jobs', '[\"jobs\"]', "
+                "false, 'phone', '13912345678', :now, :now)"
+            ),
+            {"now": NOW},
+        )
+    upgrade(db)
+    with db.read() as session:
+        raw = session.execute(
+            text(
+                "SELECT u.name, u.phone, i.name, r.phone FROM users u "
+                "JOIN invites i ON i.unit_id = 1000 JOIN help_requests r ON r.requester_id = u.id"
+            )
+        ).one()
+        assert all(crypto.key_id_of(v) is not None for v in raw)
+        user = session.get(User, 1000)
+        assert user is not None and (user.name, user.phone) == ("王秀英", "13800138000")
+        request = session.exec(select(HelpRequest)).one()
+        assert request.phone == "13912345678" and request.requester_id == 1000
+        invite = session.exec(select(Invite)).one()
+        assert invite.name == "张干部"
+    assert upgrade(db) == 0  # again: nothing left to encrypt, nothing to seed
