@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
@@ -146,6 +146,38 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[D
     finally:
         db.dispose()
         with admin.engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+# Throw-away PostgreSQL schemas, for tests that run real processes against the database.
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """The PostgreSQL test URL (skips without it)."""
+    url = os.environ.get(PG_URL_VARIABLE)
+    if not url:
+        pytest.skip(PG_SKIP_REASON)
+    return url
+
+
+@pytest.fixture
+def pg_schema(pg_url: str) -> Iterator[str]:
+    """A throw-away, migrated PostgreSQL schema; its URL (dropped afterwards)."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    scoped = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    url = scoped.render_as_string(hide_password=False)
+    try:
+        database = Database(url)
+        upgrade(database)
+        database.dispose()
+        yield url
+    finally:
+        with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 

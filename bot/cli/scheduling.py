@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.startup import fail, load_settings
+from bot.cli.startup import fail, load_settings, services_or_fail
 
 scheduler_app = typer.Typer(help="Reminders: run the scheduler, or one tick.")
 
@@ -22,15 +22,10 @@ def scheduler_loop(
         return
     import asyncio
 
-    from bot.app import SchemaNotReady, build_services
     from scheduler.runner import Scheduler
 
     settings = load_settings()
-    try:
-        services = build_services(settings)
-    except (SchemaNotReady, ValueError) as problem:
-        fail(str(problem))
-        return
+    services = services_or_fail(settings)
     runner = Scheduler(settings=settings, db=services.db, dispatcher=services.channels.dispatcher)
 
     async def forever() -> None:
@@ -59,7 +54,6 @@ def scheduler_tick(
     """Run one tick (and one dispatch) as if at NOW; print what was queued and sent."""
     import asyncio
 
-    from bot.app import SchemaNotReady, build_services
     from scheduler.runner import Scheduler
 
     settings = load_settings()
@@ -71,11 +65,7 @@ def scheduler_tick(
     if at is not None and at.tzinfo is None:
         fail("--now needs an offset, e.g. 2026-04-03T09:00+08:00")
         return
-    try:
-        services = build_services(settings)
-    except (SchemaNotReady, ValueError) as problem:
-        fail(str(problem))
-        return
+    services = services_or_fail(settings)
     if at is not None:
         services.channels.dispatcher.clock = lambda: at
     runner = Scheduler(settings=settings, db=services.db, dispatcher=services.channels.dispatcher)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.startup import fail, load_settings
+from bot.cli.startup import fail, load_settings, services_or_fail
 from bot.config import Settings
 
 if TYPE_CHECKING:
@@ -25,17 +25,13 @@ def serve(
     """Serve the HTTP API (and channels) with uvicorn."""
     import uvicorn
 
-    from bot.app import SchemaNotReady, build_services, create_app
+    from bot.app import create_app
 
     settings = load_settings()
     if workers > 1:
         _check_for_workers(settings, workers)
     else:
-        try:
-            services = build_services(settings)
-        except (SchemaNotReady, ValueError) as problem:
-            fail(str(problem))
-            return
+        services = services_or_fail(settings)
     base = f"http://{host}:{port}"
     lines = [
         f"fuqing serving on {base}" + (f" with {workers} workers" if workers > 1 else ""),
@@ -111,17 +107,12 @@ def chat(
     user: Annotated[str, typer.Option(help="terminal user id")] = "terminal-user",
 ) -> None:
     """Talk to the assistant in the terminal (`--as cadre` to report visits as the demo cadre)."""
-    from bot.app import SchemaNotReady, build_services
     from bot.channels.terminal import run_chat
     from bot.demo import TERMINAL_CADRE, demo_cadre
 
     settings = load_settings()
     logging.getLogger().setLevel(logging.WARNING)
-    try:
-        services = build_services(settings)
-    except (SchemaNotReady, ValueError) as problem:
-        fail(str(problem))
-        return
+    services = services_or_fail(settings)
     if as_ == "cadre":
         with services.db.transaction() as session:
             demo_cadre(session, now=services.engine.clock())

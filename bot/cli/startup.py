@@ -7,12 +7,16 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
 from bot.config import OPTIONAL_SECRETS, REQUIRED_SECRETS, Settings
 from bot.nlp import PiiMaskingFilter
 from storage import crypto
+
+if TYPE_CHECKING:
+    from bot.http import Services
 
 # Settings whose values never reach a log line.
 SECRET_FIELDS = (*REQUIRED_SECRETS, *OPTIONAL_SECRETS, "old_secret_key")
@@ -70,7 +74,17 @@ def load_settings() -> Settings:
     return settings
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Print `message` on stderr and exit with status 1."""
     typer.echo(message, err=True)
     raise typer.Exit(1)
+
+
+def services_or_fail(settings: Settings) -> Services:
+    """The app's services, or exit 1 saying why not (unmigrated schema, placeholder secrets)."""
+    from bot.app import SchemaNotReady, build_services
+
+    try:
+        return build_services(settings)
+    except (SchemaNotReady, ValueError) as problem:
+        fail(str(problem))

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.startup import fail, load_settings
+from bot.cli.startup import fail, load_settings, services_or_fail
 
 
 def telegram_bot(
@@ -21,8 +21,6 @@ def telegram_bot(
 
     from telegram.error import InvalidToken, TelegramError
 
-    from bot.app import SchemaNotReady, build_services
-
     settings = load_settings()
     if not settings.telegram_token:
         fail("set FUQING_TELEGRAM_TOKEN (the token @BotFather gave the bot)")
@@ -30,11 +28,7 @@ def telegram_bot(
     if webhook and not settings.telegram_secret:
         fail("--webhook needs FUQING_TELEGRAM_SECRET: Telegram sends it with every update")
         return
-    try:
-        services = build_services(settings)
-    except (SchemaNotReady, ValueError) as problem:
-        fail(str(problem))
-        return
+    services = services_or_fail(settings)
     channel = services.channels.telegram
     assert channel is not None
 

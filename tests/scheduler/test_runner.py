@@ -8,15 +8,11 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -29,7 +25,6 @@ from storage import migrate, repo
 from storage.db import Database
 from storage.models import Outbox
 from tests.bot.test_outbox import RecordingSender
-from tests.conftest import PG_SKIP_REASON, PG_URL_VARIABLE
 
 SH = ZoneInfo("Asia/Shanghai")
 T_MINUS_7 = datetime(2026, 4, 3, 9, 0, tzinfo=SH).astimezone(UTC)  # 2026Q1 is due 2026-04-10
@@ -90,15 +85,6 @@ def test_cli_tick_prints_what_it_queued(tmp_path: Path) -> None:
     assert bad.exit_code == 1 and "offset" in bad.output
 
 
-@pytest.fixture
-def pg_url() -> str:
-    """The PostgreSQL test URL (skips without it)."""
-    url = os.environ.get(PG_URL_VARIABLE)
-    if not url:
-        pytest.skip(PG_SKIP_REASON)
-    return url
-
-
 def test_one_active_scheduler_on_postgresql(database: Database, pg_url: str) -> None:
     """A second scheduler on PostgreSQL stays idle until the first releases the lock."""
     if database.is_sqlite:
@@ -136,26 +122,6 @@ def test_concurrent_claims_are_disjoint(database: Database) -> None:
         thread.join()
     first, second = claimed
     assert not set(first) & set(second) and len(first) + len(second) == 40
-
-
-@pytest.fixture
-def pg_schema(pg_url: str) -> Iterator[str]:
-    """A throw-away, migrated PostgreSQL schema; its URL."""
-    schema = f"sched_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    scoped = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    url = scoped.render_as_string(hide_password=False)
-    try:
-        database = Database(url)
-        migrate.upgrade(database)
-        database.dispose()
-        yield url
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_two_scheduler_processes_count_each_reminder_once(pg_schema: str, tmp_path: Path) -> None:
