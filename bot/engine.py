@@ -12,6 +12,7 @@ answer pushed once the database is back) and the terminal and Telegram into the 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import threading
 import uuid
@@ -46,6 +47,8 @@ FINISHERS: dict[str, Callable[[actions.Effects, FlowRun], list[Outgoing]]] = {
 }
 MAX_ATTEMPTS = 5
 MAX_STORED_TEXT = 4000
+MAX_MSG_ID = 128  # storage.models.InboundMessage.msg_id
+MAX_ADDRESS = 128  # storage.models.Identity.external_id
 
 
 class ServiceUnavailable(RuntimeError):
@@ -89,6 +92,10 @@ class Engine:
         """Handle one message in one transaction, retrying when a concurrent one got in first.
 
         Raises `ServiceUnavailable` when the database cannot be reached."""
+        if not message.user or len(message.user) > MAX_ADDRESS:
+            # Channels validate their addresses; this only guards the column against a bad one.
+            log.warning("refused a message from an invalid address on %s", message.channel)
+            return [Outgoing(texts.t("apology"))]
         try:
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
@@ -138,17 +145,18 @@ class Engine:
     ) -> list[Outgoing]:
         now = message.at
         self.db.lock_key(session, f"user:{message.channel}:{message.user}")
-        if message.msg_id:
-            seen = repo.find_inbound(session, channel=message.channel, msg_id=message.msg_id)
+        msg_id = _dedup_id(message.msg_id)
+        if msg_id:
+            seen = repo.stored_reply(session, channel=message.channel, msg_id=msg_id)
             if seen is not None:
-                return [Outgoing.from_json(r) for r in seen.reply or []]
+                return [Outgoing.from_json(r) for r in seen]
         _identity, user, is_new = repo.get_or_create_identity(
             session, channel=message.channel, external_id=message.user, now=now
         )
-        inbound = repo.record_inbound(
+        inbound_id = repo.record_inbound(
             session,
             channel=message.channel,
-            msg_id=message.msg_id or f"auto:{uuid.uuid4().hex}",
+            msg_id=msg_id or f"auto:{uuid.uuid4().hex}",
             user_id=user.id or 0,
             kind=message.kind,
             text=_audit_text(
@@ -181,10 +189,17 @@ class Engine:
         )
         repo.set_reply(
             session,
-            message=inbound,
+            message_id=inbound_id,
             reply=[{**r.to_json(), "urgent": r.urgent} for r in replies],
         )
         return replies
+
+
+def _dedup_id(msg_id: str | None) -> str | None:
+    """The channel's message id as stored: ids longer than the column are stored as a hash."""
+    if msg_id is None or len(msg_id) <= MAX_MSG_ID:
+        return msg_id
+    return "sha256:" + hashlib.sha256(msg_id.encode()).hexdigest()
 
 
 def _audit_text(text: str, *, consented: bool) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
@@ -31,6 +32,12 @@ from storage.orgtree import UnitRow, load_units
 #
 # `database` runs a test on SQLite and on PostgreSQL (the latter only when
 # FUQING_TEST_DATABASE_URL is set, as CI does). Both are migrated and hold the seeded org tree.
+
+# Property-based tests explore new examples on a developer's machine, but in CI they replay a
+# fixed derivation, so a run there fails only on a change, never on the luck of the draw.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 PG_URL_VARIABLE = "FUQING_TEST_DATABASE_URL"
 PG_SKIP_REASON = (

@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_ADDRESS = 64
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
 # Characters XML 1.0 cannot carry at all, not even in CDATA.
@@ -102,6 +103,9 @@ def parse_message(fields: dict[str, str]) -> WeChatMessage:
     missing = [t for t in ("ToUserName", "FromUserName", "MsgType") if not fields.get(t)]
     if missing:
         raise XmlError(f"missing fields: {', '.join(missing)}")
+    too_long = [t for t in ("ToUserName", "FromUserName") if len(fields[t]) > MAX_ADDRESS]
+    if too_long:  # an openid is 28 characters, a WeCom user id at most 64
+        raise XmlError(f"{', '.join(too_long)} over {MAX_ADDRESS} characters")
     create_time = fields.get("CreateTime", "").strip()
     if not _DIGITS.fullmatch(create_time):
         raise XmlError("CreateTime is not an integer")

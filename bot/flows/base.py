@@ -9,8 +9,9 @@ they are asked. `FlowMachine` turns a spec into one `transitions` machine built 
 * ``ask_<slot>`` jumps to a slot from anywhere (``返回`` and ``修改 <字段>``);
 * ``confirm`` goes from ``summary`` to ``done``; ``cancel`` from anywhere to ``cancelled``.
 
-Per message the engine adds a `FlowRun` (the model: state, slots, misses, history) to the
-machine, fires events through ``trigger()`` and removes it again. Callbacks only touch the model:
+Per message the engine hands a `FlowRun` (the model: state, slots, misses, history) to the
+machine, which fires the event on it (`Event.trigger(model)`, without binding the run to the
+machine: see `FlowMachine.fire`). Callbacks only touch the model:
 no I/O. What a flow does when confirmed (file a request, a visit) is the flow module's `finish`,
 called by the engine inside the message's transaction.
 """
@@ -269,13 +270,18 @@ class FlowMachine:
         return edges
 
     def fire(self, run: FlowRun, event: str, state: str) -> None:
-        """Attach `run` in `state`, fire `event`, detach."""
+        """Put `run` in `state` and fire `event` on it through the machine.
+
+        The machine's `Event.trigger(model)` runs the transitions for that one model (conditions,
+        state change, callbacks) without binding it: `add_model` would bind a trigger method per
+        event to the run and `remove_model` unbind them again, on every message (a quarter of
+        the flow time). The run is never one of `machine.models`, so nothing outlives the call.
+        """
+        if event not in self.machine.events:
+            raise AttributeError(f"{self.spec.name}: no event {event!r}")
         with self._lock:
-            self.machine.add_model(run, initial=state)
-            try:
-                run.trigger(event)
-            finally:
-                self.machine.remove_model(run)
+            run.state = state
+            self.machine.events[event].trigger(run)
 
 
 def _needs(slot: Slot) -> Callable[[EventData], bool]:

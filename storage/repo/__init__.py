@@ -38,6 +38,7 @@ from storage.repo.dialogue import (
     record_inbound,
     save_dialogue,
     set_reply,
+    stored_reply,
 )
 from storage.repo.org import (
     all_units,
@@ -198,6 +199,7 @@ __all__ = [
     "set_due_date",
     "set_reply",
     "set_status",
+    "stored_reply",
     "submit_report",
     "take_pending",
     "unit_by_path",

@@ -14,12 +14,13 @@ def get_or_create_identity(
     session: Session, *, channel: str, external_id: str, now: datetime
 ) -> tuple[Identity, User, bool]:
     """Return the identity and user for a channel address, creating a resident if new."""
-    identity = session.exec(
-        select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)
+    found = session.exec(
+        select(Identity, User)
+        .join(User, col(User.id) == col(Identity.user_id))
+        .where(Identity.channel == channel, Identity.external_id == external_id)
     ).first()
-    if identity is not None:
-        user = session.get(User, identity.user_id)
-        assert user is not None
+    if found is not None:
+        identity, user = found
         identity.last_seen_at = stored(now)
         identity.active = True
         if user.deleted_at is None:

@@ -149,3 +149,18 @@ def test_failed_message_is_not_stored(
     answer = engine.handle_sync(message)
     assert "请说说您遇到的困难" in answer[-1].text
     assert len(_inbound_of(database, channel="api", user="retry")) == 1
+
+
+def test_long_message_ids_and_bad_addresses(engine: Engine) -> None:
+    """A message id longer than its column is stored hashed (and still dedups); an address
+    longer than its column is refused with the apology, without an error in the log."""
+    long_id = "m" * 300
+    first = engine.handle_sync(
+        Incoming(channel="api", user="u-long", text="我要求助", msg_id=long_id)
+    )
+    again = engine.handle_sync(
+        Incoming(channel="api", user="u-long", text="我要求助", msg_id=long_id)
+    )
+    assert first == again and "困难" in first[0].text
+    refused = engine.handle_sync(Incoming(channel="wechat", user="x" * 129, text="你好"))
+    assert "抱歉" in refused[0].text

@@ -242,3 +242,11 @@ def test_text_reply_parses_back() -> None:
         1700000000,
     )
     assert message.msg_type == "text" and message.content == content
+
+
+def test_overlong_addresses_are_refused() -> None:
+    """A FromUserName or ToUserName over 64 characters is not a WeChat address: XmlError."""
+    fields = {"ToUserName": "gh_1", "FromUserName": "字" * 65, "CreateTime": "1", "MsgType": "text"}
+    with pytest.raises(XmlError, match="FromUserName"):
+        parse_message(fields)
+    assert parse_message({**fields, "FromUserName": "o" * 64}).from_user == "o" * 64
