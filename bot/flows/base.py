@@ -207,10 +207,6 @@ class FlowRun:
         self.history: list[str] = list(history or [])
         self.meta: dict[str, Any] = dict(meta or {})
 
-    def trigger(self, name: str, *args: Any, **kwargs: Any) -> bool:
-        """Fire an event (replaced by the machine while the run is attached)."""
-        raise RuntimeError("FlowRun is not attached to its machine")
-
     def needs(self, slot: Slot) -> bool:
         """True when the slot applies and has no value yet."""
         if slot.when is not None and not slot.when(self.slots):
@@ -228,7 +224,7 @@ class FlowRun:
 
 
 class FlowMachine:
-    """One `transitions` machine for a flow spec, shared by all users (runs attach per message)."""
+    """One `transitions` machine for a flow spec, shared by all users (runs passed per message)."""
 
     def __init__(self, spec: FlowSpec) -> None:
         self.spec = spec
