@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from fastapi import Request
+from pydantic import BaseModel, ValidationError
 
 from bot.channels.setup import PushChannels
 from bot.config import Settings
@@ -14,6 +17,8 @@ from bot.engine import Engine
 from bot.errors import ApiError
 from bot.nlp import NLP
 from storage.db import Database
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 @dataclass
@@ -46,3 +51,28 @@ def bearer_guard(setting: str) -> Callable[[Request], Awaitable[None]]:
             raise ApiError(401, "unauthorized", "the token is not valid")
 
     return guard
+
+
+async def read_json_body(request: Request, model: type[ModelT]) -> ModelT:
+    """The request's JSON body as `model`: 413 over `max_body_bytes` (declared or streamed),
+    400 when it is not JSON, 422 with the field errors when it does not fit the schema."""
+    limit = services(request).settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "body_too_large", f"the body is over {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ApiError(413, "body_too_large", f"the body is over {limit} bytes")
+    try:
+        data: Any = json.loads(body or b"null")
+    except ValueError as exc:
+        raise ApiError(400, "invalid_json", "the body is not valid JSON") from exc
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        raise ApiError(
+            422, "invalid_message", "the message does not fit the schema", errors
+        ) from exc

@@ -7,14 +7,12 @@ the `api` channel and renders the engine's replies as `{"replies": [{"text", "ch
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from bot.errors import ApiError
-from bot.http import bearer_guard, services
+from bot.http import bearer_guard, read_json_body, services
 from bot.limits import limits_of
 from bot.messages import Incoming
 
@@ -46,26 +44,7 @@ class RepliesOut(BaseModel):
 
 
 async def _read_message(request: Request) -> MessageIn:
-    limit = services(request).settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, "body_too_large", f"the body is over {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise ApiError(413, "body_too_large", f"the body is over {limit} bytes")
-    try:
-        data: Any = json.loads(body or b"null")
-    except ValueError as exc:
-        raise ApiError(400, "invalid_json", "the body is not valid JSON") from exc
-    try:
-        return MessageIn.model_validate(data)
-    except ValidationError as exc:
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-        raise ApiError(
-            422, "invalid_message", "the message does not fit the schema", errors
-        ) from exc
+    return await read_json_body(request, MessageIn)
 
 
 @router.post(

@@ -24,18 +24,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from bot import texts
 from bot.commands import MENU
 from bot.config import Settings
 from bot.errors import ApiError
-from bot.http import services
+from bot.http import read_json_body, services
 from bot.limits import limits_of
 from bot.messages import Incoming, Outgoing
 
@@ -166,26 +166,7 @@ def _rendered(replies: list[Outgoing]) -> WebReplies:
 
 
 async def _read_message(request: Request) -> WebMessageIn:
-    limit = services(request).settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, "body_too_large", f"the body is over {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise ApiError(413, "body_too_large", f"the body is over {limit} bytes")
-    try:
-        data: Any = json.loads(body or b"null")
-    except ValueError as exc:
-        raise ApiError(400, "invalid_json", "the body is not valid JSON") from exc
-    try:
-        return WebMessageIn.model_validate(data)
-    except ValidationError as exc:
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-        raise ApiError(
-            422, "invalid_message", "the message does not fit the schema", errors
-        ) from exc
+    return await read_json_body(request, WebMessageIn)
 
 
 # ----------------------------------------------------------------------------- the page
