@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.channels import api as api_channel
-from bot.channels import telegram_webhook, webchat, wechat
+from bot.channels import webchat, wechat
 from bot.channels.setup import build_push_channels
 from bot.channels.wechat import CallbackChannel
 from bot.config import Settings
@@ -121,7 +121,10 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         app.include_router(wechat.router("/wechat", lambda r: _channel(r, "wechat")))
     if settings.wecom_enabled:
         app.include_router(wechat.router("/wecom", lambda r: _channel(r, "wecom")))
-    if telegram_webhook.webhook_enabled(settings):
+    if settings.telegram_webhook_enabled:
+        # python-telegram-bot is imported only when the bot is configured (start-up time).
+        from bot.channels import telegram_webhook
+
         app.include_router(telegram_webhook.router("/telegram"))
 
     @app.get("/healthz", tags=["ops"])

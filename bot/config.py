@@ -92,6 +92,11 @@ class Settings(BaseSettings):
         return DEV_WECHAT_TOKEN if self.env == "development" else None
 
     @property
+    def telegram_webhook_enabled(self) -> bool:
+        """True when the `/telegram` webhook is on: a bot token and a secret to check."""
+        return bool(self.telegram_token and self.telegram_secret)
+
+    @property
     def wecom_enabled(self) -> bool:
         """True when every WeCom callback setting is present."""
         return bool(self.wecom_corp_id and self.wecom_token and self.wecom_aes_key)

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
-from telegram.request import BaseRequest
 
-from bot.channels.telegram import TelegramChannel, build_telegram
-from bot.channels.telegram_webhook import webhook_enabled
 from bot.channels.wechat import CallbackChannel, Responder
 from bot.channels.wechat_api import OfficialAccountClient, WeComClient
 from bot.channels.wechat_crypto import MessageCrypto
@@ -22,6 +19,11 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.outbox import Dispatcher, Sender
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from telegram.request import BaseRequest
+
+    from bot.channels.telegram import TelegramChannel
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +107,14 @@ def build_push_channels(
     )
     channels = PushChannels(dispatcher=dispatcher, clients=clients)
     if settings.telegram_token:
+        # python-telegram-bot is imported only when a bot is configured (start-up time).
+        from bot.channels.telegram import build_telegram
+
         channels.telegram = build_telegram(
             settings, engine=engine, dispatcher=dispatcher, request=telegram_request
         )
         dispatcher.senders["telegram"] = channels.telegram
-        if not webhook_enabled(settings):
+        if not settings.telegram_webhook_enabled:
             log.info("Telegram webhook off (`fuqing telegram` polls): set FUQING_TELEGRAM_SECRET")
     else:
         log.info("Telegram off: set FUQING_TELEGRAM_TOKEN")

@@ -9,18 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from bot.channels.telegram import TelegramChannel, WebhookRefused
-from bot.config import Settings
 from bot.limits import limits_of
 
 log = logging.getLogger("bot.channels.telegram")  # one logger for the whole channel
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1024 * 1024
-
-
-def webhook_enabled(settings: Settings) -> bool:
-    """True when the `/telegram` webhook is on: a bot token and a secret to check."""
-    return bool(settings.telegram_token and settings.telegram_secret)
 
 
 async def _read_body(request: Request) -> bytes:
