@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
+from bot.bodies import BodyTooLarge, read_capped
 from bot.channels.setup import PushChannels
 from bot.config import Settings
 from bot.engine import Engine
@@ -56,15 +57,10 @@ def bearer_guard(setting: str) -> Callable[[Request], Awaitable[None]]:
 async def read_json_body(request: Request, model: type[ModelT]) -> ModelT:
     """The request's JSON body as `model`: 413 over `max_body_bytes` (declared or streamed),
     400 when it is not JSON, 422 with the field errors when it does not fit the schema."""
-    limit = services(request).settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, "body_too_large", f"the body is over {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise ApiError(413, "body_too_large", f"the body is over {limit} bytes")
+    try:
+        body = await read_capped(request, services(request).settings.max_body_bytes)
+    except BodyTooLarge as exc:
+        raise ApiError(413, "body_too_large", str(exc)) from exc
     try:
         data: Any = json.loads(body or b"null")
     except ValueError as exc:

@@ -8,6 +8,7 @@ import logging
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from bot.bodies import BodyTooLarge, read_capped
 from bot.channels.telegram import TelegramChannel, WebhookRefused
 from bot.limits import limits_of
 
@@ -18,15 +19,10 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise WebhookRefused(413, "the body is over 1 MB")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise WebhookRefused(413, "the body is over 1 MB")
-    return bytes(body)
+    try:
+        return await read_capped(request, MAX_BODY_BYTES)
+    except BodyTooLarge as exc:
+        raise WebhookRefused(413, "the body is over 1 MB") from exc
 
 
 def router(path: str) -> APIRouter:

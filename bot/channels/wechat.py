@@ -25,6 +25,7 @@ from functools import partial
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
+from bot.bodies import BodyTooLarge, read_capped
 from bot.channels.wechat_crypto import CryptoError, MessageCrypto, SignatureError, check_signature
 from bot.channels.wechat_xml import (
     MAX_BODY_BYTES,
@@ -322,15 +323,10 @@ def _error(exc: CallbackError) -> Response:
 
 
 async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise CallbackError(413, "the body is over 1 MB")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise CallbackError(413, "the body is over 1 MB")
-    return bytes(body)
+    try:
+        return await read_capped(request, MAX_BODY_BYTES)
+    except BodyTooLarge as exc:
+        raise CallbackError(413, "the body is over 1 MB") from exc
 
 
 def router(path: str, channel: Callable[[Request], CallbackChannel]) -> APIRouter:

@@ -13,6 +13,15 @@ import typer
 
 from bot.cli.startup import fail, load_settings
 from bot.nlp import NLP
+from scheduler.calendar import Quarter
+
+
+def _quarter(text: str) -> Quarter:
+    """The quarter named `text` (2026Q1), or exit 1 saying why not."""
+    try:
+        return Quarter.parse(text)
+    except ValueError as problem:
+        fail(str(problem))
 
 
 def report(
@@ -30,17 +39,12 @@ def report(
     from bot.app import place_units_from_settings
     from bot.reporting.export import file_name, render
     from bot.reporting.figures import quarter_overview
-    from scheduler.calendar import Quarter
     from storage import migrate, repo
     from storage.db import Database
 
     settings = load_settings()
     logging.getLogger().setLevel(logging.WARNING)
-    try:
-        parsed = Quarter.parse(quarter)
-    except ValueError as problem:
-        fail(str(problem))
-        return
+    parsed = _quarter(quarter)
     if fmt not in (None, "xlsx", "docx", "csv"):
         fail(f"--format takes xlsx, docx or csv, not {fmt!r}")
     if fmt == "docx" and not unit:
@@ -98,17 +102,13 @@ def due_date_command(
     import re
 
     from bot.messages import utcnow
-    from scheduler.calendar import Quarter, due_date
+    from scheduler.calendar import due_date
     from storage import migrate, repo
     from storage.db import Database
 
     settings = load_settings()
     logging.getLogger().setLevel(logging.WARNING)
-    try:
-        parsed = Quarter.parse(quarter)
-    except ValueError as problem:
-        fail(str(problem))
-        return
+    parsed = _quarter(quarter)
     new: date | None = None
     if day is not None:
         try:

@@ -27,12 +27,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from telegram.request import BaseRequest, RequestData
+
+from tests.fakes.loopback import LoopbackServer
 
 TOKEN = "123456:TEST-fake-token"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "妇情通", "username": "fuqing_test_bot"}
@@ -288,56 +289,14 @@ class RecordingRequest(BaseRequest):
 # ----------------------------------------------------------------------------- HTTP server
 
 
-class FakeTelegramServer:
+class FakeTelegramServer(LoopbackServer):
     """The fake Bot API over HTTP on loopback; a context manager."""
+
+    name = "fake-telegram"
 
     def __init__(self, api: FakeBotApi) -> None:
         self.api = api
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> FakeTelegramServer:
-        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
-        api = self.api
-
-        class Handler(_Handler):
-            fake = api
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, args=(0.05,), name="fake-telegram", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, close the socket and join the thread."""
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeTelegramServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """`http://127.0.0.1:<port>` of the running server."""
-        assert self._httpd is not None, "server not started"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        super().__init__(_Handler, api)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -18,10 +18,11 @@ from collections import defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.loopback import LoopbackServer
 
 APPID = "wx-fake-appid"
 SECRET = "fake-oa-secret-5ab1"
@@ -71,8 +72,10 @@ class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class FakeWeChatServer:
+class FakeWeChatServer(LoopbackServer):
     """A scriptable fake of the WeChat and WeCom APIs on loopback; a context manager."""
+
+    name = "fake-wechat"
 
     def __init__(
         self,
@@ -84,52 +87,7 @@ class FakeWeChatServer:
         corp_secret: str = CORP_SECRET,
     ) -> None:
         self._state = _State(expires_in, appid, secret, corp_id, corp_secret)
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # ------------------------------------------------------------------ lifecycle
-    def start(self) -> FakeWeChatServer:
-        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
-        state = self._state
-
-        class Handler(_Handler):
-            fake = state
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, args=(0.05,), name="fake-wechat", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, close the socket and join the thread."""
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeWeChatServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """`http://127.0.0.1:<port>` of the running server."""
-        assert self._httpd is not None, "server not started"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        super().__init__(_Handler, self._state)
 
     # ------------------------------------------------------------------ scripting
     def fail_next(
