@@ -23,6 +23,9 @@ TEXTS: dict[str, str] = {
     "help.idle": "可以直接说出您遇到的困难，例如“想找份兼职”“孩子生病没钱治”。"
     "随时可用：取消、返回、帮助、菜单、转人工、查询进度、删除我的信息。",
     "value.none": "未填",
+    "area.city": "全市",
+    "terminal.banner": "妇情通 终端对话（输入 exit 退出）",
+    "terminal.bot": "妇情通> ",
     "menu.services": "服务",  # WeChat menu group: at most 4 characters
     "more.hint": "（内容较长，回复“更多”查看）",
     "more.none": "没有更多内容了。",

@@ -21,7 +21,7 @@ def render(replies: list[Outgoing]) -> str:
             f"1. {reply.choices[0]}" in line for line in text.splitlines()
         ):
             text += "\n" + "  ".join(f"[{i}] {c}" for i, c in enumerate(reply.choices, 1))
-        blocks.append("妇情通> " + text.replace("\n", "\n        "))
+        blocks.append(texts.t("terminal.bot") + text.replace("\n", "\n        "))
     return "\n".join(blocks)
 
 
@@ -33,7 +33,7 @@ def run_chat(
     write: Callable[[str], None] = print,
 ) -> None:
     """Read lines until EOF or `exit`; print the bot's replies and anything pushed meanwhile."""
-    write("妇情通 终端对话（输入 exit 退出）")
+    write(texts.t("terminal.banner"))
     while True:
         try:
             line = read(PROMPT)

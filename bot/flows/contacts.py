@@ -39,7 +39,7 @@ class _Area:
 
     @property
     def words(self) -> str:
-        return "".join(p for p in (self.district, self.street) if p) or "全市"
+        return "".join(p for p in (self.district, self.street) if p) or texts.t("area.city")
 
 
 class Refused(Exception):

@@ -54,7 +54,7 @@ NOTE_CHARS = 15  # a message this long that says a need is taken as the visit no
 
 def jurisdiction(user: UserView) -> str:
     """The cadre's area in words ('朝阳区双井街道', or 全市)."""
-    return "".join(p for p in (user.district, user.street) if p) or "全市"
+    return "".join(p for p in (user.district, user.street) if p) or texts.t("area.city")
 
 
 def parse_visit_date(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> str:
