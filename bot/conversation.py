@@ -21,7 +21,7 @@ from bot.flows.visit_report import NOTE_CHARS
 from bot.messages import Incoming, Outgoing
 from bot.paging import next_page
 from storage import repo
-from storage.models import DialogueSession, User
+from storage.models import User
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -36,7 +36,7 @@ class Conversation:
         engine: Engine,
         session: Session,
         user: User,
-        dialogue: DialogueSession,
+        dialogue: repo.Dialogue,
         message: Incoming,
         ref: date,
         max_bytes: int | None = None,

@@ -79,6 +79,8 @@ class Engine:
         # SQLite has one writer at a time: messages of this process queue on a lock instead of
         # polling the busy timeout (its sleeps of up to 100 ms made the p99 latency soar).
         self._sqlite_writer = threading.Lock() if db.is_sqlite else None
+        # Called (in the event loop) after a message that queued pushes: the dispatcher's kick.
+        self.on_pushes: Callable[[], None] | None = None
 
     async def handle(self, message: Incoming, *, max_bytes: int | None = None) -> list[Outgoing]:
         """Handle one message (in a worker thread: the database calls block).
@@ -86,21 +88,30 @@ class Engine:
         `max_bytes`: the channel takes one text of at most this many UTF-8 bytes (WeChat); the
         replies are joined and what does not fit waits behind `更多`.
         """
-        return await asyncio.to_thread(self.handle_sync, message, max_bytes=max_bytes)
+        replies, queued = await asyncio.to_thread(self._handle, message, max_bytes)
+        if queued and self.on_pushes is not None:
+            self.on_pushes()
+        return replies
 
     def handle_sync(self, message: Incoming, *, max_bytes: int | None = None) -> list[Outgoing]:
         """Handle one message in one transaction, retrying when a concurrent one got in first.
 
         Raises `ServiceUnavailable` when the database cannot be reached."""
+        return self._handle(message, max_bytes)[0]
+
+    def _handle(self, message: Incoming, max_bytes: int | None) -> tuple[list[Outgoing], bool]:
+        """The replies, and whether the message queued pushes (for others: a new request tells
+        its cadres; a status change tells the requester)."""
         if not message.user or len(message.user) > MAX_ADDRESS:
             # Channels validate their addresses; this only guards the column against a bad one.
             log.warning("refused a message from an invalid address on %s", message.channel)
-            return [Outgoing(texts.t("apology"))]
+            return [Outgoing(texts.t("apology"))], False
         try:
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
                     with self._writing(), self.db.transaction() as session:
-                        return self._process(session, message, max_bytes)
+                        replies = self._process(session, message, max_bytes)
+                    return replies, repo.queued_pushes(session)
                 except (repo.ConcurrentUpdate, IntegrityError, OperationalError) as exc:
                     if attempt == MAX_ATTEMPTS or (
                         isinstance(exc, OperationalError) and not _is_transient(exc)
@@ -122,7 +133,7 @@ class Engine:
                 message.user,
                 mask_pii(message.text[:200]),
             )
-        return [Outgoing(texts.t("apology"))]
+        return [Outgoing(texts.t("apology"))], False
 
     def _writing(self) -> threading.Lock | nullcontext[None]:
         return self._sqlite_writer if self._sqlite_writer is not None else nullcontext()
@@ -150,7 +161,7 @@ class Engine:
             seen = repo.stored_reply(session, channel=message.channel, msg_id=msg_id)
             if seen is not None:
                 return [Outgoing.from_json(r) for r in seen]
-        _identity, user, is_new = repo.get_or_create_identity(
+        user, dialogue, is_new = repo.user_at(
             session, channel=message.channel, external_id=message.user, now=now
         )
         inbound_id = repo.record_inbound(
@@ -164,7 +175,6 @@ class Engine:
             ),
             now=now,
         )
-        dialogue = repo.load_dialogue(session, user_id=user.id or 0, now=now)
         conversation = Conversation(
             max_bytes=max_bytes,
             engine=self,

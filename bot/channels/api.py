@@ -72,7 +72,6 @@ async def post_message(request: Request) -> RepliesOut:
         at=svc.engine.clock(),
     )
     replies = await svc.engine.handle(incoming)
-    svc.channels.dispatcher.kick()  # pushes this message queued for push channels (WeChat)
     return RepliesOut(replies=[ReplyOut(text=r.text, choices=list(r.choices)) for r in replies])
 
 

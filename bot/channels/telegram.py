@@ -131,7 +131,6 @@ class TelegramChannel:
         replies = await self.engine.handle(incoming)
         for reply in replies:
             await self._deliver(incoming.user, reply.text, keyboard(reply.choices))
-        self.dispatcher.kick()  # the message may have queued pushes for others
 
     async def _acknowledge(self, query: CallbackQuery) -> None:
         """Stop the button's spinner and take the keyboard off the message it was on."""

@@ -252,7 +252,6 @@ async def post_message(request: Request, response: Response, user: User) -> WebR
         at=svc.engine.clock(),
     )
     replies = await svc.engine.handle(incoming)
-    svc.channels.dispatcher.kick()  # pushes this message queued for push channels (WeChat)
     remember(request, response, user)
     return _rendered(replies)
 

@@ -115,7 +115,6 @@ class Responder:
             flight.slow = True
             return None
         replies = flight.task.result()
-        self.dispatcher.kick()  # the message may have queued pushes for others
         return replies
 
     async def drain(self) -> None:

@@ -32,6 +32,7 @@ from storage.repo.contacts import (
     remove_contact_point,
 )
 from storage.repo.dialogue import (
+    Dialogue,
     find_inbound,
     load_dialogue,
     recent_inbound,
@@ -62,6 +63,7 @@ from storage.repo.outbox import (
     mark_failed,
     mark_sent,
     outbox_rows,
+    queued_pushes,
     take_pending,
 )
 from storage.repo.people import (
@@ -75,6 +77,7 @@ from storage.repo.people import (
     latest_identity,
     redeem_invite,
     set_consent,
+    user_at,
 )
 from storage.repo.privacy import EncryptedColumn as EncryptedColumn
 from storage.repo.privacy import Erased as Erased
@@ -136,6 +139,7 @@ from storage.repo.visits import create_visit, list_visits
 __all__ = [
     "QUOTA",
     "ConcurrentUpdate",
+    "Dialogue",
     "HeldPoint",
     "OpenRequest",
     "UnitNode",
@@ -182,6 +186,7 @@ __all__ = [
     "open_requests_created_in",
     "open_requests_in",
     "outbox_rows",
+    "queued_pushes",
     "recent_inbound",
     "record_inbound",
     "redeem_invite",
@@ -208,4 +213,5 @@ __all__ = [
     "unit_nodes",
     "units_below",
     "unvisited_points",
+    "user_at",
 ]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, insert, update
+from sqlalchemy import CursorResult, Table, bindparam, insert, update
+from sqlalchemy import select as select_columns
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from storage.models import DialogueSession, InboundMessage
@@ -16,43 +20,124 @@ INBOUND: Table = SQLModel.metadata.tables[InboundMessage.__tablename__]
 DIALOGUES: Table = SQLModel.metadata.tables[DialogueSession.__tablename__]
 
 
-def load_dialogue(session: Session, *, user_id: int, now: datetime) -> DialogueSession:
-    """Return the user's dialogue session, creating an idle one if she has none."""
-    dialogue = session.exec(
-        select(DialogueSession).where(DialogueSession.user_id == user_id)
-    ).first()
-    if dialogue is None:
-        dialogue = DialogueSession(user_id=user_id, data={}, version=0, updated_at=stored(now))
-        session.add(dialogue)
-        session.flush()
-    return dialogue
+@dataclass
+class Dialogue:
+    """A user's dialogue state as stored (`id` None until the first save creates the row)."""
+
+    id: int | None
+    user_id: int
+    flow: str | None
+    state: str | None
+    data: dict[str, Any]
+    version: int
+    updated_at: datetime
+
+
+# The message path's statements, built once: building a statement costs more than running it.
+_DIALOGUE_OF = select_columns(
+    DIALOGUES.c.id,
+    DIALOGUES.c.flow,
+    DIALOGUES.c.state,
+    DIALOGUES.c.data,
+    DIALOGUES.c.version,
+    DIALOGUES.c.updated_at,
+).where(DIALOGUES.c.user_id == bindparam("uid"))
+_SAVE_DIALOGUE = (
+    update(DIALOGUES)
+    .where(DIALOGUES.c.id == bindparam("did"), DIALOGUES.c.version == bindparam("seen"))
+    .values(
+        flow=bindparam("new_flow"),
+        state=bindparam("new_state"),
+        data=bindparam("new_data"),
+        version=bindparam("new_version"),
+        updated_at=bindparam("at"),
+    )
+)
+_CREATE_DIALOGUE = insert(DIALOGUES).values(
+    user_id=bindparam("uid"),
+    flow=bindparam("new_flow"),
+    state=bindparam("new_state"),
+    data=bindparam("new_data"),
+    version=1,
+    updated_at=bindparam("at"),
+)
+
+
+def dialogue_from_row(user_id: int, row: Sequence[Any] | None, *, now: datetime) -> Dialogue:
+    """The dialogue of a row of (id, flow, state, data, version, updated_at); an idle one, not
+    yet stored, when the row is None or its id is NULL (an outer join found none)."""
+    if row is None or row[0] is None:
+        return Dialogue(None, user_id, None, None, {}, 0, stored(now))
+    return Dialogue(row[0], user_id, row[1], row[2], dict(row[3] or {}), row[4], row[5])
+
+
+def load_dialogue(session: Session, *, user_id: int, now: datetime) -> Dialogue:
+    """Return the user's dialogue state (an idle one if she has none yet)."""
+    row = session.execute(_DIALOGUE_OF, {"uid": user_id}).first()
+    return dialogue_from_row(user_id, row, now=now)
 
 
 def save_dialogue(
     session: Session,
     *,
-    dialogue: DialogueSession,
+    dialogue: Dialogue,
     flow: str | None,
     state: str | None,
     data: dict[str, Any],
     now: datetime,
 ) -> None:
-    """Store the dialogue's new state; raise ConcurrentUpdate if someone saved it meanwhile."""
-    session.flush()  # what the message changed through the ORM lands first, as before
-    table = DIALOGUES
-    statement = (
-        update(table)
-        .where(table.c.id == dialogue.id, table.c.version == dialogue.version)
-        .values(
-            flow=flow, state=state, data=data, version=dialogue.version + 1, updated_at=stored(now)
-        )
+    """Store the dialogue's new state; raise ConcurrentUpdate if someone saved it meanwhile
+    (its version moved, or a first save raced another: the unique user_id refuses it)."""
+    session.flush()  # what the message changed through the ORM lands first
+    values = {"new_flow": flow, "new_state": state, "new_data": data, "at": stored(now)}
+    if dialogue.id is None:
+        try:
+            result = cast(
+                "CursorResult[Any]",
+                session.execute(_CREATE_DIALOGUE, {"uid": dialogue.user_id, **values}),
+            )
+        except IntegrityError as exc:  # her first dialogue was saved meanwhile
+            raise ConcurrentUpdate(
+                f"dialogue of user {dialogue.user_id} created meanwhile"
+            ) from exc
+        key = result.inserted_primary_key
+        assert key is not None
+        dialogue.id, dialogue.version = int(key[0]), 1
+        return
+    result = cast(
+        "CursorResult[Any]",
+        session.execute(
+            _SAVE_DIALOGUE,
+            {
+                "did": dialogue.id,
+                "seen": dialogue.version,
+                "new_version": dialogue.version + 1,
+                **values,
+            },
+        ),
     )
-    result = cast("CursorResult[Any]", session.execute(statement))
     if result.rowcount != 1:
         raise ConcurrentUpdate(f"dialogue {dialogue.id} changed concurrently")
+    dialogue.version += 1
 
 
 # ----------------------------------------------------------------------------- inbound
+
+
+_STORED_REPLY = select(INBOUND.c.reply).where(
+    INBOUND.c.channel == bindparam("ch"), INBOUND.c.msg_id == bindparam("mid")
+)
+_RECORD_INBOUND = insert(INBOUND).values(
+    channel=bindparam("ch"),
+    msg_id=bindparam("mid"),
+    user_id=bindparam("uid"),
+    kind=bindparam("kd"),
+    text=bindparam("tx"),
+    received_at=bindparam("at"),
+)
+_SET_REPLY = (
+    update(INBOUND).where(INBOUND.c.id == bindparam("row")).values(reply=bindparam("answer"))
+)
 
 
 def find_inbound(session: Session, *, channel: str, msg_id: str) -> InboundMessage | None:
@@ -68,9 +153,7 @@ def stored_reply(session: Session, *, channel: str, msg_id: str) -> list[dict[st
     """The reply stored for a message id seen before ([] if it had none); None if never seen.
 
     The dedup look-up of the message path: a Core SELECT of one column, no ORM entity."""
-    row = session.execute(
-        select(INBOUND.c.reply).where(INBOUND.c.channel == channel, INBOUND.c.msg_id == msg_id)
-    ).first()
+    row = session.execute(_STORED_REPLY, {"ch": channel, "mid": msg_id}).first()
     return None if row is None else list(row[0] or [])
 
 
@@ -88,15 +171,20 @@ def record_inbound(
 
     A Core INSERT (no unit of work): it runs at once, so a duplicate fails here, before any work.
     """
-    statement = insert(INBOUND).values(
-        channel=channel,
-        msg_id=msg_id,
-        user_id=user_id,
-        kind=kind,
-        text=text,
-        received_at=stored(now),
+    result = cast(
+        "CursorResult[Any]",
+        session.execute(
+            _RECORD_INBOUND,
+            {
+                "ch": channel,
+                "mid": msg_id,
+                "uid": user_id,
+                "kd": kind,
+                "tx": text,
+                "at": stored(now),
+            },
+        ),
     )
-    result = cast("CursorResult[Any]", session.execute(statement))
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
@@ -104,7 +192,7 @@ def record_inbound(
 
 def set_reply(session: Session, *, message_id: int, reply: list[dict[str, Any]]) -> None:
     """Store the reply given to a message (returned again to a duplicate delivery)."""
-    session.execute(update(INBOUND).where(INBOUND.c.id == message_id).values(reply=reply))
+    session.execute(_SET_REPLY, {"row": message_id, "answer": reply})
 
 
 def recent_inbound(session: Session, *, user_id: int, limit: int = 10) -> list[InboundMessage]:

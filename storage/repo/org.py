@@ -83,15 +83,20 @@ def unit_for_place(
     """Return the most specific unit naming this place (community, street, district or city).
 
     A community is only in the tree once something was filed there; `create_community` adds it
-    under its street.
+    under its street. One query: a unit's path is its parent's path, '/', its name.
     """
-    unit = city_unit(session)
+    names: list[str] = []
     for name in (district, street, community):
         if not name:
             break
-        child = session.exec(
-            select(OrgUnit).where(OrgUnit.parent_id == unit.id, OrgUnit.name == name)
-        ).first()
+        names.append(name)
+    paths = [CITY] + [CITY + "/" + "/".join(names[: depth + 1]) for depth in range(len(names))]
+    found = {u.path: u for u in session.exec(select(OrgUnit).where(col(OrgUnit.path).in_(paths)))}
+    if CITY not in found:
+        raise LookupError("the org tree is empty: run `fuqing db upgrade`")
+    unit = found[CITY]
+    for path, name in zip(paths[1:], names, strict=True):
+        child = found.get(path)
         if child is None and name == community and create_community and unit.level != "district":
             child = OrgUnit(
                 parent_id=unit.id,
@@ -109,14 +114,14 @@ def unit_for_place(
 
 
 def ancestors(session: Session, *, unit: OrgUnit) -> list[OrgUnit]:
-    """Return the unit and its parents up to the city, nearest first."""
-    chain = [unit]
-    while chain[-1].parent_id is not None:
-        parent = session.get(OrgUnit, chain[-1].parent_id)
-        if parent is None:
-            break
-        chain.append(parent)
-    return chain
+    """Return the unit and its parents up to the city, nearest first (one query: the parents'
+    paths are the prefixes of the unit's path)."""
+    parts = unit.path.split("/")
+    paths = ["/".join(parts[:depth]) for depth in range(len(parts) - 1, 0, -1)]
+    if not paths:
+        return [unit]
+    by_path = {u.path: u for u in session.exec(select(OrgUnit).where(col(OrgUnit.path).in_(paths)))}
+    return [unit] + [by_path[path] for path in paths if path in by_path]
 
 
 def unit_contains(session: Session, *, outer: OrgUnit, inner: OrgUnit) -> bool:
@@ -126,22 +131,29 @@ def unit_contains(session: Session, *, outer: OrgUnit, inner: OrgUnit) -> bool:
 
 def cadres_of(session: Session, *, unit_id: int) -> list[User]:
     """Return the cadres bound to exactly this unit."""
-    return list(
-        session.exec(
-            select(User).where(
-                User.unit_id == unit_id, User.role == "cadre", col(User.deleted_at).is_(None)
-            )
-        ).all()
-    )
+    return _cadres_in(session, [unit_id]).get(unit_id, [])
+
+
+def _cadres_in(session: Session, unit_ids: Sequence[int]) -> dict[int, list[User]]:
+    found: dict[int, list[User]] = {}
+    for user in session.exec(
+        select(User)
+        .where(
+            col(User.unit_id).in_(unit_ids), User.role == "cadre", col(User.deleted_at).is_(None)
+        )
+        .order_by(col(User.id))
+    ):
+        found.setdefault(user.unit_id or 0, []).append(user)
+    return found
 
 
 def responsible_unit(session: Session, *, unit: OrgUnit) -> tuple[OrgUnit, list[User]]:
     """Walk up from `unit` to the first unit with a cadre bound; the city if none has one."""
     chain = ancestors(session, unit=unit)
+    cadres = _cadres_in(session, [u.id or 0 for u in chain])
     for candidate in chain:
-        cadres = cadres_of(session, unit_id=candidate.id or 0)
-        if cadres:
-            return candidate, cadres
+        if candidate.id in cadres:
+            return candidate, cadres[candidate.id or 0]
     return chain[-1], []
 
 

@@ -12,6 +12,13 @@ from storage.models import Identity, Outbox
 from storage.repo._common import stored
 from storage.repo.people import latest_identity
 
+QUEUED = "fuqing.queued_pushes"  # session.info: this transaction queued pushes
+
+
+def queued_pushes(session: Session) -> bool:
+    """True when pushes were queued in this session (so the dispatcher may send them now)."""
+    return bool(session.info.get(QUEUED))
+
 
 def enqueue(
     session: Session,
@@ -39,6 +46,7 @@ def enqueue(
         due_at=stored(due_at or now),
         created_at=stored(now),
     )
+    session.info[QUEUED] = True
     session.add(row)
     session.flush()
     return row
@@ -96,6 +104,7 @@ def enqueue_to(
         due_at=stored(now),
         created_at=stored(now),
     )
+    session.info[QUEUED] = True
     session.add(row)
     session.flush()
     return row

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, bindparam, update
+from sqlalchemy import select as select_columns
+from sqlmodel import Session, SQLModel, col, select
 
 from storage.models import DialogueSession, Identity, InboundMessage, Invite, OrgUnit, User
 from storage.repo._common import INVITE_CODE_LENGTH, new_code, stored
+from storage.repo.dialogue import DIALOGUES, Dialogue, dialogue_from_row
+
+IDENTITIES: Table = SQLModel.metadata.tables[Identity.__tablename__]
 
 
 def get_or_create_identity(
@@ -26,14 +31,10 @@ def get_or_create_identity(
         if user.deleted_at is None:
             return identity, user, False
         # The resident asked us to delete her data earlier: she starts over as a new person.
-        user = User(role="resident", created_at=stored(now))
-        session.add(user)
-        session.flush()
+        user = _new_resident(session, now=now)
         identity.user_id = user.id or 0
         return identity, user, True
-    user = User(role="resident", created_at=stored(now))
-    session.add(user)
-    session.flush()
+    user = _new_resident(session, now=now)
     identity = Identity(
         user_id=user.id or 0,
         channel=channel,
@@ -44,6 +45,62 @@ def get_or_create_identity(
     session.add(identity)
     session.flush()
     return identity, user, True
+
+
+def _new_resident(session: Session, *, now: datetime) -> User:
+    user = User(role="resident", created_at=stored(now))
+    session.add(user)
+    session.flush()
+    return user
+
+
+# The message path's look-up, built once: the user at an address and her dialogue state in one
+# round trip (a statement costs more to build than to run).
+_USER_AT = (
+    select_columns(
+        User,
+        IDENTITIES.c.id,
+        DIALOGUES.c.id,
+        DIALOGUES.c.flow,
+        DIALOGUES.c.state,
+        DIALOGUES.c.data,
+        DIALOGUES.c.version,
+        DIALOGUES.c.updated_at,
+    )
+    .select_from(IDENTITIES)
+    .join(User, col(User.id) == IDENTITIES.c.user_id)
+    .outerjoin(DIALOGUES, DIALOGUES.c.user_id == IDENTITIES.c.user_id)
+    .where(IDENTITIES.c.channel == bindparam("ch"), IDENTITIES.c.external_id == bindparam("ext"))
+)
+_SEEN = (
+    update(IDENTITIES)
+    .where(IDENTITIES.c.id == bindparam("iid"))
+    .values(last_seen_at=bindparam("seen"), active=True)
+)
+_REPOINT = (
+    update(IDENTITIES).where(IDENTITIES.c.id == bindparam("iid")).values(user_id=bindparam("uid"))
+)
+
+
+def user_at(
+    session: Session, *, channel: str, external_id: str, now: datetime
+) -> tuple[User, Dialogue, bool]:
+    """The message path's look-up: the user writing from a channel address, her dialogue state
+    and whether she is new (a new address, or a resident who had her data erased: she starts
+    over as a new person). Marks the address seen."""
+    row = session.execute(_USER_AT, {"ch": channel, "ext": external_id}).first()
+    if row is None:
+        _identity, user, _new = get_or_create_identity(
+            session, channel=channel, external_id=external_id, now=now
+        )
+        return user, dialogue_from_row(user.id or 0, None, now=now), True
+    user, identity_id = row[0], row[1]
+    session.execute(_SEEN, {"iid": identity_id, "seen": stored(now)})
+    if user.deleted_at is None:
+        return user, dialogue_from_row(user.id or 0, row[2:], now=now), False
+    user = _new_resident(session, now=now)
+    session.execute(_REPOINT, {"iid": identity_id, "uid": user.id})
+    return user, dialogue_from_row(user.id or 0, None, now=now), True
 
 
 def get_user(session: Session, *, user_id: int) -> User | None:

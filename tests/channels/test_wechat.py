@@ -199,13 +199,13 @@ async def test_slow_answer_goes_by_customer_service_api(
     wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past the timeout the callback says success and the answer is pushed, once."""
-    original = wx.engine.handle_sync
+    original = wx.engine._handle
 
-    def slow(message: Incoming, *, max_bytes: int | None = None) -> list[Outgoing]:
+    def slow(message: Incoming, max_bytes: int | None) -> tuple[list[Outgoing], bool]:
         time.sleep(0.4)
-        return original(message, max_bytes=max_bytes)
+        return original(message, max_bytes)
 
-    monkeypatch.setattr(wx.engine, "handle_sync", slow)
+    monkeypatch.setattr(wx.engine, "_handle", slow)
     assert wx.channels.wechat is not None
     wx.channels.wechat.responder.timeout = 0.1
     woman = wx.peer("oSlow")
@@ -227,11 +227,9 @@ async def test_failed_push_is_recorded_for_retry(
     wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When the push fails, the outbox row keeps the error and a later due time."""
-    original = wx.engine.handle_sync
+    original = wx.engine._handle
     monkeypatch.setattr(
-        wx.engine,
-        "handle_sync",
-        lambda m, *, max_bytes=None: (time.sleep(0.3), original(m, max_bytes=max_bytes))[1],
+        wx.engine, "_handle", lambda m, max_bytes: (time.sleep(0.3), original(m, max_bytes))[1]
     )
     assert wx.channels.wechat is not None
     wx.channels.wechat.responder.timeout = 0.05
