@@ -7,6 +7,7 @@ On PostgreSQL, per-user serialisation uses a transaction-level advisory lock (`l
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,11 +28,22 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.engine: Engine = _create_engine(url, echo=echo)
+        # A SQLite file: a second pool whose connections never wait for the write lock.
+        in_memory = make_url(url).database in (None, "", ":memory:")
+        self._nowait: Engine | None = (
+            _create_engine(url, echo=echo, busy_timeout_ms=0)
+            if self.is_sqlite and not in_memory
+            else None
+        )
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """Open a session in one transaction: commit on success, roll back on any error."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+    def transaction(self, *, wait: bool = True) -> Iterator[Session]:
+        """Open a session in one transaction: commit on success, roll back on any error.
+
+        `wait=False` (SQLite): when another connection is writing, fail at once with "database
+        is locked" instead of waiting up to the busy timeout (the engine's event-loop path)."""
+        bind = self.engine if wait or self._nowait is None else self._nowait
+        with Session(bind, expire_on_commit=False) as session, session.begin():
             yield session
 
     @contextmanager
@@ -55,26 +67,34 @@ class Database:
     def dispose(self) -> None:
         """Close all pooled connections."""
         self.engine.dispose()
+        if self._nowait is not None:
+            self._nowait.dispose()
 
 
-def _create_engine(url: str, *, echo: bool) -> Engine:
+def _create_engine(
+    url: str, *, echo: bool, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, echo=echo, pool_pre_ping=True)
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
-    event.listen(engine, "connect", _sqlite_on_connect)
+    engine = create_engine(
+        url,
+        echo=echo,
+        connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+    )
+    event.listen(engine, "connect", functools.partial(_sqlite_on_connect, busy_timeout_ms))
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_on_connect(busy_timeout_ms: int, dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the driver, issue BEGIN (the pysqlite recipe in SQLAlchemy's docs).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from bot.conversation import Conversation
@@ -106,6 +108,31 @@ async def test_two_users_in_parallel_both_finish(engine: Engine, database: Datab
     for user in ("alice", "bea"):
         assert len(_inbound_of(database, channel="api", user=user)) == len(script)
         assert _dialogue_of(database, channel="api", user=user).version == len(script)
+
+
+async def test_a_busy_sqlite_file_waits_in_the_writer_thread(
+    engine: Engine, database: Database
+) -> None:
+    """While another connection writes to the SQLite file, a message waits for it in the writer
+    thread — the event loop stays free — and is answered and stored once the file is free."""
+    if not database.is_sqlite:
+        pytest.skip("SQLite's file lock")
+    path = make_url(database.url).database
+    assert path
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's write transaction
+    try:
+        answer = asyncio.create_task(
+            engine.handle(Incoming(channel="api", user="busy", text="我要求助", msg_id="busy-1"))
+        )
+        await asyncio.sleep(0.3)  # the loop runs: the message did not block it
+        assert not answer.done()
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    replies = await asyncio.wait_for(answer, 30)
+    assert "请说说您遇到的困难" in replies[-1].text
+    assert len(_inbound_of(database, channel="api", user="busy")) == 1
 
 
 def test_unexpected_error_apologises_and_logs_masked(

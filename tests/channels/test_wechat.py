@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -16,7 +16,7 @@ from bot.app import create_app
 from bot.channels.setup import PushChannels, build_push_channels
 from bot.channels.wechat_crypto import MessageCrypto, sha1_signature
 from bot.config import Settings
-from bot.engine import Engine
+from bot.engine import DatabaseBusy, Engine
 from bot.http import Services
 from bot.messages import Incoming, Outgoing
 from bot.nlp import NLP
@@ -195,17 +195,27 @@ async def test_duplicate_deliveries_are_answered_once(wx: WeChatSetup, database:
     assert later.content == replies[0].content
 
 
+def _slowed(engine: Engine, *, seconds: float) -> Callable[..., tuple[list[Outgoing], bool]]:
+    """The engine's message handling as if the database were busy for `seconds`: on SQLite the
+    event loop's attempt finds it locked; the writer thread (or PostgreSQL's) waits."""
+    original = engine._handle
+
+    def slow(
+        message: Incoming, max_bytes: int | None, *, wait: bool = True
+    ) -> tuple[list[Outgoing], bool]:
+        if not wait:
+            raise DatabaseBusy
+        time.sleep(seconds)
+        return original(message, max_bytes)
+
+    return slow
+
+
 async def test_slow_answer_goes_by_customer_service_api(
     wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past the timeout the callback says success and the answer is pushed, once."""
-    original = wx.engine._handle
-
-    def slow(message: Incoming, max_bytes: int | None) -> tuple[list[Outgoing], bool]:
-        time.sleep(0.4)
-        return original(message, max_bytes)
-
-    monkeypatch.setattr(wx.engine, "_handle", slow)
+    monkeypatch.setattr(wx.engine, "_handle", _slowed(wx.engine, seconds=0.4))
     assert wx.channels.wechat is not None
     wx.channels.wechat.responder.timeout = 0.1
     woman = wx.peer("oSlow")
@@ -227,10 +237,7 @@ async def test_failed_push_is_recorded_for_retry(
     wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When the push fails, the outbox row keeps the error and a later due time."""
-    original = wx.engine._handle
-    monkeypatch.setattr(
-        wx.engine, "_handle", lambda m, max_bytes: (time.sleep(0.3), original(m, max_bytes))[1]
-    )
+    monkeypatch.setattr(wx.engine, "_handle", _slowed(wx.engine, seconds=0.3))
     assert wx.channels.wechat is not None
     wx.channels.wechat.responder.timeout = 0.05
     wx.api.fail_next("/cgi-bin/message/custom/send", status=500, times=5)
