@@ -93,6 +93,58 @@ def bare_app() -> FastAPI:
     return app
 
 
+def floor_app(data_dir: Path) -> FastAPI:
+    """The bare endpoint plus the work every message must do on this stack, and nothing else:
+    the NLP analysis of the text, and one SQLite transaction with the message path's own
+    statements (the user and her dialogue, the inbound row, the dialogue save, the reply) — no
+    flow, no routing, no ORM unit of work. What fuqing could reach if its flows cost nothing."""
+    from bot.messages import utcnow
+    from bot.nlp import NLP
+    from bot.places import place_units
+    from storage import repo
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    db = Database(f"sqlite:///{data_dir / 'floor.db'}")
+    upgrade(db)
+    with db.read() as session:
+        nlp = NLP.load(place_units(session), cache_dir=data_dir / "jieba")
+    app = FastAPI()
+
+    @app.post("/api/v1/messages", response_model=BareReplies)
+    async def post_message(message: BareMessageIn, request: Request) -> BareReplies:
+        if request.headers.get("authorization") != f"Bearer {API_TOKEN}":
+            raise HTTPException(401)
+        now = utcnow()
+        analysis = nlp.analyze(message.text, now.date())
+        reply = [{"text": f"收到：{message.text}", "choices": ["确认"]}]
+        with db.transaction(wait=False) as session:
+            user, dialogue, _new = repo.user_at(
+                session, channel="api", external_id=message.user, now=now
+            )
+            row = repo.record_inbound(
+                session,
+                channel="api",
+                msg_id=f"auto:{uuid.uuid4().hex}",
+                user_id=user.id or 0,
+                kind="text",
+                text="",
+                now=now,
+            )
+            data = {**dialogue.data, "categories": list(analysis.categories)}
+            repo.save_dialogue(
+                session, dialogue=dialogue, flow="help_request", state="need", data=data, now=now
+            )
+            repo.set_reply(session, message_id=row, reply=reply)
+        return BareReplies(replies=[BareReply(text=r["text"], choices=["确认"]) for r in reply])
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
 # ----------------------------------------------------------------------------- servers
 
 
@@ -392,11 +444,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="per scenario")
     parser.add_argument("--pg-url", default=os.environ.get(PG_URL_VARIABLE))
     parser.add_argument("--bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--floor", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--floor-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.bare:  # the bare endpoint's own process
+    if args.bare or args.floor:  # a reference endpoint's own process
         import uvicorn
 
-        uvicorn.run(bare_app(), host="127.0.0.1", port=args.bare, log_level="warning")
+        app = bare_app() if args.bare else floor_app(args.floor_dir)
+        uvicorn.run(app, host="127.0.0.1", port=args.bare or args.floor, log_level="warning")
         return
 
     print(
@@ -411,6 +466,13 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="fuqing-load-") as tmp:
         data = Path(tmp)
+        port = free_port()
+        floor_command = [sys.executable, __file__, "--floor", str(port), "--floor-dir", tmp]
+        with running(floor_command, server_env(f"sqlite:///{data / 'floor.db'}", data), port):
+            floor = scenario(
+                "floor (NLP + 1 transaction)", port, api_sender(), args.connections, args.seconds
+            )
+        print(floor.line(bare), flush=True)
         sqlite = bench_server("SQLite", f"sqlite:///{data / 'load.db'}", data, 1, args, bare)
         api = sqlite[0]
         p99 = percentile(sorted(api.latencies_ms) or [0.0], 99)

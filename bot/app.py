@@ -8,6 +8,7 @@ message) and the engine. Channels are routers over the same engine.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -78,6 +79,10 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         built = services or build_services(settings)
         app.state.services = built
+        # What start-up built (the NLP's dictionaries, the app) lives as long as the process:
+        # leave it out of the collector's full scans, which otherwise pause every request
+        # (~60 ms each on the 2-core machine; bench/load.py's p99).
+        gc.freeze()
         log.info("fuqing ready on %s", built.db.engine.url.render_as_string(hide_password=True))
         runner = None
         if settings.scheduler == "on":
