@@ -12,6 +12,7 @@ jieba is imported inside `build_tokenizer`, so importing `bot.nlp` loads nothing
 from __future__ import annotations
 
 import logging
+import marshal
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 from bot.nlp.lexicon import DATA_DIR
 
 DEFAULT_CACHE_DIR = Path(tempfile.gettempdir()) / "fuqing-jieba"
+CACHE_FILE = "jieba.cache"
 #: frequency given to domain words so that jieba keeps them whole
 DOMAIN_FREQ = 20000
 
@@ -60,8 +62,9 @@ class Segmenter:
         cache.mkdir(parents=True, exist_ok=True)
         tokenizer = jieba.Tokenizer()
         tokenizer.tmp_dir = str(cache)
-        tokenizer.cache_file = "jieba.cache"
-        tokenizer.initialize()
+        tokenizer.cache_file = CACHE_FILE
+        if not _load_cache(tokenizer, cache / CACHE_FILE):
+            tokenizer.initialize()  # builds the prefix dictionary and writes the cache
         for word, freq, tag in read_userdict(data_dir):
             tokenizer.add_word(word, freq or DOMAIN_FREQ, tag)
         for word in words:
@@ -72,3 +75,15 @@ class Segmenter:
     def segment(self, text: str) -> list[str]:
         """Words of text, whitespace dropped."""
         return [w for w in self._tokenizer.lcut(text) if w.strip()]
+
+
+def _load_cache(tokenizer: Any, path: Path) -> bool:
+    """Fill the tokenizer's prefix dictionary from its cache file, as `initialize()` would, but
+    from the bytes at once: jieba's `marshal.load(file)` reads the file in small pieces and
+    takes 3× as long (0.63 s against 0.22 s here). False when there is no usable cache."""
+    try:
+        tokenizer.FREQ, tokenizer.total = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return False
+    tokenizer.initialized = True
+    return True
