@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import CursorResult, Table, bindparam, insert, update
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, SQLModel, col, select
 
@@ -13,6 +14,7 @@ from storage.repo._common import INVITE_CODE_LENGTH, new_code, stored
 from storage.repo.dialogue import DIALOGUES, Dialogue, dialogue_from_row
 
 IDENTITIES: Table = SQLModel.metadata.tables[Identity.__tablename__]
+USERS: Table = SQLModel.metadata.tables[User.__tablename__]
 
 
 def get_or_create_identity(
@@ -77,6 +79,15 @@ _SEEN = (
     .where(IDENTITIES.c.id == bindparam("iid"))
     .values(last_seen_at=bindparam("seen"), active=True)
 )
+_NEW_RESIDENT = insert(USERS).values(role="resident", created_at=bindparam("at"))
+_NEW_IDENTITY = insert(IDENTITIES).values(
+    user_id=bindparam("uid"),
+    channel=bindparam("ch"),
+    external_id=bindparam("ext"),
+    active=True,
+    created_at=bindparam("at"),
+    last_seen_at=bindparam("at"),
+)
 _REPOINT = (
     update(IDENTITIES).where(IDENTITIES.c.id == bindparam("iid")).values(user_id=bindparam("uid"))
 )
@@ -89,11 +100,17 @@ def user_at(
     and whether she is new (a new address, or a resident who had her data erased: she starts
     over as a new person). Marks the address seen."""
     row = session.execute(_USER_AT, {"ch": channel, "ext": external_id}).first()
-    if row is None:
-        _identity, user, _new = get_or_create_identity(
-            session, channel=channel, external_id=external_id, now=now
+    if row is None:  # a new address: a new resident (Core inserts; one unit of work costs more)
+        at = stored(now)
+        created = cast("CursorResult[Any]", session.execute(_NEW_RESIDENT, {"at": at}))
+        assert created.inserted_primary_key is not None
+        user_id = int(created.inserted_primary_key[0])
+        session.execute(
+            _NEW_IDENTITY, {"uid": user_id, "ch": channel, "ext": external_id, "at": at}
         )
-        return user, dialogue_from_row(user.id or 0, None, now=now), True
+        user = session.get(User, user_id)
+        assert user is not None
+        return user, dialogue_from_row(user_id, None, now=now), True
     user, identity_id = row[0], row[1]
     session.execute(_SEEN, {"iid": identity_id, "seen": stored(now)})
     if user.deleted_at is None:
