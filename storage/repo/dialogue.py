@@ -34,14 +34,16 @@ class Dialogue:
 
 
 # The message path's statements, built once: building a statement costs more than running it.
-_DIALOGUE_OF = select_columns(
+# The columns `dialogue_from_row` reads, in its order (also joined into `people.user_at`).
+DIALOGUE_COLUMNS = (
     DIALOGUES.c.id,
     DIALOGUES.c.flow,
     DIALOGUES.c.state,
     DIALOGUES.c.data,
     DIALOGUES.c.version,
     DIALOGUES.c.updated_at,
-).where(DIALOGUES.c.user_id == bindparam("uid"))
+)
+_DIALOGUE_OF = select_columns(*DIALOGUE_COLUMNS).where(DIALOGUES.c.user_id == bindparam("uid"))
 _SAVE_DIALOGUE = (
     update(DIALOGUES)
     .where(DIALOGUES.c.id == bindparam("did"), DIALOGUES.c.version == bindparam("seen"))

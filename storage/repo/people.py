@@ -11,7 +11,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from storage.models import DialogueSession, Identity, InboundMessage, Invite, OrgUnit, User
 from storage.repo._common import INVITE_CODE_LENGTH, new_code, stored
-from storage.repo.dialogue import DIALOGUES, Dialogue, dialogue_from_row
+from storage.repo.dialogue import DIALOGUE_COLUMNS, DIALOGUES, Dialogue, dialogue_from_row
 
 IDENTITIES: Table = SQLModel.metadata.tables[Identity.__tablename__]
 USERS: Table = SQLModel.metadata.tables[User.__tablename__]
@@ -59,16 +59,7 @@ def _new_resident(session: Session, *, now: datetime) -> User:
 # The message path's look-up, built once: the user at an address and her dialogue state in one
 # round trip (a statement costs more to build than to run).
 _USER_AT = (
-    select_columns(
-        User,
-        IDENTITIES.c.id,
-        DIALOGUES.c.id,
-        DIALOGUES.c.flow,
-        DIALOGUES.c.state,
-        DIALOGUES.c.data,
-        DIALOGUES.c.version,
-        DIALOGUES.c.updated_at,
-    )
+    select_columns(User, IDENTITIES.c.id, *DIALOGUE_COLUMNS)
     .select_from(IDENTITIES)
     .join(User, col(User.id) == IDENTITIES.c.user_id)
     .outerjoin(DIALOGUES, DIALOGUES.c.user_id == IDENTITIES.c.user_id)
