@@ -5,7 +5,10 @@
 Starts the real server (`fuqing serve`, uvicorn on loopback) on a throw-away SQLite file with
 WeChat in safe mode, and a bare FastAPI endpoint of the same request shape (bearer check,
 JSON body parsed into a model, `{"replies": [...]}` back, no engine, no database) in the same
-run. Then N keep-alive connections each play residents one after another, each resident sending
+run, and two "floor" endpoints: the bare one plus only what every message must cost on this
+stack — the NLP analysis and one SQLite transaction with the message path's statements, no
+flow — once through the repository functions the engine uses, once as lean as SQLAlchemy Core
+allows (see `floor_app`). Then N keep-alive connections each play residents one after another, each resident sending
 the seven messages of a help request, via `POST /api/v1/messages` and via `/wechat` (AES safe
 mode, a fresh MsgId per message). Prints messages/s, p50/p99 latency and errors per scenario.
 Goals (SQLite, one worker, 32 connections): at least 25 % of the bare endpoint's throughput,
@@ -34,6 +37,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout, uninstalled
@@ -93,49 +97,122 @@ def bare_app() -> FastAPI:
     return app
 
 
-def floor_app(data_dir: Path) -> FastAPI:
+def floor_app(data_dir: Path, *, core: bool) -> FastAPI:
     """The bare endpoint plus the work every message must do on this stack, and nothing else:
-    the NLP analysis of the text, and one SQLite transaction with the message path's own
-    statements (the user and her dialogue, the inbound row, the dialogue save, the reply) — no
-    flow, no routing, no ORM unit of work. What fuqing could reach if its flows cost nothing."""
+    the NLP analysis of the text (crisis first), and one SQLite transaction with the message
+    path's own statements (the user and her dialogue, the inbound row, the dialogue save, the
+    reply) — no flow, no routing. What fuqing could reach if its flows cost nothing.
+
+    `core=False`: through the repository functions the engine uses (a Session, the user loaded
+    as an ORM object). `core=True`: the leanest SQLAlchemy can do the same — one Connection,
+    prebuilt Core statements, rows as tuples — the floor of any SQLAlchemy-based message path.
+    """
+    from sqlalchemy import bindparam, insert, select, update
+
     from bot.messages import utcnow
     from bot.nlp import NLP
     from bot.places import place_units
     from storage import repo
     from storage.db import Database
     from storage.migrate import upgrade
+    from storage.repo.dialogue import DIALOGUE_COLUMNS, DIALOGUES, INBOUND
+    from storage.repo.people import IDENTITIES, USERS
 
     db = Database(f"sqlite:///{data_dir / 'floor.db'}")
     upgrade(db)
     with db.read() as session:
         nlp = NLP.load(place_units(session), cache_dir=data_dir / "jieba")
+    user_at = (
+        select(USERS.c.id, USERS.c.role, USERS.c.consent_at, IDENTITIES.c.id, *DIALOGUE_COLUMNS)
+        .select_from(IDENTITIES)
+        .join(USERS, USERS.c.id == IDENTITIES.c.user_id)
+        .outerjoin(DIALOGUES, DIALOGUES.c.user_id == IDENTITIES.c.user_id)
+        .where(IDENTITIES.c.channel == "api", IDENTITIES.c.external_id == bindparam("ext"))
+    )
+    new_user = insert(USERS).values(role="resident", created_at=bindparam("at"))
+    new_identity = insert(IDENTITIES).values(
+        user_id=bindparam("uid"),
+        channel="api",
+        external_id=bindparam("ext"),
+        active=True,
+        created_at=bindparam("at"),
+        last_seen_at=bindparam("at"),
+    )
+    seen = update(IDENTITIES).where(IDENTITIES.c.id == bindparam("iid"))
+    seen = seen.values(last_seen_at=bindparam("at"))
+    inbound = insert(INBOUND).values(
+        channel="api", msg_id=bindparam("mid"), user_id=bindparam("uid"), kind="text", text=""
+    )
+    inbound = inbound.values(received_at=bindparam("at"))
+    new_dialogue = insert(DIALOGUES).values(
+        user_id=bindparam("uid"),
+        flow="help_request",
+        state="need",
+        data=bindparam("new_data"),
+        version=1,
+        updated_at=bindparam("at"),
+    )
+    save = (
+        update(DIALOGUES)
+        .where(DIALOGUES.c.id == bindparam("did"), DIALOGUES.c.version == bindparam("seen"))
+        .values(data=bindparam("new_data"), version=bindparam("next"), updated_at=bindparam("at"))
+    )
+    answer = update(INBOUND).where(INBOUND.c.id == bindparam("row"))
+    answer = answer.values(reply=bindparam("answer"))
+
+    def with_core(user: str, categories: list[str], reply: list[dict[str, Any]]) -> None:
+        now = utcnow()
+        with db.engine.begin() as connection:
+            found = connection.execute(user_at, {"ext": user}).first()
+            data: dict[str, Any]
+            if found is None:
+                created = connection.execute(new_user, {"at": now}).inserted_primary_key
+                uid = created[0] if created else 0
+                connection.execute(new_identity, {"uid": uid, "ext": user, "at": now})
+                did, data, version = None, {}, 0
+            else:
+                uid, did, data, version = found[0], found[4], found[7] or {}, found[8]
+                connection.execute(seen, {"iid": found[3], "at": now})
+            mid = f"auto:{uuid.uuid4().hex}"
+            row = connection.execute(inbound, {"mid": mid, "uid": uid, "at": now})
+            data = {**data, "categories": categories}
+            if did is None:
+                connection.execute(new_dialogue, {"uid": uid, "new_data": data, "at": now})
+            else:
+                values = {"did": did, "seen": version, "next": version + 1}
+                connection.execute(save, {**values, "new_data": data, "at": now})
+            key = row.inserted_primary_key
+            connection.execute(answer, {"row": key[0] if key else 0, "answer": reply})
+
+    def with_repo(user: str, categories: list[str], reply: list[dict[str, Any]]) -> None:
+        now = utcnow()
+        with db.transaction(wait=False) as session:
+            found, dialogue, _new = repo.user_at(session, channel="api", external_id=user, now=now)
+            row = repo.record_inbound(
+                session,
+                channel="api",
+                msg_id=f"auto:{uuid.uuid4().hex}",
+                user_id=found.id or 0,
+                kind="text",
+                text="",
+                now=now,
+            )
+            data = {**dialogue.data, "categories": categories}
+            repo.save_dialogue(
+                session, dialogue=dialogue, flow="help_request", state="need", data=data, now=now
+            )
+            repo.set_reply(session, message_id=row, reply=reply)
+
+    store = with_core if core else with_repo
     app = FastAPI()
 
     @app.post("/api/v1/messages", response_model=BareReplies)
     async def post_message(message: BareMessageIn, request: Request) -> BareReplies:
         if request.headers.get("authorization") != f"Bearer {API_TOKEN}":
             raise HTTPException(401)
-        now = utcnow()
-        analysis = nlp.analyze(message.text, now.date())
+        analysis = nlp.analyze(message.text, utcnow().date())
         reply = [{"text": f"收到：{message.text}", "choices": ["确认"]}]
-        with db.transaction(wait=False) as session:
-            user, dialogue, _new = repo.user_at(
-                session, channel="api", external_id=message.user, now=now
-            )
-            row = repo.record_inbound(
-                session,
-                channel="api",
-                msg_id=f"auto:{uuid.uuid4().hex}",
-                user_id=user.id or 0,
-                kind="text",
-                text="",
-                now=now,
-            )
-            data = {**dialogue.data, "categories": list(analysis.categories)}
-            repo.save_dialogue(
-                session, dialogue=dialogue, flow="help_request", state="need", data=data, now=now
-            )
-            repo.set_reply(session, message_id=row, reply=reply)
+        store(message.user, list(analysis.categories), reply)
         return BareReplies(replies=[BareReply(text=r["text"], choices=["确认"]) for r in reply])
 
     @app.get("/healthz")
@@ -446,11 +523,12 @@ def main() -> None:
     parser.add_argument("--bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--floor", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--floor-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--floor-core", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare or args.floor:  # a reference endpoint's own process
         import uvicorn
 
-        app = bare_app() if args.bare else floor_app(args.floor_dir)
+        app = bare_app() if args.bare else floor_app(args.floor_dir, core=args.floor_core)
         uvicorn.run(app, host="127.0.0.1", port=args.bare or args.floor, log_level="warning")
         return
 
@@ -466,13 +544,24 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="fuqing-load-") as tmp:
         data = Path(tmp)
-        port = free_port()
-        floor_command = [sys.executable, __file__, "--floor", str(port), "--floor-dir", tmp]
-        with running(floor_command, server_env(f"sqlite:///{data / 'floor.db'}", data), port):
-            floor = scenario(
-                "floor (NLP + 1 transaction)", port, api_sender(), args.connections, args.seconds
-            )
-        print(floor.line(bare), flush=True)
+        for label, flag in (
+            ("floor, repository", []),
+            ("floor, SQLAlchemy Core", ["--floor-core"]),
+        ):
+            port = free_port()
+            floor_dir = data / label.split()[-1].lower()
+            floor_dir.mkdir()
+            command = [
+                sys.executable,
+                __file__,
+                "--floor",
+                str(port),
+                "--floor-dir",
+                str(floor_dir),
+            ]
+            with running([*command, *flag], dict(os.environ), port):
+                floor = scenario(label, port, api_sender(), args.connections, args.seconds)
+            print(floor.line(bare), flush=True)
         sqlite = bench_server("SQLite", f"sqlite:///{data / 'load.db'}", data, 1, args, bare)
         api = sqlite[0]
         p99 = percentile(sorted(api.latencies_ms) or [0.0], 99)
