@@ -3,18 +3,18 @@
     python bench/load.py [--connections 32] [--seconds 8] [--pg-url URL]
 
 Starts the real server (`fuqing serve`, uvicorn on loopback) on a throw-away SQLite file with
-WeChat in safe mode, and a bare FastAPI endpoint of the same request shape (bearer check,
-JSON body parsed into a model, `{"replies": [...]}` back, no engine, no database) in the same
-run, and two "floor" endpoints: the bare one plus only what every message must cost on this
-stack — the NLP analysis and one SQLite transaction with the message path's statements, no
-flow — once through the repository functions the engine uses, once as lean as SQLAlchemy Core
-allows (see `floor_app`). Then N keep-alive connections each play residents one after another, each resident sending
-the seven messages of a help request, via `POST /api/v1/messages` and via `/wechat` (AES safe
-mode, a fresh MsgId per message). Prints messages/s, p50/p99 latency and errors per scenario.
-Goals (SQLite, one worker, 32 connections): at least 25 % of the bare endpoint's throughput,
-p99 under 250 ms, zero errors. With FUQING_TEST_DATABASE_URL set (or --pg-url), the same on
-PostgreSQL with 1 and 2 workers, in a throw-away schema dropped afterwards. Rate limits are
-turned off for the servers (FUQING_RATE_*_PER_MINUTE=0). Prints figures; never asserts.
+WeChat in safe mode, and a bare FastAPI endpoint of the same request shape (bearer check, JSON
+body parsed into a model, `{"replies": [...]}` back, no engine, no database) in the same run,
+and two "floor" endpoints: the bare one plus only what every message must cost on this stack —
+the NLP analysis and one SQLite transaction with the message path's statements, no flow — once
+through the repository functions the engine uses, once as lean as SQLAlchemy Core allows (see
+`floor_app`). Then N keep-alive connections each play residents one after another, each resident
+sending the seven messages of a help request, via `POST /api/v1/messages` and via `/wechat` (AES
+safe mode, a fresh MsgId per message). Prints messages/s, p50/p99 latency and errors per
+scenario. Goals (SQLite, one worker, 32 connections): at least 25 % of the bare endpoint's
+throughput, p99 under 250 ms, zero errors. With FUQING_TEST_DATABASE_URL set (or --pg-url), the
+same on PostgreSQL with 1 and 2 workers, in a throw-away schema dropped afterwards. Rate limits
+are turned off for the servers (FUQING_RATE_*_PER_MINUTE=0). Prints figures; never asserts.
 
 The client is a small HTTP/1.1 keep-alive client on asyncio streams, so that the client's own
 cost (httpx's is several times the bare endpoint's) does not cap the figures.

@@ -93,6 +93,7 @@ class Engine:
             if db.is_sqlite
             else None
         )
+        self._waiting = 0  # messages handed to the writer thread and not answered yet
         # Called (in the event loop) after a message that queued pushes: the dispatcher's kick.
         self.on_pushes: Callable[[], None] | None = None
 
@@ -105,11 +106,17 @@ class Engine:
         """
         if self._sqlite_thread is not None:
             try:
+                if self._waiting:  # messages wait in the writer thread: keep their order
+                    raise DatabaseBusy
                 replies, queued = self._handle(message, max_bytes, wait=False)
             except DatabaseBusy:
                 call = functools.partial(self._handle, message, max_bytes)
-                loop = asyncio.get_running_loop()
-                replies, queued = await loop.run_in_executor(self._sqlite_thread, call)
+                self._waiting += 1
+                try:
+                    loop = asyncio.get_running_loop()
+                    replies, queued = await loop.run_in_executor(self._sqlite_thread, call)
+                finally:
+                    self._waiting -= 1
         else:
             replies, queued = await asyncio.to_thread(self._handle, message, max_bytes)
         if queued and self.on_pushes is not None:

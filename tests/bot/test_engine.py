@@ -135,6 +135,38 @@ async def test_a_busy_sqlite_file_waits_in_the_writer_thread(
     assert len(_inbound_of(database, channel="api", user="busy")) == 1
 
 
+async def test_messages_waiting_for_the_writer_thread_keep_their_order(
+    engine: Engine, database: Database
+) -> None:
+    """A message that had to wait for the writer thread is not overtaken by her next one, even
+    when the file is free by the time the next one arrives."""
+    if not database.is_sqlite:
+        pytest.skip("SQLite's writer thread")
+    path = make_url(database.url).database
+    assert path
+    gate = threading.Event()
+    assert engine._sqlite_thread is not None
+    engine._sqlite_thread.submit(gate.wait)  # the writer thread is still busy with other work
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    first = asyncio.create_task(
+        engine.handle(Incoming(channel="api", user="order", text="我要求助", msg_id="o-1"))
+    )
+    await asyncio.sleep(0.05)  # the first found the file locked: queued for the writer thread
+    other.execute("COMMIT")
+    other.close()
+    second = asyncio.create_task(
+        engine.handle(Incoming(channel="api", user="order", text="想找保洁的工作", msg_id="o-2"))
+    )
+    await asyncio.sleep(0.05)
+    gate.set()
+    answers = await asyncio.wait_for(asyncio.gather(first, second), 30)
+    assert "请说说您遇到的困难" in answers[0][-1].text
+    assert "请说说您遇到的困难" not in answers[1][-1].text  # the flow went on: her need is in
+    rows = _inbound_of(database, channel="api", user="order")
+    assert [r.msg_id for r in sorted(rows, key=lambda r: r.id or 0)] == ["o-1", "o-2"]
+
+
 def test_unexpected_error_apologises_and_logs_masked(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
