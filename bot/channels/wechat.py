@@ -46,7 +46,9 @@ log = logging.getLogger(__name__)
 Admit = Callable[[str, str], bool]  # (channel, user) → may she send one more message?
 
 REPLY_MAX_BYTES = 2048  # WeChat's limit for a text reply's content
-FLIGHT_MEMORY_SECONDS = 120.0  # WeChat retries within ~15 s; keep answers a while longer
+# WeChat retries within ~15 s; answers are kept a while longer (a later retry is answered from
+# the database's stored reply anyway). Not longer: a busy day keeps every answer of the window.
+FLIGHT_MEMORY_SECONDS = 30.0
 UNAVAILABLE_RETRY = (1.0, 2.0, 5.0, 10.0, 30.0)  # seconds between tries while the DB is down
 UNAVAILABLE_GIVE_UP = 900.0  # then the message is given up (logged; it was never stored)
 MEDIA_KINDS: dict[str, Kind] = {
@@ -175,9 +177,18 @@ class Responder:
         self.dispatcher.kick()
 
     def _forget_old(self) -> None:
+        """Drop the answered flights older than the memory. Flights are kept in the order they
+        started, so this looks at the oldest only and stops at the first recent one (not at
+        every flight per message); one still being computed (the database is down) is kept, at
+        the back."""
         cutoff = self.clock() - FLIGHT_MEMORY_SECONDS
-        for key in [k for k, f in self._flights.items() if f.started < cutoff and f.task.done()]:
+        for _ in range(len(self._flights)):
+            key, flight = next(iter(self._flights.items()))
+            if flight.started >= cutoff:
+                return
             del self._flights[key]
+            if not flight.task.done():
+                self._flights[key] = flight
 
 
 def to_incoming(channel: str, message: WeChatMessage, at: datetime) -> Incoming | None:

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from bot.app import create_app
 from bot.channels.setup import PushChannels, build_push_channels
+from bot.channels.wechat import FLIGHT_MEMORY_SECONDS
 from bot.channels.wechat_crypto import MessageCrypto, sha1_signature
 from bot.config import Settings
 from bot.engine import DatabaseBusy, Engine
@@ -193,6 +194,28 @@ async def test_duplicate_deliveries_are_answered_once(wx: WeChatSetup, database:
     assert _inbound(database) == before + 1
     later = await woman.say("我要求助", msg_id="777")  # a retry after the answer was sent
     assert later.content == replies[0].content
+
+
+async def test_answers_are_remembered_for_a_while_then_forgotten_oldest_first(
+    wx: WeChatSetup,
+) -> None:
+    """A delivery's answer stays in memory for FLIGHT_MEMORY_SECONDS (WeChat's retries come
+    within ~15 s), then goes, oldest first; a retry after that is answered from the database."""
+    assert wx.channels.wechat is not None
+    responder = wx.channels.wechat.responder
+    now = [1000.0]
+    responder.clock = lambda: now[0]
+    woman = wx.peer("oMemory")
+    first = await woman.say("我要求助", msg_id="501")
+    now[0] += 20
+    await woman.say("想找保洁的工作", msg_id="502")
+    now[0] += FLIGHT_MEMORY_SECONDS - 10  # the first is past the memory, the second is not
+    await woman.say("对", msg_id="503")
+    assert not responder.knows("msg:501")
+    assert responder.knows("msg:502") and responder.knows("msg:503")
+    retry = await woman.say("我要求助", msg_id="501")  # a late retry: the stored reply
+    assert retry.content == first.content
+    assert responder.knows("msg:501")  # remembered again, at the back
 
 
 def _slowed(engine: Engine, *, seconds: float) -> Callable[..., tuple[list[Outgoing], bool]]:
