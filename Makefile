@@ -37,6 +37,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	@for script in bench/*.py; do \
 		[ -e "$$script" ] || continue; \
+		case "$$script" in bench/_*) continue;; esac; \
 		echo "== $$script"; \
 		$(BIN)/python "$$script" || exit 1; \
 	done
