@@ -15,9 +15,10 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
+from typing_extensions import Unpack
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,16 @@ class _Transient(Exception):
         self.errmsg = errmsg
 
 
+class ClientOptions(TypedDict, total=False):
+    """What both clients take besides their credentials (see `_TokenClient`)."""
+
+    http: httpx.AsyncClient | None
+    clock: Callable[[], float]
+    refresh_margin: float
+    attempts: int
+    backoff: Sequence[float]
+
+
 class _TokenClient:
     """Token caching, JSON requests and retries shared by the Official Account and WeCom clients."""
 
@@ -84,11 +95,11 @@ class _TokenClient:
         self,
         *,
         base_url: str,
-        http: httpx.AsyncClient | None,
-        clock: Callable[[], float],
-        refresh_margin: float,
-        attempts: int,
-        backoff: Sequence[float],
+        http: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        refresh_margin: float = 300.0,
+        attempts: int = 3,
+        backoff: Sequence[float] = DEFAULT_BACKOFF,
     ) -> None:
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
@@ -242,20 +253,9 @@ class OfficialAccountClient(_TokenClient):
         appid: str,
         secret: str,
         template_id: str | None = None,
-        http: httpx.AsyncClient | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        refresh_margin: float = 300.0,
-        attempts: int = 3,
-        backoff: Sequence[float] = DEFAULT_BACKOFF,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        super().__init__(
-            base_url=base_url,
-            http=http,
-            clock=clock,
-            refresh_margin=refresh_margin,
-            attempts=attempts,
-            backoff=backoff,
-        )
+        super().__init__(base_url=base_url, **options)
         self._appid = appid
         self._secret = secret
         self._template_id = template_id
@@ -302,20 +302,9 @@ class WeComClient(_TokenClient):
         corp_id: str,
         secret: str,
         agent_id: int,
-        http: httpx.AsyncClient | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        refresh_margin: float = 300.0,
-        attempts: int = 3,
-        backoff: Sequence[float] = DEFAULT_BACKOFF,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        super().__init__(
-            base_url=base_url,
-            http=http,
-            clock=clock,
-            refresh_margin=refresh_margin,
-            attempts=attempts,
-            backoff=backoff,
-        )
+        super().__init__(base_url=base_url, **options)
         self._corp_id = corp_id
         self._secret = secret
         self._agent_id = agent_id
