@@ -204,27 +204,19 @@ def register(
         found, district, street, where = _place(nlp, area, community)
         if found != "community":
             raise Refused("pair_community")
-        return _register(
-            session,
-            holder=holder,
-            now=now,
-            kind=kind,
-            name=name,
-            district=district or "",
-            street=street,
-            community=where,
-        )
-    found, district, street, where = _place(nlp, area, name)
-    if found != kind:
-        raise Refused("wrong_kind", place=name, kind=found)
-    named = {"district": district, "street": street, "community": where}[kind]
-    assert named is not None
+        label: str | None = name  # the pseudonym; the place is her community
+    else:
+        found, district, street, where = _place(nlp, area, name)
+        if found != kind:
+            raise Refused("wrong_kind", place=name, kind=found)
+        label = {"district": district, "street": street, "community": where}[kind]
+    assert label is not None
     return _register(
         session,
         holder=holder,
         now=now,
         kind=kind,
-        name=named,
+        name=label,
         district=district or "",
         street=street,
         community=where,
