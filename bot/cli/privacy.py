@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.startup import fail, load_settings
+from bot.cli.startup import fail, load_settings, migrated_database
 
 if TYPE_CHECKING:
     from storage.crypto import Keyring
@@ -28,8 +28,7 @@ def rotate_key(
     batch: Annotated[int, typer.Option(min=1, help="rows per transaction")] = BATCH,
 ) -> None:
     """Re-encrypt contact fields written under the old key with FUQING_SECRET_KEY (repeatable)."""
-    from storage import crypto, migrate, repo
-    from storage.db import Database
+    from storage import crypto, repo
 
     settings = load_settings()
     try:
@@ -43,11 +42,7 @@ def rotate_key(
     if old == settings.secret_key:
         fail("the old key is FUQING_SECRET_KEY itself: set FUQING_SECRET_KEY to the new key first")
     keyring = crypto.configure(settings.secret_key, old=old)
-    db = Database(settings.database_url)
-    try:
-        behind = migrate.pending_message(db)
-        if behind is not None:
-            fail(behind)
+    with migrated_database(settings) as db:
         totals = repo.Rotated()
         for target in repo.encrypted_columns():
             found = _rotate_column(db, target, keyring, batch)
@@ -58,8 +53,6 @@ def rotate_key(
             totals.rewritten += found.rewritten
             totals.current += found.current
             totals.unreadable += found.unreadable
-    finally:
-        db.dispose()
     typer.echo(
         f"key {keyring.key_id}: {totals.rewritten} re-encrypted, {totals.current} already "
         f"current, {totals.unreadable} unreadable"

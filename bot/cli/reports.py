@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from bot.cli.startup import fail, load_settings
+from bot.cli.startup import fail, load_settings, migrated_database
 from bot.nlp import NLP
 from scheduler.calendar import Quarter
 
@@ -39,8 +39,7 @@ def report(
     from bot.app import place_units_from_settings
     from bot.reporting.export import file_name, render
     from bot.reporting.figures import quarter_overview
-    from storage import migrate, repo
-    from storage.db import Database
+    from storage import repo
 
     settings = load_settings()
     logging.getLogger().setLevel(logging.WARNING)
@@ -50,11 +49,7 @@ def report(
     if fmt == "docx" and not unit:
         fail("a DOCX summary is made for one unit: add --unit, e.g. --unit 朝阳区")
     tz = ZoneInfo(settings.timezone)
-    db = Database(settings.database_url)
-    try:
-        pending = migrate.pending_message(db)
-        if pending is not None:
-            fail(pending)
+    with migrated_database(settings) as db:
         nlp = NLP.load(place_units_from_settings(settings), cache_dir=settings.data_dir / "jieba")
         with db.read() as session:
             units = repo.district_units(session)
@@ -73,8 +68,6 @@ def report(
                 due_days=settings.report_due_days,
                 today=datetime.now(tz).date(),
             )
-    finally:
-        db.dispose()
     unit_name = summary["units"][0]["unit"] if unit else None
     if fmt is None:
         text = json.dumps(summary, ensure_ascii=False, indent=2)
@@ -103,8 +96,7 @@ def due_date_command(
 
     from bot.messages import utcnow
     from scheduler.calendar import due_date
-    from storage import migrate, repo
-    from storage.db import Database
+    from storage import repo
 
     settings = load_settings()
     logging.getLogger().setLevel(logging.WARNING)
@@ -124,18 +116,12 @@ def due_date_command(
         fail("--note goes with a new date")
     if note is not None and len(note) > 255:
         fail("--note takes at most 255 characters")
-    db = Database(settings.database_url)
-    try:
-        pending = migrate.pending_message(db)
-        if pending is not None:
-            fail(pending)
+    with migrated_database(settings) as db:
         if new is not None or clear:
             with db.transaction() as session:
                 repo.set_due_date(session, quarter=str(parsed), due=new, note=note, now=utcnow())
         with db.read() as session:
             overrides = repo.due_date_overrides(session)
-    finally:
-        db.dispose()
     effective = due_date(parsed, days=settings.report_due_days, overrides=overrides)
     if str(parsed) in overrides:
         how = f"overridden{': ' + note if note else ''}; `--clear` restores the calendar's date"

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from bot.cli.startup import fail, load_settings
+from bot.cli.startup import fail, load_settings, migrated_database
 
 staff_app = typer.Typer(help="Console staff accounts.", no_args_is_help=True)
 
@@ -22,8 +22,7 @@ def staff_add(
     from bot.actions import unit_label
     from bot.console.auth import MIN_PASSWORD, hash_password
     from bot.messages import utcnow
-    from storage import migrate, repo
-    from storage.db import Database
+    from storage import repo
 
     settings = load_settings()
     name = username.strip()
@@ -31,57 +30,42 @@ def staff_add(
         fail("the username takes 1 to 64 characters")
     if len(password) < MIN_PASSWORD:
         fail(f"the password needs at least {MIN_PASSWORD} characters")
-    db = Database(settings.database_url)
-    try:
-        pending = migrate.pending_message(db)
-        if pending is not None:
-            fail(pending)
-        with db.transaction() as session:
-            found = repo.unit_by_path(session, path=unit)
-            if found is None:
-                fail(f"no org unit {unit!r}; use 北京市, a district like 朝阳区 or 朝阳区/双井街道")
-                return
-            if repo.staff_by_username(session, username=name) is not None:
-                fail(f"the username {name!r} is taken")
-            repo.create_staff(
-                session,
-                username=name,
-                password_hash=hash_password(password),
-                unit=found,
-                now=utcnow(),
-            )
-            label, path = unit_label(found), found.path
-    finally:
-        db.dispose()
+    with migrated_database(settings) as db, db.transaction() as session:
+        found = repo.unit_by_path(session, path=unit)
+        if found is None:
+            fail(f"no org unit {unit!r}; use 北京市, a district like 朝阳区 or 朝阳区/双井街道")
+            return
+        if repo.staff_by_username(session, username=name) is not None:
+            fail(f"the username {name!r} is taken")
+        repo.create_staff(
+            session,
+            username=name,
+            password_hash=hash_password(password),
+            unit=found,
+            now=utcnow(),
+        )
+        label, path = unit_label(found), found.path
     typer.echo(f"staff account {name!r} created: {label} ({path}); log in at /console/login")
 
 
 @staff_app.command("list")
 def staff_list() -> None:
     """Print every console account with its unit and last login."""
-    from storage import migrate, repo
-    from storage.db import Database
+    from storage import repo
 
     settings = load_settings()
     tz = ZoneInfo(settings.timezone)
-    db = Database(settings.database_url)
-    try:
-        pending = migrate.pending_message(db)
-        if pending is not None:
-            fail(pending)
-        with db.read() as session:
-            rows = repo.list_staff(session)
-            lines = [
-                f"{staff.username}\t{unit.path}\t"
-                + ("active" if staff.active else "inactive")
-                + "\tlast login "
-                + (
-                    repo.as_utc(staff.last_login_at).astimezone(tz).strftime("%Y-%m-%d %H:%M")
-                    if staff.last_login_at
-                    else "never"
-                )
-                for staff, unit in rows
-            ]
-    finally:
-        db.dispose()
+    with migrated_database(settings) as db, db.read() as session:
+        rows = repo.list_staff(session)
+        lines = [
+            f"{staff.username}\t{unit.path}\t"
+            + ("active" if staff.active else "inactive")
+            + "\tlast login "
+            + (
+                repo.as_utc(staff.last_login_at).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+                if staff.last_login_at
+                else "never"
+            )
+            for staff, unit in rows
+        ]
     typer.echo("\n".join(lines) if lines else "no staff accounts: `fuqing staff add` creates one")

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
@@ -17,6 +18,7 @@ from storage import crypto
 
 if TYPE_CHECKING:
     from bot.http import Services
+    from storage.db import Database
 
 # Settings whose values never reach a log line.
 SECRET_FIELDS = (*REQUIRED_SECRETS, *OPTIONAL_SECRETS, "old_secret_key")
@@ -78,6 +80,23 @@ def fail(message: str) -> NoReturn:
     """Print `message` on stderr and exit with status 1."""
     typer.echo(message, err=True)
     raise typer.Exit(1)
+
+
+@contextmanager
+def migrated_database(settings: Settings) -> Iterator[Database]:
+    """The configured database, or exit 1 when its schema is behind (`fuqing db upgrade`);
+    closed afterwards."""
+    from storage import migrate
+    from storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        behind = migrate.pending_message(db)
+        if behind is not None:
+            fail(behind)
+        yield db
+    finally:
+        db.dispose()
 
 
 def services_or_fail(settings: Settings) -> Services:
