@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response
@@ -26,6 +25,7 @@ from bot.console.auth import (
     start_session,
     verify_login,
 )
+from bot.console.overview.listing import pager
 from bot.http import services
 from storage.models import REQUEST_STATUSES
 
@@ -128,11 +128,6 @@ async def requests_page(
         "urgent": "1" if filters.urgent else None,
         "q": filters.q,
     }
-    base = urlencode({k: v for k, v in kept.items() if v})
-
-    def page_url(number: int) -> str:
-        return "/console/requests?" + "&".join(p for p in (base, f"page={number}") if p)
-
     return render(
         request,
         "requests.html",
@@ -141,7 +136,7 @@ async def requests_page(
         filters=filters,
         statuses=REQUEST_STATUSES,
         categories=texts.CATEGORY_LABELS,
-        page_url=page_url,
+        pager=pager("/console/requests", kept, result.page, result.total, size=queue.PAGE_SIZE),
     )
 
 

@@ -9,7 +9,6 @@ member ("（控制台：<username>）"). These run in a worker thread (the datab
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -71,7 +70,6 @@ class Page:
     rows: list[Row]
     total: int
     page: int
-    pages: int
     districts: list[str]  # the district filter's choices (city staff only)
 
 
@@ -147,7 +145,6 @@ def queue_page(db: Database, staff: Staff, filters: Filters, tz: ZoneInfo) -> Pa
             ],
             total=total,
             page=filters.page,
-            pages=max(1, math.ceil(total / PAGE_SIZE)),
             districts=districts,
         )
 

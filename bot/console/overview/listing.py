@@ -59,9 +59,12 @@ def given(params: Mapping[str, str | None]) -> dict[str, str]:
     return {k: v for k, v in params.items() if v}
 
 
-def pager(path: str, params: Mapping[str, str | None], page: int, total: int) -> dict[str, Any]:
-    """A list's pager: the page, the page count, the total and the previous/next URLs."""
-    pages = max(1, -(-total // PAGE_SIZE))
+def pager(
+    path: str, params: Mapping[str, str | None], page: int, total: int, *, size: int | None = None
+) -> dict[str, Any]:
+    """A list's pager (`_pager.html`): the page, the page count, the total and the
+    previous/next URLs, which keep the list's filters."""
+    pages = max(1, -(-total // (size or PAGE_SIZE)))
     kept = given(params)
 
     def url(n: int) -> str:
