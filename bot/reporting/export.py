@@ -158,13 +158,21 @@ def figure_lines(figures: Mapping[str, Any]) -> list[Line]:
 # ----------------------------------------------------------------------------- CSV and XLSX
 
 
-def to_csv(rows: Sequence[Mapping[str, object]]) -> bytes:
-    """Rows as CSV (columns: the keys in first-seen order), UTF-8 with a BOM for Excel."""
-    columns: dict[str, None] = {}
+def _columns(rows: Sequence[Mapping[str, object]], columns: Sequence[str] | None) -> list[str]:
+    """The given columns, else the rows' keys in first-seen order."""
+    if columns is not None:
+        return list(columns)
+    seen: dict[str, None] = {}
     for row in rows:
-        columns.update(dict.fromkeys(row))
+        seen.update(dict.fromkeys(row))
+    return list(seen)
+
+
+def to_csv(rows: Sequence[Mapping[str, object]], columns: Sequence[str] | None = None) -> bytes:
+    """Rows as CSV, UTF-8 with a BOM for Excel. `columns`: the header even when there are no
+    rows (else the rows' keys in first-seen order)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), restval="")
+    writer = csv.DictWriter(out, fieldnames=_columns(rows, columns), restval="")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: "" if v is None else v for k, v in row.items()})
@@ -176,9 +184,12 @@ def _sheet_title(name: str) -> str:
     return cleaned[:31] or "Sheet"
 
 
-def to_xlsx(rows_or_figures: Sequence[Mapping[str, object]] | Mapping[str, Any]) -> bytes:
-    """An XLSX workbook: one row per unit for a sequence of rows, or one unit's detailed sheet
-    (板块, 项目, 数值, 上季度, 变化) for a figures mapping."""
+def to_xlsx(
+    rows_or_figures: Sequence[Mapping[str, object]] | Mapping[str, Any],
+    columns: Sequence[str] | None = None,
+) -> bytes:
+    """An XLSX workbook: one row per unit for a sequence of rows (`columns` as in `to_csv`), or
+    one unit's detailed sheet (板块, 项目, 数值, 上季度, 变化) for a figures mapping."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -197,14 +208,12 @@ def to_xlsx(rows_or_figures: Sequence[Mapping[str, object]] | Mapping[str, Any])
         header_row, widths = 3, [24, 22, 12, 10, 10]
     else:
         rows = list(rows_or_figures)
-        columns: dict[str, None] = {}
-        for row in rows:
-            columns.update(dict.fromkeys(row))
+        header = _columns(rows, columns)
         sheet.title = _sheet_title(str(rows[0].get(_t("col.quarter"), "")) if rows else "")
-        sheet.append(list(columns))
+        sheet.append(header)
         for row in rows:
-            sheet.append([row.get(c) for c in columns])
-        header_row, widths = 1, [12] * len(columns)
+            sheet.append([row.get(c) for c in header])
+        header_row, widths = 1, [12] * len(header)
         sheet.freeze_panes = "B2"
     for cell in sheet[header_row]:
         cell.font = Font(bold=True)

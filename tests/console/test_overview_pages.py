@@ -222,7 +222,9 @@ async def test_request_exports_filter_scope_and_mask(console: Console) -> None:
     assert sheet.max_row - 1 == 3  # new job requests: 朝阳区's two and 海淀区's one
     await _as(console, "chaoyang")
     mine = await console.http.get("/console/export/requests?format=csv&district=海淀区")
-    assert list(csv.DictReader(io.StringIO(mine.content.decode("utf-8-sig")))) == []
+    assert mine.status_code == 200 and mine.headers["content-type"].startswith("text/csv")
+    reader = csv.DictReader(io.StringIO(mine.content.decode("utf-8-sig")))
+    assert list(reader) == [] and "区" in (reader.fieldnames or [])  # the header, no row
 
 
 # ----------------------------------------------------------------------------- quarters

@@ -179,10 +179,8 @@ def test_crisis_gets_hotlines_first_and_an_urgent_request(
     """A woman in danger gets 110 and 12338 before anything else; her request is urgent."""
     woman = chat()
     first = woman.say("他拿着刀在门外砸门，说要杀了我")
-    assert (
-        first.index("110") < first.index("12338") < first.index("困难") if "困难" in first else True
-    )
-    assert "110" in first.split("\n\n")[0]
+    hotlines = first.split("\n\n")[0]  # the first bubble, before the greeting and the question
+    assert "110" in hotlines and "12338" in hotlines and "困难" not in hotlines
     woman.run(
         [
             ("对", "哪个区"),

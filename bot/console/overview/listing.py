@@ -86,6 +86,10 @@ def download(content: bytes, fmt: str, name: str) -> Response:
     )
 
 
-def list_file(rows: Sequence[Mapping[str, object]], fmt: str, stem: str) -> Response:
-    """A list as a CSV (UTF-8 with a BOM) or XLSX download named `<stem>.<fmt>`."""
-    return download(to_csv(rows) if fmt == "csv" else to_xlsx(rows), fmt, f"{stem}.{fmt}")
+def list_file(
+    rows: Sequence[Mapping[str, object]], columns: Sequence[str], fmt: str, stem: str
+) -> Response:
+    """A list as a CSV (UTF-8 with a BOM) or XLSX download named `<stem>.<fmt>`; `columns` head
+    it even when nothing matched."""
+    content = to_csv(rows, columns) if fmt == "csv" else to_xlsx(rows, columns)
+    return download(content, fmt, f"{stem}.{fmt}")

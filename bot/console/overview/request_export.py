@@ -28,6 +28,25 @@ from storage.models import REQUEST_STATUSES, HelpRequest, User
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 
+# The columns of `request_record`, in its order: the export's header even when nothing matched.
+REQUEST_COLUMNS = (
+    "code",
+    "status",
+    "primary",
+    "categories",
+    "crisis",
+    "district",
+    "street",
+    "community",
+    "need",
+    "contact",
+    "phone",
+    "assignee",
+    "created",
+    "resolved",
+)  # the keys of `request_record`, in its order
+
+
 def request_record(request: HelpRequest, assignee: User | None, tz: ZoneInfo) -> dict[str, object]:
     """A help request as a list row (the phone and the need's phone/ID numbers masked)."""
     return {
@@ -73,6 +92,11 @@ async def export_requests(
                 limit=EXPORT_LIMIT,
             )
             records = [request_record(r, who, tz) for r, who in rows]
-        return list_file(records, fmt, f"requests-{local_today(svc).isoformat()}")
+        return list_file(
+            records,
+            [column_name(k) for k in REQUEST_COLUMNS],
+            fmt,
+            f"requests-{local_today(svc).isoformat()}",
+        )
 
     return await asyncio.to_thread(build)

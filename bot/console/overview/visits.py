@@ -32,6 +32,23 @@ from storage.orgtree import CITY
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 
+# The columns of `visit_record`, in its order: the export's header even when nothing matched.
+VISIT_COLUMNS = (
+    "date",
+    "cadre",
+    "unit",
+    "form",
+    "district",
+    "street",
+    "community",
+    "whom",
+    "people",
+    "focus",
+    "categories",
+    "notes",
+)  # the keys of `visit_record`, in its order
+
+
 def visit_record(row: repo.VisitRow) -> dict[str, object]:
     """A diary entry as a list row (whom and notes with phone and ID numbers masked)."""
     visit = row.visit
@@ -69,7 +86,12 @@ def visit_export(svc: Services, staff: Staff, filters: dict[str, Any], fmt: str)
     with svc.db.read() as session:
         rows, _total = repo.diary(session, unit_ids=scope_of(staff), limit=EXPORT_LIMIT, **filters)
     records = [visit_record(r) for r in rows]
-    return list_file(records, fmt, f"visits-{local_today(svc).isoformat()}")
+    return list_file(
+        records,
+        [column_name(k) for k in VISIT_COLUMNS],
+        fmt,
+        f"visits-{local_today(svc).isoformat()}",
+    )
 
 
 DiaryParam = Annotated[str | None, Query(max_length=128)]
