@@ -44,7 +44,7 @@ REQUEST_COLUMNS = (
     "assignee",
     "created",
     "resolved",
-)  # the keys of `request_record`, in its order
+)
 
 
 def request_record(request: HelpRequest, assignee: User | None, tz: ZoneInfo) -> dict[str, object]:

@@ -46,7 +46,7 @@ VISIT_COLUMNS = (
     "focus",
     "categories",
     "notes",
-)  # the keys of `visit_record`, in its order
+)
 
 
 def visit_record(row: repo.VisitRow) -> dict[str, object]:
