@@ -313,9 +313,11 @@ def _templates() -> Jinja2Templates:
 
 def safe_next(target: str | None) -> str:
     """A local console path to go to after login (anything else: the console's home)."""
-    if not target or not target.startswith(HOME_PATH) or target.startswith("//"):
+    if not target or any(c in target for c in "\\\r\n"):
         return HOME_PATH
-    if any(c in target for c in "\\\r\n") or target.startswith(LOGIN_PATH):
+    path = target.split("?", 1)[0]
+    inside = path == HOME_PATH or path.startswith(HOME_PATH + "/")
+    if not inside or ".." in path.split("/") or path.startswith(LOGIN_PATH):
         return HOME_PATH
     return target
 
