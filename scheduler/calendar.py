@@ -18,6 +18,9 @@ import chinese_calendar
 
 logger = logging.getLogger("scheduler.calendar")
 
+# The years a quarter may name; a quarter's neighbours (for comparisons and due dates) must be
+# dates too, so 0001Q1 and 9999Q4 are refused with the rest, as 400s, not 500s.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 _QUARTER = re.compile(r"(\d{4})Q([1-4])", re.IGNORECASE)
 
 # Years chinese_calendar does not cover that were already warned about in this process.
@@ -34,8 +37,10 @@ class Quarter:
     q: int
 
     def __post_init__(self) -> None:
-        if not 1 <= self.q <= 4 or not 1 <= self.year <= 9999:
-            raise ValueError(f"not a quarter: {self.year}Q{self.q}")
+        if not 1 <= self.q <= 4 or not FIRST_YEAR <= self.year <= LAST_YEAR:
+            raise ValueError(
+                f"not a quarter: {self.year}Q{self.q} (years {FIRST_YEAR}–{LAST_YEAR})"
+            )
 
     @classmethod
     def parse(cls, text: str) -> Quarter:

@@ -121,6 +121,15 @@ def test_invite_prints_a_code_and_refuses_unknown_units(env: dict[str, str]) -> 
     unknown = invoke(["invite", "火星区/不存在街道", "张三"], env)
     assert unknown.exit_code == 1
     assert "no org unit" in unknown.output and "火星区/不存在街道" in unknown.output
+    too_long = invoke(["invite", "朝阳区/双井街道", "张" * 65], env)
+    assert too_long.exit_code == 1 and "1 to 64 characters" in too_long.output
+
+
+def test_invite_needs_a_migrated_database(env: dict[str, str]) -> None:
+    """On a database never migrated, `invite` exits 1 and says to run `fuqing db upgrade`."""
+    result = invoke(["invite", "朝阳区/双井街道", "张三"], env)
+    assert result.exit_code == 1 and "fuqing db upgrade" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
 def test_nlp_prints_the_taxonomy_object(env: dict[str, str]) -> None:
@@ -279,6 +288,8 @@ def test_due_date_uses_the_report_due_days_setting(env: dict[str, str], database
     ("args", "message"),
     [
         (["2026Q5"], "not a quarter"),
+        (["9999Q4"], "years 2000–2100"),
+        (["0001Q1"], "years 2000–2100"),
         (["2026Q1", "2026-4-20"], "YYYY-MM-DD"),
         (["2026Q1", "2026-02-30"], "YYYY-MM-DD"),
         (["2026Q1", "2026-04-20", "--clear"], "not both"),

@@ -75,10 +75,14 @@ def report(
             typer.echo(text)
             return
         target = Path(output)
-        target.write_text(text + "\n", encoding="utf-8")
+        content = (text + "\n").encode("utf-8")
     else:
         target = Path(output or file_name(str(parsed), unit_name, fmt))
-        target.write_bytes(render(summary, fmt=fmt, unit=unit_name))
+        content = render(summary, fmt=fmt, unit=unit_name)
+    try:
+        target.write_bytes(content)
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror or exc}")
     typer.echo(f"written {target}")
 
 

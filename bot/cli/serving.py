@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.startup import fail, load_settings, services_or_fail
+from bot.cli.startup import fail, load_settings, migrated_database, services_or_fail
 from bot.config import Settings
 
 if TYPE_CHECKING:
@@ -159,19 +159,17 @@ def invite(
     name: Annotated[str, typer.Argument(help="the cadre's name")],
 ) -> None:
     """Create an invite code that binds a cadre to UNIT (she sends “绑定 <code>”)."""
+    from bot.console.api import INVITE_NAME_MAX
     from bot.messages import utcnow
     from storage import repo
-    from storage.db import Database
 
     settings = load_settings()
-    db = Database(settings.database_url)
-    try:
-        with db.transaction() as session:
-            found = repo.unit_by_path(session, path=unit)
-            if found is None:
-                fail(f"no org unit {unit!r}; use a path like 朝阳区/双井街道")
-                return
-            code = repo.create_invite(session, unit=found, name=name, now=utcnow()).code
-    finally:
-        db.dispose()
+    name = name.strip()
+    if not 1 <= len(name) <= INVITE_NAME_MAX:
+        fail(f"the name takes 1 to {INVITE_NAME_MAX} characters")
+    with migrated_database(settings) as db, db.transaction() as session:
+        found = repo.unit_by_path(session, path=unit)
+        if found is None:
+            fail(f"no org unit {unit!r}; use a path like 朝阳区/双井街道")
+        code = repo.create_invite(session, unit=found, name=name, now=utcnow()).code
     typer.echo(code)

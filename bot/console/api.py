@@ -56,11 +56,14 @@ class VisitOut(BaseModel):
     cadre: str | None
 
 
+INVITE_NAME_MAX = 64  # a cadre's name on an invite (also `fuqing invite`)
+
+
 class InviteIn(BaseModel):
     """Create an invite for a cadre of `unit` ("朝阳区/双井街道")."""
 
     unit: str = Field(min_length=2, max_length=128)
-    name: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=INVITE_NAME_MAX)
 
 
 class InviteOut(BaseModel):

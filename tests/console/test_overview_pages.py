@@ -161,6 +161,8 @@ async def test_diary_newest_first_with_filters(console: Console) -> None:
     leader = console.data.leader.id
     by_cadre = (await console.http.get(f"/console/visits?cadre={leader}")).text
     assert "共 2 条" in by_cadre
+    odd = await console.http.get("/console/visits?cadre=²")  # a digit to isdigit(), not to int()
+    assert odd.status_code == 200 and "共 7 条" in odd.text  # not an id: no filter
     by_unit = (await console.http.get("/console/visits?unit=朝阳区/劲松街道")).text
     assert "共 1 条" in by_unit and "刘某" in by_unit
     by_dates = (await console.http.get("/console/visits?start=2026-02-01&end=2026-03-01")).text

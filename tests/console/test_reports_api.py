@@ -89,7 +89,7 @@ async def test_one_unit_and_its_snapshot_once_submitted(
     assert entry["submitted_at"] == "2026-04-09T10:00:00+08:00"
 
 
-@pytest.mark.parametrize("quarter", ["2026Q5", "2026-1", "Q1"])
+@pytest.mark.parametrize("quarter", ["2026Q5", "2026-1", "Q1", "9999Q4", "0001Q1"])
 async def test_a_bad_quarter_is_422(client: httpx.AsyncClient, quarter: str) -> None:
     """A quarter that does not read as 2026Q1 is a 422 JSON error."""
     response = await client.get(f"/api/v1/reports/{quarter}", headers=ADMIN)

@@ -83,6 +83,7 @@ def test_report_prints_json_and_writes_other_formats(env: dict[str, str], tmp_pa
         (["report", "2026Q1", "--format", "docx"], "--unit"),
         (["report", "2026Q1", "--unit", "火星区"], "no district-level unit"),
         (["report", "2026Q1", "--format", "pdf"], "--format takes"),
+        (["report", "2026Q1", "--output", "/nonexistent-dir/x.json"], "cannot write"),
     ],
 )
 def test_report_refuses_bad_arguments(env: dict[str, str], args: list[str], message: str) -> None:

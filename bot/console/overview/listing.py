@@ -41,7 +41,8 @@ def parse_day(text: str | None) -> date | None:
 
 def parse_id(text: str | None) -> int | None:
     """A positive id from a form or a query, None otherwise."""
-    return int(text) if text and text.strip().isdigit() else None
+    digits = text.strip() if text else ""
+    return int(digits) if digits.isascii() and digits.isdigit() else None  # not "²" or "٣"
 
 
 def code_label(prefix: str, code: str) -> str:
