@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.messages import Outgoing, utcnow
@@ -87,6 +87,7 @@ class Dispatcher:
         if not self.senders or (self._sweep is not None and not self._sweep.done()):
             return
         self._sweep = asyncio.get_running_loop().create_task(self.deliver_due())
+        self._sweep.add_done_callback(log_failure("push sweep"))
 
     async def settle(self) -> None:
         """Wait for a running sweep (tests, shutdown)."""
@@ -155,7 +156,8 @@ class Dispatcher:
     def _record(self, row_id: int, error: str | None) -> None:
         now = self.clock()
         with self.db.transaction() as session:
-            [(row, _external)] = repo.outbox_rows(session, ids=[row_id])
+            row = repo.outbox_row(session, row_id=row_id)
+            assert row is not None, row_id  # claimed rows are never deleted
             if error is None:
                 repo.mark_sent(session, row=row, now=now)
                 return
@@ -163,6 +165,18 @@ class Dispatcher:
             repo.mark_failed(
                 session, row=row, error=error, now=now, retry_at=now + retry if retry else None
             )
+
+
+def log_failure(what: str) -> Callable[[asyncio.Task[Any]], None]:
+    """A done-callback for a background task nobody awaits: its exception is logged with the
+    traceback, not left to asyncio's "never retrieved" note (rows it claimed are claimed again
+    when their lease ends)."""
+
+    def done(task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("%s failed", what, exc_info=exc)
+
+    return done
 
 
 def is_quiet(now: datetime, tz: ZoneInfo = SHANGHAI) -> bool:

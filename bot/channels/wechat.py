@@ -24,6 +24,7 @@ from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
+from sqlalchemy.exc import DBAPIError
 
 from bot.bodies import BodyTooLarge, read_capped
 from bot.channels.wechat_crypto import CryptoError, MessageCrypto, SignatureError, check_signature
@@ -40,7 +41,7 @@ from bot.commands import MENU_KEYS
 from bot.engine import Engine, ServiceUnavailable
 from bot.limits import limits_of
 from bot.messages import Incoming, Kind, Outgoing, utcnow
-from bot.outbox import Dispatcher
+from bot.outbox import Dispatcher, log_failure
 
 log = logging.getLogger(__name__)
 Admit = Callable[[str, str], bool]  # (channel, user) → may she send one more message?
@@ -51,6 +52,13 @@ REPLY_MAX_BYTES = 2048  # WeChat's limit for a text reply's content
 FLIGHT_MEMORY_SECONDS = 30.0
 UNAVAILABLE_RETRY = (1.0, 2.0, 5.0, 10.0, 30.0)  # seconds between tries while the DB is down
 UNAVAILABLE_GIVE_UP = 900.0  # then the message is given up (logged; it was never stored)
+
+
+def _pause(attempt: int) -> float:
+    """Seconds to wait before trying the database again after `attempt` failures (0-based)."""
+    return UNAVAILABLE_RETRY[min(attempt, len(UNAVAILABLE_RETRY) - 1)]
+
+
 MEDIA_KINDS: dict[str, Kind] = {
     "image": "image",
     "video": "image",
@@ -136,7 +144,7 @@ class Responder:
                 unavailable.set()
                 if self.clock() > deadline:
                     raise
-            await asyncio.sleep(UNAVAILABLE_RETRY[min(attempt, len(UNAVAILABLE_RETRY) - 1)])
+            await asyncio.sleep(_pause(attempt))
         raise AssertionError("unreachable")
 
     def knows(self, key: str) -> bool:
@@ -161,18 +169,32 @@ class Responder:
         push = asyncio.get_running_loop().create_task(self._push(key, flight))
         self._background.add(push)
         push.add_done_callback(self._background.discard)
+        push.add_done_callback(log_failure(f"pushing the answer to {key}"))
 
     async def _push(self, key: str, flight: _Flight) -> None:
+        """Store the late answer in the outbox (trying again while the database cannot take
+        it, as `_compute` does) and send it."""
         replies = flight.task.result()
         incoming = flight.incoming
-        ids = await asyncio.to_thread(
-            lambda: self.dispatcher.enqueue_replies(
-                channel=incoming.channel,
-                external_id=incoming.user,
-                replies=replies,
-                key=f"slow:{incoming.channel}:{key}",
-            )
-        )
+        deadline = self.clock() + UNAVAILABLE_GIVE_UP
+        for attempt in itertools.count():
+            try:
+                ids = await asyncio.to_thread(
+                    lambda: self.dispatcher.enqueue_replies(
+                        channel=incoming.channel,
+                        external_id=incoming.user,
+                        replies=replies,
+                        key=f"slow:{incoming.channel}:{key}",
+                    )
+                )
+                break
+            except DBAPIError as exc:
+                if self.clock() > deadline:
+                    raise
+                log.warning(
+                    "storing the answer to %s failed (%s); trying again", key, type(exc).__name__
+                )
+                await asyncio.sleep(_pause(attempt))
         await self.dispatcher.deliver(ids)
         self.dispatcher.kick()
 

@@ -124,6 +124,11 @@ def outbox_rows(session: Session, *, ids: Sequence[int]) -> list[tuple[Outbox, s
     return found
 
 
+def outbox_row(session: Session, *, row_id: int) -> Outbox | None:
+    """One outbox row by id (recording a send's outcome needs no address)."""
+    return session.get(Outbox, row_id)
+
+
 def mark_sent(session: Session, *, row: Outbox, now: datetime) -> None:
     """Record a delivered push."""
     row.status = "sent"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.messages import Outgoing
@@ -109,3 +110,22 @@ async def test_quiet_hours_hold_all_but_urgent(database: Database, clock: Clock)
     clock.now = datetime(2026, 3, 19, 0, 1, tzinfo=UTC)  # 08:01
     assert not is_quiet(clock.now)
     assert await dispatcher.deliver_due() == 1 and sender.sent[-1] == ("o9", "提醒")
+
+
+async def test_a_failed_sweep_is_logged_with_its_traceback(
+    database: Database,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A background sweep nobody awaits that fails is logged with its cause, not lost."""
+    dispatcher = Dispatcher(db=database, senders={"wechat": RecordingSender()}, clock=clock)
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("the claim exploded")
+
+    monkeypatch.setattr(dispatcher, "_claim", broken)
+    dispatcher.kick()
+    await dispatcher.settle()
+    [record] = [r for r in caplog.records if r.message == "push sweep failed"]
+    assert record.exc_info is not None and "the claim exploded" in caplog.text

@@ -7,9 +7,11 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot.app import create_app
@@ -254,6 +256,35 @@ async def test_slow_answer_goes_by_customer_service_api(
     with database.read() as session:
         [row] = session.exec(select(Outbox).where(Outbox.channel == "wechat")).all()
     assert row.status == "sent"
+
+
+async def test_a_late_answer_the_database_refused_is_stored_once_it_is_back(
+    wx: WeChatSetup,
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Storing a late answer for its push fails (the database went away): it is tried again,
+    logged, and the answer still goes out once."""
+    monkeypatch.setattr(wx.engine, "_handle", _slowed(wx.engine, seconds=0.3))
+    monkeypatch.setattr("bot.channels.wechat.UNAVAILABLE_RETRY", (0.01,))
+    assert wx.channels.wechat is not None
+    responder = wx.channels.wechat.responder
+    responder.timeout = 0.05
+    original = responder.dispatcher.enqueue_replies
+    failures = [OperationalError("INSERT", {}, Exception("server closed the connection"))] * 2
+
+    def flaky(**kwargs: Any) -> list[int]:
+        if failures:
+            raise failures.pop()
+        return original(**kwargs)
+
+    monkeypatch.setattr(responder.dispatcher, "enqueue_replies", flaky)
+    assert (await wx.peer("oLate").say("我要求助", msg_id="889")).body == "success"
+    await responder.drain()
+    assert failures == []
+    assert len(wx.api.requests_to("/cgi-bin/message/custom/send")) == 1
+    assert caplog.text.count("storing the answer to msg:889 failed") == 2
 
 
 async def test_failed_push_is_recorded_for_retry(
