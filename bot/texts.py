@@ -26,6 +26,8 @@ TEXTS: dict[str, str] = {
     "area.city": "全市",
     "terminal.banner": "妇情通 终端对话（输入 exit 退出）",
     "terminal.bot": "妇情通> ",
+    "terminal.prompt": "您> ",
+    "terminal.as_cadre": "以演示干部（朝阳区双井街道）身份对话。",
     "menu.services": "服务",  # WeChat menu group: at most 4 characters
     "more.hint": "（内容较长，回复“更多”查看）",
     "more.none": "没有更多内容了。",
@@ -361,7 +363,6 @@ TEXTS: dict[str, str] = {
     "console.retry.waiting": "推送 #{id} 已重新排队（夜间 21:00–08:00 只发紧急消息，其余早上发出）。",
     "console.retry.refused": "推送 #{id} 现在是“{status}”，不能重试。",
     # ---- console
-    "console.password_short": "密码至少要 {n} 位。",
     "console.login_failed": "用户名或密码不对，请重新输入。",
     "console.logged_out": "已退出登录。",
     "console.by": "（控制台：{username}）",
@@ -383,6 +384,13 @@ TEXTS: dict[str, str] = {
     "console.event.cancelled": "撤销",
     "console.event.rated": "评价",
     "console.actor.system": "系统",
+    "console.actor.console": "控制台：{username}",
+    "console.nav.home": "首页",
+    "console.nav.requests": "求助队列",
+    "console.nav.visits": "走访日记",
+    "console.nav.quarters": "季度汇总",
+    "console.nav.org": "组织与邀请",
+    "console.nav.outbox": "推送",
     "console.actor.requester": "求助人",
     "console.contact.visit": "走访时登记（无联系方式）",
     # ---- telegram

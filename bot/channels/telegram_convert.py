@@ -11,13 +11,14 @@ from datetime import datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus
 
+from bot.commands import WORDS
 from bot.messages import Incoming, Kind
 
 CHANNEL = "telegram"
 MAX_TEXT = 4096  # Telegram's limit for one message's text, in UTF-16 code units
 MAX_CALLBACK_DATA = 64  # bytes of a button's callback_data
 # Bot commands → the text (or event) they stand for; the rest of the text is passed as typed.
-COMMANDS: dict[str, str] = {"help": "帮助", "cancel": "取消", "menu": "菜单"}
+COMMANDS: dict[str, str] = {name: WORDS[name][0] for name in ("help", "cancel", "menu")}
 NON_TEXT: tuple[tuple[str, Kind], ...] = (
     ("voice", "voice"),
     ("audio", "voice"),

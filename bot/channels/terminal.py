@@ -9,7 +9,6 @@ from bot.engine import Engine, ServiceUnavailable
 from bot.messages import Incoming, Outgoing
 
 CHANNEL = "terminal"
-PROMPT = "您> "
 
 
 def render(replies: list[Outgoing]) -> str:
@@ -36,7 +35,7 @@ def run_chat(
     write(texts.t("terminal.banner"))
     while True:
         try:
-            line = read(PROMPT)
+            line = read(texts.t("terminal.prompt"))
         except (EOFError, KeyboardInterrupt):
             write("")
             return

@@ -41,7 +41,6 @@ MAX_ADDRESS = 64
 _DIGITS = re.compile(r"[0-9]{1,20}")
 # Characters XML 1.0 cannot carry at all, not even in CDATA.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_CLOSERS = frozenset("”’」』）)")
 
 
 class XmlError(Exception):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bot import texts
 from bot.cli.startup import fail, load_settings, migrated_database, services_or_fail
 from bot.config import Settings
 
@@ -117,7 +118,7 @@ def chat(
         with services.db.transaction() as session:
             demo_cadre(session, now=services.engine.clock())
         user = TERMINAL_CADRE
-        typer.echo("以演示干部（朝阳区双井街道）身份对话。")
+        typer.echo(texts.t("terminal.as_cadre"))
     elif as_ != "resident":
         fail("--as takes resident or cadre")
     try:

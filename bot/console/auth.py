@@ -49,13 +49,13 @@ HOME_PATH = "/console"
 MIN_PASSWORD = 8
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
-NAV = (
-    ("首页", "/console"),
-    ("求助队列", "/console/requests"),
-    ("走访日记", "/console/visits"),
-    ("季度汇总", "/console/quarters"),
-    ("组织与邀请", "/console/org"),
-    ("推送", "/console/outbox"),
+NAV = (  # (the label's key under console.nav. in bot/texts.py, the path)
+    ("home", "/console"),
+    ("requests", "/console/requests"),
+    ("visits", "/console/visits"),
+    ("quarters", "/console/quarters"),
+    ("org", "/console/org"),
+    ("outbox", "/console/outbox"),
 )
 
 
@@ -108,13 +108,6 @@ def _dummy_hash() -> str:
 def hash_password(password: str) -> str:
     """An argon2id hash of `password`."""
     return hasher().hash(password)
-
-
-def password_problem(password: str) -> str | None:
-    """Why a new password is refused (too short), or None."""
-    if len(password) < MIN_PASSWORD:
-        return texts.t("console.password_short", n=MIN_PASSWORD)
-    return None
 
 
 def verify_login(db: Database, *, username: str, password: str, now: datetime) -> int | None:
@@ -372,8 +365,12 @@ def render(request: Request, template: str, staff: Staff | None, **context: obje
             token = new_pre = secrets.token_urlsafe(32)
     path = request.url.path
     nav = [
-        NavItem(label, href, path == href or (href != HOME_PATH and path.startswith(href + "/")))
-        for label, href in NAV
+        NavItem(
+            texts.t("console.nav." + key),
+            href,
+            path == href or (href != HOME_PATH and path.startswith(href + "/")),
+        )
+        for key, href in NAV
     ]
     flashes = _flashes(request)
     response = _templates().TemplateResponse(

@@ -34,7 +34,10 @@ CONSOLE_MOVES: dict[str, tuple[str, ...]] = {
     "cancelled": OPEN_STATUSES,
 }
 MAX_NOTE = 500
-_BY = re.compile(r"（控制台：([^）]+)）$")
+# The console's mark at the end of a note (`console.by`), read back to show who acted.
+_BY = re.compile(
+    re.escape(texts.TEXTS["console.by"]).replace(re.escape("{username}"), "(.+?)") + "$"
+)
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ def _actor(user: User | None, request: HelpRequest, note: str | None) -> tuple[s
     if user is None:
         found = _BY.search(text)
         if found:
-            return f"控制台：{found.group(1)}", text[: found.start()]
+            return texts.t("console.actor.console", username=found.group(1)), text[: found.start()]
         return texts.t("console.actor.system"), text
     if user.id == request.requester_id:
         return texts.t("console.actor.requester"), text
