@@ -185,8 +185,9 @@ def _version() -> str:
     return digest.hexdigest()[:12]
 
 
+@cache
 def page_html() -> str:
-    """The chat page, with the welcome text and asset versions filled in."""
+    """The chat page, with the welcome text and asset versions filled in (built once)."""
     welcome = {"text": texts.t("webchat.welcome"), "choices": [label for _, label in MENU]}
     page = _asset("index.html").decode()
     return page.replace("{{version}}", _version()).replace(

@@ -200,14 +200,18 @@ async def review_unit(
     except ApiError as problem:
         if problem.status != 409:
             raise HTTPException(404, "no such unit") from None
-        with svc.db.read() as session:
-            rows = quarter_rows(
-                session,
-                quarter=parsed,
-                units=[u for u in districts_in(session, staff) if u.name == unit],
-                due_days=svc.settings.report_due_days,
-                today=local_today(svc),
-            )
+
+        def status_rows() -> list[dict[str, Any]]:
+            with svc.db.read() as session:
+                return quarter_rows(
+                    session,
+                    quarter=parsed,
+                    units=[u for u in districts_in(session, staff) if u.name == unit],
+                    due_days=svc.settings.report_due_days,
+                    today=local_today(svc),
+                )
+
+        rows = await asyncio.to_thread(status_rows)  # not in the event loop: it blocks
         state = code_label("report.status", rows[0]["status"]) if rows else ""
         message = texts.t("console.review.not_submitted", status=state, **names)
         return redirect(request, unit_page(parsed, unit), message=message, kind="error")
