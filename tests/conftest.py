@@ -196,12 +196,17 @@ def pg_schema(pg_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def nlp(seed_units: list[UnitRow], tmp_path_factory: pytest.TempPathFactory) -> NLP:
-    """The NLP over the seeded Beijing gazetteer, loaded once per session."""
-    units = [
+def units(seed_units: list[UnitRow]) -> list[PlaceUnit]:
+    """The seeded Beijing gazetteer as the NLP's place units."""
+    return [
         PlaceUnit(district=r.district, name=r.name, kind=r.kind, aliases=r.aliases)
         for r in seed_units
     ]
+
+
+@pytest.fixture(scope="session")
+def nlp(units: list[PlaceUnit], tmp_path_factory: pytest.TempPathFactory) -> NLP:
+    """The NLP over the seeded Beijing gazetteer, loaded once per session (jieba once)."""
     return NLP.load(units, cache_dir=tmp_path_factory.mktemp("jieba"))
 
 
