@@ -243,9 +243,9 @@ def settings(database: Database) -> Settings:
 
 
 @pytest.fixture
-def engine(settings: Settings, database: Database, nlp: NLP) -> Engine:
-    """An engine on the test's database (both SQLite and PostgreSQL)."""
-    return Engine(settings=settings, db=database, nlp=nlp)
+def engine(settings: Settings, database: Database, nlp: NLP, clock: Clock) -> Engine:
+    """An engine on the test's database (both SQLite and PostgreSQL), on the test's clock."""
+    return Engine(settings=settings, db=database, nlp=nlp, clock=clock)
 
 
 class Chat:

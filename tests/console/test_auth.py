@@ -97,7 +97,6 @@ async def test_session_expires_after_eight_hours(
     client: httpx.AsyncClient, database: Database, engine: Engine, clock: Clock
 ) -> None:
     """The signed session is good for 8 hours by the app's clock, then it is back to login."""
-    engine.clock = clock
     make_staff(database, "chaoyang")
     await logged_in(client, "chaoyang")
     clock.advance(hours=7, minutes=59)
@@ -111,7 +110,6 @@ async def test_logout_ends_the_session_even_for_a_copied_cookie(
     client: httpx.AsyncClient, database: Database, engine: Engine, clock: Clock
 ) -> None:
     """Logging out deletes the cookie, and the old cookie no longer opens a page."""
-    engine.clock = clock
     make_staff(database, "chaoyang")
     token = await logged_in(client, "chaoyang")
     copied = client.cookies[SESSION_COOKIE]

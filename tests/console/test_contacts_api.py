@@ -31,7 +31,6 @@ VISIT = [
 @pytest.fixture(autouse=True)
 def _app_clock(engine: Engine, clock: Clock) -> None:
     """The app runs on the test's clock."""
-    engine.clock = clock
 
 
 def _user_id(database: Database, user: str) -> int:

@@ -60,7 +60,6 @@ async def console(
     """The app at 2026-04-12 10:00 Shanghai on the scripted dataset, with a city account
     (`city`) and a 朝阳区 account (`chaoyang`); pushes on the api channel are recorded."""
     clock.now = at(2026, 4, 12)
-    engine.clock = clock
     with database.transaction() as session:
         data = build(session)
         hq = repo.unit_by_path(session, path="朝阳区/双井街道")

@@ -24,7 +24,6 @@ from tests.reporting.dataset import Dataset, at, build
 def data(database: Database, engine: Engine, clock: Clock) -> Dataset:
     """The scripted dataset, with the app's clock at 2026-04-12 10:00 Shanghai."""
     clock.now = at(2026, 4, 12)
-    engine.clock = clock
     with database.transaction() as session:
         return build(session)
 

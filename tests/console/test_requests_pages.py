@@ -172,7 +172,6 @@ async def test_assign_tells_the_requester(
     client: httpx.AsyncClient, database: Database, engine: Engine, clock: Clock
 ) -> None:
     """Assigning to a cadre of the unit tells the woman as 受理 does and logs who did it."""
-    engine.clock = clock
     code = file_request(database, "朝阳区", "双井街道")
     cadre = bind_cadre(database, "朝阳区/双井街道", "张干部", "cadre-sj")
     other = bind_cadre(database, "海淀区", "李干部", "cadre-hd")
@@ -204,7 +203,6 @@ async def test_resolve_needs_a_note_then_tells_and_asks_for_a_rating(
     client: httpx.AsyncClient, database: Database, engine: Engine, clock: Clock
 ) -> None:
     """A resolve without a note is refused; with one she is told and asked to rate, as in chat."""
-    engine.clock = clock
     code = file_request(database, "朝阳区", "双井街道")
     make_staff(database, "chaoyang", "朝阳区")
     token = await logged_in(client, "chaoyang")

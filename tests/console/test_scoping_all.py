@@ -71,7 +71,6 @@ async def walk(
     """The app on the reporting dataset plus 海淀区 rows carrying MARKER, with a city account
     (`city`) and a 朝阳区 account (`chaoyang`)."""
     clock.now = at(2026, 4, 12)
-    engine.clock = clock
     with database.transaction() as session:
         data = build(session)
         haidian = unit(session, "海淀区")
