@@ -6,7 +6,9 @@ import asyncio
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -109,8 +111,33 @@ async def test_two_users_in_parallel_both_finish(engine: Engine, database: Datab
         assert _dialogue_of(database, channel="api", user=user).version == len(script)
 
 
+class HandOvers:
+    """Counts the messages the engine hands to its SQLite writer thread; `reached(n)` waits for
+    the n-th (the timeout only guards against a hang)."""
+
+    def __init__(self, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+        executor = engine._sqlite_thread
+        assert executor is not None
+        self.count = 0
+        self._events: dict[int, asyncio.Event] = {}
+        submit = executor.submit
+
+        def counted(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            self._event(self.count).set()
+            return submit(fn, *args, **kwargs)
+
+        monkeypatch.setattr(executor, "submit", counted)
+
+    def _event(self, n: int) -> asyncio.Event:
+        return self._events.setdefault(n, asyncio.Event())
+
+    async def reached(self, n: int) -> None:
+        await asyncio.wait_for(self._event(n).wait(), 10)
+
+
 async def test_a_busy_sqlite_file_waits_in_the_writer_thread(
-    engine: Engine, database: Database
+    engine: Engine, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """While another connection writes to the SQLite file, a message waits for it in the writer
     thread — the event loop stays free — and is answered and stored once the file is free."""
@@ -118,13 +145,14 @@ async def test_a_busy_sqlite_file_waits_in_the_writer_thread(
         pytest.skip("SQLite's file lock")
     path = make_url(database.url).database
     assert path
+    handed = HandOvers(engine, monkeypatch)
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process's write transaction
     try:
         answer = asyncio.create_task(
             engine.handle(Incoming(channel="api", user="busy", text="我要求助", msg_id="busy-1"))
         )
-        await asyncio.sleep(0.3)  # the loop runs: the message did not block it
+        await handed.reached(1)  # handed to the writer thread; the loop runs meanwhile
         assert not answer.done()
     finally:
         other.execute("COMMIT")
@@ -135,7 +163,7 @@ async def test_a_busy_sqlite_file_waits_in_the_writer_thread(
 
 
 async def test_messages_waiting_for_the_writer_thread_keep_their_order(
-    engine: Engine, database: Database
+    engine: Engine, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A message that had to wait for the writer thread is not overtaken by her next one, even
     when the file is free by the time the next one arrives."""
@@ -146,18 +174,19 @@ async def test_messages_waiting_for_the_writer_thread_keep_their_order(
     gate = threading.Event()
     assert engine._sqlite_thread is not None
     engine._sqlite_thread.submit(gate.wait)  # the writer thread is still busy with other work
+    handed = HandOvers(engine, monkeypatch)
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     first = asyncio.create_task(
         engine.handle(Incoming(channel="api", user="order", text="我要求助", msg_id="o-1"))
     )
-    await asyncio.sleep(0.05)  # the first found the file locked: queued for the writer thread
+    await handed.reached(1)  # the first found the file locked: queued
     other.execute("COMMIT")
     other.close()
     second = asyncio.create_task(
         engine.handle(Incoming(channel="api", user="order", text="想找保洁的工作", msg_id="o-2"))
     )
-    await asyncio.sleep(0.05)
+    await handed.reached(2)  # the file is free, yet the second queued behind the first
     gate.set()
     answers = await asyncio.wait_for(asyncio.gather(first, second), 30)
     assert "请说说您遇到的困难" in answers[0][-1].text
