@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -15,9 +16,11 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
+from typer.testing import CliRunner, Result
 
 from bot.app import create_app
 from bot.channels.setup import build_push_channels
+from bot.cli import app as cli_app
 from bot.config import Settings
 from bot.engine import Engine
 from bot.http import Services
@@ -325,3 +328,30 @@ async def client(
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
     await channels.aclose()
+
+
+# ----------------------------------------------------------------------------- the command line
+
+
+@pytest.fixture
+def restore_root_logger() -> Iterator[None]:
+    """The CLI replaces the root logger's handlers and level: put them back after the test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def cli_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a CLI run in development: a SQLite file and the data dir in `data_dir`."""
+    return {
+        "FUQING_ENV": "development",
+        "FUQING_DATABASE_URL": f"sqlite:///{data_dir / 'fuqing.db'}",
+        "FUQING_DATA_DIR": str(data_dir),
+    }
+
+
+def invoke(args: list[str], env: dict[str, str], stdin: str | None = None) -> Result:
+    """Run `fuqing ARGS` in-process."""
+    return CliRunner().invoke(cli_app, args, env=env, input=stdin)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -15,14 +13,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import select
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from bot.channels.terminal import run_chat
 from bot.cli import app
 from bot.engine import Engine
 from storage import repo
 from storage.db import Database
-from tests.conftest import PG_SKIP_REASON, PG_URL_VARIABLE
+from tests.conftest import PG_SKIP_REASON, PG_URL_VARIABLE, cli_env, invoke
 
 TAXONOMY_KEYS = [
     "text",
@@ -39,29 +37,13 @@ TAXONOMY_KEYS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _restore_root_logger() -> Iterator[None]:
-    """The CLI replaces the root logger's handlers and level: put them back after each test."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_root_logger")
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     """The environment of a CLI run: a SQLite file and the data directory in tmp_path."""
-    return {
-        "FUQING_ENV": "development",
-        "FUQING_DATABASE_URL": f"sqlite:///{tmp_path / 'fuqing.db'}",
-        "FUQING_DATA_DIR": str(tmp_path),
-    }
-
-
-def invoke(args: list[str], env: dict[str, str], stdin: str | None = None) -> Result:
-    """Run `fuqing ARGS` in-process."""
-    return CliRunner().invoke(app, args, env=env, input=stdin)
+    return cli_env(tmp_path)
 
 
 def test_db_upgrade_reports_revision_and_is_idempotent(env: dict[str, str]) -> None:

@@ -214,17 +214,7 @@ def test_reencrypt_leaves_values_under_an_unknown_key(database: Database) -> Non
     assert (done.rewritten, done.unreadable) == (1, 1)
 
 
-@pytest.fixture
-def _restore_root_logger() -> Iterator[None]:
-    """The CLI replaces the root logger's handlers and level: put them back afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-@pytest.mark.usefixtures("_restore_root_logger")
+@pytest.mark.usefixtures("restore_root_logger")
 def test_rotate_key_command(database: Database) -> None:
     """`fuqing rotate-key --old-key` re-encrypts, prints the counts, and is idempotent."""
     _write_contacts(database, 3)
@@ -251,7 +241,7 @@ def test_rotate_key_command(database: Database) -> None:
 
 
 @pytest.fixture
-def log_file(tmp_path: Path, _restore_root_logger: None) -> Iterator[Path]:
+def log_file(tmp_path: Path, restore_root_logger: None) -> Iterator[Path]:
     """The app's logging set-up (bot.cli.startup.setup_logging), its handler writing to a file."""
     path = tmp_path / "fuqing.log"
     setup_logging(Settings(log_level="DEBUG", **SECRETS))  # type: ignore[arg-type]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,7 +15,7 @@ from bot.engine import Engine
 from storage import repo
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.conftest import Clock
+from tests.conftest import Clock, cli_env
 from tests.console.sessions import PASSWORD, csrf_of, logged_in, login, make_staff
 
 
@@ -221,49 +219,35 @@ async def test_base_page_has_the_navigation(client: httpx.AsyncClient, database:
 # ----------------------------------------------------------------------------- fuqing staff
 
 
-@pytest.fixture(autouse=True)
-def _restore_root_logger() -> Iterator[None]:
-    """The CLI replaces the root logger's handlers and level: put them back after each test."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
 @pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
+def migrated_env(tmp_path: Path, restore_root_logger: None) -> dict[str, str]:
     """A migrated SQLite file for the CLI."""
-    url = f"sqlite:///{tmp_path / 'fuqing.db'}"
-    db = Database(url)
+    env = cli_env(tmp_path)
+    db = Database(env["FUQING_DATABASE_URL"])
     upgrade(db)
     db.dispose()
-    return {
-        "FUQING_ENV": "development",
-        "FUQING_DATABASE_URL": url,
-        "FUQING_DATA_DIR": str(tmp_path),
-    }
+    return env
 
 
-def test_staff_add_creates_an_account(cli_env: dict[str, str]) -> None:
+def test_staff_add_creates_an_account(migrated_env: dict[str, str]) -> None:
     """`fuqing staff add` hashes the password, binds the unit, says what it made; `list` shows it."""
     runner = CliRunner()
     made = runner.invoke(
-        app, ["staff", "add", "wang", "--unit", "朝阳区", "--password", PASSWORD], env=cli_env
+        app, ["staff", "add", "wang", "--unit", "朝阳区", "--password", PASSWORD], env=migrated_env
     )
     assert made.exit_code == 0, made.output
     assert "wang" in made.output and "朝阳区妇联" in made.output and "北京市/朝阳区" in made.output
     city = runner.invoke(
-        app, ["staff", "add", "li", "--unit", "北京市", "--password", PASSWORD], env=cli_env
+        app, ["staff", "add", "li", "--unit", "北京市", "--password", PASSWORD], env=migrated_env
     )
     assert city.exit_code == 0 and "北京市妇联" in city.output
-    listed = runner.invoke(app, ["staff", "list"], env=cli_env)
+    listed = runner.invoke(app, ["staff", "list"], env=migrated_env)
     assert listed.exit_code == 0
     assert (
         "wang\t北京市/朝阳区\tactive\tlast login never" in listed.output
         and "li\t北京市" in listed.output
     )
-    db = Database(cli_env["FUQING_DATABASE_URL"])
+    db = Database(migrated_env["FUQING_DATABASE_URL"])
     try:
         with db.read() as session:
             account = repo.staff_by_username(session, username="wang")
@@ -281,19 +265,19 @@ def test_staff_add_creates_an_account(cli_env: dict[str, str]) -> None:
     ],
 )
 def test_staff_add_refuses_bad_input(
-    cli_env: dict[str, str], args: list[str], problem: str
+    migrated_env: dict[str, str], args: list[str], problem: str
 ) -> None:
     """An unknown unit or a password under 8 characters creates nothing."""
     runner = CliRunner()
-    answer = runner.invoke(app, ["staff", "add", *args], env=cli_env)
+    answer = runner.invoke(app, ["staff", "add", *args], env=migrated_env)
     assert answer.exit_code == 1 and problem in answer.output
-    assert "no staff accounts" in runner.invoke(app, ["staff", "list"], env=cli_env).output
+    assert "no staff accounts" in runner.invoke(app, ["staff", "list"], env=migrated_env).output
 
 
-def test_staff_add_refuses_a_taken_username(cli_env: dict[str, str]) -> None:
+def test_staff_add_refuses_a_taken_username(migrated_env: dict[str, str]) -> None:
     """Usernames are unique: a second `staff add` with the same name fails."""
     runner = CliRunner()
     args = ["staff", "add", "wang", "--unit", "朝阳区", "--password", PASSWORD]
-    assert runner.invoke(app, args, env=cli_env).exit_code == 0
-    again = runner.invoke(app, args, env=cli_env)
+    assert runner.invoke(app, args, env=migrated_env).exit_code == 0
+    again = runner.invoke(app, args, env=migrated_env)
     assert again.exit_code == 1 and "taken" in again.output

@@ -4,38 +4,23 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from docx import Document
-from typer.testing import CliRunner, Result
 
-from bot.cli import app
 from storage.db import Database
+from tests.conftest import cli_env, invoke
 from tests.reporting.dataset import build
 
-
-@pytest.fixture(autouse=True)
-def _restore_root_logger() -> Iterator[None]:
-    """The CLI replaces the root logger's handlers and level: put them back after each test."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_root_logger")
 
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """A migrated SQLite file holding the dataset; the working directory is tmp_path."""
     monkeypatch.chdir(tmp_path)
-    variables = {
-        "FUQING_ENV": "development",
-        "FUQING_DATABASE_URL": f"sqlite:///{tmp_path / 'fuqing.db'}",
-        "FUQING_DATA_DIR": str(tmp_path),
-    }
+    variables = cli_env(tmp_path)
     assert invoke(["db", "upgrade"], variables).exit_code == 0
     db = Database(variables["FUQING_DATABASE_URL"])
     try:
@@ -44,11 +29,6 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     finally:
         db.dispose()
     return variables
-
-
-def invoke(args: list[str], env: dict[str, str]) -> Result:
-    """Run `fuqing ARGS` in-process."""
-    return CliRunner().invoke(app, args, env=env)
 
 
 def test_report_writes_a_docx_that_opens(env: dict[str, str], tmp_path: Path) -> None:
