@@ -53,6 +53,8 @@ async def test_kill_9_of_a_worker_loses_no_answered_message(pg_schema: str, tmp_
     victim, survivor = Server(env).start(), Server(env).start()
     answered: dict[str, str] = {}
     finished: dict[str, str] = {}
+    load_under_way = asyncio.Event()  # set after a third of the messages: then the kill
+    sent_again: list[str] = []  # messages the dead worker did not answer, sent to the other
     try:
         async with httpx.AsyncClient(timeout=30) as http:
 
@@ -60,17 +62,18 @@ async def test_kill_9_of_a_worker_loses_no_answered_message(pg_schema: str, tmp_
                 user = f"k9-{n}"
                 for step in range(len(HELP_REQUEST)):
                     reply = await _post(http, victim if (n + step) % 2 else survivor, user, step)
-                    if reply is not None:
-                        answered[f"{user}-{step}"] = reply
-                    else:  # the victim is gone: she sends the same message again
+                    if reply is None:  # the victim is gone: she sends the same message again
+                        sent_again.append(f"{user}-{step}")
                         reply = await _post(http, survivor, user, step)
                         assert reply is not None, survivor.output()[-2000:]
-                        answered[f"{user}-{step}"] = reply
+                    answered[f"{user}-{step}"] = reply
+                    if len(answered) >= 12 * len(HELP_REQUEST) // 3:
+                        load_under_way.set()
                     await asyncio.sleep(0.05)
                 finished[user] = answered[f"{user}-{len(HELP_REQUEST) - 1}"]
 
             async def killer() -> None:
-                await asyncio.sleep(0.6)
+                await load_under_way.wait()
                 await asyncio.to_thread(victim.kill)
 
             await asyncio.gather(killer(), *(resident(n) for n in range(12)))
@@ -86,6 +89,7 @@ async def test_kill_9_of_a_worker_loses_no_answered_message(pg_schema: str, tmp_
         stored = rows[msg_id].reply or []
         assert reply == "\n".join(r["text"] for r in stored)
     assert len(finished) == 12 and all(FILED_MARK in text for text in finished.values())
+    assert sent_again, "no message met the dead worker: the kill came too late to test anything"
 
 
 @pytest.fixture
