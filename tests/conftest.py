@@ -355,3 +355,36 @@ def cli_env(data_dir: Path) -> dict[str, str]:
 def invoke(args: list[str], env: dict[str, str], stdin: str | None = None) -> Result:
     """Run `fuqing ARGS` in-process."""
     return CliRunner().invoke(cli_app, args, env=env, input=stdin)
+
+
+# ----------------------------------------------------------------------------- error records
+
+LOGGERS = ("bot", "storage", "scheduler")
+
+
+class ErrorLog(logging.Handler):
+    """Collects ERROR records of the app's loggers."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def check(self) -> None:
+        """Fail when anything was logged at ERROR (an unhandled exception)."""
+        found = [self.format(r) for r in self.records]
+        self.records.clear()
+        assert not found, found
+
+
+@pytest.fixture
+def error_log() -> Iterator[ErrorLog]:
+    """ERROR records of bot.*, storage.* and scheduler.* while the test runs."""
+    handler = ErrorLog()
+    for name in LOGGERS:
+        logging.getLogger(name).addHandler(handler)
+    yield handler
+    for name in LOGGERS:
+        logging.getLogger(name).removeHandler(handler)

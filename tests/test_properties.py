@@ -4,9 +4,8 @@ no 5xx and no error logged, through the real app on the test database."""
 from __future__ import annotations
 
 import json
-import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -22,7 +21,7 @@ from bot.engine import Engine
 from bot.http import Services
 from bot.nlp import NLP
 from storage.db import Database
-from tests.conftest import API
+from tests.conftest import API, ErrorLog
 
 TOKEN = "prop-token"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -32,7 +31,6 @@ EXAMPLES = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-LOGGERS = ("bot", "storage", "scheduler")
 
 # Any code point, control characters and lone surrogates included.
 ANY_CHAR = st.characters(codec=None, categories=None)
@@ -53,34 +51,6 @@ MESSAGE_FIELDS = st.fixed_dictionaries(
         "extra": ANY_JSON,
     },
 )
-
-
-class ErrorLog(logging.Handler):
-    """Collects ERROR records of the app's loggers."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-    def check(self) -> None:
-        """Fail when anything was logged at ERROR (an unhandled exception)."""
-        found = [self.format(r) for r in self.records]
-        self.records.clear()
-        assert not found, found
-
-
-@pytest.fixture
-def error_log() -> Iterator[ErrorLog]:
-    """ERROR records of bot.*, storage.* and scheduler.* while the test runs."""
-    handler = ErrorLog()
-    for name in LOGGERS:
-        logging.getLogger(name).addHandler(handler)
-    yield handler
-    for name in LOGGERS:
-        logging.getLogger(name).removeHandler(handler)
 
 
 @pytest.fixture

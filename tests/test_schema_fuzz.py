@@ -20,11 +20,8 @@ from bot.engine import Engine
 from bot.http import Services
 from bot.nlp import NLP
 from storage.db import Database
-from tests.conftest import ADMIN, API
+from tests.conftest import ADMIN, API, ErrorLog
 from tests.console.sessions import file_request
-from tests.test_properties import ErrorLog, error_log
-
-__all__ = ["error_log"]  # the fixture, shared with the property tests
 
 FUZZ_SETTINGS: dict[str, Any] = {
     "env": "test",

@@ -13,20 +13,7 @@ from storage import repo
 from storage.db import Database
 from storage.models import Outbox
 from tests.conftest import Clock
-
-
-class RecordingSender:
-    """A sender that records pushes, or fails while `broken`."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-        self.broken = False
-
-    async def send(self, external_id: str, text: str) -> None:
-        """Record or fail."""
-        if self.broken:
-            raise ConnectionError("api down")
-        self.sent.append((external_id, text))
+from tests.fakes.senders import RecordingSender
 
 
 def _row(database: Database) -> Outbox:

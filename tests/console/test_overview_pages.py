@@ -8,7 +8,7 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -27,20 +27,10 @@ from storage.db import Database
 from storage.models import Invite, Outbox, QuarterlyReport
 from tests.conftest import Clock
 from tests.console.sessions import logged_in, make_staff
+from tests.fakes.senders import RecordingSender
 from tests.reporting.dataset import PHONE, Dataset, at, build
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-@dataclass
-class Recorder:
-    """A channel sender that records what it was asked to send."""
-
-    sent: list[tuple[str, str]] = field(default_factory=list)
-
-    async def send(self, external_id: str, text: str) -> None:
-        """Record one push."""
-        self.sent.append((external_id, text))
 
 
 @dataclass
@@ -50,7 +40,7 @@ class Console:
     http: httpx.AsyncClient
     services: Services
     data: Dataset
-    recorder: Recorder
+    recorder: RecordingSender
 
 
 @pytest.fixture
@@ -84,7 +74,7 @@ async def console(
     make_staff(database, "city", "北京市")
     make_staff(database, "chaoyang", "朝阳区")
     channels = build_push_channels(settings, db=database, engine=engine)
-    recorder = Recorder()
+    recorder = RecordingSender()
     channels.dispatcher.senders = {"api": recorder}
     channels.dispatcher.clock = clock
     services = Services(settings=settings, db=database, nlp=nlp, engine=engine, channels=channels)

@@ -24,7 +24,7 @@ from scheduler.runner import Scheduler
 from storage import migrate, repo
 from storage.db import Database
 from storage.models import Outbox
-from tests.bot.test_outbox import RecordingSender
+from tests.fakes.senders import RecordingSender
 
 SH = ZoneInfo("Asia/Shanghai")
 T_MINUS_7 = datetime(2026, 4, 3, 9, 0, tzinfo=SH).astimezone(UTC)  # 2026Q1 is due 2026-04-10
