@@ -189,7 +189,7 @@ async def delete_contact_point(request: Request, point_id: int) -> Response:
 
     def remove() -> None:
         with svc.db.transaction() as session:
-            point = next((p for p in repo.contact_points(session) if p.id == point_id), None)
+            point = repo.contact_point(session, point_id=point_id)
             if point is None:
                 raise ApiError(404, "not_found", f"no contact point {point_id}")
             repo.remove_contact_point(session, point=point)

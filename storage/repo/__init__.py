@@ -26,6 +26,7 @@ from storage.repo.console import visits_per_day as visits_per_day
 from storage.repo.contacts import (
     QUOTA,
     add_contact_point,
+    contact_point,
     contact_points,
     count_by_kind,
     last_visit_on,
@@ -153,6 +154,7 @@ __all__ = [
     "cadres_of",
     "city_unit",
     "claim_due",
+    "contact_point",
     "contact_points",
     "count_by_kind",
     "create_help_request",

@@ -55,6 +55,11 @@ def contact_points(session: Session, *, holder_id: int | None = None) -> list[Co
     return list(session.exec(query.order_by(col(ContactPoint.id))).all())
 
 
+def contact_point(session: Session, *, point_id: int) -> ContactPoint | None:
+    """One point by id."""
+    return session.get(ContactPoint, point_id)
+
+
 def count_by_kind(session: Session, *, holder_id: int) -> dict[str, int]:
     """How many points of each kind a holder has."""
     rows = session.exec(

@@ -221,4 +221,6 @@ async def test_delete_frees_the_quota(
     talk.run([("我的联系点", "还没有登记联系点")])
     missing = await client.delete(f"{URL}/{first['id']}", headers=ADMIN)
     assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
+    huge = await client.delete(f"{URL}/{10**20}", headers=ADMIN)  # no row could have this id
+    assert huge.status_code in (400, 404) and "error" in huge.json()
     talk.run([("联系点 朝阳区", "（1/1）")])
