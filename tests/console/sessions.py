@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from storage import repo
 from storage.db import Database
 from storage.models import StaffAccount
+from tests.factories import help_request
 
 # Cheap argon2 parameters: the tests hash and verify many times (production uses the defaults).
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -91,28 +92,21 @@ def file_request(
 ) -> str:
     """File a request at the unit of `district`/`street` from an api-channel requester; its code."""
     with database.transaction() as session:
-        unit = repo.unit_for_place(session, district=district, street=street)
         user_id = None
         if requester is not None:
             _identity, user, _new = repo.get_or_create_identity(
                 session, channel="api", external_id=requester, now=at
             )
             user_id = user.id
-        request = repo.create_help_request(
+        place = f"{district}/{street}" if street else district
+        request = help_request(
             session,
-            unit_id=unit.id or 0,
+            place=place,
             need=need,
-            primary=categories[0],
-            categories=list(categories),
+            categories=categories,
             crisis=crisis,
-            district=district,
-            street=street,
-            community=None,
-            contact="phone" if phone else "chat",
             phone=phone,
             requester_id=user_id,
-            created_by=user_id,
-            source="chat",
             now=at,
         )
         return request.code

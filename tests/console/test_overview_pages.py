@@ -27,6 +27,7 @@ from storage.db import Database
 from storage.models import Invite, Outbox, QuarterlyReport
 from tests.conftest import Clock
 from tests.console.sessions import logged_in, make_staff
+from tests.factories import help_request
 from tests.fakes.senders import RecordingSender
 from tests.reporting.dataset import PHONE, Dataset, at, build
 
@@ -52,25 +53,7 @@ async def console(
     clock.now = at(2026, 4, 12)
     with database.transaction() as session:
         data = build(session)
-        hq = repo.unit_by_path(session, path="朝阳区/双井街道")
-        assert hq is not None
-        repo.create_help_request(
-            session,
-            unit_id=hq.id or 0,
-            need=f"想找工作，电话{PHONE}",
-            primary="jobs",
-            categories=["jobs"],
-            crisis=False,
-            district="朝阳区",
-            street="双井街道",
-            community=None,
-            contact="phone",
-            phone=PHONE,
-            requester_id=None,
-            created_by=None,
-            source="chat",
-            now=at(2026, 4, 10),
-        )
+        help_request(session, need=f"想找工作，电话{PHONE}", phone=PHONE, now=at(2026, 4, 10))
     make_staff(database, "city", "北京市")
     make_staff(database, "chaoyang", "朝阳区")
     channels = build_push_channels(settings, db=database, engine=engine)

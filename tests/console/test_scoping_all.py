@@ -31,6 +31,7 @@ from storage.db import Database
 from storage.models import HelpRequest, Invite, Outbox
 from tests.conftest import ADMIN, API, Clock
 from tests.console.sessions import logged_in, make_staff
+from tests.factories import help_request
 from tests.reporting.dataset import at, build, unit
 
 MARKER = "海淀秘密标记"  # in 海淀区's request, visit and push only
@@ -74,21 +75,11 @@ async def walk(
     with database.transaction() as session:
         data = build(session)
         haidian = unit(session, "海淀区")
-        request = repo.create_help_request(
+        request = help_request(
             session,
-            unit_id=haidian.id or 0,
+            place="海淀区",
             need=f"{MARKER}：想找工作",
-            primary="jobs",
-            categories=["jobs"],
-            crisis=False,
-            district="海淀区",
-            street=None,
-            community=None,
-            contact="chat",
-            phone=None,
             requester_id=data.other_cadre.id,
-            created_by=data.other_cadre.id,
-            source="chat",
             now=at(2026, 3, 3),
         )
         repo.create_visit(

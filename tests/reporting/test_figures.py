@@ -17,6 +17,7 @@ from bot.reporting.text import TEXT_LIMIT, figures_text, quarter_label
 from scheduler.calendar import Quarter
 from storage import repo
 from storage.db import Database
+from tests.factories import help_request
 from tests.reporting.dataset import PHONE, TZ, at, build, unit
 
 Q1 = Quarter.parse("2026Q1")
@@ -162,23 +163,7 @@ def test_quarter_boundaries_follow_the_time_zone(database: Database, nlp: NLP) -
     """A request filed 2026-04-01 00:30 Shanghai (still March in UTC) belongs to Q2."""
     with database.transaction() as session:
         district = unit(session, "朝阳区")
-        repo.create_help_request(
-            session,
-            unit_id=district.id or 0,
-            need="想找工作",
-            primary="jobs",
-            categories=["jobs"],
-            crisis=False,
-            district="朝阳区",
-            street=None,
-            community=None,
-            contact="chat",
-            phone=None,
-            requester_id=None,
-            created_by=None,
-            source="chat",
-            now=at(2026, 4, 1, 0).replace(minute=30),
-        )
+        help_request(session, place="朝阳区", now=at(2026, 4, 1, 0).replace(minute=30))
         q1 = compile_figures(session, unit=district, quarter=Q1, nlp=nlp, tz=TZ)
         q2 = compile_figures(session, unit=district, quarter=Q1.next(), nlp=nlp, tz=TZ)
     assert q1["requests"]["received"] == 0

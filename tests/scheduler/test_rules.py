@@ -17,6 +17,7 @@ from storage import repo
 from storage.db import Database
 from storage.models import HelpRequest
 from tests.conftest import Clock
+from tests.factories import help_request
 
 SH = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 3, 1, 10, 0, tzinfo=SH)
@@ -218,25 +219,8 @@ def file_request(
 ) -> HelpRequest:
     """File a request with the unit at `unit` at the moment `when`."""
     with world.db.transaction() as session:
-        found = repo.unit_by_path(session, path=unit)
-        assert found is not None and found.id is not None
-        parts = unit.split("/")
-        return repo.create_help_request(
-            session,
-            unit_id=found.id,
-            need="想找份能照顾孩子的工作",
-            primary="jobs",
-            categories=["jobs"],
-            crisis=crisis,
-            district=parts[0],
-            street=parts[1] if len(parts) > 1 else None,
-            community=None,
-            contact="chat",
-            phone=None,
-            requester_id=None,
-            created_by=None,
-            source="chat",
-            now=when,
+        return help_request(
+            session, place=unit, need="想找份能照顾孩子的工作", crisis=crisis, now=when
         )
 
 

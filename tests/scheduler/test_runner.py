@@ -24,6 +24,7 @@ from scheduler.runner import Scheduler
 from storage import migrate, repo
 from storage.db import Database
 from storage.models import Outbox
+from tests.factories import help_request
 from tests.fakes.senders import RecordingSender
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -130,25 +131,9 @@ def test_two_scheduler_processes_count_each_reminder_once(pg_schema: str, tmp_pa
     now = datetime.now(UTC)
     cadre = _cadre(database, "朝阳区/双井街道", "c-proc", channel="api")
     with database.transaction() as session:
-        unit = repo.unit_by_path(session, path="朝阳区/双井街道")
-        assert unit is not None
         codes = [
-            repo.create_help_request(
-                session,
-                unit_id=unit.id or 0,
-                need=f"需要帮助{n}",
-                primary="jobs",
-                categories=["jobs"],
-                crisis=False,
-                district="朝阳区",
-                street="双井街道",
-                community=None,
-                contact="chat",
-                phone=None,
-                requester_id=None,
-                created_by=None,
-                source="chat",
-                now=now - timedelta(hours=25, minutes=n),
+            help_request(
+                session, need=f"需要帮助{n}", now=now - timedelta(hours=25, minutes=n)
             ).code
             for n in range(3)
         ]

@@ -14,6 +14,7 @@ from storage.db import Database
 from storage.migrate import alembic_config, upgrade
 from storage.models import NAME_COLUMN, PHONE_COLUMN, HelpRequest, Invite, User
 from tests.conftest import TEST_SECRET_KEY
+from tests.factories import help_request
 
 NOW = datetime(2026, 3, 18, 2, 0, tzinfo=UTC)
 
@@ -107,23 +108,7 @@ def test_contact_fields_are_ciphertext_at_rest(database: Database) -> None:
         unit = repo.unit_by_path(session, path="朝阳区/双井街道")
         assert unit is not None
         invite = repo.create_invite(session, unit=unit, name="张干部", now=NOW)
-        request = repo.create_help_request(
-            session,
-            unit_id=unit.id or 0,
-            need="想找工作",
-            primary="jobs",
-            categories=["jobs"],
-            crisis=False,
-            district="朝阳区",
-            street="双井街道",
-            community=None,
-            contact="phone",
-            phone="13912345678",
-            requester_id=user.id,
-            created_by=user.id,
-            source="chat",
-            now=NOW,
-        )
+        request = help_request(session, phone="13912345678", requester_id=user.id, now=NOW)
         ids = (user.id, invite.id, request.id)
     with database.read() as session:
         raw = [
