@@ -30,6 +30,7 @@ from storage import crypto, repo
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.orgtree import UnitRow, load_units
+from tests.factories import bind_cadre
 
 # ----------------------------------------------------------------------------- databases
 #
@@ -296,13 +297,7 @@ def cadre(database: Database, chat: Callable[..., Chat], clock: Clock) -> Callab
 
     def make(unit: str = "朝阳区/双井街道", user: str = "cadre-1", name: str = "张干部") -> Chat:
         with database.transaction() as session:
-            found = repo.unit_by_path(session, path=unit)
-            assert found is not None, unit
-            _identity, person, _new = repo.get_or_create_identity(
-                session, channel="api", external_id=user, now=clock()
-            )
-            invite = repo.create_invite(session, unit=found, name=name, now=clock())
-            repo.redeem_invite(session, invite=invite, user=person, now=clock())
+            bind_cadre(session, place=unit, name=name, external_id=user, now=clock())
         return chat(user)
 
     return make

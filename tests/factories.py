@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from storage import repo
-from storage.models import HelpRequest
+from storage.models import HelpRequest, User
 
 
 def help_request(
@@ -46,3 +46,25 @@ def help_request(
         source=source,
         now=now,
     )
+
+
+def bind_cadre(
+    session: Session,
+    *,
+    place: str = "朝阳区/双井街道",
+    name: str = "张干部",
+    external_id: str | None = None,
+    channel: str = "api",
+    now: datetime,
+) -> User:
+    """A cadre bound to the unit at `place` through an invite, reachable on `channel` at
+    `external_id` (default: her name)."""
+    unit = repo.unit_by_path(session, path=place)
+    assert unit is not None, place
+    _identity, user, _new = repo.get_or_create_identity(
+        session, channel=channel, external_id=external_id or name, now=now
+    )
+    invite = repo.create_invite(session, unit=unit, name=name, now=now)
+    repo.redeem_invite(session, invite=invite, user=user, now=now)
+    session.flush()
+    return user

@@ -30,6 +30,7 @@ from storage import repo
 from storage.db import Database
 from storage.models import HelpRequest, Identity, InboundMessage, Outbox
 from tests.conftest import Clock
+from tests.factories import bind_cadre
 from tests.fakes.telegram_server import (
     TOKEN,
     FakeBotApi,
@@ -261,13 +262,7 @@ async def test_status_changes_reach_her_in_telegram(tg: TelegramSetup, database:
         await tg.say(she, she.text(said))
     code = (await tg.say(she, she.text("确认"))).split("编号 ")[1][:6]
     with database.transaction() as session:
-        unit = repo.unit_by_path(session, path="朝阳区/双井街道")
-        assert unit is not None
-        invite = repo.create_invite(session, unit=unit, name="王干部", now=tg.clock())
-        _i, cadre, _n = repo.get_or_create_identity(
-            session, channel="api", external_id="c-api", now=tg.clock()
-        )
-        repo.redeem_invite(session, invite=invite, user=cadre, now=tg.clock())
+        bind_cadre(session, name="王干部", external_id="c-api", now=tg.clock())
     for text in (f"受理 {code}", f"办结 {code} 已推荐到社区保洁岗位"):
         response = await tg.http.post(
             "/api/v1/messages",

@@ -26,6 +26,7 @@ from bot.nlp import NLP
 from storage.db import Database
 from storage.models import HelpRequest, InboundMessage, Outbox
 from tests.conftest import Clock
+from tests.factories import bind_cadre
 from tests.fakes.wechat_peer import WeChatPeer
 from tests.fakes.wechat_server import APPID, SECRET, FakeWeChatServer
 
@@ -378,7 +379,6 @@ async def test_bad_signatures_are_403(wx: WeChatSetup, database: Database) -> No
 
 async def test_status_changes_reach_her_in_wechat(wx: WeChatSetup, database: Database) -> None:
     """A cadre (on the JSON API) takes and resolves her request; she is told through WeChat."""
-    from storage import repo
 
     woman = wx.peer("oProgress")
     for said in ("我要求助", "想找一份离家近的保洁工作", "对", "朝阳区双井街道", "1", "同意"):
@@ -386,13 +386,7 @@ async def test_status_changes_reach_her_in_wechat(wx: WeChatSetup, database: Dat
     filed = (await woman.say("确认")).content or ""
     code = filed.split("编号 ")[1][:6]
     with database.transaction() as session:
-        unit = repo.unit_by_path(session, path="朝阳区/双井街道")
-        assert unit is not None
-        invite = repo.create_invite(session, unit=unit, name="王干部", now=wx.engine.clock())
-        _i, cadre, _n = repo.get_or_create_identity(
-            session, channel="api", external_id="c-api", now=wx.engine.clock()
-        )
-        repo.redeem_invite(session, invite=invite, user=cadre, now=wx.engine.clock())
+        bind_cadre(session, name="王干部", external_id="c-api", now=wx.engine.clock())
     headers = {"Authorization": "Bearer a"}
     for text in (f"受理 {code}", f"办结 {code} 已推荐到社区保洁岗位"):
         response = await wx.http.post(

@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from storage import repo
 from storage.db import Database
 from storage.models import StaffAccount
+from tests import factories
 from tests.factories import help_request
 
 # Cheap argon2 parameters: the tests hash and verify many times (production uses the defaults).
@@ -115,11 +116,7 @@ def file_request(
 def bind_cadre(database: Database, unit: str, name: str, external_id: str) -> int:
     """A cadre bound to `unit`, on the api channel; her user id."""
     with database.transaction() as session:
-        found = repo.unit_by_path(session, path=unit)
-        assert found is not None
-        _identity, user, _new = repo.get_or_create_identity(
-            session, channel="api", external_id=external_id, now=T0
+        return (
+            factories.bind_cadre(session, place=unit, name=name, external_id=external_id, now=T0).id
+            or 0
         )
-        invite = repo.create_invite(session, unit=found, name=name, now=T0)
-        repo.redeem_invite(session, invite=invite, user=user, now=T0)
-        return user.id or 0

@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from storage import repo
 from storage.models import HelpRequest, OrgUnit, User
+from tests.factories import bind_cadre
 
 TZ = ZoneInfo("Asia/Shanghai")
 PHONE = "13812345678"
@@ -46,14 +47,7 @@ def unit(session: Session, path: str) -> OrgUnit:
 
 def cadre(session: Session, path: str, name: str, external_id: str) -> User:
     """A cadre bound to `path` through an invite, reachable on the api channel."""
-    now = at(2025, 10, 1)
-    invite = repo.create_invite(session, unit=unit(session, path), name=name, now=now)
-    _, user, _ = repo.get_or_create_identity(
-        session, channel="api", external_id=external_id, now=now
-    )
-    repo.redeem_invite(session, invite=invite, user=user, now=now)
-    session.flush()
-    return user
+    return bind_cadre(session, place=path, name=name, external_id=external_id, now=at(2025, 10, 1))
 
 
 @dataclass

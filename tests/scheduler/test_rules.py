@@ -17,7 +17,7 @@ from storage import repo
 from storage.db import Database
 from storage.models import HelpRequest
 from tests.conftest import Clock
-from tests.factories import help_request
+from tests.factories import bind_cadre, help_request
 
 SH = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 3, 1, 10, 0, tzinfo=SH)
@@ -51,14 +51,7 @@ class World:
 
 def make_cadre(session: Session, *, unit: str, name: str) -> int:
     """Bind a new cadre (reachable on the api channel) to the unit at `unit`; her id."""
-    found = repo.unit_by_path(session, path=unit)
-    assert found is not None, unit
-    _identity, user, _new = repo.get_or_create_identity(
-        session, channel="api", external_id=name, now=START
-    )
-    invite = repo.create_invite(session, unit=found, name=name, now=START)
-    repo.redeem_invite(session, invite=invite, user=user, now=START)
-    session.flush()
+    user = bind_cadre(session, place=unit, name=name, now=START)
     assert user.id is not None
     return user.id
 

@@ -24,7 +24,7 @@ from scheduler.runner import Scheduler
 from storage import migrate, repo
 from storage.db import Database
 from storage.models import Outbox
-from tests.factories import help_request
+from tests.factories import bind_cadre, help_request
 from tests.fakes.senders import RecordingSender
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -33,14 +33,7 @@ T_MINUS_7 = datetime(2026, 4, 3, 9, 0, tzinfo=SH).astimezone(UTC)  # 2026Q1 is d
 
 def _cadre(database: Database, unit: str, name: str, channel: str = "wechat") -> int:
     with database.transaction() as session:
-        found = repo.unit_by_path(session, path=unit)
-        assert found is not None
-        _i, user, _n = repo.get_or_create_identity(
-            session, channel=channel, external_id=name, now=T_MINUS_7 - timedelta(days=30)
-        )
-        invite = repo.create_invite(session, unit=found, name=name, now=T_MINUS_7)
-        repo.redeem_invite(session, invite=invite, user=user, now=T_MINUS_7)
-        session.flush()
+        user = bind_cadre(session, place=unit, name=name, channel=channel, now=T_MINUS_7)
         assert user.id is not None
         return user.id
 

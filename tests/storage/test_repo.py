@@ -11,6 +11,7 @@ from storage import repo
 from storage.db import Database
 from storage.models import HelpRequest, HelpRequestEvent, OrgUnit, User
 from storage.repo._common import CODE_ALPHABET, REQUEST_CODE_LENGTH
+from tests.factories import bind_cadre
 
 NOW = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 
@@ -22,11 +23,7 @@ def _unit(session: Session, path: str) -> OrgUnit:
 
 
 def _cadre(session: Session, path: str, name: str) -> User:
-    invite = repo.create_invite(session, unit=_unit(session, path), name=name, now=NOW)
-    _, user, _ = repo.get_or_create_identity(session, channel="api", external_id=name, now=NOW)
-    repo.redeem_invite(session, invite=invite, user=user, now=NOW)
-    session.flush()
-    return user
+    return bind_cadre(session, place=path, name=name, now=NOW)
 
 
 def _request(
