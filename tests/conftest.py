@@ -7,11 +7,14 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -19,7 +22,7 @@ from sqlmodel import SQLModel
 from typer.testing import CliRunner, Result
 
 from bot.app import create_app
-from bot.channels.setup import build_push_channels
+from bot.channels.setup import PushChannels, build_push_channels
 from bot.cli import app as cli_app
 from bot.config import Settings
 from bot.engine import Engine
@@ -311,18 +314,42 @@ API = {"Authorization": "Bearer test-api-token"}
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 
 
-@pytest.fixture
-async def client(
-    settings: Settings, database: Database, nlp: NLP, engine: Engine
-) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client of the app (services built from the test's database)."""
-    channels = build_push_channels(settings, db=database, engine=engine)
-    services = Services(settings=settings, db=database, nlp=nlp, engine=engine, channels=channels)
+@dataclass
+class Served:
+    """The app under test, its httpx client and what it was built from."""
+
+    app: FastAPI
+    http: httpx.AsyncClient
+    services: Services
+
+    @property
+    def channels(self) -> PushChannels:
+        """The push channels and the dispatcher the app uses."""
+        return self.services.channels
+
+
+@asynccontextmanager
+async def served(settings: Settings, engine: Engine) -> AsyncIterator[Served]:
+    """The app with `settings` on `engine` (its database, NLP and clock), the push channels
+    built from those settings, through httpx's ASGI transport; the channels closed after."""
+    channels = build_push_channels(settings, db=engine.db, engine=engine)
+    services = Services(
+        settings=settings, db=engine.db, nlp=engine.nlp, engine=engine, channels=channels
+    )
     app = create_app(settings, services=services)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http
-    await channels.aclose()
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield Served(app=app, http=http, services=services)
+    finally:
+        await channels.aclose()
+
+
+@pytest.fixture
+async def client(settings: Settings, engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client of the app (services built from the test's database)."""
+    async with served(settings, engine) as app:
+        yield app.http
 
 
 # ----------------------------------------------------------------------------- the command line

@@ -13,15 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import create_app
-from bot.channels.setup import build_push_channels
 from bot.channels.wechat_crypto import MessageCrypto, sha1_signature
 from bot.config import Settings
 from bot.engine import Engine
-from bot.http import Services
 from bot.nlp import NLP
 from storage.db import Database
-from tests.conftest import API, ErrorLog
+from tests.conftest import API, ErrorLog, served
 
 TOKEN = "prop-token"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -67,13 +64,8 @@ async def http(
             "rate_ip_per_minute": 0,
         }
     )
-    channels = build_push_channels(changed, db=database, engine=engine)
-    services = Services(settings=changed, db=database, nlp=nlp, engine=engine, channels=channels)
-    app = create_app(changed, services=services)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield client
-    await channels.aclose()
+    async with served(changed, engine) as app:
+        yield app.http
 
 
 def _dumps(data: Any) -> bytes:

@@ -14,13 +14,11 @@ from schemathesis import Case
 from schemathesis.checks import not_a_server_error
 
 from bot.app import create_app
-from bot.channels.setup import build_push_channels
 from bot.config import Settings
 from bot.engine import Engine
-from bot.http import Services
 from bot.nlp import NLP
 from storage.db import Database
-from tests.conftest import ADMIN, API, ErrorLog
+from tests.conftest import ADMIN, API, ErrorLog, served
 from tests.console.sessions import file_request
 
 FUZZ_SETTINGS: dict[str, Any] = {
@@ -48,13 +46,8 @@ async def http(database: Database, nlp: NLP, engine: Engine) -> AsyncIterator[ht
     changed = Settings(database_url=database.url, **FUZZ_SETTINGS)
     for district in ("朝阳区", "海淀区"):
         file_request(database, district, requester=f"fuzz-{district}")
-    channels = build_push_channels(changed, db=database, engine=engine)
-    services = Services(settings=changed, db=database, nlp=nlp, engine=engine, channels=channels)
-    app = create_app(changed, services=services)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield client
-    await channels.aclose()
+    async with served(changed, engine) as app:
+        yield app.http
 
 
 def _token(path: str) -> dict[str, str]:

@@ -14,18 +14,16 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
-from bot.app import create_app
-from bot.channels.setup import PushChannels, build_push_channels
+from bot.channels.setup import PushChannels
 from bot.channels.wechat import FLIGHT_MEMORY_SECONDS
 from bot.channels.wechat_crypto import MessageCrypto, sha1_signature
 from bot.config import Settings
 from bot.engine import DatabaseBusy, Engine
-from bot.http import Services
 from bot.messages import Incoming, Outgoing
 from bot.nlp import NLP
 from storage.db import Database
 from storage.models import HelpRequest, InboundMessage, Outbox
-from tests.conftest import Clock
+from tests.conftest import Clock, served
 from tests.factories import bind_cadre
 from tests.fakes.wechat_peer import WeChatPeer
 from tests.fakes.wechat_server import APPID, SECRET, FakeWeChatServer
@@ -74,14 +72,8 @@ async def wx(
         wechat_api_base=fake_api.base_url,
     )
     engine = Engine(settings=settings, db=database, nlp=nlp, clock=Clock())  # daytime in Beijing
-    channels = build_push_channels(settings, db=database, engine=engine)
-    services = Services(settings=settings, db=database, nlp=nlp, engine=engine, channels=channels)
-    app = create_app(settings, services=services)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as http:
-        yield WeChatSetup(http=http, channels=channels, api=fake_api, engine=engine)
-    await channels.aclose()
+    async with served(settings, engine) as app:
+        yield WeChatSetup(http=app.http, channels=app.channels, api=fake_api, engine=engine)
 
 
 def _inbound(database: Database) -> int:

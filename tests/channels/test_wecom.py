@@ -7,14 +7,12 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from bot.app import create_app
-from bot.channels.setup import build_push_channels
 from bot.channels.wechat_crypto import MessageCrypto
 from bot.config import Settings
 from bot.engine import Engine
-from bot.http import Services
 from bot.nlp import NLP
 from storage.db import Database
+from tests.conftest import served
 from tests.fakes.wechat_peer import WeChatPeer
 from tests.fakes.wechat_server import CORP_ID, CORP_SECRET, FakeWeChatServer
 
@@ -48,14 +46,8 @@ async def http(
         wecom_api_base=fake_api.base_url,
     )
     engine = Engine(settings=settings, db=database, nlp=nlp)
-    channels = build_push_channels(settings, db=database, engine=engine)
-    services = Services(settings=settings, db=database, nlp=nlp, engine=engine, channels=channels)
-    app = create_app(settings, services=services)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as client:
-        yield client
-    await channels.aclose()
+    async with served(settings, engine) as app:
+        yield app.http
 
 
 def _peer(http: httpx.AsyncClient, corp_id: str = CORP_ID) -> WeChatPeer:

@@ -16,8 +16,6 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.app import create_app
-from bot.channels.setup import build_push_channels
 from bot.config import Settings
 from bot.engine import Engine
 from bot.http import Services
@@ -25,7 +23,7 @@ from bot.nlp import NLP
 from storage import repo
 from storage.db import Database
 from storage.models import Invite, Outbox, QuarterlyReport
-from tests.conftest import Clock
+from tests.conftest import Clock, served
 from tests.console.sessions import logged_in, make_staff
 from tests.factories import help_request
 from tests.fakes.senders import RecordingSender
@@ -56,16 +54,10 @@ async def console(
         help_request(session, need=f"想找工作，电话{PHONE}", phone=PHONE, now=at(2026, 4, 10))
     make_staff(database, "city", "北京市")
     make_staff(database, "chaoyang", "朝阳区")
-    channels = build_push_channels(settings, db=database, engine=engine)
     recorder = RecordingSender()
-    channels.dispatcher.senders = {"api": recorder}
-    channels.dispatcher.clock = clock
-    services = Services(settings=settings, db=database, nlp=nlp, engine=engine, channels=channels)
-    app = create_app(settings, services=services)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield Console(http=http, services=services, data=data, recorder=recorder)
-    await channels.aclose()
+    async with served(settings, engine) as app:
+        app.channels.dispatcher.senders = {"api": recorder}
+        yield Console(http=app.http, services=app.services, data=data, recorder=recorder)
 
 
 async def _as(console: Console, username: str) -> str:

@@ -20,16 +20,13 @@ from fastapi.routing import iter_route_contexts
 from openpyxl import load_workbook
 from sqlmodel import func, select
 
-from bot.app import create_app
-from bot.channels.setup import build_push_channels
 from bot.config import Settings
 from bot.engine import Engine
-from bot.http import Services
 from bot.nlp import NLP
 from storage import repo
 from storage.db import Database
 from storage.models import HelpRequest, Invite, Outbox
-from tests.conftest import ADMIN, API, Clock
+from tests.conftest import ADMIN, API, Clock, served
 from tests.console.sessions import logged_in, make_staff
 from tests.factories import help_request
 from tests.reporting.dataset import at, build, unit
@@ -120,9 +117,6 @@ async def walk(
     make_staff(database, "city", "北京市")
     make_staff(database, "chaoyang", "朝阳区")
     quiet = settings.model_copy(update={"rate_ip_per_minute": 0, "rate_user_per_minute": 0})
-    channels = build_push_channels(quiet, db=database, engine=engine)
-    services = Services(settings=quiet, db=database, nlp=nlp, engine=engine, channels=channels)
-    app = create_app(quiet, services=services)
     fill = {
         "code": codes,
         "quarter": ["2026Q1"],
@@ -130,10 +124,8 @@ async def walk(
         "name": [STATIC],
         "push_id": push_ids,
     }
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield Walk(app=app, http=http, fill=fill, database=database, ids=ids)
-    await channels.aclose()
+    async with served(quiet, engine) as app:
+        yield Walk(app=app.app, http=app.http, fill=fill, database=database, ids=ids)
 
 
 def routes(app: FastAPI, prefix: str, method: str) -> list[str]:
