@@ -255,7 +255,7 @@ async def test_every_staff_api_route_needs_the_admin_token(walk: Walk) -> None:
 
 async def test_admin_token_is_city_level(walk: Walk) -> None:
     """The admin token is the city's: its lists cover every district, 海淀区's marker included
-    (documented in the README; district staff use the console)."""
+    (documented in docs/operations.md; district staff use the console)."""
     requests = await walk.http.get("/api/v1/help-requests", headers=ADMIN)
     visits = await walk.http.get("/api/v1/visits", headers=ADMIN, params={"limit": 500})
     outbox = await walk.http.get("/api/v1/outbox", headers=ADMIN)
