@@ -26,21 +26,31 @@ STRONG = {
 }
 
 
-@pytest.fixture
-def demo_file(sqlite_database: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
-    """A migrated SQLite file seeded by the development demo (its two console logins and the
-    unused invite DEMO2026), written under the production key; cheap password hashes."""
+def _seed_demo(db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
+    """Seed the development demo (its two console logins and the unused invite DEMO2026) under
+    the production key, with cheap password hashes."""
     monkeypatch.setattr("bot.console.auth.hasher", lambda: FAST)
     crypto.configure(STRONG["secret_key"])
-    with sqlite_database.transaction() as session:
+    with db.transaction() as session:
         seed_demo(session, now=NOW, staff=True)
-    return sqlite_database
+    return db
+
+
+@pytest.fixture
+def demo_file(sqlite_database: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
+    """A migrated SQLite file seeded by the development demo."""
+    return _seed_demo(sqlite_database, monkeypatch)
 
 
 def _production(db: Database, tmp_path: Path) -> Settings:
     return Settings(
         env="production", database_url=db.url, data_dir=tmp_path, scheduler="off", **STRONG
     )
+
+
+def _production_env(db: Database, tmp_path: Path) -> dict[str, str]:
+    env = cli_env(tmp_path) | {"FUQING_ENV": "production", "FUQING_DATABASE_URL": db.url}
+    return env | {f"FUQING_{name.upper()}": value for name, value in STRONG.items()}
 
 
 def test_build_services_refuses_the_demo_in_production(demo_file: Database, tmp_path: Path) -> None:
@@ -104,8 +114,7 @@ def test_cli_entry_points_refuse_the_demo_in_production(
 ) -> None:
     """`fuqing serve` and `fuqing scheduler` exit 1 with the message; after `fuqing demo
     --remove` (allowed in production) the scheduler runs."""
-    env = cli_env(tmp_path) | {"FUQING_ENV": "production", "FUQING_DATABASE_URL": demo_file.url}
-    env |= {f"FUQING_{name.upper()}": value for name, value in STRONG.items()}
+    env = _production_env(demo_file, tmp_path)
     refused = invoke(command, env)
     assert refused.exit_code == 1
     assert "production refuses to start" in refused.output and DEMO_INVITE in refused.output
@@ -117,3 +126,16 @@ def test_cli_entry_points_refuse_the_demo_in_production(
     if command[0] == "scheduler":
         ticked = invoke(command, env)
         assert ticked.exit_code == 0, ticked.output
+
+
+@pytest.mark.usefixtures("restore_root_logger")
+def test_serve_with_workers_refuses_the_demo_before_they_start(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`fuqing serve --workers 2` exits 1 with the message before it starts any worker."""
+    if database.is_sqlite:
+        pytest.skip("--workers needs PostgreSQL")
+    _seed_demo(database, monkeypatch)
+    result = invoke(["serve", "--workers", "2"], _production_env(database, tmp_path))
+    assert result.exit_code == 1
+    assert "production refuses to start" in result.output and "'city'" in result.output
