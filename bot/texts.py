@@ -364,6 +364,9 @@ TEXTS: dict[str, str] = {
     "console.retry.refused": "推送 #{id} 现在是“{status}”，不能重试。",
     # ---- console
     "console.login_failed": "用户名或密码不对，请重新输入。",
+    "console.login_locked": "登录失败次数太多，为了账号安全，请{wait}后再试。",
+    "console.wait_seconds": "{n} 秒",
+    "console.wait_minutes": "{n} 分钟",
     "console.logged_out": "已退出登录。",
     "console.by": "（控制台：{username}）",
     "console.assign_note": "指派给{name}",

@@ -126,10 +126,13 @@ from storage.repo.requests import (
     set_status,
 )
 from storage.repo.staff import assign_request as assign_request
+from storage.repo.staff import clear_login_failures as clear_login_failures
 from storage.repo.staff import create_staff as create_staff
 from storage.repo.staff import end_sessions as end_sessions
+from storage.repo.staff import forget_login_failures as forget_login_failures
 from storage.repo.staff import get_staff as get_staff
 from storage.repo.staff import list_staff as list_staff
+from storage.repo.staff import login_throttle as login_throttle
 from storage.repo.staff import queue_cadres as queue_cadres
 from storage.repo.staff import queue_requests as queue_requests
 from storage.repo.staff import record_login as record_login
