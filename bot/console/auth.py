@@ -35,7 +35,7 @@ from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from bot import texts
 from bot.actions import unit_label
 from bot.console import throttle
-from bot.http import Services, services
+from bot.http import Services, secure_cookies, services
 from storage import repo
 from storage.db import Database
 from storage.models import StaffAccount
@@ -191,12 +191,6 @@ def _read(request: Request, cookie: str, purpose: str, max_age: int) -> tuple[An
         raw, max_age=max_age, return_timestamp=True
     )
     return data, issued
-
-
-def secure_cookies(request: Request) -> bool:
-    """Whether cookies get `Secure`: always in production (TLS ends at the proxy, so the app
-    may see http), else when the request came over https."""
-    return services(request).settings.env == "production" or request.url.scheme == "https"
 
 
 def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:

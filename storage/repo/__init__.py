@@ -86,6 +86,7 @@ from storage.repo.privacy import Erased as Erased
 from storage.repo.privacy import Rotated as Rotated
 from storage.repo.privacy import encrypted_columns as encrypted_columns
 from storage.repo.privacy import erase_resident as erase_resident
+from storage.repo.privacy import forget_idle_web_visitors as forget_idle_web_visitors
 from storage.repo.privacy import reencrypt_batch as reencrypt_batch
 from storage.repo.quarter import contact_points_of_cadres as contact_points_of_cadres
 from storage.repo.quarter import find_district as find_district
