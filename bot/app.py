@@ -29,6 +29,7 @@ from bot.console import reports_api
 from bot.console.pages import router as console_pages
 from bot.engine import Engine, ServiceUnavailable, database_unreachable
 from bot.errors import install_error_handlers
+from bot.headers import SecurityHeadersMiddleware
 from bot.http import Services
 from bot.limits import Limits, LimitsMiddleware
 from bot.nlp import NLP, PlaceUnit
@@ -113,6 +114,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         app.state.services = services
     app.state.limits = Limits.from_settings(settings)  # per-user/IP budgets, body cap
     app.add_middleware(LimitsMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, production=settings.env == "production")
     install_error_handlers(app)
     app.include_router(api_channel.router)
     app.include_router(webchat.router)

@@ -61,14 +61,6 @@ POLL_SECONDS = 1.0  # how often the event stream looks for pushes
 HEARTBEAT_SECONDS = 15.0  # a comment line keeps proxies from closing an idle stream
 STREAM_SECONDS = 60.0  # then the stream ends (EventSource reconnects); bounds a shutdown's wait
 RETRY_MS = 2000  # the reconnection delay EventSource is told to use
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 
 
 # ----------------------------------------------------------------------------- identity
@@ -223,7 +215,8 @@ def _escape_attribute(value: str) -> str:
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
 async def page(request: Request, user: User) -> HTMLResponse:
     """The chat page; it renews her identity cookie."""
-    response = HTMLResponse(page_html(), headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
+    # Its Content-Security-Policy and the other security headers: bot/headers.py.
+    response = HTMLResponse(page_html(), headers={"Cache-Control": "no-cache"})
     remember(request, response, user, renew=True)
     return response
 
@@ -234,11 +227,7 @@ async def static(request: Request, name: str) -> Response:
     media_type = STATIC_TYPES.get(name)
     if media_type is None:
         raise ApiError(404, "not_found", "no such file")
-    headers = {
-        "Cache-Control": "public, max-age=86400",
-        "ETag": f'"{_version()}"',
-        "X-Content-Type-Options": "nosniff",
-    }
+    headers = {"Cache-Control": "public, max-age=86400", "ETag": f'"{_version()}"'}
     if request.headers.get("if-none-match") == headers["ETag"]:
         return Response(status_code=304, headers=headers)
     return Response(_asset(name), media_type=media_type, headers=headers)

@@ -14,6 +14,7 @@ her unit's subtree, every unit for the city's staff. Logins are throttled per us
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import secrets
 from collections.abc import Callable
@@ -342,6 +343,10 @@ def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.globals["t"] = texts.t
     templates.env.globals["category_labels"] = texts.category_labels
+    # The stylesheet's address names its content: a new version is fetched at once, not after
+    # the cache's hour (the pages' styles all live there since the CSP allows no inline ones).
+    css = (STATIC / "console.css").read_bytes()
+    templates.env.globals["css_version"] = hashlib.sha256(css).hexdigest()[:12]
     return templates
 
 
@@ -426,8 +431,7 @@ def render(request: Request, template: str, staff: Staff | None, **context: obje
             **context,
         },
     )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cache-Control"] = "no-store"  # the security headers: bot/headers.py
     if new_pre is not None:
         value = _serializer(svc, "pre").dumps({"c": new_pre})
         _set_cookie(request, response, PRE_COOKIE, value, PRE_SECONDS)
