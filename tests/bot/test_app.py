@@ -10,18 +10,9 @@ from sqlmodel import func, select
 from storage.db import STORE_FAILURE_MEMORY, Database
 from storage.models import InboundMessage, User
 from tests.conftest import API, refusing_writes
+from tests.test_limits import FakeClock
 
 WEB = {"X-Requested-With": "fuqing"}
-
-
-class Ticks:
-    """A monotonic clock the test moves by hand (the database's memory of refused writes)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _counts(database: Database) -> tuple[int, int]:
@@ -36,7 +27,7 @@ async def test_a_read_only_database_is_503_and_not_ready_until_writes_work(
 ) -> None:
     """Read-only: API and web chat 503 + Retry-After, /readyz 503, nothing stored; writable
     again: messages work at once, /readyz is ready once the memory of the refusal passes."""
-    ticks = Ticks()
+    ticks = FakeClock()  # the database's memory of refused writes
     database.clock = ticks
     assert (await client.get("/readyz")).status_code == 200
     await client.get("/chat")  # the page's identity cookie
@@ -57,7 +48,7 @@ async def test_a_read_only_database_is_503_and_not_ready_until_writes_work(
     )
     assert api.status_code == 200 and "困难" in api.text
     assert (await client.get("/readyz")).status_code == 503  # refused a moment ago
-    ticks.now += STORE_FAILURE_MEMORY
+    ticks.advance(STORE_FAILURE_MEMORY)
     assert (await client.get("/readyz")).status_code == 200
 
 
