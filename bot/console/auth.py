@@ -249,14 +249,18 @@ def start_session(request: Request, response: Response, login: LoginResult) -> N
 
 async def end_session(request: Request, response: Response) -> None:
     """Void the staff member's sessions, every one issued so far (server side), and delete the
-    cookie."""
-    found = _session(request)
-    if found is not None:
-        svc = services(request)
+    cookie. Only a live session ends them: an old cookie (posted with the login form's token)
+    cannot log her out elsewhere."""
+    try:
+        staff: Staff | None = await current_staff(request)
+    except LoginRequired:
+        staff = None
+    if staff is not None:
+        svc, staff_id = services(request), staff.id
 
         def void() -> None:
             with svc.db.transaction() as session:
-                account = repo.get_staff(session, staff_id=found.staff_id)
+                account = repo.get_staff(session, staff_id=staff_id)
                 if account is not None:
                     repo.end_sessions(session, staff=account)
 

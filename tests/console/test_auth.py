@@ -172,6 +172,26 @@ async def test_a_session_voided_elsewhere_does_not_block_the_login_form(
     assert (await login(client, "chaoyang")).status_code == 303
 
 
+async def test_an_old_cookie_with_the_login_forms_token_cannot_log_her_out(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A session cookie ended by a logout, posted to logout with a login form's token, ends
+    nothing: her live session elsewhere goes on."""
+    make_staff(database, "chaoyang")
+    token = await logged_in(client, "chaoyang")
+    old = client.cookies[SESSION_COOKIE]
+    assert (await client.post("/console/logout", headers={"X-CSRF-Token": token})).is_redirect
+    await logged_in(client, "chaoyang")  # her live session
+    live = client.cookies[SESSION_COOKIE]
+    client.cookies.clear()
+    form = csrf_of((await client.get("/console/login")).text)
+    client.cookies.set(SESSION_COOKIE, old, path="/console")
+    assert (await client.post("/console/logout", data={"csrf_token": form})).status_code == 303
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, live, path="/console")
+    assert (await client.get("/console/requests")).status_code == 200
+
+
 @pytest.mark.parametrize("env", ["test", "production"])
 async def test_cookies_are_secure_in_production_whatever_the_scheme(
     settings: Settings, engine: Engine, database: Database, env: str
