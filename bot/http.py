@@ -39,6 +39,12 @@ def services(request: Request) -> Services:
     return found
 
 
+def secure_cookies(request: Request) -> bool:
+    """Whether the cookies set now get `Secure`: always in production (TLS ends at the proxy,
+    so the app may see plain http), else when the request came over https."""
+    return services(request).settings.env == "production" or request.url.scheme == "https"
+
+
 def bearer_guard(setting: str) -> Callable[[Request], Awaitable[None]]:
     """A dependency that requires `Authorization: Bearer <settings.<setting>>` (else 401)."""
 

@@ -5,6 +5,9 @@ is due at that moment and inserts one outbox row per reminder under its business
 so a repeated tick, a restart or a second scheduler cannot send twice; then it dispatches what
 is due. On PostgreSQL a session-level advisory lock lets one scheduler act: a second one stays
 idle and takes over when the first goes away.
+
+Once an hour a tick also forgets the web-chat visitors who never consented, filed nothing and
+have not written for `WEB_VISITOR_IDLE` (`repo.forget_idle_web_visitors`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 
 # pg_advisory_lock key of the scheduler ("fuqing:s" in ASCII).
 SCHEDULER_LOCK_KEY = 0x66_75_71_69_6E_67_3A_73
+WEB_VISITOR_IDLE = timedelta(days=30)  # a web visitor who never consented is forgotten after
+SWEEP_EVERY = timedelta(hours=1)
 
 
 @dataclass
@@ -41,6 +46,7 @@ class TickResult:
     at: datetime
     enqueued: list[str] = field(default_factory=list)
     sent: int = 0
+    forgotten: int = 0  # idle web visitors deleted
     active: bool = True  # False: another scheduler holds the lock; this one did nothing
 
 
@@ -62,6 +68,7 @@ class Scheduler:
         self.tz = ZoneInfo(settings.timezone)
         self._lock_connection: Connection | None = None
         self._apscheduler: AsyncIOScheduler | None = None
+        self._swept_at: datetime | None = None
 
     # ------------------------------------------------------------------ one tick
 
@@ -100,11 +107,25 @@ class Scheduler:
             return TickResult(at=at, active=False)
         enqueued = await asyncio.to_thread(self.enqueue_due, at)
         sent = await self.dispatcher.deliver_due(limit=500)
-        if enqueued or sent:
+        forgotten = await asyncio.to_thread(self.sweep, at)
+        if enqueued or sent or forgotten:
             log.info(
-                "tick %s: %d reminders queued, %d pushes sent", at.isoformat(), len(enqueued), sent
+                "tick %s: %d reminders queued, %d pushes sent, %d idle web visitors forgotten",
+                at.isoformat(),
+                len(enqueued),
+                sent,
+                forgotten,
             )
-        return TickResult(at=at, enqueued=enqueued, sent=sent)
+        return TickResult(at=at, enqueued=enqueued, sent=sent, forgotten=forgotten)
+
+    def sweep(self, now: datetime) -> int:
+        """Forget the idle web visitors (at most once per `SWEEP_EVERY`); how many."""
+        if self._swept_at is not None and now - self._swept_at < SWEEP_EVERY:
+            return 0
+        with self.db.transaction() as session:
+            forgotten = repo.forget_idle_web_visitors(session, seen_before=now - WEB_VISITOR_IDLE)
+        self._swept_at = now
+        return forgotten
 
     # ------------------------------------------------------------------ one active scheduler
 

@@ -3,28 +3,53 @@
 SQLite runs in WAL mode with a busy timeout, and every transaction starts with ``BEGIN IMMEDIATE``
 so that writers queue instead of failing half-way (SQLite allows one writer at a time anyway).
 On PostgreSQL, per-user serialisation uses a transaction-level advisory lock (`lock_key`).
+
+A database that cannot store now (read-only file or server, full disk, I/O error: `cannot_store`)
+is remembered for `STORE_FAILURE_MEMORY` seconds (`failed_to_store_recently`); `check_writable`
+makes a write and rolls it back. Both feed `/readyz`.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine, ExceptionContext, make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+STORE_FAILURE_MEMORY = 30.0  # seconds a refused write keeps the database "not ready"
+# What says "the database cannot store now", not "this statement is wrong": SQLite's result
+# codes (read-only file, full disk, I/O error, the journal cannot be opened) and PostgreSQL's
+# SQLSTATE prefixes (read-only transaction or hot standby; insufficient resources: disk full,
+# out of memory, too many connections; system error: I/O).
+SQLITE_CANNOT_STORE = ("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN")
+POSTGRES_CANNOT_STORE = ("25006", "53", "58")
+
+
+def cannot_store(error: object) -> bool:
+    """True when a driver's error says the database cannot store now (read-only, disk full,
+    I/O error): the same write may work later. Constraint violations and bad statements: False."""
+    name = getattr(error, "sqlite_errorname", None)
+    if isinstance(name, str):
+        return name.startswith(SQLITE_CANNOT_STORE)
+    sqlstate = getattr(error, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(POSTGRES_CANNOT_STORE)
 
 
 class Database:
     """One SQLAlchemy engine and the way to open a transaction on it."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.engine: Engine = _create_engine(url, echo=echo)
@@ -35,6 +60,42 @@ class Database:
             if self.is_sqlite and not in_memory
             else None
         )
+        self.clock = clock  # monotonic seconds, for the memory of refused writes
+        self.store_failed_at: float | None = None
+        for bind in self.engines:
+            event.listen(bind, "handle_error", self._on_error)
+
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        """Every SQLAlchemy engine of this database (SQLite files: also the no-wait one)."""
+        return (self.engine,) if self._nowait is None else (self.engine, self._nowait)
+
+    def _on_error(self, context: ExceptionContext) -> None:
+        if cannot_store(context.original_exception):
+            self.store_failed_at = self.clock()
+
+    def failed_to_store_recently(self) -> bool:
+        """True when a write was refused (read-only, disk full, I/O error) in the last
+        `STORE_FAILURE_MEMORY` seconds, in this process."""
+        failed = self.store_failed_at
+        return failed is not None and self.clock() - failed < STORE_FAILURE_MEMORY
+
+    def check_writable(self) -> None:
+        """Make a write and roll it back; raise the driver's error (wrapped by SQLAlchemy)
+        when the database refuses it: a read-only file, server or transaction, a standby.
+
+        SQLite: a write lock held by another connection means writes happen: no error.
+        PostgreSQL: waits at most a second for the row's lock (a migration holds it)."""
+        bind = self._nowait or self.engine
+        try:
+            with bind.connect() as connection, connection.begin() as transaction:
+                if not self.is_sqlite:
+                    connection.execute(text("SET LOCAL lock_timeout = '1s'"))
+                connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                transaction.rollback()
+        except OperationalError as exc:
+            if not (self.is_sqlite and "locked" in str(exc.orig).lower()):
+                raise
 
     @contextmanager
     def transaction(self, *, wait: bool = True) -> Iterator[Session]:
@@ -66,9 +127,8 @@ class Database:
 
     def dispose(self) -> None:
         """Close all pooled connections."""
-        self.engine.dispose()
-        if self._nowait is not None:
-            self._nowait.dispose()
+        for bind in self.engines:
+            bind.dispose()
 
 
 def _create_engine(

@@ -264,7 +264,8 @@ class ContactPoint(SQLModel, table=True):
 class StaffAccount(SQLModel, table=True):
     """A console login: a unique username, its argon2 hash, bound to one org unit.
 
-    Sessions issued before `sessions_after` (logout) are void.
+    A session carries the `session_generation` it was issued under; logout moves it on, which
+    voids every session issued before.
     """
 
     __tablename__ = "staff_accounts"
@@ -276,4 +277,17 @@ class StaffAccount(SQLModel, table=True):
     active: bool = True
     created_at: datetime
     last_login_at: datetime | None = None
-    sessions_after: datetime | None = None
+    session_generation: int = 0
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed console logins of one username, known or not (`key`: a keyed digest of it, so a
+    password typed as a username is not kept); while `locked_until` is ahead, every attempt is
+    refused. Rows with no failure for a day are deleted (bot/console/throttle.py)."""
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    locked_until: datetime | None = None
+    last_failure_at: datetime = Field(index=True)

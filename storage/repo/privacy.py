@@ -18,6 +18,7 @@ from sqlmodel import Session, SQLModel, col, or_, select
 
 from storage import crypto
 from storage.models import HelpRequest, HelpRequestEvent, Identity, InboundMessage, Outbox, User
+from storage.repo._common import stored as in_utc
 from storage.repo.people import erase_user
 from storage.repo.requests import erase_requests_of
 
@@ -130,6 +131,57 @@ def _scrub_messages_about(session: Session, *, codes: list[str]) -> int:
 
 def _mentions(text: str, externals: Iterable[str]) -> bool:
     return any(e and e in text for e in externals)
+
+
+# ----------------------------------------------------------------------------- idle web users
+
+# Rows that belong to a web-chat visitor and go with her; a reference from any other table
+# (a request, an event, a visit, …) keeps her.
+_OWNED_BY_USER = ("identities", "dialogue_sessions", "inbound_messages", "outbox")
+
+
+def forget_idle_web_visitors(session: Session, *, seen_before: datetime, limit: int = 500) -> int:
+    """Delete up to `limit` web-chat visitors who never consented, are referenced by nothing
+    (no request, event, …) and have not written since `seen_before`: their address, dialogue,
+    messages (blank: she never consented) and pushes, and the user row. How many went."""
+    cutoff = in_utc(seen_before)
+    users = SQLModel.metadata.tables[User.__tablename__]
+    identities = SQLModel.metadata.tables[Identity.__tablename__]
+    other = identities.alias("other")
+    kept_by = [
+        ~sa.exists().where(fk.parent == users.c.id)
+        for table in SQLModel.metadata.sorted_tables
+        if table.name not in _OWNED_BY_USER
+        for fk in table.foreign_keys
+        if fk.column.table is users
+    ]
+    ids = [
+        int(row[0])
+        for row in session.execute(
+            sa.select(users.c.id)
+            .join(identities, identities.c.user_id == users.c.id)
+            .where(
+                identities.c.channel == "web",
+                identities.c.last_seen_at < cutoff,
+                users.c.role == "resident",
+                users.c.consent_at.is_(None),
+                ~sa.exists().where(
+                    other.c.user_id == users.c.id,
+                    sa.or_(other.c.channel != "web", other.c.last_seen_at >= cutoff),
+                ),
+                *kept_by,
+            )
+            .distinct()
+            .limit(limit)
+        )
+    ]
+    if not ids:
+        return 0
+    for name in _OWNED_BY_USER:
+        table = SQLModel.metadata.tables[name]
+        session.execute(sa.delete(table).where(table.c.user_id.in_(ids)))
+    session.execute(sa.delete(users).where(users.c.id.in_(ids)))
+    return len(ids)
 
 
 # ----------------------------------------------------------------------------- key rotation

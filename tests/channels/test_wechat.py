@@ -23,7 +23,7 @@ from bot.messages import Incoming, Outgoing
 from bot.nlp import NLP
 from storage.db import Database
 from storage.models import HelpRequest, InboundMessage, Outbox
-from tests.conftest import Clock, served
+from tests.conftest import Clock, ErrorLog, refusing_writes, served
 from tests.factories import bind_cadre
 from tests.fakes.wechat_peer import WeChatPeer
 from tests.fakes.wechat_server import APPID, SECRET, FakeWeChatServer
@@ -392,3 +392,38 @@ async def test_status_changes_reach_her_in_wechat(wx: WeChatSetup, database: Dat
         if isinstance(r.body, dict) and r.body.get("touser") == "oProgress"
     ]
     assert any("受理" in s for s in sent) and any("保洁岗位" in s for s in sent)
+
+
+async def test_a_message_the_database_cannot_store_is_pushed_once_it_can(
+    wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read-only database: WeChat gets `success`, not an apology that loses the message; once
+    writes work again the message is handled and its answer pushed, once."""
+    monkeypatch.setattr("bot.channels.wechat.UNAVAILABLE_RETRY", (0.01,))
+    assert wx.channels.wechat is not None
+    with refusing_writes(database):
+        delivery = await wx.peer("oReadOnly").say("我要求助", msg_id="7001")
+    assert delivery.status == 200 and delivery.body == "success"
+    await wx.channels.wechat.responder.drain()
+    [push] = wx.api.requests_to("/cgi-bin/message/custom/send")
+    assert isinstance(push.body, dict) and push.body["touser"] == "oReadOnly"
+    assert "请说说您遇到的困难" in push.body["text"]["content"]
+    assert _inbound(database) == 1
+
+
+async def test_a_message_the_database_never_takes_is_logged_as_given_up(
+    wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch, error_log: ErrorLog
+) -> None:
+    """Writes refused past the give-up time: `success`, nothing pushed, an ERROR naming the
+    message (not a silent loss)."""
+    monkeypatch.setattr("bot.channels.wechat.UNAVAILABLE_RETRY", (0.01,))
+    monkeypatch.setattr("bot.channels.wechat.UNAVAILABLE_GIVE_UP", 0.05)
+    assert wx.channels.wechat is not None
+    with refusing_writes(database):
+        delivery = await wx.peer("oNever").say("我要求助", msg_id="7002")
+        await wx.channels.wechat.responder.drain()
+    assert delivery.body == "success"
+    assert wx.api.requests_to("/cgi-bin/message/custom/send") == []
+    [record] = error_log.records
+    assert "msg:7002 given up" in record.getMessage()
+    error_log.records.clear()

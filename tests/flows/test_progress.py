@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlmodel import select
 
 from storage.db import Database
@@ -58,7 +59,23 @@ def test_other_units_cadre_cannot_touch(chat, cadre) -> None:
     woman = chat()
     code = _file(woman)
     other = cadre("海淀区", user="cadre-hd")
-    assert "不属于您的单位" in other.say(f"受理 {code}")
+    assert "没找到编号" in other.say(f"受理 {code}")
+    woman.run([("查询进度", "待受理")])
+
+
+@pytest.mark.parametrize("asker", ["cadre", "resident"])
+def test_someone_elses_code_is_answered_as_a_code_that_does_not_exist(chat, cadre, asker) -> None:
+    """受理, 办结, 详情 and 撤销 of another unit's (or another woman's) request get exactly the
+    answer a code that does not exist gets: nothing tells her that it exists."""
+    code = _file(chat())
+    other = cadre("海淀区", user="cadre-hd") if asker == "cadre" else chat("resident-2")
+    missing = "ZZZZZZ" if code != "ZZZZZZ" else "YYYYYY"
+    other.say("你好")  # a newcomer's first answer starts with the greeting
+    for command in ("受理 {}", "办结 {} 已解决", "详情 {}", "撤销 {}"):
+        existing = other.say(command.format(code)).replace(code, "<code>")
+        absent = other.say(command.format(missing)).replace(missing, "<code>")
+        assert existing == absent, command
+        assert "没找到编号 <code>" in existing
 
 
 def test_resident_withdraws_her_request(chat) -> None:

@@ -18,16 +18,25 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.config import Settings
+from bot.engine import Engine
 from bot.nlp import NLP
 from bot.outbox import CLAIM_LEASE, Dispatcher
 from scheduler.runner import Scheduler
 from storage import migrate, repo
 from storage.db import Database
-from storage.models import Outbox
+from storage.models import Identity, InboundMessage, Outbox
+from tests.conftest import Chat, Clock
 from tests.factories import bind_cadre, help_request
 from tests.fakes.senders import RecordingSender
 
 SH = ZoneInfo("Asia/Shanghai")
+VISITORS = (  # (address, channel) of the residents in the idle-visitor test
+    ("w-idle", "web"),
+    ("w-consented", "web"),
+    ("w-recent", "web"),
+    ("w-filed", "web"),
+    ("api-idle", "api"),
+)
 T_MINUS_7 = datetime(2026, 4, 3, 9, 0, tzinfo=SH).astimezone(UTC)  # 2026Q1 is due 2026-04-10
 
 
@@ -54,6 +63,44 @@ async def test_tick_queues_once_and_sends(database: Database) -> None:
     assert any("季度汇总" in text for _user, text in sender.sent)
     again = await runner.tick(T_MINUS_7 + timedelta(minutes=1))
     assert again.enqueued == [] and again.sent == 0
+    await runner.stop()
+
+
+async def test_idle_web_visitors_who_never_consented_are_forgotten(
+    database: Database, engine: Engine, clock: Clock
+) -> None:
+    """30 days after her last message a web visitor who never consented goes, with her address,
+    dialogue, messages and pushes; one who consented, wrote lately, or filed a request stays,
+    as do residents of other channels. The sweep runs once an hour."""
+    t0 = clock()
+    chats = {name: Chat(engine, clock, name, channel) for name, channel in VISITORS}
+    for chat in chats.values():
+        chat.say("你好")
+    with database.transaction() as session:
+        consented = repo.identity_of(session, channel="web", external_id="w-consented")
+        assert consented is not None
+        user = repo.get_user(session, user_id=consented.user_id)
+        assert user is not None
+        repo.set_consent(session, user=user, now=t0)
+        idle = repo.identity_of(session, channel="web", external_id="w-idle")
+        assert idle is not None
+        repo.enqueue(session, user_id=idle.user_id, text="提醒", now=t0, key="k-idle")
+        filed = repo.identity_of(session, channel="web", external_id="w-filed")
+        assert filed is not None
+        help_request(session, place="朝阳区", requester_id=filed.user_id, now=t0)
+    clock.advance(days=29)
+    chats["w-recent"].say("你好")
+    clock.advance(days=1, seconds=1)
+    runner = _scheduler(database, RecordingSender(), clock())
+    first = await runner.tick(clock())
+    assert first.forgotten == 1
+    assert (await runner.tick(clock() + timedelta(minutes=1))).forgotten == 0  # hourly
+    with database.read() as session:
+        left = {i.external_id for i in session.exec(select(Identity)).all()}
+        assert session.exec(select(Outbox).where(Outbox.key == "k-idle")).first() is None
+        messages = session.exec(select(InboundMessage)).all()
+    assert left == {"w-consented", "w-recent", "w-filed", "api-idle"}
+    assert len(messages) == len(VISITORS)  # one more from w-recent, the idle one's gone
     await runner.stop()
 
 
