@@ -3,14 +3,22 @@
 SQLite runs in WAL mode with a busy timeout, and every transaction starts with ``BEGIN IMMEDIATE``
 so that writers queue instead of failing half-way (SQLite allows one writer at a time anyway).
 On PostgreSQL, per-user serialisation uses a transaction-level advisory lock (`lock_key`).
+
+A SQLite file holds personal data: it is created readable by its owner only (600, in a 700
+directory when that is created here; SQLite gives its -wal and -shm files the database file's
+mode), ``secure_delete`` zeroes what is deleted or overwritten, and a transaction that erased
+someone (`FORGET_FILES` in its session's info) ends with the WAL checkpointed and truncated, so
+no earlier page holding her data lingers in it.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import logging
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +26,14 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+log = logging.getLogger(__name__)
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+FILE_MODE = 0o600  # the SQLite database file, its -wal and -shm
+DIRECTORY_MODE = 0o700  # the directory of the database when it is created here
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+# session.info key: this transaction erased someone's data; once committed, the files forget it.
+FORGET_FILES = "fuqing.forget_files"
 
 
 class Database:
@@ -27,13 +42,17 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        database = make_url(url).database
+        # A SQLite file (None: in memory, or PostgreSQL).
+        self.path: Path | None = (
+            Path(database) if self.is_sqlite and database not in (None, "", ":memory:") else None
+        )
+        if self.path is not None:
+            protect_sqlite_file(self.path)
         self.engine: Engine = _create_engine(url, echo=echo)
         # A SQLite file: a second pool whose connections never wait for the write lock.
-        in_memory = make_url(url).database in (None, "", ":memory:")
         self._nowait: Engine | None = (
-            _create_engine(url, echo=echo, busy_timeout_ms=0)
-            if self.is_sqlite and not in_memory
-            else None
+            _create_engine(url, echo=echo, busy_timeout_ms=0) if self.path is not None else None
         )
 
     @contextmanager
@@ -43,8 +62,27 @@ class Database:
         `wait=False` (SQLite): when another connection is writing, fail at once with "database
         is locked" instead of waiting up to the busy timeout (the engine's event-loop path)."""
         bind = self.engine if wait or self._nowait is None else self._nowait
-        with Session(bind, expire_on_commit=False) as session, session.begin():
-            yield session
+        with Session(bind, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+            if session.info.pop(FORGET_FILES, False):
+                self.truncate_wal()
+
+    def truncate_wal(self) -> None:
+        """SQLite file: copy the WAL into the database file and truncate it to nothing, so that
+        no page written before (an erased person's data) stays in it; the database file itself
+        keeps nothing freed (secure_delete). Waits for other connections' reads to end (the busy
+        timeout). PostgreSQL keeps dead row versions until VACUUM: see docs/privacy.md."""
+        if self.path is None:
+            return
+        with self.engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            # Outside a transaction (the driver connection is in autocommit): a checkpoint cannot
+            # run inside one.
+            busy, _frames, _copied = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            log.warning("the WAL of %s could not be truncated: readers kept it busy", self.path)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -76,9 +114,6 @@ def _create_engine(
 ) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, echo=echo, pool_pre_ping=True)
-    database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
         echo=echo,
@@ -97,8 +132,25 @@ def _sqlite_on_connect(busy_timeout_ms: int, dbapi_connection: Any, _record: Any
     cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted and overwritten content is zeroed
     cursor.close()
 
 
 def _sqlite_on_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def protect_sqlite_file(path: Path) -> None:
+    """Create the database file readable and writable by its owner only (its directory 700 when
+    created here), and tighten an existing file and its -wal, -shm and -journal to 600. SQLite
+    creates the -wal and -shm files with the database file's mode, so they come out 600 too."""
+    path.parent.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE))
+    for name in (path, *(path.with_name(path.name + tail) for tail in SQLITE_COMPANIONS)):
+        try:
+            found = name.stat()
+        except FileNotFoundError:
+            continue
+        if found.st_mode & 0o077 and found.st_uid == os.getuid():
+            name.chmod(FILE_MODE)

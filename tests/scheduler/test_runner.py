@@ -24,6 +24,7 @@ from scheduler.runner import Scheduler
 from storage import migrate, repo
 from storage.db import Database
 from storage.models import Outbox
+from tests.conftest import TEST_SECRET_KEY
 from tests.factories import bind_cadre, help_request
 from tests.fakes.senders import RecordingSender
 
@@ -135,7 +136,7 @@ def test_two_scheduler_processes_count_each_reminder_once(pg_schema: str, tmp_pa
         "FUQING_DATABASE_URL": pg_schema,
         "FUQING_DATA_DIR": str(tmp_path),
         "FUQING_ENV": "test",
-        "FUQING_SECRET_KEY": "s",
+        "FUQING_SECRET_KEY": TEST_SECRET_KEY,  # the tests' key: they read what the test wrote
         "FUQING_API_TOKEN": "a",
         "FUQING_ADMIN_TOKEN": "b",
         "FUQING_LOG_LEVEL": "INFO",
