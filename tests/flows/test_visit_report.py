@@ -38,6 +38,29 @@ def test_visit_step_by_step(cadre, database: Database) -> None:
     assert "jobs" in visit.categories and visit.whom == "刘某，1人" and visit.people == 1
 
 
+def test_visit_notes_are_stored_with_phone_numbers_masked(cadre, database: Database) -> None:
+    """A phone number in the notes is masked in the diary and in the request opened from them."""
+    officer = cadre()
+    officer.run(
+        [
+            ("走访记录", "哪天走访的"),
+            ("昨天", "在哪里走访的"),
+            ("九龙社区", "走访形式"),
+            ("1", "走访了谁"),
+            ("刘某，1人", "重点群体"),
+            ("3", "情况"),
+            ("被裁员后一直没找到工作，电话13800138000", "建一个求助单"),
+            ("是", "请核对走访记录"),
+            ("确认", "已为她建立求助单"),
+        ]
+    )
+    [visit] = _visits(database)
+    assert visit.notes == "被裁员后一直没找到工作，电话138****8000"
+    with database.read() as session:
+        request = session.get(HelpRequest, visit.help_request_id)
+        assert request is not None and request.need == visit.notes
+
+
 def test_rich_note_fills_slots_at_once(cadre, database: Database) -> None:
     """A cadre's visit note routes to the visit flow with date, place and form filled."""
     officer = cadre()
