@@ -381,104 +381,22 @@ def test_migration_0005_encrypts_existing_rows_and_downgrades(empty_database: Da
 
 
 def _plain_rows_of_0004() -> list[tuple[str, dict[str, Any]]]:
-    """Rows as a 0004 database held them: texts and JSON in clear."""
-    at = {"created_at": NOW}
-    return [
-        (
-            "org_units",
-            {"id": 1000, "name": "测试区", "level": "district", "aliases": [], "path": "测试区"},
-        ),
+    """Rows as a 0004 database held them: texts and JSON in clear (those of TEXTS and DOCUMENTS
+    added to each table's other required columns)."""
+    at, user, unit = {"created_at": NOW}, {"user_id": 1000}, {"unit_id": 1000}
+    rows: list[tuple[str, dict[str, Any]]] = [
+        ("org_units", {"id": 1000, "name": "测试区", "level": "district", "aliases": [], "path": "测试区"}),
         ("users", {"id": 1000, "role": "resident", **at}),
-        (
-            "help_requests",
-            {
-                "id": 1000,
-                "code": "ABCDEF",
-                "requester_id": 1000,
-                "source": "chat",
-                "unit_id": 1000,
-                "status": "resolved",
-                "need": TEXTS[("help_requests", "need")],
-                "primary": "jobs",
-                "categories": ["jobs"],
-                "crisis": False,
-                "contact": "chat",
-                "resolution": TEXTS[("help_requests", "resolution")],
-                "rating_note": TEXTS[("help_requests", "rating_note")],
-                "updated_at": NOW,
-                **at,
-            },
-        ),
-        (
-            "help_request_events",
-            {
-                "request_id": 1000,
-                "kind": "note",
-                "note": TEXTS[("help_request_events", "note")],
-                "at": NOW,
-            },
-        ),
-        (
-            "visits",
-            {
-                "cadre_id": 1000,
-                "unit_id": 1000,
-                "date": NOW.date(),
-                "whom": "王某",
-                "people": 1,
-                "focus": [],
-                "notes": TEXTS[("visits", "notes")],
-                "categories": [],
-                **at,
-            },
-        ),
-        (
-            "outbox",
-            {
-                "user_id": 1000,
-                "channel": "api",
-                "text": TEXTS[("outbox", "text")],
-                "urgent": False,
-                "status": "dead",
-                "attempts": 1,
-                "last_error": TEXTS[("outbox", "last_error")],
-                "due_at": NOW,
-                **at,
-            },
-        ),
-        (
-            "inbound_messages",
-            {
-                "channel": "api",
-                "msg_id": "m1",
-                "user_id": 1000,
-                "kind": "text",
-                "text": TEXTS[("inbound_messages", "text")],
-                "reply": DOCUMENTS[("inbound_messages", "reply")],
-                "received_at": NOW,
-            },
-        ),
-        (
-            "dialogue_sessions",
-            {
-                "user_id": 1000,
-                "flow": "help_request",
-                "state": "phone",
-                "data": DOCUMENTS[("dialogue_sessions", "data")],
-                "version": 3,
-                "updated_at": NOW,
-            },
-        ),
-        (
-            "quarterly_reports",
-            {
-                "unit_id": 1000,
-                "quarter": "2026Q1",
-                "status": "returned",
-                "remark": TEXTS[("quarterly_reports", "remark")],
-                "review_comment": TEXTS[("quarterly_reports", "review_comment")],
-                "figures": DOCUMENTS[("quarterly_reports", "figures")],
-                "updated_at": NOW,
-            },
-        ),
+        ("help_requests", {"id": 1000, "code": "ABCDEF", "requester_id": 1000, "source": "chat", **unit, "status": "resolved", "primary": "jobs", "categories": ["jobs"], "crisis": False, "contact": "chat", "updated_at": NOW, **at}),
+        ("help_request_events", {"request_id": 1000, "kind": "note", "at": NOW}),
+        ("visits", {"cadre_id": 1000, **unit, "date": NOW.date(), "whom": "王某", "people": 1, "focus": [], "categories": [], **at}),
+        ("outbox", {**user, "channel": "api", "urgent": False, "status": "dead", "attempts": 1, "due_at": NOW, **at}),
+        ("inbound_messages", {**user, "channel": "api", "msg_id": "m1", "kind": "text", "received_at": NOW}),
+        ("dialogue_sessions", {**user, "flow": "help_request", "state": "phone", "version": 3, "updated_at": NOW}),
+        ("quarterly_reports", {**unit, "quarter": "2026Q1", "status": "returned", "updated_at": NOW}),
+    ]  # fmt: skip
+    written = TEXTS | DOCUMENTS
+    return [
+        (table, values | {c: v for (t, c), v in written.items() if t == table})
+        for table, values in rows
     ]

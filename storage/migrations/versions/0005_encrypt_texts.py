@@ -17,6 +17,7 @@ Create Date: 2026-12-10 10:00:00.000000
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -51,15 +52,7 @@ DOCUMENTS = (
 
 def upgrade() -> None:
     """Apply this revision."""
-    for table, column, nullable in DOCUMENTS:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.alter_column(
-                column,
-                existing_type=sa.JSON(),
-                type_=sa.Text(),
-                existing_nullable=nullable,
-                postgresql_using=f"{column}::text",
-            )
+    _retype(sa.JSON(), sa.Text(), cast="text")
     for table, column in TEXTS:
         rewrite(table, column, encrypt)
     for table, column, _nullable in DOCUMENTS:
@@ -72,12 +65,19 @@ def downgrade() -> None:
         rewrite(table, column, decrypt)
     for table, column, _nullable in DOCUMENTS:
         rewrite(table, column, decrypt)
+    _retype(sa.Text(), sa.JSON(), cast="json")
+
+
+def _retype(
+    before: sa.types.TypeEngine[Any], after: sa.types.TypeEngine[Any], *, cast: str
+) -> None:
+    """Change the type of the DOCUMENTS columns (PostgreSQL converts with `column::cast`)."""
     for table, column, nullable in DOCUMENTS:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.alter_column(
                 column,
-                existing_type=sa.Text(),
-                type_=sa.JSON(),
+                existing_type=before,
+                type_=after,
                 existing_nullable=nullable,
-                postgresql_using=f"{column}::json",
+                postgresql_using=f"{column}::{cast}",
             )
