@@ -22,6 +22,7 @@ from sqlmodel import Session
 from bot import texts
 from bot.actions import Effects, unit_label
 from bot.messages import Outgoing
+from bot.nlp import mask_pii
 from storage import repo
 from storage.models import OPEN_STATUSES, HelpRequest, OrgUnit
 
@@ -112,8 +113,10 @@ def act(fx: Effects, command: str, code: str | None, note: str | None) -> list[O
         return [Outgoing(texts.t("progress.closed", code=request.code, status=status))]
     if command == "resolve" and not note:
         return [Outgoing(texts.t("progress.need_note"))]
+    # Stored with phone and ID numbers masked; the push tells her the note as typed.
+    stored = mask_pii(note) if note else note
     repo.set_status(
-        fx.session, request=request, status=target, actor=fx.user, note=note, now=fx.now
+        fx.session, request=request, status=target, actor=fx.user, note=stored, now=fx.now
     )
     if command == "withdraw":
         return [Outgoing(texts.t("progress.cancelled", code=request.code))]

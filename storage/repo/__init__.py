@@ -35,6 +35,7 @@ from storage.repo.contacts import (
 from storage.repo.dialogue import (
     Dialogue,
     find_inbound,
+    idle_dialogues,
     load_dialogue,
     recent_inbound,
     record_inbound,
@@ -182,6 +183,7 @@ __all__ = [
     "get_user",
     "held_points",
     "identity_of",
+    "idle_dialogues",
     "last_pair_visits",
     "last_visit_on",
     "latest_identity",

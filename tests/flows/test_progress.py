@@ -96,3 +96,20 @@ def test_routing_to_parent_when_no_cadre(chat, cadre, database: Database) -> Non
     woman = chat()
     code = _file(woman)
     assert any(code in p for p in officer.pushed())
+
+
+def test_resolution_notes_are_stored_with_phone_and_id_numbers_masked(
+    chat, cadre, database: Database
+) -> None:
+    """办结 <code> 已联系13800138000: the resolution and its event keep the numbers masked; the
+    push to her tells the note as the cadre typed it."""
+    officer = cadre()
+    woman = chat()
+    code = _file(woman)
+    officer.run([(f"办结 {code} 已联系13800138000，身份证110105199003071234", "已办结")])
+    assert any("已联系13800138000" in p for p in woman.pushed())
+    masked = "已联系138****8000，身份证110105********1234"
+    with database.read() as session:
+        request = session.exec(select(HelpRequest)).one()
+        notes = [e.note for e in session.exec(select(HelpRequestEvent)) if e.note]
+    assert request.resolution == masked and notes == [masked]

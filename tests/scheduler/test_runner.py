@@ -1,5 +1,6 @@
-"""The scheduler's tick (queue once, then dispatch), its single active instance on PostgreSQL,
-the dispatchers' disjoint claims, and two real scheduler processes counting each reminder once."""
+"""The scheduler's tick (queue once, clear abandoned dialogues, then dispatch), its single
+active instance on PostgreSQL, the dispatchers' disjoint claims, and two real scheduler processes
+counting each reminder once."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,7 +27,7 @@ from scheduler.runner import Scheduler
 from storage import migrate, repo
 from storage.db import Database
 from storage.models import Identity, InboundMessage, Outbox
-from tests.conftest import Chat, Clock
+from tests.conftest import TEST_SECRET_KEY, Chat, Clock
 from tests.factories import bind_cadre, help_request
 from tests.fakes.senders import RecordingSender
 
@@ -182,7 +184,7 @@ def test_two_scheduler_processes_count_each_reminder_once(pg_schema: str, tmp_pa
         "FUQING_DATABASE_URL": pg_schema,
         "FUQING_DATA_DIR": str(tmp_path),
         "FUQING_ENV": "test",
-        "FUQING_SECRET_KEY": "s",
+        "FUQING_SECRET_KEY": TEST_SECRET_KEY,  # the tests' key: they read what the test wrote
         "FUQING_API_TOKEN": "a",
         "FUQING_ADMIN_TOKEN": "b",
         "FUQING_LOG_LEVEL": "INFO",
@@ -234,3 +236,44 @@ async def test_serve_runs_the_scheduler_unless_off(mode: str, database: Database
     app = create_app(settings, services=services)
     async with app.router.lifespan_context(app):
         assert (app.state.scheduler is not None) == (mode == "on")
+
+
+async def test_tick_clears_dialogues_abandoned_past_the_drop(
+    database: Database, chat: Callable[..., Chat], clock: Clock
+) -> None:
+    """A dialogue left 30 days with her story and phone in its slots (before she consented) is
+    cleared by one tick, and her next message hears the flow was cancelled; a dialogue left one
+    day keeps its flow."""
+    story, phone = "想找一份离家近的保洁工作", "13912345678"
+    left, recent = chat("left-30-days"), chat("left-1-day")
+    left.run(
+        [
+            ("我要求助", "困难"),
+            (story, "对吗"),
+            ("对", "区"),
+            ("朝阳区双井街道", "联系"),
+            ("2", "手机号码"),
+            (phone, "您同意吗"),
+        ]
+    )
+    clock.advance(days=29)
+    recent.run([("我要求助", "困难"), (story, "对吗")])
+    clock.advance(days=1)
+    runner = _scheduler(database, RecordingSender(), clock())
+    result = await runner.tick(clock())
+    await runner.stop()
+
+    def dialogue_of(address: str) -> repo.Dialogue:
+        with database.read() as session:
+            identity = repo.identity_of(session, channel="api", external_id=address)
+            assert identity is not None
+            return repo.load_dialogue(session, user_id=identity.user_id, now=clock())
+
+    cleared, kept = dialogue_of("left-30-days"), dialogue_of("left-1-day")
+    assert (
+        cleared.flow is None and phone not in str(cleared.data) and story not in str(cleared.data)
+    )
+    assert kept.flow == "help_request" and story in str(kept.data)
+    assert result.cleared == 1
+    assert (await runner.tick(clock())).cleared == 0  # looked at: not again for another 7 days
+    left.run([("你好", "已超过 7 天，已自动取消")])

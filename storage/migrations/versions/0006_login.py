@@ -7,7 +7,7 @@ second as the logout is void too (the old check compared whole seconds). Session
 this revision carry no generation and end: staff log in again once.
 
 Revision ID: 0006_login
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-16 10:00:00.000000
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_login"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
