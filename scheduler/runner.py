@@ -147,9 +147,7 @@ class Scheduler:
                 sent,
                 forgotten,
             )
-        return TickResult(
-            at=at, enqueued=enqueued, sent=sent, cleared=cleared, forgotten=forgotten
-        )
+        return TickResult(at=at, enqueued=enqueued, sent=sent, cleared=cleared, forgotten=forgotten)
 
     def sweep(self, now: datetime) -> int:
         """Forget the idle web visitors (at most once per `SWEEP_EVERY`); how many."""

@@ -52,6 +52,8 @@ def cannot_store(error: object) -> bool:
         return name.startswith(SQLITE_CANNOT_STORE)
     sqlstate = getattr(error, "sqlstate", None)
     return isinstance(sqlstate, str) and sqlstate.startswith(POSTGRES_CANNOT_STORE)
+
+
 FILE_MODE = 0o600  # the SQLite database file, its -wal and -shm
 DIRECTORY_MODE = 0o700  # the directory of the database when it is created here
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
