@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.crypto import EncryptedString
@@ -277,3 +277,17 @@ class StaffAccount(SQLModel, table=True):
     created_at: datetime
     last_login_at: datetime | None = None
     sessions_after: datetime | None = None
+
+
+class CallbackNonce(SQLModel, table=True):
+    """A platform callback's signed (timestamp, nonce), remembered while the timestamp is inside
+    the accepted window, with a digest of the message it carried: the same pair with another
+    message is a replay (bot/channels/wechat_replay.py). Rows past `expires_at` are pruned."""
+
+    __tablename__ = "callback_nonces"
+
+    channel: str = Field(primary_key=True, max_length=16)
+    timestamp: int = Field(primary_key=True, sa_type=BigInteger)
+    nonce: str = Field(primary_key=True, max_length=64)
+    digest: str = Field(max_length=64)
+    expires_at: datetime = Field(index=True)
