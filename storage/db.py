@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -45,6 +45,14 @@ class Database:
         bind = self.engine if wait or self._nowait is None else self._nowait
         with Session(bind, expire_on_commit=False) as session, session.begin():
             yield session
+
+    @contextmanager
+    def begin(self, *, wait: bool = True) -> Iterator[Connection]:
+        """A Core connection in one transaction (no ORM session: the cheapest there is, for a
+        single statement on a hot path); `wait=False` as in `transaction`."""
+        bind = self.engine if wait or self._nowait is None else self._nowait
+        with bind.begin() as connection:
+            yield connection
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.engine import database_unreachable
 from storage import repo
@@ -84,7 +84,7 @@ class ReplayGuard:
         seen with another message (the same message again is WeChat's retry: let through)."""
         digest = hashlib.sha256(message).hexdigest()
         try:
-            first = await asyncio.to_thread(self._remember, channel, timestamp, nonce, digest)
+            first = await self._remember_soon(channel, timestamp, nonce, digest)
         except DBAPIError as exc:
             if not database_unreachable(exc):
                 raise
@@ -98,9 +98,23 @@ class ReplayGuard:
             log.warning("%s refused a replayed nonce with another message", channel)
             raise Replayed(403, "this timestamp and nonce came with another message")
 
-    def _remember(self, channel: str, timestamp: int, nonce: str, digest: str) -> str | None:
+    async def _remember_soon(
+        self, channel: str, timestamp: int, nonce: str, digest: str
+    ) -> str | None:
+        """`_remember` in the event loop when SQLite is free at once (a thread hop costs more
+        than the statement, as for the engine's messages), else in a thread that may wait."""
+        if self.db.is_sqlite:
+            try:
+                return self._remember(channel, timestamp, nonce, digest, wait=False)
+            except OperationalError:  # the file is being written: wait for it in a thread
+                pass
+        return await asyncio.to_thread(self._remember, channel, timestamp, nonce, digest)
+
+    def _remember(
+        self, channel: str, timestamp: int, nonce: str, digest: str, *, wait: bool = True
+    ) -> str | None:
         expires = datetime.fromtimestamp(timestamp, UTC) + self.window
-        with self.db.engine.begin() as connection:  # Core: the cheapest transaction there is
+        with self.db.begin(wait=wait) as connection:
             first = repo.claim_nonce(
                 connection,
                 channel=channel,

@@ -4,6 +4,7 @@ retries (the same delivery again) still get the first answer."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -191,6 +192,25 @@ async def test_expired_pairs_are_pruned_once_a_minute(database: Database, clock:
     await guard.claim("wechat", timestamp=now + 360, nonce="c", message=b"3")
     assert _nonces(database) == ["b", "c"]
     await guard.claim("wecom", timestamp=now + 360, nonce="b", message=b"other")  # per channel
+
+
+async def test_a_busy_sqlite_file_is_waited_for_in_a_thread(
+    sqlite_database: Database, clock: Clock
+) -> None:
+    """SQLite: the claim runs in the event loop when the file is free; while another
+    connection writes, it waits in a thread (the loop stays free) and lands afterwards."""
+    guard = _guard(sqlite_database, clock, [0.0])
+    writer = sqlite_database.engine.connect()
+    writing = writer.begin()  # BEGIN IMMEDIATE: someone else holds the write lock
+    claim = asyncio.create_task(
+        guard.claim("wechat", timestamp=int(clock().timestamp()), nonce="w", message=b"m")
+    )
+    await asyncio.sleep(0)  # one turn of the loop: the claim tried, and went to a thread
+    assert not claim.done()
+    writing.commit()
+    writer.close()
+    await claim
+    assert _nonces(sqlite_database) == ["w"]
 
 
 def _nonces(database: Database) -> list[str]:
