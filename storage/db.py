@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine, ExceptionContext, make_url
+from sqlalchemy.engine import Connection, Engine, ExceptionContext, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
@@ -146,6 +146,14 @@ class Database:
             busy, _frames, _copied = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         if busy:
             log.warning("the WAL of %s could not be truncated: readers kept it busy", self.path)
+
+    @contextmanager
+    def begin(self, *, wait: bool = True) -> Iterator[Connection]:
+        """A Core connection in one transaction (no ORM session: the cheapest there is, for a
+        single statement on a hot path); `wait=False` as in `transaction`."""
+        bind = self.engine if wait or self._nowait is None else self._nowait
+        with bind.begin() as connection:
+            yield connection
 
     @contextmanager
     def read(self) -> Iterator[Session]:

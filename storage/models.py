@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.crypto import EncryptedJSON, EncryptedString, EncryptedText
@@ -296,3 +296,17 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = 0
     locked_until: datetime | None = None
     last_failure_at: datetime = Field(index=True)
+
+
+class CallbackNonce(SQLModel, table=True):
+    """A platform callback's signed (timestamp, nonce), remembered while the timestamp is inside
+    the accepted window, with a digest of the message it carried: the same pair with another
+    message is a replay (bot/channels/wechat_replay.py). Rows past `expires_at` are pruned."""
+
+    __tablename__ = "callback_nonces"
+
+    channel: str = Field(primary_key=True, max_length=16)
+    timestamp: int = Field(primary_key=True, sa_type=BigInteger)
+    nonce: str = Field(primary_key=True, max_length=64)
+    digest: str = Field(max_length=64)
+    expires_at: datetime = Field(index=True)

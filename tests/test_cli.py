@@ -174,6 +174,30 @@ def test_serve_refuses_placeholder_secrets_in_production(env: dict[str, str]) ->
     assert "FUQING_SECRET_KEY" in result.output
 
 
+def test_serve_refuses_wechat_without_an_aes_key_in_production(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve` in production with a WeChat token but no AES key (plaintext mode, which cannot
+    be protected) exits 1 naming FUQING_WECHAT_AES_KEY, and so does an AES key without the
+    AppID; the server is never started."""
+    served: list[object] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **_: served.append(app))
+    production = {
+        **env,
+        "FUQING_ENV": "production",
+        "FUQING_SECRET_KEY": "real-secret-key",
+        "FUQING_API_TOKEN": "real-api-token",
+        "FUQING_ADMIN_TOKEN": "real-admin-token",
+        "FUQING_WECHAT_TOKEN": "real-wechat-token",
+    }
+    result = invoke(["serve"], production)
+    assert result.exit_code == 1, result.output
+    assert "FUQING_WECHAT_AES_KEY" in result.output and "plaintext" in result.output
+    no_appid = invoke(["serve"], {**production, "FUQING_WECHAT_AES_KEY": "k" * 43})
+    assert no_appid.exit_code == 1 and "FUQING_WECHAT_APPID" in no_appid.output
+    assert served == []
+
+
 def test_terminal_chat_runs_a_dialogue(engine: Engine) -> None:
     """The terminal loop sends each line to the engine, prints the replies and stops at exit."""
     lines = iter(["我要求助", "想找份保洁工作", "exit", "never read"])

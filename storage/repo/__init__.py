@@ -6,6 +6,8 @@ live in modules by subject; import them from here.
 """
 
 from storage.repo._common import ConcurrentUpdate, as_utc, new_code
+from storage.repo.callbacks import claim_nonce as claim_nonce
+from storage.repo.callbacks import prune_nonces as prune_nonces
 from storage.repo.console import CadreRow as CadreRow
 from storage.repo.console import InviteRow as InviteRow
 from storage.repo.console import PushRow as PushRow

@@ -61,6 +61,7 @@ def server_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str
         "FUQING_LOG_LEVEL": "INFO",
         "FUQING_RATE_USER_PER_MINUTE": "0",
         "FUQING_RATE_IP_PER_MINUTE": "0",
+        "FUQING_RATE_CALLBACK_IP_PER_MINUTE": "0",
         **extra,
     }
 
