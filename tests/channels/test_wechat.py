@@ -19,8 +19,8 @@ from bot.limits import digest
 from bot.messages import Incoming, Outgoing
 from storage.db import Database
 from storage.models import HelpRequest, InboundMessage, Outbox
-from tests.conftest import Clock, ErrorLog, refusing_writes, served
 from tests.channels.conftest import TOKEN, WeChatSetup
+from tests.conftest import ErrorLog, refusing_writes
 from tests.factories import bind_cadre
 
 
@@ -400,5 +400,5 @@ async def test_a_message_the_database_never_takes_is_logged_as_given_up(
     assert delivery.body == "success"
     assert wx.api.requests_to("/cgi-bin/message/custom/send") == []
     [record] = error_log.records
-    assert "msg:7002 given up" in record.getMessage()
+    assert ":7002 given up" in record.getMessage()
     error_log.records.clear()
