@@ -280,7 +280,7 @@ class LimitsMiddleware:
             await self.app(scope, receive, send)
             return
         cap = limits.max_request_bytes
-        if declared is not None and declared.strip().isdigit() and int(declared) > cap:
+        if declared is not None and declared.strip().isdecimal() and int(declared) > cap:
             await self._too_large(send, cap)
             return
         # Read the body up to the cap (never more), then hand it to the app in one piece.

@@ -53,7 +53,7 @@ def chinese_to_int(s: str) -> int | None:
     s = s.strip().translate(_FULLWIDTH)
     if not s:
         return None
-    if s.isdigit():
+    if s.isdecimal():
         return int(s)
     if "万" in s:
         high, _, low = s.partition("万")
@@ -84,7 +84,7 @@ def chinese_to_int(s: str) -> int | None:
             total += (1 if digit is None else digit) * unit
             digit = None
             last_unit = unit
-        elif ch.isdigit():
+        elif ch.isdecimal():
             return None
         else:
             return None

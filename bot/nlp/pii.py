@@ -41,7 +41,7 @@ def id_check_digit(first17: str) -> str:
 def valid_id_number(s: str) -> bool:
     """True when s is an 18-character resident ID number with a correct check digit."""
     s = s.strip().upper()
-    if len(s) != 18 or not s[:17].isdigit() or not (s[17].isdigit() or s[17] == "X"):
+    if len(s) != 18 or not s[:17].isdecimal() or not (s[17].isdecimal() or s[17] == "X"):
         return False
     if s[0] == "0":
         return False
