@@ -115,7 +115,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.state.limits = Limits.from_settings(settings)  # per-user/IP budgets, body cap
     app.add_middleware(LimitsMiddleware)
     install_error_handlers(app)
-    app.include_router(api_channel.router)
+    app.include_router(api_channel.router(settings))
     app.include_router(webchat.router)
     app.include_router(staff_api.router)
     app.include_router(reports_api.router)

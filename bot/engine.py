@@ -3,6 +3,8 @@
 One message is one transaction: lock the sender (per-user serialisation) → dedup by
 (channel, message id), returning the first reply → identity → safety (crisis hotlines first) →
 global commands → the active flow or routing of free text → persist the dialogue and the reply.
+A text longer than `FUQING_MAX_TEXT_CHARS` is cut to it here, for every channel: the cut text is
+what is read and logged, and the reply says first (after any crisis hotline) how much was read.
 Expected problems become friendly replies inside the flows; anything unexpected is logged with
 its traceback and the user gets a short apology — except a database that cannot be reached:
 that raises `ServiceUnavailable`, which the HTTP edges turn into 503 (WeChat: `success`, the
@@ -12,6 +14,7 @@ answer pushed once the database is back) and the terminal and Telegram into the 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -48,7 +51,6 @@ FINISHERS: dict[str, Callable[[actions.Effects, FlowRun], list[Outgoing]]] = {
     "quarterly": actions.submit_quarterly,
 }
 MAX_ATTEMPTS = 5
-MAX_STORED_TEXT = 4000
 MAX_MSG_ID = 128  # storage.models.InboundMessage.msg_id
 MAX_ADDRESS = 128  # storage.models.Identity.external_id
 
@@ -139,11 +141,15 @@ class Engine:
             # Channels validate their addresses; this only guards the column against a bad one.
             log.warning("refused a message from an invalid address on %s", message.channel)
             return [Outgoing(texts.t("apology"))], False
+        length = len(message.text)  # before the cut: her reply says how much was read
+        limit = self.settings.max_text_chars
+        if length > limit:
+            message = dataclasses.replace(message, text=message.text[:limit])
         try:
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
                     with self._writing(wait), self.db.transaction(wait=wait) as session:
-                        replies = self._process(session, message, max_bytes)
+                        replies = self._process(session, message, max_bytes, length)
                     return replies, repo.queued_pushes(session)
                 except (repo.ConcurrentUpdate, IntegrityError, OperationalError) as exc:
                     if not wait and isinstance(exc, OperationalError) and _is_locked(exc):
@@ -200,8 +206,9 @@ class Engine:
     # ------------------------------------------------------------------ one message
 
     def _process(
-        self, session: Session, message: Incoming, max_bytes: int | None
+        self, session: Session, message: Incoming, max_bytes: int | None, length: int
     ) -> list[Outgoing]:
+        """Handle `message` in `session`; `length`: her text's length before the cut."""
         now = message.at
         self.db.lock_key(session, f"user:{message.channel}:{message.user}")
         msg_id = _dedup_id(message.msg_id)
@@ -233,6 +240,8 @@ class Engine:
             ref=now.astimezone(self.tz).date(),
         )
         replies = conversation.respond(is_new=is_new)
+        if length > len(message.text):
+            replies = _cut_notice(replies, read=len(message.text), length=length)
         if max_bytes is not None:
             replies, pages = paginate(replies, max_bytes)
             if pages:
@@ -261,8 +270,17 @@ def _dedup_id(msg_id: str | None) -> str | None:
 
 
 def _audit_text(text: str, *, consented: bool) -> str:
-    """The text kept in the message log: nothing before a resident consents; PII masked."""
-    return mask_pii(text[:MAX_STORED_TEXT]) if consented else ""
+    """The text kept in the message log: nothing before a resident consents; PII masked. It is
+    the text that was read (cut to `FUQING_MAX_TEXT_CHARS`, at most 4000 characters)."""
+    return mask_pii(text) if consented else ""
+
+
+def _cut_notice(replies: list[Outgoing], *, read: int, length: int) -> list[Outgoing]:
+    """The replies with, first, the notice that only `read` of her `length` characters were
+    read; a crisis hotline (urgent) still comes before it."""
+    notice = Outgoing(texts.t("text.cut", length=length, read=read, rest=length - read))
+    urgent = [r for r in replies if r.urgent]
+    return [*urgent, notice, *(r for r in replies if not r.urgent)]
 
 
 def database_unreachable(exc: DBAPIError) -> bool:

@@ -14,12 +14,15 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
+from bot import texts
 from bot.conversation import Conversation
 from bot.engine import Engine
-from bot.messages import Incoming, Outgoing
+from bot.messages import Incoming, Outgoing, utcnow
 from storage import repo
 from storage.db import Database
 from storage.models import DialogueSession, InboundMessage
+from tests.conftest import Chat, long_text
+from tests.factories import bind_cadre
 
 THREADS = 8
 DUPLICATES = 6
@@ -248,3 +251,20 @@ def test_long_message_ids_and_bad_addresses(engine: Engine) -> None:
     assert first == again and "困难" in first[0].text
     refused = engine.handle_sync(Incoming(channel="wechat", user="x" * 129, text="你好"))
     assert "抱歉" in refused[0].text
+
+
+def test_a_long_text_is_cut_at_the_engine(chat: Callable[..., Chat], database: Database) -> None:
+    """Every channel, the terminal's handle_sync too: a text over FUQING_MAX_TEXT_CHARS is cut,
+    the first reply says so, a crisis hotline still comes first, and the message log keeps the
+    text that was read (a cadre's, masked)."""
+    crisis = "他拿着刀堵在门口说要砍死我。" + long_text(2100)
+    answer = chat("terminal-user", channel="terminal").say(crisis)
+    hotline, notice = answer.split("\n\n")[:2]
+    assert "110" in hotline
+    assert notice == texts.t("text.cut", length=len(crisis), read=2000, rest=len(crisis) - 2000)
+    with database.transaction() as session:
+        bind_cadre(session, external_id="cadre-long", now=utcnow())
+    note = f"今天走访了王阿姨，电话{PHONE}。" + long_text(2500)
+    chat("cadre-long").say(note)
+    [row] = _inbound_of(database, channel="api", user="cadre-long")
+    assert row.text == note[:2000].replace(PHONE, MASKED_PHONE)

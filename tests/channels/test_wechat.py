@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
+from bot import texts
 from bot.channels.setup import PushChannels
 from bot.channels.wechat import FLIGHT_MEMORY_SECONDS
 from bot.channels.wechat_crypto import MessageCrypto, sha1_signature
@@ -23,8 +24,9 @@ from bot.messages import Incoming, Outgoing
 from bot.nlp import NLP
 from storage.db import Database
 from storage.models import HelpRequest, InboundMessage, Outbox
-from tests.conftest import Clock, served
+from tests.conftest import Clock, long_text, served
 from tests.factories import bind_cadre
+from tests.fakes.nlp import RecordingNLP
 from tests.fakes.wechat_peer import WeChatPeer
 from tests.fakes.wechat_server import APPID, SECRET, FakeWeChatServer
 
@@ -139,6 +141,17 @@ async def test_plaintext_mode_and_voice(wx: WeChatSetup) -> None:
         "<PicUrl>http://x/1.jpg</PicUrl><MediaId>m3</MediaId>", msg_type="image", msg_id="i1"
     )
     assert "文字" in ((await woman.post_xml(image)).content or "")
+
+
+async def test_a_long_text_is_cut_and_she_is_told(wx: WeChatSetup) -> None:
+    """WeChat's 1 MB body is no text limit: a text over 2,000 characters is read up to them,
+    and the reply starts by saying so."""
+    text = long_text(2100)
+    wx.engine.nlp = recording = RecordingNLP(wx.engine.nlp)
+    delivery = await wx.peer("oLongText", safe=False).say(text)
+    assert delivery.content is not None
+    assert delivery.content.startswith(texts.t("text.cut", length=2100, read=2000, rest=100))
+    assert recording.texts[0] == text[:2000]
 
 
 async def test_menu_click_and_follow_events(wx: WeChatSetup, database: Database) -> None:
