@@ -51,6 +51,11 @@ FINISHERS: dict[str, Callable[[actions.Effects, FlowRun], list[Outgoing]]] = {
     "quarterly": actions.submit_quarterly,
 }
 MAX_ATTEMPTS = 5
+# On SQLite a message this long or shorter is handled on the event loop when the file is free;
+# a longer one in the writer thread, so that its analysis does not hold the loop. analyze()
+# costs ~3-5 µs a character (bench/nlp_scaling.py), ~1-1.5 ms at 300 characters: about what the
+# rest of a message costs, and past the visit notes and requests residents usually write.
+INLINE_MAX_CHARS = 300
 MAX_MSG_ID = 128  # storage.models.InboundMessage.msg_id
 MAX_ADDRESS = 128  # storage.models.Identity.external_id
 
@@ -108,7 +113,9 @@ class Engine:
         """
         if self._sqlite_thread is not None:
             try:
-                if self._waiting:  # messages wait in the writer thread: keep their order
+                # Messages wait in the writer thread: keep their order behind them. A long text
+                # is analysed there too, not on the event loop.
+                if self._waiting or len(message.text) > INLINE_MAX_CHARS:
                     raise DatabaseBusy
                 replies, queued = self._handle(message, max_bytes, wait=False)
             except DatabaseBusy:

@@ -15,14 +15,17 @@ from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from bot import texts
+from bot.config import Settings
 from bot.conversation import Conversation
-from bot.engine import Engine
+from bot.engine import INLINE_MAX_CHARS, Engine
 from bot.messages import Incoming, Outgoing, utcnow
+from bot.nlp import NLP
 from storage import repo
 from storage.db import Database
 from storage.models import DialogueSession, InboundMessage
-from tests.conftest import Chat, long_text
+from tests.conftest import API, Chat, Clock, long_text, served
 from tests.factories import bind_cadre
+from tests.fakes.nlp import HOLD_SECONDS, RecordingNLP
 
 THREADS = 8
 DUPLICATES = 6
@@ -268,3 +271,40 @@ def test_a_long_text_is_cut_at_the_engine(chat: Callable[..., Chat], database: D
     chat("cadre-long").say(note)
     [row] = _inbound_of(database, channel="api", user="cadre-long")
     assert row.text == note[:2000].replace(PHONE, MASKED_PHONE)
+
+
+async def test_a_long_message_is_analysed_off_the_event_loop(
+    sqlite_database: Database, nlp: NLP
+) -> None:
+    """On SQLite a long message goes to the writer thread even when the file is free: /healthz
+    is answered while its analysis is provably still running (held until the test lets it go)."""
+    held = RecordingNLP(nlp, hold_over=INLINE_MAX_CHARS)
+    settings = Settings(
+        env="test", database_url=sqlite_database.url, secret_key="s", api_token="test-api-token"
+    )
+    engine = Engine(settings=settings, db=sqlite_database, nlp=held, clock=Clock())
+    async with served(settings, engine) as app:
+        message = {"user": "long", "text": long_text(1500)}
+        posted = asyncio.create_task(app.http.post("/api/v1/messages", headers=API, json=message))
+        began = await asyncio.to_thread(held.started.wait, HOLD_SECONDS)
+        health = await app.http.get("/healthz")
+        still_analysing = not held.finished.is_set()
+        held.release.set()
+        answer = await posted
+    assert began and health.status_code == 200
+    assert still_analysing  # the loop answered while the analysis was held in another thread
+    assert answer.status_code == 200 and "岗位" in answer.json()["replies"][-1]["text"]
+
+
+async def test_a_short_message_stays_on_the_event_loop(
+    engine: Engine, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a message of up to INLINE_MAX_CHARS characters is handled on the event loop
+    when the file is free (no hand-over), one character more goes to the writer thread."""
+    if not database.is_sqlite:
+        pytest.skip("SQLite's writer thread")
+    handed = HandOvers(engine, monkeypatch)
+    await engine.handle(Incoming(channel="api", user="s", text=long_text(INLINE_MAX_CHARS)))
+    assert handed.count == 0
+    await engine.handle(Incoming(channel="api", user="s", text=long_text(INLINE_MAX_CHARS + 1)))
+    assert handed.count == 1
