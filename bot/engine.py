@@ -36,7 +36,7 @@ from bot.flows import help_request, onboarding, quarterly, visit_report
 from bot.flows.base import FlowRun
 from bot.flows.runner import FlowRunner
 from bot.messages import Incoming, Outgoing, utcnow
-from bot.nlp import NLP, mask_pii
+from bot.nlp import NLP, digest, mask_pii
 from bot.paging import paginate
 from storage import repo
 from storage.db import Database
@@ -168,7 +168,7 @@ class Engine:
                     log.info(
                         "retrying message %s/%s after %s",
                         message.channel,
-                        message.msg_id,
+                        _log_id(message.msg_id),
                         type(exc).__name__,
                     )
         except DatabaseBusy:
@@ -177,11 +177,14 @@ class Engine:
             if isinstance(exc, DBAPIError) and database_unreachable(exc):
                 log.warning("database unreachable: %s", type(exc.orig).__name__)
                 raise ServiceUnavailable("the database cannot be reached") from exc
+            # Ids only: her words stay out of the log (a digest of her address and of the
+            # message id tells repeated failures apart; the length tells a long text).
             log.exception(
-                "message failed: channel=%s user=%s text=%s",
+                "message failed: channel=%s msg=%s user=%s chars=%d",
                 message.channel,
-                message.user,
-                mask_pii(message.text[:200]),
+                _log_id(message.msg_id),
+                digest(message.user),
+                length,
             )
         return [Outgoing(texts.t("apology"))], False
 
@@ -274,6 +277,11 @@ def _dedup_id(msg_id: str | None) -> str | None:
     if msg_id is None or len(msg_id) <= MAX_MSG_ID:
         return msg_id
     return "sha256:" + hashlib.sha256(msg_id.encode()).hexdigest()
+
+
+def _log_id(msg_id: str | None) -> str:
+    """A message id as logged: a digest (a WeChat event's id holds the sender's openid)."""
+    return digest(msg_id) if msg_id else "-"
 
 
 def _audit_text(text: str, *, consented: bool) -> str:

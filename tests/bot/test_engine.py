@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.conversation import Conversation
 from bot.engine import INLINE_MAX_CHARS, Engine
 from bot.messages import Incoming, Outgoing, utcnow
-from bot.nlp import NLP
+from bot.nlp import NLP, digest
 from storage import repo
 from storage.db import Database
 from storage.models import DialogueSession, InboundMessage
@@ -201,10 +201,11 @@ async def test_messages_waiting_for_the_writer_thread_keep_their_order(
     assert [r.msg_id for r in sorted(rows, key=lambda r: r.id or 0)] == ["o-1", "o-2"]
 
 
-def test_unexpected_error_apologises_and_logs_masked(
+def test_unexpected_error_apologises_and_logs_ids_only(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A bug in a flow gives the apology and an ERROR with traceback, the phone number masked."""
+    """A bug in a flow gives the apology and an ERROR with traceback that names the channel and
+    digests of her address and the message id, never her words or her address."""
 
     def broken(self: Conversation, *, is_new: bool) -> list[Outgoing]:
         raise RuntimeError("flow exploded")
@@ -212,14 +213,41 @@ def test_unexpected_error_apologises_and_logs_masked(
     monkeypatch.setattr(Conversation, "respond", broken)
     caplog.set_level(logging.INFO)
     replies = engine.handle_sync(
-        Incoming(channel="api", user="oops", text=f"我的电话是{PHONE}，想找工作", msg_id="e1")
+        Incoming(
+            channel="api", user="oops-13912345678", text=f"我的电话是{PHONE}，想找工作", msg_id="e1"
+        )
     )
     assert len(replies) == 1 and "抱歉" in replies[0].text
     [record] = [r for r in caplog.records if r.name == "bot.engine" and r.levelno == logging.ERROR]
     assert record.exc_info is not None and record.exc_info[0] is RuntimeError
     assert "flow exploded" in caplog.text and "Traceback" in caplog.text
-    assert PHONE not in caplog.text
-    assert MASKED_PHONE in caplog.text
+    line = record.getMessage()
+    assert "channel=api" in line and digest("oops-13912345678") in line and digest("e1") in line
+    for words in ("想找工作", "电话", PHONE, MASKED_PHONE, "oops", "13912345678"):
+        assert words not in caplog.text
+
+
+def test_a_failed_statement_logs_no_parameters(
+    sqlite_database: Database, nlp: NLP, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A statement that fails on the message path is logged without its parameters: the
+    message log's row carries her (a cadre's) words, and they stay out of the traceback."""
+    settings = Settings(env="test", database_url=sqlite_database.url, secret_key="s")
+    engine = Engine(settings=settings, db=sqlite_database, nlp=nlp, clock=Clock())
+    with sqlite_database.transaction() as session:
+        bind_cadre(session, external_id="cadre-x", now=engine.clock())
+    path = make_url(sqlite_database.url).database
+    assert path
+    with sqlite3.connect(path) as other:  # the message log refuses every row
+        other.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON inbound_messages "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    note = "今天走访了双井街道的王阿姨，她想找份保洁工作"
+    replies = engine.handle_sync(Incoming(channel="api", user="cadre-x", text=note))
+    assert "抱歉" in replies[0].text
+    assert "refused" in caplog.text and "hide_parameters" in caplog.text
+    assert "王阿姨" not in caplog.text and "cadre-x" not in caplog.text
 
 
 def test_failed_message_is_not_stored(
