@@ -25,3 +25,19 @@ def test_placeholders_are_refused_in_production() -> None:
     with pytest.raises(ValueError, match=r"FUQING_SECRET_KEY.*FUQING_API_TOKEN"):
         Settings(env="production", admin_token="a-real-one").check_secrets()
     Settings(env="production", secret_key="s", api_token="a", admin_token="b").check_secrets()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_text_chars", 0),
+        ("max_text_chars", 4001),
+        ("max_user_chars", 0),
+        ("max_user_chars", 129),
+    ],
+)
+def test_text_and_user_limits_stay_within_what_is_stored(field: str, value: int) -> None:
+    """The message log keeps at most 4000 characters of what was read and an address column
+    takes 128: limits beyond them (or none at all) are refused at start-up."""
+    with pytest.raises(ValueError, match=field):
+        Settings(**{field: value})
