@@ -3,6 +3,9 @@ environment. Every field maps to an environment variable with the prefix ``FUQIN
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +18,10 @@ PLACEHOLDER_SECRETS = frozenset(
     {"dev-secret-key", "dev-api-token", "dev-admin-token", DEV_WECHAT_TOKEN, "changeme", ""}
 )
 REQUIRED_SECRETS = ("secret_key", "api_token", "admin_token")
+WECHAT_AES_NEEDS_APPID = (
+    "FUQING_WECHAT_AES_KEY is set without FUQING_WECHAT_APPID: safe mode needs both "
+    "(the AppID is the receive id inside every encrypted message)"
+)
 # Channel secrets: unset or empty turns the channel off; set, they must not be a placeholder.
 OPTIONAL_SECRETS = (
     "wechat_token",
@@ -26,6 +33,91 @@ OPTIONAL_SECRETS = (
     "telegram_token",
     "telegram_secret",
 )
+
+# Production (FUQING_ENV=production) refuses more than placeholders: each check of
+# PRODUCTION_CHECKS takes the settings and returns its problems, each a sentence naming the
+# variable and what to set. A module with a production rule of its own appends its check here.
+ProductionCheck = Callable[["Settings"], list[str]]
+
+# A production secret: at least 32 bytes, at least 3 bits per character on a Shannon estimate
+# over its own characters (`aaaa…`, `passwordpassword…` have fewer), and not mostly a repeat of
+# itself (`abcabc…`, `changeme-changeme-…`). secrets.token_urlsafe(32) is 43 characters of
+# about 4.8 bits each; in 100,000 draws none came near either limit.
+MIN_SECRET_BYTES = 32
+MIN_BITS_PER_CHARACTER = 3.0
+MAX_REPEATED_SHARE = 0.5
+MAKE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+# WeChat's and WeCom's callback tokens take at most 32 letters and digits, so 32 it is.
+MAKE_TOKEN_32 = (
+    'python -c "import secrets, string; '
+    "print(''.join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32)))\""
+)
+# The secrets the operator makes, and how to make each: the platforms fix the AES keys at 43
+# characters (their consoles generate one), WeChat/WeCom tokens at 3 to 32 letters and digits,
+# Telegram's webhook secret at 1 to 256 of A-Z a-z 0-9 _ -. The AppSecrets and the Telegram bot
+# token are issued by the platforms: only placeholders are refused there.
+CHOSEN_SECRETS = {
+    "secret_key": MAKE_SECRET,
+    "api_token": MAKE_SECRET,
+    "admin_token": MAKE_SECRET,
+    "telegram_secret": MAKE_SECRET,
+    "wechat_token": MAKE_TOKEN_32,
+    "wecom_token": MAKE_TOKEN_32,
+    "wechat_aes_key": "the 43-character EncodingAESKey the platform's console generates (随机生成)",
+    "wecom_aes_key": "the 43-character EncodingAESKey the platform's console generates (随机生成)",
+}
+
+
+def bits_per_character(text: str) -> float:
+    """The Shannon entropy of `text`'s own character frequencies, in bits per character."""
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def repeated_share(text: str, shortest: int = 3) -> float:
+    """The share of `text` made of repeats of an earlier part of it (runs of `shortest` or more
+    characters, found greedily left to right): 0 for random text, near 1 for `abcabcabc`."""
+    covered, at = 0, 0
+    while at < len(text):
+        longest = 0
+        for start in range(at):
+            n = 0
+            while at + n < len(text) and text[start + n] == text[at + n]:
+                n += 1
+            longest = max(longest, n)
+        if longest >= shortest:
+            covered, at = covered + longest, at + longest
+        else:
+            at += 1
+    return covered / len(text) if text else 0.0
+
+
+def secret_weakness(value: str) -> str | None:
+    """Why `value` is too weak for a production secret, or None when it is strong enough."""
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        return f"is shorter than {MIN_SECRET_BYTES} bytes"
+    if bits_per_character(value) < MIN_BITS_PER_CHARACTER:
+        return "has low entropy (too few different characters)"
+    if repeated_share(value) >= MAX_REPEATED_SHARE:
+        return "has low entropy (a repeated pattern)"
+    return None
+
+
+def weak_secrets(settings: Settings) -> list[str]:
+    """The operator's secrets that are set (and not placeholders) but short or of low entropy,
+    each with how to make a strong one."""
+    problems = []
+    for name, recipe in CHOSEN_SECRETS.items():
+        value = getattr(settings, name)
+        if not value or value in PLACEHOLDER_SECRETS:  # off, or refused as a placeholder
+            continue
+        weakness = secret_weakness(value)
+        if weakness is not None:
+            problems.append(f"FUQING_{name.upper()} {weakness}: set a random one ({recipe})")
+    return problems
+
+
+PRODUCTION_CHECKS: list[ProductionCheck] = [weak_secrets]
 
 
 class Settings(BaseSettings):
@@ -80,6 +172,8 @@ class Settings(BaseSettings):
     # Abuse limits (bot/limits.py): budgets per process, 0 turns one off; a cap on every body.
     rate_user_per_minute: int = Field(default=30, ge=0)
     rate_ip_per_minute: int = Field(default=300, ge=0)
+    # The platform callbacks' own per-IP budget (requests a minute; see bot/limits.py for its size).
+    rate_callback_ip_per_minute: int = Field(default=600, ge=0)
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @property
@@ -105,7 +199,9 @@ class Settings(BaseSettings):
         return bool(self.wecom_corp_id and self.wecom_token and self.wecom_aes_key)
 
     def check_secrets(self) -> None:
-        """Refuse placeholder secrets outside development (raises ValueError naming them)."""
+        """Refuse placeholder secrets outside development, WeChat settings that leave the callback
+        unprotected and, in production, whatever PRODUCTION_CHECKS find (raises ValueError, a
+        line per problem saying what to set)."""
         if self.env == "development":
             return
         weak = [name for name in REQUIRED_SECRETS if getattr(self, name) in PLACEHOLDER_SECRETS] + [
@@ -113,6 +209,25 @@ class Settings(BaseSettings):
             for name in OPTIONAL_SECRETS
             if getattr(self, name) and getattr(self, name) in PLACEHOLDER_SECRETS
         ]
+        problems = []
         if weak:
             names = ", ".join("FUQING_" + n.upper() for n in weak)
-            raise ValueError(f"placeholder secrets in {self.env}: set {names}")
+            problems.append(f"placeholder secrets in {self.env}: set {names}")
+        if self.env == "production":
+            problems += [problem for check in PRODUCTION_CHECKS for problem in check(self)]
+        if problems:
+            raise ValueError("\n".join(problems))
+        self._check_wechat()
+
+    def _check_wechat(self) -> None:
+        """An AES key needs the AppID (the receive id of its messages); in production the
+        callback needs the AES key: plaintext mode signs no body, so it cannot be protected."""
+        if self.wechat_aes_key and not self.wechat_appid:
+            raise ValueError(WECHAT_AES_NEEDS_APPID)
+        if self.env == "production" and self.wechat_token and not self.wechat_aes_key:
+            raise ValueError(
+                "FUQING_WECHAT_TOKEN is set without FUQING_WECHAT_AES_KEY in production: "
+                "plaintext mode cannot be protected (its signature does not cover the message); "
+                "choose 安全模式 in the Official Account and set FUQING_WECHAT_AES_KEY and "
+                "FUQING_WECHAT_APPID"
+            )

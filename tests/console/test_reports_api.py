@@ -18,6 +18,7 @@ from storage.db import Database
 from storage.models import Outbox
 from tests.conftest import ADMIN, Clock
 from tests.reporting.dataset import Dataset, at, build
+from tests.reporting.formulas import INERT, csv_texts, formula_visit, xlsx_texts
 
 
 @pytest.fixture
@@ -123,6 +124,22 @@ async def test_xlsx_and_csv_of_every_unit(client: httpx.AsyncClient, data: Datas
     assert [(r["单位"], r["走访次数"]) for r in rows] == [("朝阳区", "4")]
 
 
+@pytest.mark.parametrize(
+    "query", ["format=csv", "format=csv&unit=朝阳区", "format=xlsx", "format=xlsx&unit=朝阳区"]
+)
+async def test_report_files_write_formulas_as_inert_text(
+    client: httpx.AsyncClient, database: Database, data: Dataset, query: str
+) -> None:
+    """Focus groups typed as spreadsheet formulas (the units' columns, one unit's lines) leave
+    the report's CSV and XLSX quoted, never as live formulas."""
+    with database.transaction() as session:
+        formula_visit(session, data.field_cadre)
+    response = await client.get(f"/api/v1/reports/2026Q1?{query}", headers=ADMIN)
+    assert response.status_code == 200
+    read = csv_texts if query.startswith("format=csv") else xlsx_texts
+    assert read(response.content) >= INERT
+
+
 async def test_docx_needs_a_unit_and_opens(client: httpx.AsyncClient, data: Dataset) -> None:
     """`?format=docx` without a unit is 422; with one, a Word file named 2026Q1-朝阳区.docx."""
     missing = await client.get("/api/v1/reports/2026Q1?format=docx", headers=ADMIN)
@@ -212,6 +229,22 @@ async def test_returning_a_summary_reopens_it_and_tells_its_cadres(
     assert second.json()["notified"] == 1
     keys = [p.key for p in _pushes(database, "report-returned:朝阳区:2026Q1:")]
     assert keys[-1] == f"report-returned:朝阳区:2026Q1:2:{data.leader.id}"
+
+
+async def test_a_review_comment_is_stored_with_phone_numbers_masked(
+    client: httpx.AsyncClient, database: Database, data: Dataset, engine: Engine
+) -> None:
+    """A returned summary's comment keeps a phone number masked; the cadres are told it as
+    typed."""
+    _submit(database, data)
+    response = await client.post(
+        "/api/v1/reports/2026Q1/朝阳区/review",
+        headers=ADMIN,
+        json={"accept": False, "comment": "有疑问请打13800138000"},
+    )
+    assert response.json()["review_comment"] == "有疑问请打138****8000"
+    texts = [o.text for o in engine.pull(channel="api", user="cadre-li")]
+    assert any("有疑问请打13800138000" in t for t in texts)
 
 
 async def test_due_date_override_and_its_removal(client: httpx.AsyncClient, data: Dataset) -> None:
