@@ -215,19 +215,21 @@ class Settings(BaseSettings):
             problems.append(f"placeholder secrets in {self.env}: set {names}")
         if self.env == "production":
             problems += [problem for check in PRODUCTION_CHECKS for problem in check(self)]
+        problems += self._wechat_problems()
         if problems:
             raise ValueError("\n".join(problems))
-        self._check_wechat()
 
-    def _check_wechat(self) -> None:
+    def _wechat_problems(self) -> list[str]:
         """An AES key needs the AppID (the receive id of its messages); in production the
         callback needs the AES key: plaintext mode signs no body, so it cannot be protected."""
+        problems = []
         if self.wechat_aes_key and not self.wechat_appid:
-            raise ValueError(WECHAT_AES_NEEDS_APPID)
+            problems.append(WECHAT_AES_NEEDS_APPID)
         if self.env == "production" and self.wechat_token and not self.wechat_aes_key:
-            raise ValueError(
+            problems.append(
                 "FUQING_WECHAT_TOKEN is set without FUQING_WECHAT_AES_KEY in production: "
                 "plaintext mode cannot be protected (its signature does not cover the message); "
                 "choose 安全模式 in the Official Account and set FUQING_WECHAT_AES_KEY and "
                 "FUQING_WECHAT_APPID"
             )
+        return problems

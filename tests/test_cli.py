@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import uuid
 from datetime import date
 from pathlib import Path
@@ -185,10 +186,10 @@ def test_serve_refuses_wechat_without_an_aes_key_in_production(
     production = {
         **env,
         "FUQING_ENV": "production",
-        "FUQING_SECRET_KEY": "real-secret-key",
-        "FUQING_API_TOKEN": "real-api-token",
-        "FUQING_ADMIN_TOKEN": "real-admin-token",
-        "FUQING_WECHAT_TOKEN": "real-wechat-token",
+        "FUQING_SECRET_KEY": secrets.token_urlsafe(32),
+        "FUQING_API_TOKEN": secrets.token_urlsafe(32),
+        "FUQING_ADMIN_TOKEN": secrets.token_urlsafe(32),
+        "FUQING_WECHAT_TOKEN": "Qm7Zt2Xw9Lp4Vr8Kc3Nb6Hy1Jd5Fs0Ga",
     }
     result = invoke(["serve"], production)
     assert result.exit_code == 1, result.output
