@@ -122,7 +122,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.add_middleware(LimitsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, production=settings.env == "production")
     install_error_handlers(app)
-    app.include_router(api_channel.router)
+    app.include_router(api_channel.router(settings))
     app.include_router(webchat.router)
     app.include_router(staff_api.router)
     app.include_router(reports_api.router)
