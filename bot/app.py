@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from bot.apidocs import OPENAPI_URL, install_api_docs
 from bot.channels import api as api_channel
 from bot.channels import webchat, wechat
 from bot.channels.setup import build_push_channels
@@ -28,6 +29,7 @@ from bot.console import contacts_api as contact_points_api
 from bot.console import overview as console_overview
 from bot.console import reports_api
 from bot.console.pages import router as console_pages
+from bot.edge import install_edge
 from bot.engine import Engine, ServiceUnavailable, database_unreachable
 from bot.errors import install_error_handlers
 from bot.http import Services
@@ -109,11 +111,17 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         version="0.1.0",
         description="The chat assistant of a city women's federation: messages and staff API.",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets by install_api_docs, not from a CDN
+        redoc_url=None,
+        openapi_url=OPENAPI_URL if settings.api_docs_enabled else None,
     )
+    if settings.api_docs_enabled:
+        install_api_docs(app)
     if services is not None:
         app.state.services = services
     app.state.limits = Limits.from_settings(settings)  # per-user/IP budgets, body cap
     app.add_middleware(LimitsMiddleware)
+    install_edge(app, settings)  # outermost: header caps, then the trusted proxy's client IP
     install_error_handlers(app)
     app.include_router(api_channel.router)
     app.include_router(webchat.router)

@@ -79,10 +79,26 @@ class Settings(BaseSettings):
     rate_ip_per_minute: int = Field(default=300, ge=0)
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
 
+    # Deployment (docs/operations.md, "Deploying"). Request heads are capped before any parsing:
+    # uvicorn refuses a head over max_header_bytes, the app a larger sum of headers or Cookie (431).
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    max_cookie_bytes: int = Field(default=4096, ge=256)
+    # Proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For/-Proto are believed; none
+    # by default, so a client cannot choose the IP the rate limits see.
+    forwarded_allow_ips: str = ""
+    # /docs, /redoc and /openapi.json: unset means on, except in production.
+    api_docs: Literal["on", "off"] | None = None
+
     @property
     def is_sqlite(self) -> bool:
         """True when the database is an SQLite file."""
         return self.database_url.startswith("sqlite")
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        """True when /docs, /redoc and /openapi.json are served (FUQING_API_DOCS, else not in
+        production)."""
+        return self.api_docs == "on" if self.api_docs else self.env != "production"
 
     @property
     def effective_wechat_token(self) -> str | None:

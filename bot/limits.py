@@ -15,7 +15,7 @@ would put a write on every message's path. A setting of 0 turns that limit off.
   (`/wechat`, `/wecom`, `/telegram`: all residents arrive from the platform's few addresses),
   health checks, and requests with a valid API or admin bearer token (an integration's server).
   Behind a reverse proxy the client IP is the one uvicorn takes from `X-Forwarded-For` (the
-  proxy must be in `FORWARDED_ALLOW_IPS`).
+  proxy must be in `FUQING_FORWARDED_ALLOW_IPS`).
 - Body cap (`FUQING_MAX_REQUEST_BYTES`): every request body, console forms and the staff API
   included; a declared `Content-Length` over the cap is refused before reading, and a body sent
   without one (chunked) is read up to the cap and refused beyond it, so the app never sees it.

@@ -27,8 +27,12 @@ def serve(
     import uvicorn
 
     from bot.app import create_app
+    from bot.runtime import interpreter_warning, uvicorn_options
 
     settings = load_settings()
+    outdated = interpreter_warning()
+    if outdated is not None:
+        logging.getLogger(__name__).warning(outdated)
     if workers > 1:
         _check_for_workers(settings, workers)
     else:
@@ -38,12 +42,13 @@ def serve(
         f"fuqing serving on {base}" + (f" with {workers} workers" if workers > 1 else ""),
         f"  web chat: {base}/chat",
         f"  console:  {base}/console",
-        f"  API docs: {base}/docs",
     ]
+    if settings.api_docs_enabled:
+        lines.append(f"  API docs: {base}/docs")
     if settings.effective_wechat_token:
         lines.append(f"  WeChat callback: {base}/wechat")
     typer.echo("\n".join(lines))
-    # Open event streams of the web chat must not hold a shutdown for long.
+    options = uvicorn_options(settings)
     if workers > 1:  # each worker process imports the factory and builds its own services
         uvicorn.run(
             f"{__name__}:worker_app",
@@ -51,17 +56,10 @@ def serve(
             workers=workers,
             host=host,
             port=port,
-            log_config=None,
-            timeout_graceful_shutdown=3,
+            **options,
         )
         return
-    uvicorn.run(
-        create_app(settings, services=services),
-        host=host,
-        port=port,
-        log_config=None,
-        timeout_graceful_shutdown=3,
-    )
+    uvicorn.run(create_app(settings, services=services), host=host, port=port, **options)
 
 
 def _check_for_workers(settings: Settings, workers: int) -> None:
