@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from bot import metrics as metrics_route
 from bot.apidocs import OPENAPI_URL, install_api_docs
 from bot.channels import api as api_channel
 from bot.channels import webchat, wechat
@@ -34,8 +35,10 @@ from bot.engine import Engine, ServiceUnavailable, database_unreachable
 from bot.errors import install_error_handlers
 from bot.http import Services
 from bot.limits import Limits, LimitsMiddleware
+from bot.metrics import Metrics
 from bot.nlp import NLP, PlaceUnit
 from bot.places import place_units
+from scheduler.heartbeat import heartbeat_path
 from scheduler.runner import Scheduler
 from storage import crypto, migrate
 from storage.db import Database
@@ -74,13 +77,18 @@ def _channel(request: Request, name: str) -> CallbackChannel:
     return channel
 
 
-def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
-    """Build the app; `services` may be given (tests), else they are built at start-up."""
+def create_app(
+    settings: Settings, *, services: Services | None = None, multiprocess_metrics: bool = False
+) -> FastAPI:
+    """Build the app; `services` may be given (tests), else they are built at start-up.
+    `multiprocess_metrics`: a worker of `fuqing serve --workers N` (bot/metrics.py)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         built = services or build_services(settings)
         app.state.services = built
+        if services is None:
+            _attach_metrics(app, built)
         # What start-up built (the NLP's dictionaries, the app) lives as long as the process:
         # leave it out of the collector's full scans, which otherwise pause every request
         # (~60 ms each on the 2-core machine; bench/load.py's p99).
@@ -117,8 +125,12 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     )
     if settings.api_docs_enabled:
         install_api_docs(app)
+    if settings.metrics_token:
+        app.state.metrics = Metrics(multiprocess=multiprocess_metrics)
+        app.include_router(metrics_route.router)
     if services is not None:
         app.state.services = services
+        _attach_metrics(app, services)
     app.state.limits = Limits.from_settings(settings)  # per-user/IP budgets, body cap
     app.add_middleware(LimitsMiddleware)
     install_edge(app, settings)  # outermost: header caps, then the trusted proxy's client IP
@@ -158,6 +170,14 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
 
     _install_unavailable_handlers(app)
     return app
+
+
+def _attach_metrics(app: FastAPI, services: Services) -> None:
+    """Count the engine's messages and read the database's gauges (when /metrics is on)."""
+    metrics: Metrics | None = getattr(app.state, "metrics", None)
+    if metrics is not None:
+        services.engine.on_handled = metrics.observe_message
+        metrics.watch(services.db, heartbeat_path(services.settings.data_dir))
 
 
 def _ping(db: Database) -> None:

@@ -25,6 +25,7 @@ OPTIONAL_SECRETS = (
     "wecom_secret",
     "telegram_token",
     "telegram_secret",
+    "metrics_token",
 )
 
 
@@ -88,6 +89,9 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = ""
     # /docs, /redoc and /openapi.json: unset means on, except in production.
     api_docs: Literal["on", "off"] | None = None
+    # Bearer token of GET /metrics (Prometheus); unset: no /metrics.
+    metrics_token: str | None = None
+    log_format: Literal["text", "json"] = "text"
 
     @property
     def is_sqlite(self) -> bool:

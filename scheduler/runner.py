@@ -4,7 +4,8 @@ Reminder state lives in our tables; APScheduler only ticks. A tick asks `schedul
 is due at that moment and inserts one outbox row per reminder under its business key (unique),
 so a repeated tick, a restart or a second scheduler cannot send twice; then it dispatches what
 is due. On PostgreSQL a session-level advisory lock lets one scheduler act: a second one stays
-idle and takes over when the first goes away.
+idle and takes over when the first goes away. After each tick the active one completes, the loop
+writes its heartbeat (`scheduler/heartbeat.py`: the health check and `/metrics` read it).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.config import Settings
 from bot.messages import utcnow
 from bot.outbox import Dispatcher
+from scheduler.heartbeat import beat, heartbeat_path
 from scheduler.rules import reminders
 from storage import repo
 from storage.db import Database
@@ -60,6 +62,7 @@ class Scheduler:
         self.dispatcher = dispatcher
         self.clock = clock
         self.tz = ZoneInfo(settings.timezone)
+        self.heartbeat = heartbeat_path(settings.data_dir)
         self._lock_connection: Connection | None = None
         self._apscheduler: AsyncIOScheduler | None = None
 
@@ -161,6 +164,12 @@ class Scheduler:
 
     async def _safe_tick(self) -> None:
         try:
-            await self.tick()
+            result = await self.tick()
         except Exception:  # a failed tick is logged; the next one tries again
             log.exception("scheduler tick failed")
+            return
+        if result.active:
+            try:
+                await asyncio.to_thread(beat, self.heartbeat, self.clock())
+            except OSError as exc:
+                log.warning("scheduler heartbeat not written to %s: %s", self.heartbeat, exc)

@@ -4,6 +4,11 @@ demo, and make a cadre's invite code."""
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -50,16 +55,30 @@ def serve(
     typer.echo("\n".join(lines))
     options = uvicorn_options(settings)
     if workers > 1:  # each worker process imports the factory and builds its own services
-        uvicorn.run(
-            f"{__name__}:worker_app",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            **options,
-        )
+        with _shared_metrics_directory():
+            uvicorn.run(
+                f"{__name__}:worker_app",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                **options,
+            )
         return
     uvicorn.run(create_app(settings, services=services), host=host, port=port, **options)
+
+
+@contextmanager
+def _shared_metrics_directory() -> Iterator[None]:
+    """A fresh directory for the workers' metric files, named in PROMETHEUS_MULTIPROC_DIR for
+    the worker processes (prometheus_client reads it there), removed afterwards."""
+    directory = tempfile.mkdtemp(prefix="fuqing-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        yield
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _check_for_workers(settings: Settings, workers: int) -> None:
@@ -96,7 +115,7 @@ def worker_app() -> FastAPI:
     process): settings and logging from the environment, services built at start-up."""
     from bot.app import create_app
 
-    return create_app(load_settings())
+    return create_app(load_settings(), multiprocess_metrics=True)
 
 
 def chat(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 
 from bot.config import OPTIONAL_SECRETS, REQUIRED_SECRETS, Settings
+from bot.jsonlog import log_formatter
 from bot.nlp import PiiMaskingFilter
 from storage import crypto
 
@@ -57,7 +58,7 @@ class SecretMaskingFilter(logging.Filter):
 def setup_logging(settings: Settings) -> None:
     """Log to stderr; every record passes the PII mask (phones, ID numbers) and the secrets'."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(log_formatter(settings))  # FUQING_LOG_FORMAT: text or json
     handler.addFilter(PiiMaskingFilter())
     handler.addFilter(SecretMaskingFilter(getattr(settings, name) for name in SECRET_FIELDS))
     root = logging.getLogger()
