@@ -38,6 +38,7 @@ from bot.limits import Limits, LimitsMiddleware
 from bot.metrics import Metrics
 from bot.nlp import NLP, PlaceUnit
 from bot.places import place_units
+from bot.production import UnsafeDeployment, check_database
 from scheduler.heartbeat import heartbeat_path
 from scheduler.runner import Scheduler
 from storage import crypto, migrate
@@ -63,6 +64,11 @@ def build_services(settings: Settings) -> Services:
         if problem is not None:
             db.dispose()
             raise SchemaNotReady(problem)
+    try:
+        check_database(settings, db)  # production: no demo logins or invite left
+    except UnsafeDeployment:
+        db.dispose()
+        raise
     with db.read() as session:
         units = place_units(session)
     nlp = NLP.load(units, cache_dir=settings.data_dir / "jieba")

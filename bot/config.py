@@ -3,6 +3,9 @@ environment. Every field maps to an environment variable with the prefix ``FUQIN
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -27,6 +30,92 @@ OPTIONAL_SECRETS = (
     "telegram_secret",
     "metrics_token",
 )
+
+# Production (FUQING_ENV=production) refuses more than placeholders: each check of
+# PRODUCTION_CHECKS takes the settings and returns its problems, each a sentence naming the
+# variable and what to set. A module with a production rule of its own appends its check here.
+ProductionCheck = Callable[["Settings"], list[str]]
+
+# A production secret: at least 32 bytes, at least 3 bits per character on a Shannon estimate
+# over its own characters (`aaaa…`, `passwordpassword…` have fewer), and not mostly a repeat of
+# itself (`abcabc…`, `changeme-changeme-…`). secrets.token_urlsafe(32) is 43 characters of
+# about 4.8 bits each; in 100,000 draws none came near either limit.
+MIN_SECRET_BYTES = 32
+MIN_BITS_PER_CHARACTER = 3.0
+MAX_REPEATED_SHARE = 0.5
+MAKE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+# WeChat's and WeCom's callback tokens take at most 32 letters and digits, so 32 it is.
+MAKE_TOKEN_32 = (
+    'python -c "import secrets, string; '
+    "print(''.join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32)))\""
+)
+# The secrets the operator makes, and how to make each: the platforms fix the AES keys at 43
+# characters (their consoles generate one), WeChat/WeCom tokens at 3 to 32 letters and digits,
+# Telegram's webhook secret at 1 to 256 of A-Z a-z 0-9 _ -. The AppSecrets and the Telegram bot
+# token are issued by the platforms: only placeholders are refused there.
+CHOSEN_SECRETS = {
+    "secret_key": MAKE_SECRET,
+    "api_token": MAKE_SECRET,
+    "admin_token": MAKE_SECRET,
+    "telegram_secret": MAKE_SECRET,
+    "metrics_token": MAKE_SECRET,
+    "wechat_token": MAKE_TOKEN_32,
+    "wecom_token": MAKE_TOKEN_32,
+    "wechat_aes_key": "the 43-character EncodingAESKey the platform's console generates (随机生成)",
+    "wecom_aes_key": "the 43-character EncodingAESKey the platform's console generates (随机生成)",
+}
+
+
+def bits_per_character(text: str) -> float:
+    """The Shannon entropy of `text`'s own character frequencies, in bits per character."""
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def repeated_share(text: str, shortest: int = 3) -> float:
+    """The share of `text` made of repeats of an earlier part of it (runs of `shortest` or more
+    characters, found greedily left to right): 0 for random text, near 1 for `abcabcabc`."""
+    covered, at = 0, 0
+    while at < len(text):
+        longest = 0
+        for start in range(at):
+            n = 0
+            while at + n < len(text) and text[start + n] == text[at + n]:
+                n += 1
+            longest = max(longest, n)
+        if longest >= shortest:
+            covered, at = covered + longest, at + longest
+        else:
+            at += 1
+    return covered / len(text) if text else 0.0
+
+
+def secret_weakness(value: str) -> str | None:
+    """Why `value` is too weak for a production secret, or None when it is strong enough."""
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        return f"is shorter than {MIN_SECRET_BYTES} bytes"
+    if bits_per_character(value) < MIN_BITS_PER_CHARACTER:
+        return "has low entropy (too few different characters)"
+    if repeated_share(value) >= MAX_REPEATED_SHARE:
+        return "has low entropy (a repeated pattern)"
+    return None
+
+
+def weak_secrets(settings: Settings) -> list[str]:
+    """The operator's secrets that are set (and not placeholders) but short or of low entropy,
+    each with how to make a strong one."""
+    problems = []
+    for name, recipe in CHOSEN_SECRETS.items():
+        value = getattr(settings, name)
+        if not value or value in PLACEHOLDER_SECRETS:  # off, or refused as a placeholder
+            continue
+        weakness = secret_weakness(value)
+        if weakness is not None:
+            problems.append(f"FUQING_{name.upper()} {weakness}: set a random one ({recipe})")
+    return problems
+
+
+PRODUCTION_CHECKS: list[ProductionCheck] = [weak_secrets]
 
 
 class Settings(BaseSettings):
@@ -122,7 +211,8 @@ class Settings(BaseSettings):
         return bool(self.wecom_corp_id and self.wecom_token and self.wecom_aes_key)
 
     def check_secrets(self) -> None:
-        """Refuse placeholder secrets outside development (raises ValueError naming them)."""
+        """Refuse placeholder secrets outside development and, in production, whatever
+        PRODUCTION_CHECKS find (raises ValueError, a line per problem saying what to set)."""
         if self.env == "development":
             return
         weak = [name for name in REQUIRED_SECRETS if getattr(self, name) in PLACEHOLDER_SECRETS] + [
@@ -130,6 +220,11 @@ class Settings(BaseSettings):
             for name in OPTIONAL_SECRETS
             if getattr(self, name) and getattr(self, name) in PLACEHOLDER_SECRETS
         ]
+        problems = []
         if weak:
             names = ", ".join("FUQING_" + n.upper() for n in weak)
-            raise ValueError(f"placeholder secrets in {self.env}: set {names}")
+            problems.append(f"placeholder secrets in {self.env}: set {names}")
+        if self.env == "production":
+            problems += [problem for check in PRODUCTION_CHECKS for problem in check(self)]
+        if problems:
+            raise ValueError("\n".join(problems))

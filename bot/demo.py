@@ -1,4 +1,5 @@
-"""`fuqing demo`: demo units' cadre, an invite code, sample requests and visits (idempotent)."""
+"""`fuqing demo`: demo units' cadre, an invite code, sample requests and visits (idempotent);
+and what of it production refuses to start with (`demo_leftovers`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from storage import repo
-from storage.models import User
+from storage.models import Invite, StaffAccount, User
 
 DEMO_UNIT = "朝阳区/双井街道"
 DEMO_CADRE_NAME = "演示干部"
@@ -120,6 +121,60 @@ def _demo_staff(session: Session, *, now: datetime) -> tuple[str, ...]:
                 now=now,
             )
     return tuple(username for username, _ in DEMO_STAFF)
+
+
+def _takes_demo_password(password_hash: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    from bot.console.auth import hasher
+
+    try:
+        return hasher().verify(password_hash, DEMO_PASSWORD)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _demo_logins(session: Session) -> list[StaffAccount]:
+    """The demo's console accounts that are active and still take the demo password."""
+    found = (repo.staff_by_username(session, username=name) for name, _path in DEMO_STAFF)
+    return [
+        a for a in found if a is not None and a.active and _takes_demo_password(a.password_hash)
+    ]
+
+
+def _unused_demo_invite(session: Session) -> Invite | None:
+    invite = repo.find_invite(session, code=DEMO_INVITE)
+    return invite if invite is not None and invite.used_at is None else None
+
+
+def demo_leftovers(session: Session) -> list[str]:
+    """What the demo left that production must not keep, each saying how to remove it: a demo
+    console login that still takes the demo password, the demo invite while unused."""
+    remedy = "`fuqing demo --remove` removes it"
+    problems = [
+        f"the demo console login {account.username!r} still takes the demo password "
+        f"{DEMO_PASSWORD!r}: {remedy} (`fuqing staff add` makes real accounts)"
+        for account in _demo_logins(session)
+    ]
+    if _unused_demo_invite(session) is not None:
+        problems.append(
+            f"the demo invite {DEMO_INVITE} is unused, so anyone who sends “绑定 {DEMO_INVITE}” "
+            f"becomes a cadre of {DEMO_UNIT}: {remedy}"
+        )
+    return problems
+
+
+def remove_demo_leftovers(session: Session) -> list[str]:
+    """Delete what `demo_leftovers` finds; the demo logins and the invite removed, by name."""
+    removed = []
+    for account in _demo_logins(session):
+        repo.remove_staff(session, staff=account)
+        removed.append(f"console login {account.username}")
+    invite = _unused_demo_invite(session)
+    if invite is not None:
+        repo.revoke_invite(session, invite=invite)
+        removed.append(f"invite {DEMO_INVITE}")
+    return removed
 
 
 def demo_cadre(session: Session, *, now: datetime) -> User:

@@ -74,24 +74,28 @@ def test_demo_prints_its_invite_and_is_idempotent(env: dict[str, str]) -> None:
 def test_demo_creates_no_known_passwords_outside_development(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    """Outside development the demo seeds data but no console account with a known password."""
+    """Outside development (here `test`) the demo seeds data but no console account with a
+    known password."""
     from storage.db import Database
     from storage.models import StaffAccount
 
-    production = {
-        **env,
-        "FUQING_ENV": "production",
-        "FUQING_SECRET_KEY": "k",
-        "FUQING_API_TOKEN": "a",
-        "FUQING_ADMIN_TOKEN": "b",
-    }
-    result = invoke(["demo"], production)
+    secrets = {"FUQING_SECRET_KEY": "k", "FUQING_API_TOKEN": "a", "FUQING_ADMIN_TOKEN": "b"}
+    result = invoke(["demo"], env | secrets | {"FUQING_ENV": "test"})
     assert result.exit_code == 0, result.output
     assert "console logins" not in result.output
     database = Database(env["FUQING_DATABASE_URL"])
     with database.read() as session:
         assert session.exec(select(StaffAccount)).all() == []
     database.dispose()
+
+
+def test_demo_refuses_production(env: dict[str, str], tmp_path: Path) -> None:
+    """`demo` with FUQING_ENV=production exits 1, says why and what to use, and writes nothing."""
+    result = invoke(["demo"], env | {"FUQING_ENV": "production"})
+    assert result.exit_code == 1
+    assert "does not run with FUQING_ENV=production" in result.output
+    assert "DEMO2026" in result.output and "fuqing invite" in result.output
+    assert not (tmp_path / "fuqing.db").exists()
 
 
 def test_invite_prints_a_code_and_refuses_unknown_units(env: dict[str, str]) -> None:

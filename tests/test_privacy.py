@@ -284,18 +284,19 @@ def test_phones_and_id_numbers_are_masked_in_the_log_file(
     assert "139****5678" in written and "110105********1234" in written
 
 
+# Strong enough for production (bot.config.secret_weakness): 32 bytes or more, random.
 SECRETS = {
-    "secret_key": "s3cr3t-key-Zq81",
-    "api_token": "api-tok-Zq82",
-    "admin_token": "admin-tok-Zq83",
-    "wechat_token": "wx-tok-Zq84",
+    "secret_key": "s3cr3t-key-Zq81-HN2fcKW2rrXFyE5NeEPT3FY8",
+    "api_token": "api-tok-Zq82-WGMa1UZXeQpfwVmXhv2Z31dk",
+    "admin_token": "admin-tok-Zq83-jBwUJE6QwZKbG9iuhE3BdheO",
+    "wechat_token": "wxTokZq84xnRudBrtKe8QyrBY0cx33EL",  # WeChat: at most 32 letters/digits
     "wechat_appid": "wx-appid-Zq85",
     "wechat_aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
     "wechat_secret": "wx-secret-Zq86",
-    "wecom_token": "wecom-tok-Zq87",
+    "wecom_token": "wecomTokZq87JzE3kYJTnKH5pEek0OLf",
     "wecom_secret": "wecom-secret-Zq88",
     "telegram_token": "123456:tg-token-Zq89",
-    "telegram_secret": "tg-secret-Zq90",
+    "telegram_secret": "tg-secret-Zq90-nviQsNJkySuI8YnC47pruUot",
 }
 
 
@@ -352,7 +353,7 @@ REFUSED = [
     for placeholder in sorted(PLACEHOLDER_SECRETS)
     if placeholder or field in REQUIRED_SECRETS  # an empty channel secret turns the channel off
 ]
-GOOD = {name: f"real-{name}" for name in REQUIRED_SECRETS}
+GOOD = {name: SECRETS[name] for name in REQUIRED_SECRETS}
 
 
 @pytest.mark.parametrize(("field", "placeholder"), REFUSED)

@@ -82,7 +82,9 @@ def _shared_metrics_directory() -> Iterator[None]:
 
 
 def _check_for_workers(settings: Settings, workers: int) -> None:
-    """Refuse several workers on SQLite, placeholder secrets and a schema behind the code."""
+    """Refuse several workers on SQLite, placeholder or weak secrets, a schema behind the code
+    and, in production, what `bot.production` refuses (the same checks as each worker's)."""
+    from bot.production import UnsafeDeployment, check_database
     from storage import migrate
     from storage.db import Database
 
@@ -98,6 +100,10 @@ def _check_for_workers(settings: Settings, workers: int) -> None:
     db = Database(settings.database_url)
     try:
         pending = migrate.pending_message(db)
+        if pending is None:
+            check_database(settings, db)
+    except UnsafeDeployment as problem:
+        fail(str(problem))
     finally:
         db.dispose()
     if pending is not None:
@@ -144,14 +150,35 @@ def chat(
         services.db.dispose()
 
 
-def demo() -> None:
-    """Seed the demo: a cadre for `fuqing chat --as cadre`, an invite code, sample data."""
-    from bot.demo import DEMO_PASSWORD, seed_demo
+def demo(
+    remove: Annotated[
+        bool,
+        typer.Option(
+            "--remove",
+            help="remove the demo's console logins (while they take the demo password) and its "
+            "unused invite code, as production requires",
+        ),
+    ] = False,
+) -> None:
+    """Seed the demo: a cadre for `fuqing chat --as cadre`, an invite code, sample data; or
+    `--remove` what production refuses to start with."""
+    from bot.demo import DEMO_INVITE, DEMO_PASSWORD, remove_demo_leftovers, seed_demo
     from bot.messages import utcnow
     from storage import migrate
     from storage.db import Database
 
     settings = load_settings()
+    if remove:
+        with migrated_database(settings) as db, db.transaction() as session:
+            removed = remove_demo_leftovers(session)
+        typer.echo("removed: " + ", ".join(removed) if removed else "no demo logins or invite left")
+        return
+    if settings.env == "production":
+        fail(
+            "fuqing demo does not run with FUQING_ENV=production: it seeds sample data and the "
+            f"public invite code {DEMO_INVITE}. Make cadres' invites with `fuqing invite` and "
+            "staff accounts with `fuqing staff add`."
+        )
     db = Database(settings.database_url)
     try:
         if migrate.pending_message(db) is not None:

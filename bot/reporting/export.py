@@ -3,6 +3,10 @@
 - `to_csv(rows)`: UTF-8 with a BOM, so that Excel opens the Chinese headers right.
 - `to_xlsx(rows_or_figures)`: the units' figures one row per unit (a sequence of rows from
   `summary_rows`), or one unit's figures as a detailed sheet (a figures mapping).
+
+Every CSV and XLSX the product writes goes through these two, and both pass every cell through
+`inert_cell`: text that a spreadsheet would run as a formula (OWASP's CSV injection rule) gets
+a leading `'`, and XLSX text is always a string cell, never a formula. Numbers stay numbers.
 - `to_docx(figures, …)`: title (朝阳区妇联2026年第一季度妇情汇总), the figures as tables, a bar
   chart of needs by category and the example notes.
 
@@ -40,6 +44,10 @@ MEDIA_TYPES = {
 }
 
 Line = tuple[str, str, object, object, object]  # section, item, value, previous, change
+
+# A spreadsheet runs a cell whose text starts with one of these as a formula (OWASP, "CSV
+# Injection": =, +, -, @, tab, carriage return, line feed).
+FORMULA_STARTS = frozenset("=+-@\t\r\n")
 
 
 def _t(key: str, **fmt: object) -> str:
@@ -158,6 +166,19 @@ def figure_lines(figures: Mapping[str, Any]) -> list[Line]:
 # ----------------------------------------------------------------------------- CSV and XLSX
 
 
+def inert_cell(value: object) -> object:
+    """`value` safe to open in a spreadsheet: text starting with =, +, -, @, tab, CR or LF,
+    also after leading spaces (which some spreadsheets trim on import), gets a leading `'`
+    (OWASP's CSV injection rule); numbers, dates and None are returned as they are."""
+    if (
+        isinstance(value, str)
+        and value
+        and (value[0] in FORMULA_STARTS or value.lstrip()[:1] in FORMULA_STARTS)
+    ):
+        return "'" + value
+    return value
+
+
 def _columns(rows: Sequence[Mapping[str, object]], columns: Sequence[str] | None) -> list[str]:
     """The given columns, else the rows' keys in first-seen order."""
     if columns is not None:
@@ -171,12 +192,26 @@ def _columns(rows: Sequence[Mapping[str, object]], columns: Sequence[str] | None
 def to_csv(rows: Sequence[Mapping[str, object]], columns: Sequence[str] | None = None) -> bytes:
     """Rows as CSV, UTF-8 with a BOM for Excel. `columns`: the header even when there are no
     rows (else the rows' keys in first-seen order)."""
+    header = _columns(rows, columns)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=_columns(rows, columns), restval="")
-    writer.writeheader()
+    writer = csv.writer(out)
+    writer.writerow([inert_cell(name) for name in header])
     for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow([inert_cell("" if row.get(c) is None else row.get(c)) for c in header])
     return out.getvalue().encode("utf-8-sig")
+
+
+def _append(sheet: Any, values: Sequence[object]) -> None:
+    """Add a row of inert cells (`inert_cell`); text cells are strings, never formulas."""
+    from openpyxl.cell import Cell
+
+    cells = []
+    for value in values:
+        cell = Cell(sheet, value=inert_cell(value))
+        if isinstance(cell.value, str):
+            cell.data_type = "s"  # openpyxl would make text starting with = a formula
+        cells.append(cell)
+    sheet.append(cells)
 
 
 def _sheet_title(name: str) -> str:
@@ -198,21 +233,21 @@ def to_xlsx(
     if isinstance(rows_or_figures, Mapping):
         figures = rows_or_figures
         sheet.title = _sheet_title(f"{figures['unit']}{figures['quarter']}")
-        sheet.append([report_title(figures["unit"], Quarter.parse(figures["quarter"]))])
+        _append(sheet, [report_title(figures["unit"], Quarter.parse(figures["quarter"]))])
         sheet["A1"].font = Font(bold=True, size=14)
-        sheet.append([_t("range", start=figures["start"], end=figures["end"])])
+        _append(sheet, [_t("range", start=figures["start"], end=figures["end"])])
         header = [_t("col." + c) for c in ("section", "item", "value", "previous", "change")]
-        sheet.append(header)
+        _append(sheet, header)
         for line in figure_lines(figures):
-            sheet.append(list(line))
+            _append(sheet, line)
         header_row, widths = 3, [24, 22, 12, 10, 10]
     else:
         rows = list(rows_or_figures)
         header = _columns(rows, columns)
         sheet.title = _sheet_title(str(rows[0].get(_t("col.quarter"), "")) if rows else "")
-        sheet.append(header)
+        _append(sheet, header)
         for row in rows:
-            sheet.append([row.get(c) for c in header])
+            _append(sheet, [row.get(c) for c in header])
         header_row, widths = 1, [12] * len(header)
         sheet.freeze_panes = "B2"
     for cell in sheet[header_row]:

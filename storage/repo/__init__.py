@@ -80,6 +80,7 @@ from storage.repo.people import (
     identity_of,
     latest_identity,
     redeem_invite,
+    revoke_invite,
     set_consent,
     user_at,
 )
@@ -135,6 +136,7 @@ from storage.repo.staff import list_staff as list_staff
 from storage.repo.staff import queue_cadres as queue_cadres
 from storage.repo.staff import queue_requests as queue_requests
 from storage.repo.staff import record_login as record_login
+from storage.repo.staff import remove_staff as remove_staff
 from storage.repo.staff import request_events as request_events
 from storage.repo.staff import request_in_units as request_in_units
 from storage.repo.staff import staff_by_username as staff_by_username
@@ -204,6 +206,7 @@ __all__ = [
     "requests_of",
     "responsible_unit",
     "review_report",
+    "revoke_invite",
     "save_dialogue",
     "seed_org_tree",
     "set_consent",

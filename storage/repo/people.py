@@ -159,6 +159,14 @@ def find_invite(session: Session, *, code: str) -> Invite | None:
     return session.exec(select(Invite).where(Invite.code == code.strip().upper())).first()
 
 
+def revoke_invite(session: Session, *, invite: Invite) -> None:
+    """Delete an unused invite, so that its code binds no one."""
+    if invite.used_at is not None:
+        raise ValueError(f"invite {invite.code} is used: it binds a cadre already")
+    session.delete(invite)
+    session.flush()
+
+
 def redeem_invite(session: Session, *, invite: Invite, user: User, now: datetime) -> OrgUnit:
     """Bind `user` as a cadre of the invite's unit and mark the invite used."""
     invite.used_at = stored(now)

@@ -61,6 +61,12 @@ def record_login(
     session.add(staff)
 
 
+def remove_staff(session: Session, *, staff: StaffAccount) -> None:
+    """Delete a console account (nothing refers to it; its sessions then find no account)."""
+    session.delete(staff)
+    session.flush()
+
+
 def end_sessions(session: Session, *, staff: StaffAccount, now: datetime) -> None:
     """Void every session of this account issued before `now` (logout)."""
     staff.sessions_after = stored(now)

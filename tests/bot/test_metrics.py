@@ -10,6 +10,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import Settings
@@ -170,3 +171,18 @@ def test_single_process_metrics_keep_their_own_registry() -> None:
     first.observe_message("api", 0.01)
     assert b'fuqing_messages_total{channel="api"} 1.0' in first.exposition()
     assert b"fuqing_messages_total{" not in second.exposition()
+
+
+def test_production_refuses_a_weak_metrics_token() -> None:
+    """FUQING_METRICS_TOKEN is a secret the operator makes: production refuses a short one and
+    never logs it (it is among the masked secrets); unset, /metrics is simply off."""
+    strong = {
+        name: f"{name}-Zq7mP2xK9vL4nR8sT1wY6bC3dF5gH0jQ"
+        for name in ("secret_key", "api_token", "admin_token")
+    }
+    Settings(env="production", **strong).check_secrets()
+    with pytest.raises(ValueError, match="FUQING_METRICS_TOKEN"):
+        Settings(env="production", metrics_token="short-token", **strong).check_secrets()
+    Settings(
+        env="production", metrics_token=TOKEN + "-aB3dE6gH9jK2mN5pQ8sT1v", **strong
+    ).check_secrets()

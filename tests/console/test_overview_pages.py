@@ -28,6 +28,7 @@ from tests.console.sessions import logged_in, make_staff
 from tests.factories import help_request
 from tests.fakes.senders import RecordingSender
 from tests.reporting.dataset import PHONE, Dataset, at, build
+from tests.reporting.formulas import FORMULAS, INERT, csv_texts, formula_visit, xlsx_texts
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -191,6 +192,25 @@ async def test_request_exports_filter_scope_and_mask(console: Console) -> None:
     assert mine.status_code == 200 and mine.headers["content-type"].startswith("text/csv")
     reader = csv.DictReader(io.StringIO(mine.content.decode("utf-8-sig")))
     assert list(reader) == [] and "区" in (reader.fieldnames or [])  # the header, no row
+
+
+async def test_list_exports_write_formulas_as_inert_text(console: Console) -> None:
+    """Needs and visit notes typed as spreadsheet formulas leave the request and diary exports
+    (CSV and XLSX) quoted, never as live formulas."""
+    with console.services.db.transaction() as session:
+        for formula in FORMULAS:
+            help_request(session, need=formula, now=at(2026, 4, 11))
+        formula_visit(session, console.data.field_cadre)
+    await _as(console, "city")
+    requests = await console.http.get("/console/export/requests?format=csv")
+    assert csv_texts(requests.content) >= INERT
+    requests = await console.http.get("/console/export/requests?format=xlsx")
+    assert xlsx_texts(requests.content) >= INERT
+    notes_and_whom = {"'" + FORMULAS[0], "'" + FORMULAS[3]}
+    visits = await console.http.get("/console/visits?format=csv")
+    assert notes_and_whom <= csv_texts(visits.content)
+    visits = await console.http.get("/console/export/visits?format=xlsx")
+    assert notes_and_whom <= xlsx_texts(visits.content)
 
 
 # ----------------------------------------------------------------------------- quarters

@@ -18,6 +18,7 @@ from storage.db import Database
 from storage.models import Outbox
 from tests.conftest import ADMIN, Clock
 from tests.reporting.dataset import Dataset, at, build
+from tests.reporting.formulas import INERT, csv_texts, formula_visit, xlsx_texts
 
 
 @pytest.fixture
@@ -121,6 +122,22 @@ async def test_xlsx_and_csv_of_every_unit(client: httpx.AsyncClient, data: Datas
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [(r["单位"], r["走访次数"]) for r in rows] == [("朝阳区", "4")]
+
+
+@pytest.mark.parametrize(
+    "query", ["format=csv", "format=csv&unit=朝阳区", "format=xlsx", "format=xlsx&unit=朝阳区"]
+)
+async def test_report_files_write_formulas_as_inert_text(
+    client: httpx.AsyncClient, database: Database, data: Dataset, query: str
+) -> None:
+    """Focus groups typed as spreadsheet formulas (the units' columns, one unit's lines) leave
+    the report's CSV and XLSX quoted, never as live formulas."""
+    with database.transaction() as session:
+        formula_visit(session, data.field_cadre)
+    response = await client.get(f"/api/v1/reports/2026Q1?{query}", headers=ADMIN)
+    assert response.status_code == 200
+    read = csv_texts if query.startswith("format=csv") else xlsx_texts
+    assert read(response.content) >= INERT
 
 
 async def test_docx_needs_a_unit_and_opens(client: httpx.AsyncClient, data: Dataset) -> None:

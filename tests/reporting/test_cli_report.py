@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from docx import Document
 
 from storage.db import Database
 from tests.conftest import cli_env, invoke
-from tests.reporting.dataset import build
+from tests.factories import bind_cadre
+from tests.reporting.dataset import at, build
+from tests.reporting.formulas import INERT, csv_texts, formula_visit, xlsx_texts
 
 pytestmark = pytest.mark.usefixtures("restore_root_logger")
 
@@ -54,6 +58,33 @@ def test_report_prints_json_and_writes_other_formats(env: dict[str, str], tmp_pa
     written = invoke(["report", "2026Q1", "--format", "xlsx", "--output", str(target)], env)
     assert written.exit_code == 0, written.output
     assert target.read_bytes()[:2] == b"PK"
+
+
+@pytest.mark.parametrize(
+    ("args", "read"),
+    [
+        (["--format", "csv"], csv_texts),
+        (["--unit", "朝阳区", "--format", "csv"], csv_texts),
+        (["--format", "xlsx"], xlsx_texts),
+        (["--unit", "朝阳区", "--format", "xlsx"], xlsx_texts),
+    ],
+)
+def test_report_files_write_formulas_as_inert_text(
+    env: dict[str, str], tmp_path: Path, args: list[str], read: Callable[[bytes], set[Any]]
+) -> None:
+    """Focus groups typed as spreadsheet formulas leave `report`'s CSV and XLSX files quoted,
+    never as live formulas."""
+    db = Database(env["FUQING_DATABASE_URL"])
+    try:
+        with db.transaction() as session:
+            cadre = bind_cadre(session, name="赵干部", external_id="cadre-zhao", now=at(2026, 1, 2))
+            formula_visit(session, cadre)
+    finally:
+        db.dispose()
+    target = tmp_path / "out"
+    result = invoke(["report", "2026Q1", *args, "--output", str(target)], env)
+    assert result.exit_code == 0, result.output
+    assert read(target.read_bytes()) >= INERT
 
 
 @pytest.mark.parametrize(

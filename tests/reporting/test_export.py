@@ -17,6 +17,7 @@ from bot.reporting.export import (
     BAR_WIDTH,
     bar,
     file_name,
+    inert_cell,
     render,
     summary_rows,
     to_csv,
@@ -27,6 +28,7 @@ from bot.reporting.figures import quarter_overview
 from scheduler.calendar import Quarter
 from storage.db import Database
 from tests.reporting.dataset import PHONE, TZ, build, unit
+from tests.reporting.formulas import FORMULAS, INERT, csv_texts, xlsx_texts
 
 Q1 = Quarter.parse("2026Q1")
 
@@ -137,3 +139,43 @@ def test_render_picks_the_format_and_names_files(overview: dict[str, Any]) -> No
         render(overview, fmt="pdf", unit=None)
     assert file_name("2026Q1", "朝阳区", "docx") == "2026Q1-朝阳区.docx"
     assert file_name("2026Q1", None, "xlsx") == "2026Q1.xlsx"
+
+
+# ----------------------------------------------------------------------------- formulas
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        *((f, "'" + f) for f in FORMULAS),
+        ("\n=1", "'\n=1"),
+        ("  =1+1", "'  =1+1"),  # some spreadsheets trim leading spaces on import
+        ("\u3000@SUM(A1)", "'\u3000@SUM(A1)"),
+        ("-3", "'-3"),  # text that looks like a number is still text
+        ("王某说=1", "王某说=1"),
+        ("2026-04-10", "2026-04-10"),
+        ("", ""),
+        (-3, -3),
+        (0.667, 0.667),
+        (date(2026, 4, 10), date(2026, 4, 10)),
+        (None, None),
+    ],
+)
+def test_inert_cell_quotes_formula_text_and_keeps_numbers(value: object, written: object) -> None:
+    """Text starting (after spaces) with =, +, -, @, tab, CR or LF gets a leading '; other
+    text, numbers, dates and None are kept as they are."""
+    assert inert_cell(value) == written
+
+
+def test_csv_and_xlsx_write_formulas_as_inert_text(overview: dict[str, Any]) -> None:
+    """Formulas in values and in column names come out quoted, never as formulas; numbers stay
+    numbers (read back with csv.reader and openpyxl)."""
+    rows = [{"需求": f, f: -3, "人数": 2} for f in FORMULAS]
+    cells = csv_texts(to_csv(rows))
+    assert cells >= INERT and "-3" in cells
+    values = xlsx_texts(to_xlsx(rows))
+    assert values >= INERT and -3 in values and 2 in values
+    figures = overview["units"][0]["figures"]
+    figures["visits"]["by_form"] = dict.fromkeys(FORMULAS, 1)
+    detailed = xlsx_texts(to_xlsx(figures))
+    assert detailed >= INERT and 4 in detailed
