@@ -44,3 +44,10 @@ def test_menu_numbers() -> None:
     assert menu_entry("1", cadre=True) == "visit_report"
     assert menu_entry("9", cadre=False) is None
     assert menu_entry("想找工作", cadre=False) is None
+
+
+@pytest.mark.parametrize("text", ["¹", "²", "①", "½"])
+def test_digit_like_characters_are_not_menu_numbers(text: str) -> None:
+    """Superscripts, circled and vulgar-fraction digits are digits to str.isdigit but not
+    numbers to int(): no menu entry, no exception (hypothesis found '¹' in the API)."""
+    assert menu_entry(text, cadre=False) is None
