@@ -69,12 +69,13 @@ def floor_app(data_dir: Path, *, core: bool) -> FastAPI:
     from bot.messages import utcnow
     from bot.nlp import NLP
     from bot.places import place_units
-    from storage import repo
+    from storage import crypto, repo
     from storage.db import Database
     from storage.migrate import upgrade
     from storage.repo.dialogue import DIALOGUE_COLUMNS, DIALOGUES, INBOUND
     from storage.repo.people import IDENTITIES, USERS
 
+    crypto.configure("bench-floor-key")  # the message text and the dialogue are encrypted
     db = Database(f"sqlite:///{data_dir / 'floor.db'}")
     upgrade(db)
     with db.read() as session:

@@ -32,6 +32,7 @@ from bot.engine import Engine
 from bot.messages import Incoming
 from bot.nlp import NLP
 from bot.places import place_units
+from storage import crypto
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import HelpRequest
@@ -170,6 +171,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     residents: int = args.residents
+    crypto.configure("bench-secret-key")  # as the app does at start-up: texts are encrypted
     print(f"{residents} residents × {len(HELP_REQUEST)} messages, one at a time")
 
     with sqlite_database() as db, tempfile.TemporaryDirectory(prefix="fuqing-jieba-") as cache:

@@ -82,6 +82,7 @@ def server_env(database_url: str, data_dir: Path) -> dict[str, str]:
         "FUQING_LOG_LEVEL": "WARNING",
         "FUQING_RATE_USER_PER_MINUTE": "0",
         "FUQING_RATE_IP_PER_MINUTE": "0",
+        "FUQING_RATE_CALLBACK_IP_PER_MINUTE": "0",
     }
 
 
@@ -194,10 +195,11 @@ def wechat_sender() -> Send:
     """Send one message to `/wechat` in safe mode; True when a passive (encrypted) reply came."""
     crypto = MessageCrypto(WECHAT_TOKEN, WECHAT_AES_KEY, WECHAT_APPID)
     ids = itertools.count(7_100_000_000_000_000_000)
-    nonce = "1320562132"
+    nonces = itertools.count(1_320_562_132)  # a fresh nonce per delivery (the nonce memory)
 
     async def send(connection: Connection, user: str, text: str, _step: int) -> bool:
         created = int(time.time())
+        nonce = str(next(nonces))
         xml = (
             f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName>"
             f"<FromUserName><![CDATA[{user}]]></FromUserName><CreateTime>{created}</CreateTime>"

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))  # runs from a checkout even when the package is n
 from sqlalchemy import insert, text  # noqa: E402
 
 from scheduler.rules import Reminder, reminders  # noqa: E402
-from storage import repo  # noqa: E402
+from storage import crypto, repo  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import ContactPoint, HelpRequest, OrgUnit, Visit  # noqa: E402
@@ -186,6 +186,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7, help="random seed of the data")
     parser.add_argument("--rounds", type=int, default=5, help="timed reminders() calls")
     args = parser.parse_args()
+    crypto.configure("bench-secret-key")  # as the app does at start-up: texts are encrypted
     with tempfile.TemporaryDirectory() as folder:
         db = Database(f"sqlite:///{Path(folder) / 'bench.db'}")
         started = time.perf_counter()

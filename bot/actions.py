@@ -151,8 +151,8 @@ def file_visit(fx: Effects, run: FlowRun) -> list[Outgoing]:
     """The visit flow was confirmed: file the visit (tagged), and a request if asked."""
     slots = run.slots
     place = slots["place"]
-    notes = str(slots["notes"])
-    analysis = fx.nlp.analyze(notes, fx.ref)
+    analysis = fx.nlp.analyze(str(slots["notes"]), fx.ref)
+    notes = mask_pii(str(slots["notes"]))  # stored with phone and ID numbers masked
     whom = slots["whom"]
     request_code = None
     replies = []
@@ -231,7 +231,7 @@ def submit_quarterly(fx: Effects, run: FlowRun) -> list[Outgoing]:
         fx.session,
         report=report,
         figures=dict(entry["figures"]),
-        remark=str(remark) if remark else None,
+        remark=mask_pii(str(remark)) if remark else None,
         by=fx.user.id,
         now=fx.now,
     )

@@ -15,7 +15,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot import metrics as metrics_route
@@ -33,6 +32,7 @@ from bot.console.pages import router as console_pages
 from bot.edge import install_edge
 from bot.engine import Engine, ServiceUnavailable, database_unreachable
 from bot.errors import install_error_handlers
+from bot.headers import SecurityHeadersMiddleware
 from bot.http import Services
 from bot.limits import Limits, LimitsMiddleware
 from bot.metrics import Metrics
@@ -139,6 +139,7 @@ def create_app(
         _attach_metrics(app, services)
     app.state.limits = Limits.from_settings(settings)  # per-user/IP budgets, body cap
     app.add_middleware(LimitsMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, production=settings.env == "production")
     install_edge(app, settings)  # outermost: header caps, then the trusted proxy's client IP
     install_error_handlers(app)
     app.include_router(api_channel.router)
@@ -163,14 +164,22 @@ def create_app(
         """Liveness: the app is up."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["ops"], responses={503: {"description": "database unreachable"}})
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        responses={503: {"description": "the database cannot be reached or cannot store"}},
+    )
     async def readyz(request: Request) -> JSONResponse:
-        """Readiness: the database answers (503 while it does not)."""
+        """Readiness: the database takes a write (rolled back), and refused none in the last
+        30 seconds (a full disk shows only when a write needs the space); else 503."""
         db: Database = request.app.state.services.db
         try:
-            await asyncio.to_thread(_ping, db)
+            await asyncio.to_thread(db.check_writable)
         except DBAPIError as exc:
-            log.warning("readiness: database unreachable (%s)", type(exc.orig).__name__)
+            log.warning("readiness: the database refused a write (%s)", type(exc.orig).__name__)
+            return _unavailable()
+        if db.failed_to_store_recently():
+            log.warning("readiness: the database refused a write in the last seconds")
             return _unavailable()
         return JSONResponse({"status": "ready"})
 
@@ -186,25 +195,21 @@ def _attach_metrics(app: FastAPI, services: Services) -> None:
         metrics.watch(services.db, heartbeat_path(services.settings.data_dir))
 
 
-def _ping(db: Database) -> None:
-    with db.engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
-
-
 def _unavailable() -> JSONResponse:
     body = {"error": "unavailable", "message": "the service is unavailable; try again shortly"}
     return JSONResponse(body, 503, headers={"Retry-After": "5"})
 
 
 def _install_unavailable_handlers(app: FastAPI) -> None:
-    """A database that cannot be reached is a 503 JSON error on every route, not a 500."""
+    """A database that cannot be reached or cannot store is a 503 JSON error on every route,
+    not a 500."""
 
     async def unavailable(_request: Request, _exc: Exception) -> JSONResponse:
         return _unavailable()
 
     async def database_error(_request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, DBAPIError) and database_unreachable(exc):
-            log.warning("database unreachable: %s", type(exc.orig).__name__)
+            log.warning("database unavailable: %s", type(exc.orig).__name__)
             return _unavailable()
         raise exc  # any other database error stays a 500 with its traceback in the log
 

@@ -18,6 +18,10 @@ PLACEHOLDER_SECRETS = frozenset(
     {"dev-secret-key", "dev-api-token", "dev-admin-token", DEV_WECHAT_TOKEN, "changeme", ""}
 )
 REQUIRED_SECRETS = ("secret_key", "api_token", "admin_token")
+WECHAT_AES_NEEDS_APPID = (
+    "FUQING_WECHAT_AES_KEY is set without FUQING_WECHAT_APPID: safe mode needs both "
+    "(the AppID is the receive id inside every encrypted message)"
+)
 # Channel secrets: unset or empty turns the channel off; set, they must not be a placeholder.
 OPTIONAL_SECRETS = (
     "wechat_token",
@@ -167,6 +171,8 @@ class Settings(BaseSettings):
     # Abuse limits (bot/limits.py): budgets per process, 0 turns one off; a cap on every body.
     rate_user_per_minute: int = Field(default=30, ge=0)
     rate_ip_per_minute: int = Field(default=300, ge=0)
+    # The platform callbacks' own per-IP budget (requests a minute; see bot/limits.py for its size).
+    rate_callback_ip_per_minute: int = Field(default=600, ge=0)
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     # Deployment (docs/operations.md, "Deploying"). Request heads are capped before any parsing:
@@ -211,8 +217,9 @@ class Settings(BaseSettings):
         return bool(self.wecom_corp_id and self.wecom_token and self.wecom_aes_key)
 
     def check_secrets(self) -> None:
-        """Refuse placeholder secrets outside development and, in production, whatever
-        PRODUCTION_CHECKS find (raises ValueError, a line per problem saying what to set)."""
+        """Refuse placeholder secrets outside development, WeChat settings that leave the callback
+        unprotected and, in production, whatever PRODUCTION_CHECKS find (raises ValueError, a
+        line per problem saying what to set)."""
         if self.env == "development":
             return
         weak = [name for name in REQUIRED_SECRETS if getattr(self, name) in PLACEHOLDER_SECRETS] + [
@@ -226,5 +233,21 @@ class Settings(BaseSettings):
             problems.append(f"placeholder secrets in {self.env}: set {names}")
         if self.env == "production":
             problems += [problem for check in PRODUCTION_CHECKS for problem in check(self)]
+        problems += self._wechat_problems()
         if problems:
             raise ValueError("\n".join(problems))
+
+    def _wechat_problems(self) -> list[str]:
+        """An AES key needs the AppID (the receive id of its messages); in production the
+        callback needs the AES key: plaintext mode signs no body, so it cannot be protected."""
+        problems = []
+        if self.wechat_aes_key and not self.wechat_appid:
+            problems.append(WECHAT_AES_NEEDS_APPID)
+        if self.env == "production" and self.wechat_token and not self.wechat_aes_key:
+            problems.append(
+                "FUQING_WECHAT_TOKEN is set without FUQING_WECHAT_AES_KEY in production: "
+                "plaintext mode cannot be protected (its signature does not cover the message); "
+                "choose 安全模式 in the Official Account and set FUQING_WECHAT_AES_KEY and "
+                "FUQING_WECHAT_APPID"
+            )
+        return problems

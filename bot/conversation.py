@@ -27,6 +27,25 @@ if TYPE_CHECKING:
     from bot.engine import Engine
 
 
+# The dialogue state of a flow dropped unattended: the flow's name, for the note she gets next.
+EXPIRED = "expired"
+# What may hold her words: the flow's slots (`run`) and replies waiting behind 更多 (`more`).
+WORDS = ("run", "more")
+
+
+def forget_abandoned(flow: str | None, data: dict[str, Any]) -> dict[str, Any]:
+    """The state left of a dialogue idle longer than FUQING_DROP_AFTER_DAYS (the scheduler's
+    purge): no flow, no slots, no paged replies; the flags and request codes stay (a rating she
+    owes, a hand-over), and a dropped flow's name, so her next message hears it was cancelled as
+    it would had she written before the purge."""
+    kept = {k: v for k, v in data.items() if k not in WORDS}
+    if flow is not None:
+        kept[EXPIRED] = flow
+        if kept.get("pending") == "resume":  # the offer to resume the flow goes with it
+            del kept["pending"]
+    return kept
+
+
 class Conversation:
     """The handling of one message; `flow`/`state`/`data` hold the dialogue state to save."""
 
@@ -80,9 +99,12 @@ class Conversation:
 
     def _dispatch(self) -> list[Outgoing]:
         notes: list[Outgoing] = []
+        expired = self.data.pop(EXPIRED, None)  # dropped by the scheduler (`forget_abandoned`)
         if self.flow is not None and self.idle > self.engine.drop_after:
-            notes.append(Outgoing(texts.t("flow.expired", title=self._title())))
+            expired = self.flow
             self._clear()
+        if expired:
+            notes.append(Outgoing(texts.t("flow.expired", title=self._title(str(expired)))))
         rate = self.data.pop("rate", None)
         asked = self.data.pop("rate_asked", False)
         # A crisis or a pending 删除 comes first; the rating waits.
@@ -295,8 +317,8 @@ class Conversation:
         self.state = None
         self.data.pop("run", None)
 
-    def _title(self) -> str:
-        runner = self._runner()
+    def _title(self, flow: str | None = None) -> str:
+        runner = self.engine.runners.get(flow) if flow else self._runner()
         return runner.spec.title if runner else ""
 
     def _menu(self) -> Outgoing:

@@ -4,9 +4,10 @@ One message is one transaction: lock the sender (per-user serialisation) → ded
 (channel, message id), returning the first reply → identity → safety (crisis hotlines first) →
 global commands → the active flow or routing of free text → persist the dialogue and the reply.
 Expected problems become friendly replies inside the flows; anything unexpected is logged with
-its traceback and the user gets a short apology — except a database that cannot be reached:
-that raises `ServiceUnavailable`, which the HTTP edges turn into 503 (WeChat: `success`, the
-answer pushed once the database is back) and the terminal and Telegram into the apology.
+its traceback and the user gets a short apology — except a database that cannot be reached
+or cannot store (read-only, disk full): that raises `ServiceUnavailable`, which the HTTP edges
+turn into 503 (WeChat: `success`, the answer pushed once the database is back) and the terminal
+and Telegram into the apology.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from bot.messages import Incoming, Outgoing, utcnow
 from bot.nlp import NLP, mask_pii
 from bot.paging import paginate
 from storage import repo
-from storage.db import Database
+from storage.db import Database, cannot_store
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,8 @@ MAX_ADDRESS = 128  # storage.models.Identity.external_id
 
 
 class ServiceUnavailable(RuntimeError):
-    """The database cannot be reached (down, restarting, refusing connections); nothing of the
-    message was stored, so the sender may send it again."""
+    """The database cannot be reached (down, restarting, refusing connections) or cannot store
+    (read-only, disk full); nothing of the message was stored, so the sender may send it again."""
 
 
 class DatabaseBusy(Exception):
@@ -272,9 +273,10 @@ def _audit_text(text: str, *, consented: bool) -> str:
 
 
 def database_unreachable(exc: DBAPIError) -> bool:
-    """True when `exc` says the database cannot be reached (connection refused or lost, server
-    shutting down or starting up), not that a statement failed."""
-    if exc.connection_invalidated:
+    """True when `exc` says the database is unavailable — it cannot be reached (connection
+    refused or lost, server shutting down or starting up) or cannot store now (read-only, disk
+    full, I/O error: `storage.db.cannot_store`) — not that a statement failed."""
+    if exc.connection_invalidated or cannot_store(exc.orig):
         return True
     if not isinstance(exc, OperationalError):
         return False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from bot.bodies import BodyTooLarge, read_capped
+from bot.bodies import BodyTooLarge, parse_json, read_capped
 from bot.channels.setup import PushChannels
 from bot.config import Settings
 from bot.engine import Engine
@@ -39,6 +38,12 @@ def services(request: Request) -> Services:
     return found
 
 
+def secure_cookies(request: Request) -> bool:
+    """Whether the cookies set now get `Secure`: always in production (TLS ends at the proxy,
+    so the app may see plain http), else when the request came over https."""
+    return services(request).settings.env == "production" or request.url.scheme == "https"
+
+
 def bearer_guard(setting: str) -> Callable[[Request], Awaitable[None]]:
     """A dependency that requires `Authorization: Bearer <settings.<setting>>` (else 401)."""
 
@@ -62,7 +67,7 @@ async def read_json_body(request: Request, model: type[ModelT]) -> ModelT:
     except BodyTooLarge as exc:
         raise ApiError(413, "body_too_large", str(exc)) from exc
     try:
-        data: Any = json.loads(body or b"null")
+        data: Any = parse_json(body or b"null")
     except ValueError as exc:
         raise ApiError(400, "invalid_json", "the body is not valid JSON") from exc
     try:

@@ -11,11 +11,21 @@ would put a write on every message's path. A setting of 0 turns that limit off.
   answer 429; WeChat and Telegram get their usual "received" answer (`success` / `{"ok": true}`)
   without the engine being asked, because an error would make them deliver the same message
   again and again. The first refusal in a row is logged, with a digest of the user id only.
-- Per client IP (`FUQING_RATE_IP_PER_MINUTE`): every request, except the platform callbacks
-  (`/wechat`, `/wecom`, `/telegram`: all residents arrive from the platform's few addresses),
+- Per client IP (`FUQING_RATE_IP_PER_MINUTE`): every request, except the platform callbacks,
   health checks, and requests with a valid API or admin bearer token (an integration's server).
   Behind a reverse proxy the client IP is the one uvicorn takes from `X-Forwarded-For` (the
   proxy must be in `FUQING_FORWARDED_ALLOW_IPS`).
+- Per client IP on the platform callbacks (`/wechat`, `/wecom`, `/telegram`;
+  `FUQING_RATE_CALLBACK_IP_PER_MINUTE`, default 600): their own, larger budget, because every
+  resident's messages arrive from the platform's few addresses. Sized from WeChat's pattern: a
+  message is delivered at most 4 times (3 retries, 5 s apart, within ~15 s) and fuqing answers
+  within 4 s, so retries are the exception; 600 a minute per address is 150 messages a minute
+  through one WeChat address even if every one were delivered 4 times, and WeChat spreads its
+  deliveries over a pool of addresses (one message's retries come from several). Over budget
+  the callback still gets its "received" answer (`success` / `{"ok": true}`), so the platform
+  does not retry into the limit, and the engine is not asked; the first refusal of a burst is
+  logged. A flood from one address (the security probe made 1,499 new openids in 7.4 s) is cut
+  off after the burst.
 - Body cap (`FUQING_MAX_REQUEST_BYTES`): every request body, console forms and the staff API
   included; a declared `Content-Length` over the cap is refused before reading, and a body sent
   without one (chunked) is read up to the cap and refused beyond it, so the app never sees it.
@@ -53,8 +63,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 WINDOW_SECONDS = 60.0
 MAX_KEYS = 100_000  # buckets kept at most (the oldest go first: a full budget again)
-EXEMPT_PREFIXES = ("/wechat", "/wecom", "/telegram", "/healthz", "/readyz")
-CALLBACK_PREFIXES = ("/wechat", "/wecom", "/telegram")  # their own parsers judge their bodies
+CALLBACK_PREFIXES = ("/wechat", "/wecom", "/telegram")  # own IP budget; own parsers for bodies
+EXEMPT_PREFIXES = ("/healthz", "/readyz")
 # NUL, which PostgreSQL cannot store: raw or a JSON escape (not `\\u0000`); `%00` when encoded.
 NUL = re.compile(rb"\x00|(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
 NUL_ENCODED = re.compile(rb"\x00|%00")
@@ -142,6 +152,7 @@ class Limits:
     ips: RateLimiter
     max_request_bytes: int
     trusted_tokens: tuple[str, ...] = ()
+    callbacks: RateLimiter = field(default_factory=lambda: RateLimiter(0))  # per IP, callbacks
 
     @classmethod
     def from_settings(
@@ -153,6 +164,7 @@ class Limits:
             ips=RateLimiter(settings.rate_ip_per_minute, clock=clock),
             max_request_bytes=settings.max_request_bytes,
             trusted_tokens=(settings.api_token, settings.admin_token),
+            callbacks=RateLimiter(settings.rate_callback_ip_per_minute, clock=clock),
         )
 
     def admit(self, channel: str, user: str) -> bool:
@@ -209,6 +221,22 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def _client_ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+async def _received(send: Send, path: str) -> None:
+    """The platform's "received" answer, so that it does not deliver the request again:
+    `{"ok": true}` to Telegram, `success` to WeChat and WeCom."""
+    if path.startswith("/telegram"):
+        await _json(send, 200, {"ok": True}, {})
+        return
+    raw = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"7")]
+    await send({"type": "http.response.start", "status": 200, "headers": raw})
+    await send({"type": "http.response.body", "body": b"success"})
+
+
 async def _json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
     content = json.dumps(body, ensure_ascii=False).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
@@ -231,13 +259,18 @@ class LimitsMiddleware:
         if scope["type"] != "http" or limits is None:
             await self.app(scope, receive, send)
             return
-        refused = self._over_budget(scope, limits)
-        if refused is not None:
-            error = rate_limited(refused)
-            body = {"error": error.code, "message": error.message, "details": error.details}
-            await _json(send, 429, body, error.headers)
-            return
         path = str(scope.get("path", ""))
+        if path.startswith(CALLBACK_PREFIXES):
+            if not self._callback_admitted(scope, limits):
+                await _received(send, path)
+                return
+        else:
+            refused = self._over_budget(scope, limits)
+            if refused is not None:
+                error = rate_limited(refused)
+                body = {"error": error.code, "message": error.message, "details": error.details}
+                await _json(send, 429, body, error.headers)
+                return
         if "\x00" in path or NUL_ENCODED.search(bytes(scope.get("query_string", b""))):
             await self._has_nul(send)
             return
@@ -276,6 +309,22 @@ class LimitsMiddleware:
         await self.app(scope, _replay([whole], None, receive), send)
 
     @staticmethod
+    def _callback_admitted(scope: Scope, limits: Limits) -> bool:
+        """True when the callback's client IP is within the callbacks' budget."""
+        if not limits.callbacks.enabled:
+            return True
+        ip = _client_ip(scope)
+        verdict = limits.callbacks.hit(ip)
+        if not verdict.allowed and verdict.first:
+            log.warning(
+                "rate limited: callbacks from %s (over %s a minute); answered as received, "
+                "the engine not asked",
+                ip,
+                limits.callbacks.per_minute,
+            )
+        return verdict.allowed
+
+    @staticmethod
     def _over_budget(scope: Scope, limits: Limits) -> int | None:
         if not limits.ips.enabled:
             return None
@@ -285,8 +334,7 @@ class LimitsMiddleware:
         authorization = _header(scope, b"authorization")
         if authorization and limits.trusted(authorization):
             return None
-        client = scope.get("client")
-        ip = str(client[0]) if client else "unknown"
+        ip = _client_ip(scope)
         verdict = limits.ips.hit(ip)
         if verdict.allowed:
             return None

@@ -66,7 +66,8 @@ class Dispatcher:
         self.senders = senders
         self.clock = clock
         self.tz = tz
-        self._sweep: asyncio.Task[int] | None = None
+        self._sweep: asyncio.Task[None] | None = None
+        self._again = False  # kicked while a sweep was running: sweep once more after it
 
     async def deliver_due(self, *, limit: int = 100) -> int:
         """Send every push that is due on a channel with a sender; return how many went out."""
@@ -82,12 +83,26 @@ class Dispatcher:
         return await self._send(await asyncio.to_thread(self._claim, ids, len(ids)))
 
     def kick(self) -> None:
-        """Start a sweep of due pushes in the background unless one is running (after a
-        message that may have queued some: a status change, a new request for a cadre)."""
-        if not self.senders or (self._sweep is not None and not self._sweep.done()):
+        """Sweep the due pushes in the background (after a message that may have queued some:
+        a status change, a new request for a cadre). While a sweep is running it is asked to
+        sweep once more when it ends, so a push queued during a send goes out then, not at
+        the scheduler's next minute."""
+        if not self.senders:
             return
-        self._sweep = asyncio.get_running_loop().create_task(self.deliver_due())
+        if self._sweep is not None and not self._sweep.done():
+            self._again = True
+            return
+        self._again = False
+        self._sweep = asyncio.get_running_loop().create_task(self._sweeps())
         self._sweep.add_done_callback(log_failure("push sweep"))
+
+    async def _sweeps(self) -> None:
+        """Sweep, and again as long as someone kicked during the last sweep."""
+        while True:
+            await self.deliver_due()
+            if not self._again:
+                return
+            self._again = False
 
     async def settle(self) -> None:
         """Wait for a running sweep (tests, shutdown)."""

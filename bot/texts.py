@@ -142,7 +142,7 @@ TEXTS: dict[str, str] = {
     "progress.line": "{code}｜{status}｜{categories}｜{date}",
     "progress.cadre_hint": "回复“受理 编号”接手，“办结 编号 说明”办结。",
     "progress.resident_hint": "回复“撤销 编号”可撤销还没办结的求助。",
-    "progress.not_found": "没找到编号 {code} 的求助。",
+    "progress.not_found": "没找到编号 {code} 的求助，或它不在您能查看的范围内。",
     "progress.not_yours": "编号 {code} 不属于您的单位，不能处理。",
     "progress.cadre_only": "这个操作只有妇联干部可以用。",
     "progress.need_code": "请带上编号，例如“受理 A3K7Q2”。",
@@ -364,6 +364,9 @@ TEXTS: dict[str, str] = {
     "console.retry.refused": "推送 #{id} 现在是“{status}”，不能重试。",
     # ---- console
     "console.login_failed": "用户名或密码不对，请重新输入。",
+    "console.login_locked": "登录失败次数太多，为了账号安全，请{wait}后再试。",
+    "console.wait_seconds": "{n} 秒",
+    "console.wait_minutes": "{n} 分钟",
     "console.logged_out": "已退出登录。",
     "console.by": "（控制台：{username}）",
     "console.assign_note": "指派给{name}",

@@ -2,10 +2,15 @@
 
 Reminder state lives in our tables; APScheduler only ticks. A tick asks `scheduler.rules` what
 is due at that moment and inserts one outbox row per reminder under its business key (unique),
-so a repeated tick, a restart or a second scheduler cannot send twice; then it dispatches what
-is due. On PostgreSQL a session-level advisory lock lets one scheduler act: a second one stays
-idle and takes over when the first goes away. After each tick the active one completes, the loop
-writes its heartbeat (`scheduler/heartbeat.py`: the health check and `/metrics` read it).
+so a repeated tick, a restart or a second scheduler cannot send twice; then it clears the
+dialogues abandoned longer than FUQING_DROP_AFTER_DAYS (her story and phone typed into a flow
+she never finished, before she consented) and dispatches what is due. On PostgreSQL a
+session-level advisory lock lets one scheduler act: a second one stays idle and takes over when
+the first goes away. After each tick the active one completes, the loop writes its heartbeat
+(`scheduler/heartbeat.py`: the health check and `/metrics` read it).
+
+Once an hour a tick also forgets the web-chat visitors who never consented, filed nothing and
+have not written for `WEB_VISITOR_IDLE` (`repo.forget_idle_web_visitors`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,6 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
+from bot.conversation import forget_abandoned
 from bot.messages import utcnow
 from bot.outbox import Dispatcher
 from scheduler.heartbeat import beat, heartbeat_path
@@ -34,6 +40,9 @@ log = logging.getLogger(__name__)
 
 # pg_advisory_lock key of the scheduler ("fuqing:s" in ASCII).
 SCHEDULER_LOCK_KEY = 0x66_75_71_69_6E_67_3A_73
+WEB_VISITOR_IDLE = timedelta(days=30)  # a web visitor who never consented is forgotten after
+SWEEP_EVERY = timedelta(hours=1)
+ABANDONED_BATCH = 500  # idle dialogues cleared per tick (the next tick takes the rest)
 
 
 @dataclass
@@ -43,6 +52,8 @@ class TickResult:
     at: datetime
     enqueued: list[str] = field(default_factory=list)
     sent: int = 0
+    forgotten: int = 0  # idle web visitors deleted
+    cleared: int = 0  # abandoned dialogues cleared
     active: bool = True  # False: another scheduler holds the lock; this one did nothing
 
 
@@ -65,6 +76,7 @@ class Scheduler:
         self.heartbeat = heartbeat_path(settings.data_dir)
         self._lock_connection: Connection | None = None
         self._apscheduler: AsyncIOScheduler | None = None
+        self._swept_at: datetime | None = None
 
     # ------------------------------------------------------------------ one tick
 
@@ -96,18 +108,58 @@ class Scheduler:
                     inserted.append(reminder.key)
         return inserted
 
+    def clear_abandoned(self, now: datetime) -> int:
+        """Clear the dialogues idle longer than FUQING_DROP_AFTER_DAYS at `now`
+        (`bot.conversation.forget_abandoned`); return how many. One she answered meanwhile is
+        left alone."""
+        idle_since = now - timedelta(days=self.settings.drop_after_days)
+        cleared = 0
+        with self.db.transaction() as session:
+            for dialogue in repo.idle_dialogues(session, before=idle_since, limit=ABANDONED_BATCH):
+                try:
+                    repo.save_dialogue(
+                        session,
+                        dialogue=dialogue,
+                        flow=None,
+                        state=None,
+                        data=forget_abandoned(dialogue.flow, dialogue.data),
+                        now=now,  # looked at now: not again before it is idle that long again
+                    )
+                except repo.ConcurrentUpdate:
+                    continue
+                cleared += 1
+        return cleared
+
     async def tick(self, now: datetime | None = None) -> TickResult:
-        """One tick: enqueue what is due, then dispatch what is due (if this one is active)."""
+        """One tick: enqueue what is due, clear abandoned dialogues, then dispatch what is due
+        (if this one is active)."""
         at = now or self.clock()
         if not await asyncio.to_thread(self.acquire):
             return TickResult(at=at, active=False)
         enqueued = await asyncio.to_thread(self.enqueue_due, at)
+        cleared = await asyncio.to_thread(self.clear_abandoned, at)
         sent = await self.dispatcher.deliver_due(limit=500)
-        if enqueued or sent:
+        forgotten = await asyncio.to_thread(self.sweep, at)
+        if enqueued or sent or cleared or forgotten:
             log.info(
-                "tick %s: %d reminders queued, %d pushes sent", at.isoformat(), len(enqueued), sent
+                "tick %s: %d reminders queued, %d idle dialogues cleared, %d pushes sent, "
+                "%d idle web visitors forgotten",
+                at.isoformat(),
+                len(enqueued),
+                cleared,
+                sent,
+                forgotten,
             )
-        return TickResult(at=at, enqueued=enqueued, sent=sent)
+        return TickResult(at=at, enqueued=enqueued, sent=sent, cleared=cleared, forgotten=forgotten)
+
+    def sweep(self, now: datetime) -> int:
+        """Forget the idle web visitors (at most once per `SWEEP_EVERY`); how many."""
+        if self._swept_at is not None and now - self._swept_at < SWEEP_EVERY:
+            return 0
+        with self.db.transaction() as session:
+            forgotten = repo.forget_idle_web_visitors(session, seen_before=now - WEB_VISITOR_IDLE)
+        self._swept_at = now
+        return forgotten
 
     # ------------------------------------------------------------------ one active scheduler
 

@@ -9,10 +9,12 @@ characters, a fingerprint of the derived key) tells which key wrote a value, so 
 rotate-key` can find the rows still under the old key. Reading a value under a key that is not
 configured raises `UnknownKey`, never returns garbage.
 
-`EncryptedString` is the SQLAlchemy column type: repository code reads and writes plain
-strings. The ciphertext is randomised (a fresh nonce each write), so these columns cannot be
-compared or sorted in SQL; the type refuses such expressions rather than silently matching
-nothing.
+The column types: `EncryptedString` (VARCHAR of a length: the contact fields), `EncryptedText`
+(TEXT: the free texts — her story, notes, messages) and `EncryptedJSON` (TEXT holding a whole
+JSON document, encrypted once: the dialogue's slots, a stored reply). Repository code reads and
+writes plain strings and dicts. The ciphertext is randomised (a fresh nonce each write), so these
+columns cannot be compared or sorted in SQL; the types refuse such expressions rather than
+silently matching nothing. Only its length shows (`stored_length`): AES-GCM does not hide it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,7 +33,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import String
+from sqlalchemy import String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
@@ -55,7 +58,16 @@ class UnknownKey(ValueError):
 
 def ciphertext_length(chars: int) -> int:
     """The longest stored form of a plaintext of `chars` characters (4 UTF-8 bytes each)."""
-    payload = NONCE_BYTES + 4 * chars + TAG_BYTES
+    return _stored_bytes(4 * chars)
+
+
+def stored_length(plaintext: str) -> int:
+    """The exact length of the stored form of `plaintext` (under any key)."""
+    return _stored_bytes(len(plaintext.encode()))
+
+
+def _stored_bytes(size: int) -> int:
+    payload = NONCE_BYTES + size + TAG_BYTES
     return len(PREFIX) + 1 + KEY_ID_CHARS + 1 + (4 * payload + 2) // 3
 
 
@@ -151,28 +163,26 @@ def keyring() -> Keyring:
     return _keyring
 
 
+class _Refusing(TypeDecorator.Comparator[Any]):
+    """Refuses SQL comparisons, which cannot match randomised ciphertext; IS NULL works."""
+
+    def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
+        """Allow IS [NOT] NULL only."""
+        if op not in _ALLOWED_OPERATORS:
+            raise TypeError(f"{self.expr} is encrypted: compare or sort it in Python, not in SQL")
+        return super().operate(op, *other, **kwargs)
+
+    def reverse_operate(self, op: Any, other: Any, **kwargs: Any) -> Any:
+        """Refuse, as `operate` does."""
+        return self.operate(op, other, **kwargs)
+
+
 class EncryptedString(TypeDecorator[str]):
     """A string column stored encrypted under the configured key (VARCHAR of `length`)."""
 
     impl = String
     cache_ok = True
-
-    class Comparator(TypeDecorator.Comparator[str]):
-        """Refuses SQL comparisons, which cannot match randomised ciphertext; IS NULL works."""
-
-        def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
-            """Allow IS [NOT] NULL only."""
-            if op not in _ALLOWED_OPERATORS:
-                raise TypeError(
-                    f"{self.expr} is encrypted: compare or sort it in Python, not in SQL"
-                )
-            return super().operate(op, *other, **kwargs)
-
-        def reverse_operate(self, op: Any, other: Any, **kwargs: Any) -> Any:
-            """Refuse, as `operate` does."""
-            return self.operate(op, other, **kwargs)
-
-    comparator_factory = Comparator
+    comparator_factory = _Refusing
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         """Encrypt on the way in."""
@@ -181,3 +191,34 @@ class EncryptedString(TypeDecorator[str]):
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
         """Decrypt on the way out."""
         return None if value is None else keyring().decrypt(value)
+
+
+class EncryptedText(EncryptedString):
+    """A free-text column stored encrypted (TEXT: no length to outgrow)."""
+
+    impl = Text
+    cache_ok = True
+
+
+class EncryptedJSON(TypeDecorator[Any]):
+    """A JSON document stored as one ciphertext (TEXT): one encryption per write, whatever its
+    size. Compact JSON, UTF-8 kept as is (shorter than \\u escapes)."""
+
+    impl = Text
+    cache_ok = True
+    comparator_factory = _Refusing
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        """Serialise, then encrypt."""
+        if value is None:
+            return None
+        return keyring().encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        """Decrypt, then parse."""
+        return None if value is None else json.loads(keyring().decrypt(value))
+
+
+def is_encrypted(column_type: object) -> bool:
+    """True for a column type whose values are stored as ciphertext."""
+    return isinstance(column_type, EncryptedString | EncryptedJSON)

@@ -24,6 +24,9 @@ from storage.orgtree import load_units
 MIGRATIONS = Path(__file__).parent / "migrations"
 # pg_advisory_lock key for `upgrade` (any fixed 64-bit number; this one spells "fuqing:m").
 MIGRATION_LOCK_KEY = 0x66_75_71_69_6E_67_3A_6D
+# Revisions that encrypt existing rows: passing one, a SQLite file is rebuilt (VACUUM) so that
+# the plaintext they replaced is not left in its free pages.
+ENCRYPTING_REVISIONS = frozenset({"0005"})
 UPGRADE_COMMAND = "fuqing db upgrade"
 
 
@@ -79,9 +82,12 @@ def upgrade(db: Database) -> int:
             _sqlite_foreign_keys(connection, on=False)
         try:
             with connection.begin():
+                before = MigrationContext.configure(connection).get_current_revision()
                 command.upgrade(alembic_config(db, connection), "head")
             if db.is_sqlite:
                 _sqlite_check_foreign_keys(connection)
+                if before is not None and _passed(before, ENCRYPTING_REVISIONS):
+                    _sqlite_vacuum(db, connection)
             with db.transaction() as session:
                 return repo.seed_org_tree(session, units=load_units())
         finally:
@@ -90,6 +96,21 @@ def upgrade(db: Database) -> int:
                 connection.commit()
             else:
                 _sqlite_foreign_keys(connection, on=True)
+
+
+def _passed(before: str, revisions: frozenset[str]) -> bool:
+    """True when upgrading from `before` to the head applied one of `revisions`."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return any(r.revision in revisions for r in script.iterate_revisions("head", before))
+
+
+def _sqlite_vacuum(db: Database, connection: Connection) -> None:
+    """Rebuild the SQLite file (freed pages and cells from before secure_delete was on go) and
+    truncate its WAL. Outside a transaction, as `_sqlite_foreign_keys` runs."""
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute("VACUUM")
+    db.truncate_wal()
 
 
 def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:

@@ -9,13 +9,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.crypto import EncryptedString
+from storage.crypto import EncryptedJSON, EncryptedString, EncryptedText
 
 # Contact fields are stored encrypted (storage/crypto.py): the column holds the ciphertext, whose
-# longest form for a name of 64 characters fits in 512 and for a phone of 32 in 255.
+# longest form for a name of 64 characters fits in 512 and for a phone of 32 in 255. The free
+# texts (her story, notes, messages, pushes) and the JSON of the dialogue's slots and the stored
+# replies are encrypted too (TEXT: no length to outgrow); docs/privacy.md lists every column.
 NAME_COLUMN = 512
 PHONE_COLUMN = 255
 
@@ -92,7 +94,9 @@ class DialogueSession(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", unique=True)
     flow: str | None = Field(default=None, max_length=32)
     state: str | None = Field(default=None, max_length=32)
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    data: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(EncryptedJSON, nullable=False)
+    )
     version: int = 0
     updated_at: datetime
 
@@ -100,8 +104,8 @@ class DialogueSession(SQLModel, table=True):
 class InboundMessage(SQLModel, table=True):
     """Every message received: the dedup claim (channel, msg_id) and the audit trail.
 
-    Text is stored with phone and ID numbers masked; the reply is kept so that a repeated delivery
-    gets the first answer.
+    Text is stored with phone and ID numbers masked (and encrypted, as the reply is); the reply is
+    kept so that a repeated delivery gets the first answer.
     """
 
     __tablename__ = "inbound_messages"
@@ -112,8 +116,8 @@ class InboundMessage(SQLModel, table=True):
     msg_id: str = Field(max_length=128)
     user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
     kind: str = Field(default="text", max_length=16)
-    text: str = Field(default="", sa_column=Column(Text, nullable=False))
-    reply: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    text: str = Field(default="", sa_column=Column(EncryptedText, nullable=False))
+    reply: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(EncryptedJSON))
     received_at: datetime
 
 
@@ -130,7 +134,7 @@ class HelpRequest(SQLModel, table=True):
     source: str = Field(default="chat", max_length=16)  # chat | visit
     unit_id: int = Field(foreign_key="org_units.id")
     status: str = Field(default="new", max_length=16)
-    need: str = Field(sa_column=Column(Text, nullable=False))
+    need: str = Field(sa_column=Column(EncryptedText, nullable=False))
     primary: str = Field(max_length=16)
     categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     crisis: bool = False
@@ -140,9 +144,9 @@ class HelpRequest(SQLModel, table=True):
     contact: str = Field(default="chat", max_length=16)  # chat | phone
     phone: str | None = Field(default=None, sa_column=Column(EncryptedString(PHONE_COLUMN)))
     assigned_to: int | None = Field(default=None, foreign_key="users.id")
-    resolution: str | None = Field(default=None, sa_column=Column(Text))
+    resolution: str | None = Field(default=None, sa_column=Column(EncryptedText))
     rating: str | None = Field(default=None, max_length=16)  # satisfied | basic | unsatisfied
-    rating_note: str | None = Field(default=None, sa_column=Column(Text))
+    rating_note: str | None = Field(default=None, sa_column=Column(EncryptedText))
     rated_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
@@ -158,7 +162,7 @@ class HelpRequestEvent(SQLModel, table=True):
     request_id: int = Field(foreign_key="help_requests.id", index=True)
     actor_id: int | None = Field(default=None, foreign_key="users.id")
     kind: str = Field(max_length=16)
-    note: str | None = Field(default=None, sa_column=Column(Text))
+    note: str | None = Field(default=None, sa_column=Column(EncryptedText))
     at: datetime
 
 
@@ -178,7 +182,7 @@ class Visit(SQLModel, table=True):
     whom: str = Field(max_length=128)
     people: int = 1
     focus: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    notes: str = Field(sa_column=Column(Text, nullable=False))
+    notes: str = Field(sa_column=Column(EncryptedText, nullable=False))
     primary: str | None = Field(default=None, max_length=16)
     categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     help_request_id: int | None = Field(default=None, foreign_key="help_requests.id")
@@ -198,12 +202,12 @@ class Outbox(SQLModel, table=True):
     key: str | None = Field(default=None, max_length=128, unique=True)
     user_id: int = Field(foreign_key="users.id", index=True)
     channel: str = Field(max_length=16)
-    text: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=Column(EncryptedText, nullable=False))
     urgent: bool = False
     status: str = Field(default="pending", max_length=16)  # pending | sending | sent | dead
     attempts: int = 0
     claimed_at: datetime | None = None  # a dispatcher took it; reclaimed if it never finished
-    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    last_error: str | None = Field(default=None, sa_column=Column(EncryptedText))
     due_at: datetime
     created_at: datetime
     sent_at: datetime | None = None
@@ -219,9 +223,10 @@ class QuarterlyReport(SQLModel, table=True):
     unit_id: int = Field(foreign_key="org_units.id", index=True)
     quarter: str = Field(max_length=8, index=True)  # "2026Q1"
     status: str = Field(default="open", max_length=16)  # open | submitted | accepted | returned
-    remark: str | None = Field(default=None, sa_column=Column(Text))
-    review_comment: str | None = Field(default=None, sa_column=Column(Text))
-    figures: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    remark: str | None = Field(default=None, sa_column=Column(EncryptedText))
+    review_comment: str | None = Field(default=None, sa_column=Column(EncryptedText))
+    # The figures hold counts, key terms and excerpts of visit notes (masked): encrypted too.
+    figures: dict[str, Any] | None = Field(default=None, sa_column=Column(EncryptedJSON))
     submitted_at: datetime | None = None
     submitted_by: int | None = Field(default=None, foreign_key="users.id")
     reviewed_at: datetime | None = None
@@ -264,7 +269,8 @@ class ContactPoint(SQLModel, table=True):
 class StaffAccount(SQLModel, table=True):
     """A console login: a unique username, its argon2 hash, bound to one org unit.
 
-    Sessions issued before `sessions_after` (logout) are void.
+    A session carries the `session_generation` it was issued under; logout moves it on, which
+    voids every session issued before.
     """
 
     __tablename__ = "staff_accounts"
@@ -276,4 +282,31 @@ class StaffAccount(SQLModel, table=True):
     active: bool = True
     created_at: datetime
     last_login_at: datetime | None = None
-    sessions_after: datetime | None = None
+    session_generation: int = 0
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed console logins of one username, known or not (`key`: a keyed digest of it, so a
+    password typed as a username is not kept); while `locked_until` is ahead, every attempt is
+    refused. Rows with no failure for a day are deleted (bot/console/throttle.py)."""
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    locked_until: datetime | None = None
+    last_failure_at: datetime = Field(index=True)
+
+
+class CallbackNonce(SQLModel, table=True):
+    """A platform callback's signed (timestamp, nonce), remembered while the timestamp is inside
+    the accepted window, with a digest of the message it carried: the same pair with another
+    message is a replay (bot/channels/wechat_replay.py). Rows past `expires_at` are pruned."""
+
+    __tablename__ = "callback_nonces"
+
+    channel: str = Field(primary_key=True, max_length=16)
+    timestamp: int = Field(primary_key=True, sa_type=BigInteger)
+    nonce: str = Field(primary_key=True, max_length=64)
+    digest: str = Field(max_length=64)
+    expires_at: datetime = Field(index=True)

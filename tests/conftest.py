@@ -7,16 +7,17 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 from typer.testing import CliRunner, Result
@@ -162,6 +163,36 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[D
         with admin.engine.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def refusing_writes(database: Database, *, full: bool = False) -> Iterator[None]:
+    """Make `database` refuse writes as a real outage does until the block ends (its pools are
+    emptied on entry and exit): SQLite read-only (`PRAGMA query_only`), or full with `full`
+    (`PRAGMA max_page_count` at its size: SQLITE_FULL); PostgreSQL read-only
+    (`default_transaction_read_only`, the error a hot standby gives: SQLSTATE 25006)."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        if not database.is_sqlite:
+            cursor.execute("SET default_transaction_read_only = on")
+            dbapi_connection.commit()
+        elif full:
+            pages = cursor.execute("PRAGMA page_count").fetchone()[0]
+            cursor.execute(f"PRAGMA max_page_count = {pages}")
+        else:
+            cursor.execute("PRAGMA query_only = ON")
+        cursor.close()
+
+    database.dispose()
+    for bind in database.engines:
+        event.listen(bind, "connect", on_connect)
+    try:
+        yield
+    finally:
+        for bind in database.engines:
+            event.remove(bind, "connect", on_connect)
+        database.dispose()
 
 
 # Throw-away PostgreSQL schemas, for tests that run real processes against the database.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import uuid
 from datetime import date
 from pathlib import Path
@@ -172,6 +173,30 @@ def test_serve_refuses_placeholder_secrets_in_production(env: dict[str, str]) ->
     result = invoke(["serve"], {**env, "FUQING_ENV": "production"})
     assert result.exit_code == 1, result.output
     assert "FUQING_SECRET_KEY" in result.output
+
+
+def test_serve_refuses_wechat_without_an_aes_key_in_production(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve` in production with a WeChat token but no AES key (plaintext mode, which cannot
+    be protected) exits 1 naming FUQING_WECHAT_AES_KEY, and so does an AES key without the
+    AppID; the server is never started."""
+    served: list[object] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **_: served.append(app))
+    production = {
+        **env,
+        "FUQING_ENV": "production",
+        "FUQING_SECRET_KEY": secrets.token_urlsafe(32),
+        "FUQING_API_TOKEN": secrets.token_urlsafe(32),
+        "FUQING_ADMIN_TOKEN": secrets.token_urlsafe(32),
+        "FUQING_WECHAT_TOKEN": "Qm7Zt2Xw9Lp4Vr8Kc3Nb6Hy1Jd5Fs0Ga",
+    }
+    result = invoke(["serve"], production)
+    assert result.exit_code == 1, result.output
+    assert "FUQING_WECHAT_AES_KEY" in result.output and "plaintext" in result.output
+    no_appid = invoke(["serve"], {**production, "FUQING_WECHAT_AES_KEY": "k" * 43})
+    assert no_appid.exit_code == 1 and "FUQING_WECHAT_APPID" in no_appid.output
+    assert served == []
 
 
 def test_terminal_chat_runs_a_dialogue(engine: Engine) -> None:

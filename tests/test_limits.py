@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -198,8 +198,9 @@ async def test_api_user_limit_off_at_zero(make_app: MakeApp) -> None:
 async def test_web_chat_user_over_budget_gets_429(make_app: MakeApp) -> None:
     """The web chat's cookie id has a budget too: the 3rd message of 2 a minute is a 429."""
     app = await make_app(rate_user_per_minute=2)
+    assert "fuqing_web" in (await app.http.get("/chat")).cookies
     first = await app.http.post("/chat/api/messages", headers=WEB, json={"text": "你好"})
-    assert first.status_code == 200 and "fuqing_web" in first.cookies
+    assert first.status_code == 200
     second = await app.http.post("/chat/api/messages", headers=WEB, json={"text": "你好"})
     third = await app.http.post("/chat/api/messages", headers=WEB, json={"text": "你好"})
     assert second.status_code == 200
@@ -213,7 +214,7 @@ async def test_wechat_user_over_budget_gets_success_without_the_engine(
     """WeChat never sees a 429 (it would retry): an openid over budget gets `success`, the
     engine is not asked, and the refusal is logged once without the openid."""
     app = await make_app(rate_user_per_minute=2)
-    peer = WeChatPeer(http=app.http, token=WECHAT_TOKEN, user="oFlood")
+    peer = WeChatPeer(http=app.http, token=WECHAT_TOKEN, user="oFlood", clock=app.engine.clock)
     caplog.set_level(logging.INFO, logger="bot")
     answers = [await peer.say(f"你好{n}") for n in range(4)]
     assert [a.status for a in answers] == [200] * 4
@@ -222,7 +223,9 @@ async def test_wechat_user_over_budget_gets_success_without_the_engine(
     assert engine_calls == ["你好0", "你好1"]
     refusals = [r for r in caplog.records if "rate limited" in r.getMessage()]
     assert len(refusals) == 1 and "oFlood" not in refusals[0].getMessage()
-    other = await WeChatPeer(http=app.http, token=WECHAT_TOKEN, user="oOther").say("你好")
+    other = await WeChatPeer(
+        http=app.http, token=WECHAT_TOKEN, user="oOther", clock=app.engine.clock
+    ).say("你好")
     assert other.content is not None
 
 
@@ -231,18 +234,19 @@ async def test_wechat_retry_of_an_answered_message_is_not_counted(
 ) -> None:
     """WeChat delivering the same MsgId again spends no budget and gets the same answer."""
     app = await make_app(rate_user_per_minute=1)
-    peer = WeChatPeer(http=app.http, token=WECHAT_TOKEN, user="oRetry")
+    peer = WeChatPeer(http=app.http, token=WECHAT_TOKEN, user="oRetry", clock=app.engine.clock)
     first = await peer.say("你好", msg_id="424242")
     retry = await peer.say("你好", msg_id="424242")
     assert first.content is not None and retry.content == first.content
     assert engine_calls == ["你好"]
 
 
-async def test_telegram_chat_over_budget_is_not_answered(
-    database: Database, nlp: NLP, engine: Engine, engine_calls: list[str]
-) -> None:
-    """A Telegram chat over budget gets `{"ok": true}` (no re-delivery) and no answer; the
-    engine is not asked."""
+@asynccontextmanager
+async def telegram_app(
+    database: Database, nlp: NLP, engine: Engine, **update: Any
+) -> AsyncIterator[tuple[httpx.AsyncClient, FakeBotApi]]:
+    """The app with the Telegram webhook (secret `tg-secret`) on a fake Bot API and `update`d
+    settings, its limits on a fake clock: its HTTP client and the fake API."""
     settings = Settings(
         env="test",
         database_url=database.url,
@@ -251,7 +255,7 @@ async def test_telegram_chat_over_budget_is_not_answered(
         admin_token="b",
         telegram_token=TELEGRAM_TOKEN,
         telegram_secret="tg-secret",
-        rate_user_per_minute=1,
+        **update,
     )
     api = FakeBotApi()
     channels = build_push_channels(
@@ -260,17 +264,26 @@ async def test_telegram_chat_over_budget_is_not_answered(
     services = Services(settings=settings, db=database, nlp=nlp, engine=engine, channels=channels)
     app = create_app(settings, services=services)
     app.state.limits = Limits.from_settings(settings, clock=FakeClock())
-    she = TelegramUser(api)
-    headers = {SECRET_HEADER: "tg-secret"}
     try:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://test"
         ) as http:
-            first = await http.post("/telegram", json=she.text("你好"), headers=headers)
-            answered = len(api.texts_to(she.chat_id))
-            second = await http.post("/telegram", json=she.text("你好"), headers=headers)
+            yield http, api
     finally:
         await channels.aclose()
+
+
+async def test_telegram_chat_over_budget_is_not_answered(
+    database: Database, nlp: NLP, engine: Engine, engine_calls: list[str]
+) -> None:
+    """A Telegram chat over budget gets `{"ok": true}` (no re-delivery) and no answer; the
+    engine is not asked."""
+    secret = {SECRET_HEADER: "tg-secret"}
+    async with telegram_app(database, nlp, engine, rate_user_per_minute=1) as (http, api):
+        she = TelegramUser(api)
+        first = await http.post("/telegram", json=she.text("你好"), headers=secret)
+        answered = len(api.texts_to(she.chat_id))
+        second = await http.post("/telegram", json=she.text("你好"), headers=secret)
     assert first.json() == second.json() == {"ok": True}
     assert answered > 0 and len(api.texts_to(she.chat_id)) == answered
     assert engine_calls == ["你好"]
@@ -297,7 +310,7 @@ async def test_ip_limit_spares_callbacks_health_and_valid_tokens(make_app: MakeA
     """WeChat callbacks, /healthz and requests with a valid API or admin token are not counted;
     a wrong token is (so guessing tokens is throttled)."""
     app = await make_app(rate_ip_per_minute=2)
-    peer = WeChatPeer(http=app.http, token=WECHAT_TOKEN, user="oIp")
+    peer = WeChatPeer(http=app.http, token=WECHAT_TOKEN, user="oIp", clock=app.engine.clock)
     for n in range(3):
         assert (await peer.say(f"你好{n}")).status == 200
         assert (await app.http.get("/healthz")).status_code == 200
@@ -306,6 +319,49 @@ async def test_ip_limit_spares_callbacks_health_and_valid_tokens(make_app: MakeA
     wrong = {"Authorization": "Bearer guess"}
     statuses = [(await app.http.get("/api/v1/outbox", headers=wrong)).status_code for _ in range(3)]
     assert statuses == [401, 401, 429]
+
+
+async def test_a_flood_of_new_openids_from_one_ip_is_cut_off_with_success(
+    make_app: MakeApp, engine_calls: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Callbacks have their own per-IP budget (here 5 a minute): one address posting as 8 new
+    openids gets 5 answers, then `success` without the engine (WeChat must not retry), logged
+    once for the burst; another address is answered, and the budget is earned back."""
+    app = await make_app(rate_callback_ip_per_minute=5)
+    caplog.set_level(logging.INFO, logger="bot")
+    answers = [
+        await WeChatPeer(
+            http=app.http, token=WECHAT_TOKEN, user=f"oNew{n}", clock=app.engine.clock
+        ).say("你好")
+        for n in range(8)
+    ]
+    assert [a.content is not None for a in answers] == [True] * 5 + [False] * 3
+    assert [a.body for a in answers[5:]] == ["success"] * 3
+    assert [a.status for a in answers] == [200] * 8
+    assert len(engine_calls) == 5
+    refusals = [r for r in caplog.records if "rate limited: callbacks" in r.getMessage()]
+    assert len(refusals) == 1
+    async with app.client("10.1.2.3") as elsewhere:
+        other = WeChatPeer(http=elsewhere, token=WECHAT_TOKEN, user="oFar", clock=app.engine.clock)
+        assert (await other.say("你好")).content is not None
+    app.clock.advance(12)  # one request earned back (5 a minute)
+    later = WeChatPeer(http=app.http, token=WECHAT_TOKEN, user="oLater", clock=app.engine.clock)
+    assert (await later.say("你好")).content is not None
+
+
+async def test_telegram_over_the_callback_budget_gets_ok(
+    database: Database, nlp: NLP, engine: Engine, engine_calls: list[str]
+) -> None:
+    """/telegram is a callback too: over its per-IP budget an update gets `{"ok": true}` (no
+    re-delivery) and the engine is not asked."""
+    secret = {SECRET_HEADER: "tg-secret"}
+    async with telegram_app(database, nlp, engine, rate_callback_ip_per_minute=1) as (http, api):
+        first = await http.post("/telegram", json=TelegramUser(api).text("你好"), headers=secret)
+        second = await http.post(
+            "/telegram", json=TelegramUser(api, chat_id=1002).text("你好"), headers=secret
+        )
+    assert first.json() == second.json() == {"ok": True}
+    assert engine_calls == ["你好"]
 
 
 async def test_ip_limit_off_at_zero(make_app: MakeApp) -> None:

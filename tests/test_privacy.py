@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from sqlalchemy import String, Text, text
+from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel, select
 from typer.testing import CliRunner
 
@@ -131,6 +132,62 @@ def test_erasure_leaves_nothing_of_her_and_keeps_the_counts(
     assert "妇情通" in woman.say("你好")  # the same address starts over as a new person
 
 
+FQ_TOKEN = re.compile(rb"fq1:[0-9a-f]{8}:[A-Za-z0-9_-]+")
+
+
+def _in_the_files(database: Database) -> tuple[bytes, list[str]]:
+    """The raw bytes of the SQLite database, its -wal and -shm, and every ciphertext in them
+    that decrypts (a value cut by a page boundary does not)."""
+    path = make_url(database.url).database
+    raw = b"".join(
+        p.read_bytes()
+        for p in (Path(f"{path}{tail}") for tail in ("", "-wal", "-shm"))
+        if p.exists()
+    )
+    found = (_decrypted(token.decode()) for token in FQ_TOKEN.findall(raw))
+    return raw, [plain for plain in found if plain is not None]
+
+
+def _decrypted(token: str) -> str | None:
+    """The plaintext of a ciphertext found in a file, where the next column's bytes may follow
+    it without a break (a timestamp's digits): its longest prefix that decrypts."""
+    shortest = len(crypto.keyring().encrypt(""))
+    for end in range(len(token), shortest - 1, -1):
+        try:
+            return crypto.keyring().decrypt(token[:end])
+        except crypto.UnknownKey:
+            continue
+    return None
+
+
+def test_erasure_leaves_nothing_of_her_in_the_database_files(
+    chat: Callable[..., Chat], cadre: Callable[..., Chat], database: Database
+) -> None:
+    """After 删除我的信息 the SQLite files — the WAL and its index included — hold neither her
+    address (a clear column) nor her phone or words, in clear or in a ciphertext that decrypts."""
+    if not database.is_sqlite:
+        pytest.skip("the files are SQLite's; docs/privacy.md says what PostgreSQL keeps")
+    officer, woman = cadre(), chat(HER)
+    _file_and_resolve(woman, officer)
+    woman.run(
+        [(f"满意，{RATING_WORDS}", "谢谢您的评价"), ("转人工", "人工"), (HANDOVER_WORDS, "转给")]
+    )
+    secrets = (HER, PHONE, NEED, RATING_WORDS, HANDOVER_WORDS, NEED[:6])
+    before = _in_the_files(database)
+    assert [s for s in secrets if not _held(before, s)] == []  # what the test looks for is there
+
+    woman.run([("删除我的信息", "确认删除"), ("确认删除", "已删除")])
+
+    after = _in_the_files(database)
+    assert [secret for secret in secrets if _held(after, secret)] == []
+
+
+def _held(files: tuple[bytes, list[str]], secret: str) -> bool:
+    """True when the files hold `secret` in clear or in a ciphertext that decrypts."""
+    raw, plain = files
+    return secret.encode() in raw or any(secret in p for p in plain)
+
+
 # ----------------------------------------------------------------------------- key rotation
 
 
@@ -172,14 +229,27 @@ def _rotate(database: Database, keyring: crypto.Keyring, batch: int) -> repo.Rot
     return totals
 
 
-def test_every_contact_column_is_rotated() -> None:
-    """The encrypted columns are the contact fields: users' name and phone, invites' name,
-    help requests' phone."""
+def test_every_encrypted_column_is_rotated() -> None:
+    """The columns `rotate-key` re-encrypts are the contact fields, the free texts and the JSON
+    documents that hold her words (docs/privacy.md lists the same)."""
     assert {c.label for c in repo.encrypted_columns()} == {
         "users.name",
         "users.phone",
         "invites.name",
         "help_requests.phone",
+        "help_requests.need",
+        "help_requests.resolution",
+        "help_requests.rating_note",
+        "help_request_events.note",
+        "visits.notes",
+        "outbox.text",
+        "outbox.last_error",
+        "inbound_messages.text",
+        "inbound_messages.reply",
+        "dialogue_sessions.data",
+        "quarterly_reports.remark",
+        "quarterly_reports.review_comment",
+        "quarterly_reports.figures",
     }
 
 

@@ -4,7 +4,7 @@ no 5xx and no error logged, through the real app on the test database."""
 from __future__ import annotations
 
 import json
-import time
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -72,8 +72,9 @@ def _dumps(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=True).encode()  # lone surrogates become \\udXXX
 
 
-def _signed() -> dict[str, str]:
-    timestamp, nonce = str(int(time.time())), "4242"
+def _signed(engine: Engine) -> dict[str, str]:
+    """A plaintext signature of a fresh nonce at the app's time (inside the 5-minute window)."""
+    timestamp, nonce = str(int(engine.clock().timestamp())), secrets.token_hex(8)
     return {
         "timestamp": timestamp,
         "nonce": nonce,
@@ -149,10 +150,10 @@ def xmlish(draw: st.DrawFn) -> str:
 @EXAMPLES
 @given(body=st.binary(max_size=400) | xmlish().map(lambda s: s.encode("utf-8", "surrogatepass")))
 async def test_wechat_any_body_with_a_valid_signature(
-    http: httpx.AsyncClient, error_log: ErrorLog, body: bytes
+    http: httpx.AsyncClient, engine: Engine, error_log: ErrorLog, body: bytes
 ) -> None:
     """Signed deliveries with any bytes or XML-ish body: never a 5xx, nothing logged as error."""
-    response = await http.post("/wechat", params=_signed(), content=body)
+    response = await http.post("/wechat", params=_signed(engine), content=body)
     assert response.status_code < 500, response.text
     error_log.check()
 
@@ -168,6 +169,7 @@ async def test_wechat_any_body_with_a_valid_signature(
 )
 async def test_wechat_well_formed_messages_with_any_content(
     http: httpx.AsyncClient,
+    engine: Engine,
     error_log: ErrorLog,
     user: str,
     msg_type: str,
@@ -186,13 +188,15 @@ async def test_wechat_well_formed_messages_with_any_content(
         f"</FromUserName><CreateTime>{cdata(created)}</CreateTime><MsgType>{cdata(msg_type)}"
         f"</MsgType><Content>{cdata(content)}</Content><MsgId>{cdata(msg_id)}</MsgId></xml>"
     )
-    params = _signed()
+    params = _signed(engine)
     body = xml.encode("utf-8", "surrogatepass")
     if safe:
         crypto = MessageCrypto(TOKEN, AES_KEY, APPID)
         encrypted = crypto.encrypt(xml.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
         params["encrypt_type"] = "aes"
-        params["msg_signature"] = crypto.signature_of(params["timestamp"], "4242", encrypted)
+        params["msg_signature"] = crypto.signature_of(
+            params["timestamp"], params["nonce"], encrypted
+        )
         body = f"<xml><Encrypt>{cdata(encrypted)}</Encrypt></xml>".encode()
     response = await http.post("/wechat", params=params, content=body)
     assert response.status_code < 500, response.text

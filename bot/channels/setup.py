@@ -14,8 +14,9 @@ import httpx
 
 from bot.channels.wechat import CallbackChannel, Responder
 from bot.channels.wechat_api import OfficialAccountClient, WeComClient
-from bot.channels.wechat_crypto import MessageCrypto
-from bot.config import Settings
+from bot.channels.wechat_crypto import CryptoError, MessageCrypto
+from bot.channels.wechat_replay import ReplayGuard
+from bot.config import WECHAT_AES_NEEDS_APPID, Settings
 from bot.engine import Engine
 from bot.outbox import Dispatcher, Sender
 from storage.db import Database
@@ -119,24 +120,36 @@ def build_push_channels(
             log.info("Telegram webhook off (`fuqing telegram` polls): set FUQING_TELEGRAM_SECRET")
     else:
         log.info("Telegram off: set FUQING_TELEGRAM_TOKEN")
+    replays = ReplayGuard(db=db, clock=engine.clock)  # shared by /wechat and /wecom
     token = settings.effective_wechat_token
     if token:
         crypto = None
-        if settings.wechat_aes_key and settings.wechat_appid:
-            crypto = MessageCrypto(token, settings.wechat_aes_key, settings.wechat_appid)
+        if settings.wechat_aes_key:  # safe (or compatible) mode: encrypted bodies only
+            if not settings.wechat_appid:
+                raise ValueError(WECHAT_AES_NEEDS_APPID)
+            crypto = _crypto(
+                "FUQING_WECHAT_AES_KEY", token, settings.wechat_aes_key, settings.wechat_appid
+            )
         channels.wechat = CallbackChannel(
-            name="wechat", token=token, crypto=crypto, responder=responder, clock=engine.clock
+            name="wechat",
+            token=token,
+            crypto=crypto,
+            responder=responder,
+            replays=replays,
+            clock=engine.clock,
         )
     else:
         log.info("WeChat callback off: set FUQING_WECHAT_TOKEN")
     if settings.wecom_enabled:
         corp_id = settings.wecom_corp_id or ""
-        crypto = MessageCrypto(settings.wecom_token or "", settings.wecom_aes_key or "", corp_id)
+        wecom_token = settings.wecom_token or ""
+        crypto = _crypto("FUQING_WECOM_AES_KEY", wecom_token, settings.wecom_aes_key or "", corp_id)
         channels.wecom = CallbackChannel(
             name="wecom",
-            token=settings.wecom_token or "",
+            token=wecom_token,
             crypto=crypto,
             responder=responder,
+            replays=replays,
             encrypted_only=True,
             corp_id=corp_id,
             clock=engine.clock,
@@ -144,3 +157,11 @@ def build_push_channels(
     else:
         log.info("WeCom callback off: set FUQING_WECOM_CORP_ID, _TOKEN and _AES_KEY")
     return channels
+
+
+def _crypto(setting: str, token: str, aes_key: str, receive_id: str) -> MessageCrypto:
+    """The message crypto of a callback; ValueError naming `setting` for an unusable key."""
+    try:
+        return MessageCrypto(token, aes_key, receive_id)
+    except CryptoError as exc:
+        raise ValueError(f"{setting} is not a valid EncodingAESKey: {exc}") from exc

@@ -15,7 +15,6 @@ This module is the channel itself (inbound, outbound, set-up); its parts are
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from telegram.ext import ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import texts
+from bot.bodies import parse_json
 from bot.channels.telegram_convert import CHANNEL, keyboard, split_text, to_incoming
 from bot.channels.telegram_polling import POLL_SECONDS, poll_updates
 from bot.channels.telegram_transport import (
@@ -84,7 +84,7 @@ class TelegramChannel:
         A chat `admit` refuses (over her budget) is not answered (Telegram would re-deliver an
         error)."""
         try:
-            data: Any = json.loads(body)
+            data: Any = parse_json(body)
         except ValueError as exc:
             raise WebhookRefused(400, "the body is not JSON") from exc
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):

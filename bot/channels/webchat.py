@@ -1,11 +1,13 @@
 """The web chat channel: the page at `/chat`, its assets, and its JSON and SSE endpoints.
 
 A thin channel like the JSON API. Her identity is a random id in a signed, HttpOnly cookie
-(channel `web`); the dialogue state lives on the server under that id, the visible transcript
-in her browser. `POST /chat/api/messages` runs one message through the engine; pushes (status
-changes, reminders) are pulled from the outbox, every second by the SSE stream
-`GET /chat/api/events` or on demand by `GET /chat/api/pending` — pulling needs no shared memory,
-so it works with several web workers.
+(channel `web`) that the page sets; a message without it is refused with a new one (the page
+sends again), so a client that keeps no cookies cannot make a resident per message. The
+dialogue state lives on the server under that id, the visible transcript in her browser.
+`POST /chat/api/messages` runs one message through the engine; pushes (status changes,
+reminders) are pulled from the outbox, every second by the SSE stream `GET /chat/api/events` or
+on demand by `GET /chat/api/pending` — pulling needs no shared memory, so it works with several
+web workers.
 
 Cross-site requests cannot talk as her: the cookie is SameSite=Lax and the JSON endpoints need
 the header `X-Requested-With: fuqing`, which a form cannot send and a cross-origin script cannot
@@ -35,7 +37,7 @@ from bot import texts
 from bot.commands import MENU
 from bot.config import Settings
 from bot.errors import ApiError
-from bot.http import read_json_body, services
+from bot.http import read_json_body, secure_cookies, services
 from bot.limits import limits_of
 from bot.messages import Incoming, Outgoing
 
@@ -59,14 +61,6 @@ POLL_SECONDS = 1.0  # how often the event stream looks for pushes
 HEARTBEAT_SECONDS = 15.0  # a comment line keeps proxies from closing an idle stream
 STREAM_SECONDS = 60.0  # then the stream ends (EventSource reconnects); bounds a shutdown's wait
 RETRY_MS = 2000  # the reconnection delay EventSource is told to use
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 
 
 # ----------------------------------------------------------------------------- identity
@@ -107,7 +101,8 @@ async def web_user(request: Request) -> WebUser:
 
 
 def remember(request: Request, response: Response, user: WebUser, *, renew: bool = False) -> None:
-    """Set the identity cookie when the id is new (or `renew`: the page renews it)."""
+    """Set the identity cookie when the id is new (or `renew`: the page renews it); Secure in
+    production whatever the scheme (TLS ends at the proxy)."""
     if not (user.fresh or renew):
         return
     response.set_cookie(
@@ -117,7 +112,23 @@ def remember(request: Request, response: Response, user: WebUser, *, renew: bool
         path=COOKIE_PATH,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request),
+    )
+
+
+def need_identity(request: Request, user: WebUser) -> None:
+    """Refuse (403 `no_identity`) a message without an identity cookie, setting one: the page
+    sets it before she can write (its script sends again at once), so only a client that keeps
+    no cookies arrives without one — and each of its messages would be a new resident."""
+    if not user.fresh:
+        return
+    issued = Response()
+    remember(request, issued, user)
+    raise ApiError(
+        403,
+        "no_identity",
+        "no chat identity: open the chat page, or send again with the cookie just set",
+        headers={"Set-Cookie": issued.headers["set-cookie"]},
     )
 
 
@@ -204,7 +215,8 @@ def _escape_attribute(value: str) -> str:
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
 async def page(request: Request, user: User) -> HTMLResponse:
     """The chat page; it renews her identity cookie."""
-    response = HTMLResponse(page_html(), headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
+    # Its Content-Security-Policy and the other security headers: bot/headers.py.
+    response = HTMLResponse(page_html(), headers={"Cache-Control": "no-cache"})
     remember(request, response, user, renew=True)
     return response
 
@@ -215,11 +227,7 @@ async def static(request: Request, name: str) -> Response:
     media_type = STATIC_TYPES.get(name)
     if media_type is None:
         raise ApiError(404, "not_found", "no such file")
-    headers = {
-        "Cache-Control": "public, max-age=86400",
-        "ETag": f'"{_version()}"',
-        "X-Content-Type-Options": "nosniff",
-    }
+    headers = {"Cache-Control": "public, max-age=86400", "ETag": f'"{_version()}"'}
     if request.headers.get("if-none-match") == headers["ETag"]:
         return Response(status_code=304, headers=headers)
     return Response(_asset(name), media_type=media_type, headers=headers)
@@ -240,8 +248,10 @@ async def static(request: Request, name: str) -> Response:
     },
 )
 async def post_message(request: Request, response: Response, user: User) -> WebReplies:
-    """Send one message as the cookie's user; get the bot's replies."""
+    """Send one message as the cookie's user; get the bot's replies. Without the cookie:
+    403 `no_identity` with a new cookie (send again)."""
     message = await _read_message(request)
+    need_identity(request, user)
     limits_of(request).check_user(CHANNEL, user.id)  # 429 when over her budget
     svc = services(request)
     incoming = Incoming(

@@ -1,14 +1,20 @@
 """The WeChat Official Account (`/wechat`) and WeCom (`/wecom`) callbacks.
 
-A thin channel: it checks signatures, decrypts (safe mode; WeCom always), parses the XML
+A thin channel: it checks signatures, refuses stale and replayed deliveries (`wechat_replay`:
+a ±5-minute window on the signed timestamp, a shared nonce memory), decrypts, parses the XML
 safely, turns the message into an `Incoming` and renders the engine's answer as a passive text
-reply. WeChat waits 5 s for an answer and then delivers the same message again (three times),
-so `Responder` computes each message's answer once, keyed by MsgId (events: sender + time +
-event): a retry waits for the same computation. When the answer is not ready within 4 s the
-callback answers `success` and the answer is pushed through the customer-service API instead
-(stored in the outbox first, so a failed push is retried, not lost). When the database cannot
-be reached the callback answers `success` too, and the message is tried again in the background
-until the database is back (for up to `UNAVAILABLE_GIVE_UP` seconds); then its answer is pushed.
+reply. With an AES key (the Official Account in safe or compatible mode; WeCom always) only
+encrypted bodies are accepted: the plaintext signature covers no body, so a plaintext body
+could be anyone's (403).
+
+WeChat waits 5 s for an answer and then delivers the same message again (three times), so
+`Responder` computes each message's answer once, keyed by sender + MsgId (events: sender + time
++ event + event key): a retry waits for the same computation. When the answer is not ready
+within 4 s the callback answers `success` and the answer is pushed through the customer-service
+API instead (stored in the outbox first, so a failed push is retried, not lost). When the
+database cannot be reached the callback answers `success` too, and the message is tried again
+in the background until the database is back (for up to `UNAVAILABLE_GIVE_UP` seconds); then
+its answer is pushed.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.bodies import BodyTooLarge, read_capped
 from bot.channels.wechat_crypto import CryptoError, MessageCrypto, SignatureError, check_signature
+from bot.channels.wechat_replay import Replayed, ReplayGuard
 from bot.channels.wechat_xml import (
     MAX_BODY_BYTES,
     WeChatMessage,
@@ -39,7 +46,7 @@ from bot.channels.wechat_xml import (
 )
 from bot.commands import MENU_KEYS
 from bot.engine import Engine, ServiceUnavailable
-from bot.limits import limits_of
+from bot.limits import digest, limits_of
 from bot.messages import Incoming, Kind, Outgoing, utcnow
 from bot.outbox import Dispatcher, log_failure
 
@@ -163,13 +170,15 @@ class Responder:
             log.error(
                 "%s message %s given up: the database stayed unreachable",
                 flight.incoming.channel,
-                key,
+                shown(key, flight.incoming.user),
             )
             return
         push = asyncio.get_running_loop().create_task(self._push(key, flight))
         self._background.add(push)
         push.add_done_callback(self._background.discard)
-        push.add_done_callback(log_failure(f"pushing the answer to {key}"))
+        push.add_done_callback(
+            log_failure(f"pushing the answer to {shown(key, flight.incoming.user)}")
+        )
 
     async def _push(self, key: str, flight: _Flight) -> None:
         """Store the late answer in the outbox (trying again while the database cannot take
@@ -192,7 +201,9 @@ class Responder:
                 if self.clock() > deadline:
                     raise
                 log.warning(
-                    "storing the answer to %s failed (%s); trying again", key, type(exc).__name__
+                    "storing the answer to %s failed (%s); trying again",
+                    shown(key, incoming.user),
+                    type(exc).__name__,
                 )
                 await asyncio.sleep(_pause(attempt))
         await self.dispatcher.deliver(ids)
@@ -211,6 +222,11 @@ class Responder:
             del self._flights[key]
             if not flight.task.done():
                 self._flights[key] = flight
+
+
+def shown(key: str, user: str) -> str:
+    """A delivery key for the log: its sender replaced by a digest (never the openid)."""
+    return key.replace(user, digest(user)) if user else key
 
 
 def to_incoming(channel: str, message: WeChatMessage, at: datetime) -> Incoming | None:
@@ -241,14 +257,25 @@ def to_incoming(channel: str, message: WeChatMessage, at: datetime) -> Incoming 
     )
 
 
+@dataclass(frozen=True)
+class _Opened:
+    """A delivery that passed every check: its message and how to answer it."""
+
+    message: WeChatMessage
+    encrypted: bool
+    timestamp: str
+    nonce: str
+
+
 @dataclass
 class CallbackChannel:
     """One callback endpoint (the Official Account, or a WeCom app) on the shared engine."""
 
     name: str  # the engine channel: "wechat" or "wecom"
     token: str
-    crypto: MessageCrypto | None
+    crypto: MessageCrypto | None  # set: safe mode only (a plaintext body is refused)
     responder: Responder
+    replays: ReplayGuard
     encrypted_only: bool = False  # WeCom: every POST is encrypted and has no plain signature
     corp_id: str | None = None
     clock: Callable[[], datetime] = utcnow
@@ -272,20 +299,11 @@ class CallbackChannel:
     async def receive(
         self, params: dict[str, str], body: bytes, admit: Admit | None = None
     ) -> tuple[str, bool]:
-        """Handle one POST; return the reply body and whether it is XML. A sender `admit`
-        refuses (over her budget) gets `success` without the engine being asked."""
-        if not self.encrypted_only:
-            self._check_plain(params)
-        fields = _parse(body)
-        encrypted = "Encrypt" in fields
-        if self.encrypted_only and not encrypted:
-            raise CallbackError(400, "an encrypted message is required")
-        if encrypted:
-            fields = self._decrypt(params, fields)
-        try:
-            message = parse_message(fields)
-        except XmlError as exc:
-            raise CallbackError(400, f"malformed message: {exc}") from exc
+        """Handle one POST; return the reply body and whether it is XML. Stale or replayed
+        deliveries and, with an AES key, plaintext bodies are refused (403) before the engine;
+        a sender `admit` refuses (over her budget) gets `success` without the engine."""
+        opened = await self._open(params, body)
+        message = opened.message
         incoming = to_incoming(self.name, message, self.clock())
         if incoming is None:
             return "success", False
@@ -304,11 +322,39 @@ class CallbackChannel:
             content=replies[0].text,
             create_time=int(self.clock().timestamp()),
         )
-        if not encrypted:
+        if not opened.encrypted:
             return xml, True
         assert self.crypto is not None
-        timestamp, nonce = params.get("timestamp", ""), params.get("nonce", "")
-        return self.crypto.encrypt_reply(xml, timestamp=timestamp, nonce=nonce), True
+        return self.crypto.encrypt_reply(xml, timestamp=opened.timestamp, nonce=opened.nonce), True
+
+    async def _open(self, params: dict[str, str], body: bytes) -> _Opened:
+        """The delivery's message, once its signature, its time, its mode (encrypted when an
+        AES key is set; compatible mode is read from its encrypted part) and its nonce pass;
+        else CallbackError."""
+        if not self.encrypted_only:
+            self._check_plain(params)
+        timestamp, nonce = _need(params, "timestamp", "nonce")
+        try:
+            signed_at = self.replays.signed_at(timestamp, nonce)
+        except Replayed as exc:
+            raise CallbackError(exc.status, exc.reason) from exc
+        fields = _parse(body)
+        encrypted = "Encrypt" in fields
+        if self.crypto is not None and not encrypted:
+            raise CallbackError(403, "safe mode: only encrypted messages are accepted")
+        plain = body
+        if encrypted:
+            plain = self._decrypt(params, fields)
+            fields = _parse(plain)
+        try:
+            message = parse_message(fields)
+        except XmlError as exc:
+            raise CallbackError(400, f"malformed message: {exc}") from exc
+        try:
+            await self.replays.claim(self.name, timestamp=signed_at, nonce=nonce, message=plain)
+        except Replayed as exc:
+            raise CallbackError(exc.status, exc.reason) from exc
+        return _Opened(message=message, encrypted=encrypted, timestamp=timestamp, nonce=nonce)
 
     def _check_plain(self, params: dict[str, str]) -> None:
         signature, timestamp, nonce = _need(params, "signature", "timestamp", "nonce")
@@ -317,7 +363,8 @@ class CallbackChannel:
         except SignatureError as exc:
             raise CallbackError(403, "invalid signature") from exc
 
-    def _decrypt(self, params: dict[str, str], fields: dict[str, str]) -> dict[str, str]:
+    def _decrypt(self, params: dict[str, str], fields: dict[str, str]) -> bytes:
+        """The decrypted message (its signature checked first: AES-CBC has no integrity)."""
         if self.crypto is None:
             raise CallbackError(400, "safe mode is not configured (FUQING_WECHAT_AES_KEY)")
         if self.corp_id is not None and fields.get("ToUserName") not in (None, "", self.corp_id):
@@ -330,7 +377,7 @@ class CallbackChannel:
             raise CallbackError(403, "invalid msg_signature") from exc
         except CryptoError as exc:
             raise CallbackError(400, "cannot decrypt the message") from exc
-        return _parse(plain.encode())
+        return plain.encode()
 
 
 def _need(params: dict[str, str], *names: str) -> list[str]:

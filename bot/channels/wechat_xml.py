@@ -85,11 +85,14 @@ class WeChatMessage:
 
     @property
     def dedup_key(self) -> str:
-        """`msg:<MsgId>`, or for events (no MsgId) `evt:<FromUserName>:<CreateTime>:<Event>`."""
+        """`msg:<FromUserName>:<MsgId>`, or for events (no MsgId)
+        `evt:<FromUserName>:<CreateTime>:<Event>:<EventKey>`: the sender is part of every key
+        (one sender's message id never answers another's), and so is the event's key (two
+        menu clicks within one second are two messages)."""
         if self.msg_id:
-            return f"msg:{self.msg_id}"
+            return f"msg:{self.from_user}:{self.msg_id}"
         kind = self.event if self.event is not None else self.msg_type
-        return f"evt:{self.from_user}:{self.create_time}:{kind}"
+        return f"evt:{self.from_user}:{self.create_time}:{kind}:{self.event_key or ''}"
 
 
 def _optional(fields: dict[str, str], tag: str) -> str | None:

@@ -92,7 +92,8 @@ def scheduler_tick(
             result = await runner.tick(at)
             typer.echo(
                 f"tick at {result.at.isoformat()}: {len(result.enqueued)} queued, "
-                f"{result.sent} sent" + ("" if result.active else " (another scheduler is active)")
+                f"{result.cleared} idle dialogues cleared, {result.sent} sent"
+                + ("" if result.active else " (another scheduler is active)")
             )
             for key in result.enqueued:
                 typer.echo(f"  queued {key}")

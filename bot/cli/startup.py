@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
+from bot.access_log import install_access_log_filter
 from bot.config import OPTIONAL_SECRETS, REQUIRED_SECRETS, Settings
 from bot.jsonlog import log_formatter
 from bot.nlp import PiiMaskingFilter
@@ -56,7 +57,8 @@ class SecretMaskingFilter(logging.Filter):
 
 
 def setup_logging(settings: Settings) -> None:
-    """Log to stderr; every record passes the PII mask (phones, ID numbers) and the secrets'."""
+    """Log to stderr; every record passes the PII mask (phones, ID numbers) and the secrets';
+    uvicorn's access log shows no callback query string (`bot/access_log.py`)."""
     handler = logging.StreamHandler()
     handler.setFormatter(log_formatter(settings))  # FUQING_LOG_FORMAT: text or json
     handler.addFilter(PiiMaskingFilter())
@@ -67,6 +69,7 @@ def setup_logging(settings: Settings) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    install_access_log_filter()  # no callback query strings, no phone numbers in URLs
 
 
 def load_settings() -> Settings:

@@ -1,17 +1,20 @@
 """The console's staff sessions: login, the signed session cookie, CSRF, page rendering.
 
 A session is a cookie signed with `settings.secret_key` (itsdangerous, timestamped by the
-engine's clock so tests can move time) carrying the staff id and a CSRF token; it is HttpOnly,
-SameSite=Lax, and void after 8 hours or once the staff member logs out (the account's
-`sessions_after`). Before login, a pre-session cookie carries the login form's CSRF token.
-Every POST checks the token (`check_csrf`); every page checks the session (`current_staff`),
-which also resolves the units the staff member may see: her unit's subtree, every unit for
-the city's staff.
+engine's clock so tests can move time) carrying the staff id, the account's session generation
+and a CSRF token made at login; it is HttpOnly, SameSite=Lax, Secure in production (and over
+https), and void after 8 hours or once the staff member logs out (logout moves the account's
+generation on). Before login, a pre-session cookie carries the login form's CSRF token, good
+only while there is no live session. Every POST checks the token (`check_csrf`); every page
+checks the session (`current_staff`), which also resolves the units the staff member may see:
+her unit's subtree, every unit for the city's staff. Logins are throttled per username
+(bot/console/throttle.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import secrets
 from collections.abc import Callable
@@ -32,7 +35,8 @@ from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from bot import texts
 from bot.actions import unit_label
-from bot.http import Services, services
+from bot.console import throttle
+from bot.http import Services, secure_cookies, services
 from storage import repo
 from storage.db import Database
 from storage.models import StaffAccount
@@ -110,28 +114,50 @@ def hash_password(password: str) -> str:
     return hasher().hash(password)
 
 
-def verify_login(db: Database, *, username: str, password: str, now: datetime) -> int | None:
-    """The staff id when the username and password match an active account, else None.
+@dataclass(frozen=True)
+class LoginResult:
+    """What a login attempt came to: a staff member and her session generation, or not."""
 
-    An unknown username is verified against a dummy hash, so both paths take the same time;
-    a hash made with older parameters is replaced on success.
+    staff_id: int | None  # None: refused
+    generation: int = 0  # the account's session generation, carried by the new session
+    failures: int = 0  # failed attempts in a row for this username, this one included
+    retry_after: int = 0  # > 0: the username must wait this many seconds (throttled)
+
+
+def verify_login(
+    db: Database, *, username: str, password: str, now: datetime, secret: str
+) -> LoginResult:
+    """Check a login against the username's throttle (bot/console/throttle.py) and its
+    password; on success clear the throttle and note the login.
+
+    An unknown username is throttled and verified against a dummy hash like a known one, so
+    neither the answer nor its time tells whether it exists; a hash made with older
+    parameters is replaced on success. `secret` keys the throttle's digest of the username.
     """
-    with db.read() as session:
-        account = repo.staff_by_username(session, username=username.strip())
+    name = username.strip()
+    key = throttle.throttle_key(secret, name)
+    with db.transaction() as session:
+        attempt = throttle.begin_attempt(session, key=key, now=now)
+        if not attempt.allowed:
+            return LoginResult(None, failures=attempt.failures, retry_after=attempt.retry_after)
+        account = repo.staff_by_username(session, username=name)
         stored = account.password_hash if account is not None else _dummy_hash()
         staff_id = account.id if account is not None and account.active else None
+    failed = LoginResult(None, failures=attempt.failures)
     try:
         hasher().verify(stored, password)
     except (VerificationError, InvalidHashError):
-        return None
+        return failed
     if staff_id is None:
-        return None
+        return failed
     new_hash = hash_password(password) if hasher().check_needs_rehash(stored) else None
     with db.transaction() as session:
+        repo.clear_login_failures(session, key=key)
         found = repo.get_staff(session, staff_id=staff_id)
-        if found is not None:
-            repo.record_login(session, staff=found, new_hash=new_hash, now=now)
-    return staff_id
+        if found is None:
+            return failed
+        repo.record_login(session, staff=found, new_hash=new_hash, now=now)
+        return LoginResult(staff_id, generation=found.session_generation)
 
 
 # ----------------------------------------------------------------------------- signed cookies
@@ -176,15 +202,28 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
         path=COOKIE_PATH,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request),
     )
 
 
-def _session(request: Request) -> tuple[int, str, datetime] | None:
-    """(staff id, CSRF token, issued at) of a valid, unexpired session cookie."""
+def _delete_cookie(request: Request, response: Response, name: str) -> None:
+    response.delete_cookie(
+        name, path=COOKIE_PATH, httponly=True, samesite="lax", secure=secure_cookies(request)
+    )
+
+
+@dataclass(frozen=True)
+class _Session:
+    staff_id: int
+    generation: int
+    csrf: str
+
+
+def _session(request: Request) -> _Session | None:
+    """The signed, unexpired session cookie's content (not yet checked against the account)."""
     try:
-        data, issued = _read(request, SESSION_COOKIE, "session", SESSION_SECONDS)
-        return int(data["s"]), str(data["c"]), issued
+        data, _issued = _read(request, SESSION_COOKIE, "session", SESSION_SECONDS)
+        return _Session(int(data["s"]), int(data["g"]), str(data["c"]))
     except (BadSignature, KeyError, TypeError, ValueError):
         return None
 
@@ -197,41 +236,47 @@ def _pre_token(request: Request) -> str | None:
         return None
 
 
-def start_session(request: Request, response: Response, staff_id: int) -> None:
-    """Set the session cookie for `staff_id` with a fresh CSRF token; drop the pre-session."""
+def start_session(request: Request, response: Response, login: LoginResult) -> None:
+    """Set the session cookie of a successful `login` with a fresh CSRF token (the login
+    form's token is not carried over) and its account's generation; drop the pre-session."""
+    assert login.staff_id is not None
     token = secrets.token_urlsafe(32)
-    value = _serializer(services(request), "session").dumps({"s": staff_id, "c": token})
+    data = {"s": login.staff_id, "g": login.generation, "c": token}
+    value = _serializer(services(request), "session").dumps(data)
     _set_cookie(request, response, SESSION_COOKIE, value, SESSION_SECONDS)
-    response.delete_cookie(PRE_COOKIE, path=COOKIE_PATH)
+    _delete_cookie(request, response, PRE_COOKIE)
 
 
 async def end_session(request: Request, response: Response) -> None:
-    """Void the staff member's sessions (server side) and delete the cookie."""
-    found = _session(request)
-    if found is not None:
-        svc = services(request)
+    """Void the staff member's sessions, every one issued so far (server side), and delete the
+    cookie. Only a live session ends them: an old cookie (posted with the login form's token)
+    cannot log her out elsewhere."""
+    try:
+        staff: Staff | None = await current_staff(request)
+    except LoginRequired:
+        staff = None
+    if staff is not None:
+        svc, staff_id = services(request), staff.id
 
         def void() -> None:
             with svc.db.transaction() as session:
-                account = repo.get_staff(session, staff_id=found[0])
+                account = repo.get_staff(session, staff_id=staff_id)
                 if account is not None:
-                    repo.end_sessions(session, staff=account, now=svc.engine.clock())
+                    repo.end_sessions(session, staff=account)
 
         await asyncio.to_thread(void)
-    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+    _delete_cookie(request, response, SESSION_COOKIE)
 
 
 # ----------------------------------------------------------------------------- dependencies
 
 
-def _load_staff(svc: Services, staff_id: int, issued: datetime) -> Staff | None:
+def _load_staff(svc: Services, found: _Session) -> Staff | None:
     with svc.db.read() as session:
-        account: StaffAccount | None = repo.get_staff(session, staff_id=staff_id)
+        account: StaffAccount | None = repo.get_staff(session, staff_id=found.staff_id)
         if account is None or not account.active:
             return None
-        if account.sessions_after is not None and int(issued.timestamp()) < int(
-            repo.as_utc(account.sessions_after).timestamp()
-        ):
+        if account.session_generation != found.generation:  # logged out since
             return None
         unit = repo.get_unit(session, unit_id=account.unit_id)
         if unit is None:
@@ -264,33 +309,34 @@ async def current_staff(request: Request) -> Staff:
     found = _session(request)
     if found is None:
         raise LoginRequired(_here(request))
-    staff_id, token, issued = found
-    staff = await asyncio.to_thread(_load_staff, services(request), staff_id, issued)
+    staff = await asyncio.to_thread(_load_staff, services(request), found)
     if staff is None:
         raise LoginRequired(_here(request))
     request.state.console_staff = staff
-    request.state.console_csrf = token
+    request.state.console_csrf = found.csrf
     return staff
 
 
 async def check_csrf(request: Request) -> None:
     """FastAPI dependency for every POST: the form field `csrf_token` (or the X-CSRF-Token
-    header) must match the session's token (before login: the pre-session's); else 403."""
-    expected = [t for t in (_session_token(request), _pre_token(request)) if t]
+    header) must match the session's token; only without a live session (the login form),
+    the pre-session's. Else 403: a login form's token is no good once she is logged in."""
+    try:
+        await current_staff(request)
+        expected = getattr(request.state, "console_csrf", None)
+    except LoginRequired:
+        expected = _pre_token(request)
     sent: object = request.headers.get("x-csrf-token")
     if sent is None:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             sent = (await request.form()).get("csrf_token")
-    if not isinstance(sent, str) or not any(
-        secrets.compare_digest(sent.encode(), token.encode()) for token in expected
+    if not (
+        isinstance(sent, str)
+        and isinstance(expected, str)
+        and secrets.compare_digest(sent.encode(), expected.encode())
     ):
         raise HTTPException(403, "CSRF token missing or wrong")
-
-
-def _session_token(request: Request) -> str | None:
-    found = _session(request)
-    return found[1] if found else None
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -301,6 +347,10 @@ def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.globals["t"] = texts.t
     templates.env.globals["category_labels"] = texts.category_labels
+    # The stylesheet's address names its content: a new version is fetched at once, not after
+    # the cache's hour (the pages' styles all live there since the CSP allows no inline ones).
+    css = (STATIC / "console.css").read_bytes()
+    templates.env.globals["css_version"] = hashlib.sha256(css).hexdigest()[:12]
     return templates
 
 
@@ -358,7 +408,7 @@ def render(request: Request, template: str, staff: Staff | None, **context: obje
     new_pre: str | None = None
     token: str | None
     if staff is not None:
-        token = getattr(request.state, "console_csrf", None) or _session_token(request)
+        token = getattr(request.state, "console_csrf", None)
     else:
         token = _pre_token(request)
         if token is None:
@@ -385,11 +435,10 @@ def render(request: Request, template: str, staff: Staff | None, **context: obje
             **context,
         },
     )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cache-Control"] = "no-store"  # the security headers: bot/headers.py
     if new_pre is not None:
         value = _serializer(svc, "pre").dumps({"c": new_pre})
         _set_cookie(request, response, PRE_COOKIE, value, PRE_SECONDS)
     if flashes:
-        response.delete_cookie(FLASH_COOKIE, path=COOKIE_PATH)
+        _delete_cookie(request, response, FLASH_COOKIE)
     return response

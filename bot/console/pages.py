@@ -5,6 +5,7 @@ actions), and the console's static files. The other pages have their own routers
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Res
 from fastapi.responses import FileResponse, RedirectResponse
 
 from bot import texts
-from bot.console import queue
+from bot.console import queue, throttle
 from bot.console.auth import (
     STATIC,
     Staff,
@@ -29,6 +30,7 @@ from bot.console.overview.listing import pager
 from bot.http import services
 from storage.models import REQUEST_STATUSES
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["console"], include_in_schema=False)
 CurrentStaff = Annotated[Staff, Depends(current_staff)]
 Note = Annotated[str, Form(max_length=queue.MAX_NOTE)]
@@ -63,25 +65,52 @@ async def login(
     password: Annotated[str, Form(max_length=256)] = "",
     next: Annotated[str, Form(max_length=512)] = "",
 ) -> Response:
-    """Check the credentials: on success a session and a 303 to `next`; else the form again."""
+    """Check the credentials: on success a session and a 303 to `next`; else the form again
+    (401), or while the username is throttled a 429 with Retry-After saying when to try."""
     svc = services(request)
-    staff_id = await asyncio.to_thread(
-        verify_login, svc.db, username=username, password=password, now=svc.engine.clock()
+    result = await asyncio.to_thread(
+        verify_login,
+        svc.db,
+        username=username,
+        password=password,
+        now=svc.engine.clock(),
+        secret=svc.settings.secret_key,
     )
-    if staff_id is None:
-        page = render(
-            request,
-            "login.html",
-            None,
-            next=safe_next(next),
-            error=texts.t("console.login_failed"),
-            username=username,
+    if result.staff_id is not None:
+        response = RedirectResponse(safe_next(next), status_code=303)
+        start_session(request, response, result)
+        return response
+    client = request.client.host if request.client else "-"
+    who = throttle.masked(username.strip())
+    if result.retry_after:
+        log.warning(
+            "console login refused: user %s from %s must wait %d s (%d failures in a row)",
+            who,
+            client,
+            result.retry_after,
+            result.failures,
         )
-        page.status_code = 401
-        return page
-    response = RedirectResponse(safe_next(next), status_code=303)
-    start_session(request, response, staff_id)
-    return response
+        error = texts.t("console.login_locked", wait=_wait_text(result.retry_after))
+    else:
+        log.warning(
+            "console login failed: user %s from %s (%d failures in a row)",
+            who,
+            client,
+            result.failures,
+        )
+        error = texts.t("console.login_failed")
+    page = render(request, "login.html", None, next=safe_next(next), error=error, username=username)
+    page.status_code = 429 if result.retry_after else 401
+    if result.retry_after:
+        page.headers["Retry-After"] = str(result.retry_after)
+    return page
+
+
+def _wait_text(seconds: int) -> str:
+    """'30 秒', '15 分钟': how long to wait, in words."""
+    if seconds < 60:
+        return texts.t("console.wait_seconds", n=seconds)
+    return texts.t("console.wait_minutes", n=-(-seconds // 60))
 
 
 @router.post("/console/logout", dependencies=[Depends(check_csrf)])

@@ -263,7 +263,7 @@ def assign(
             session,
             request=request,
             cadre=cadre,
-            note=_by(staff, f"{what}：{note}" if note else what),
+            note=_by(staff, f"{what}：{mask_pii(note)}" if note else what),
             now=now,
         )
         told = progress.tell_requester(
@@ -293,11 +293,12 @@ def change_status(
             return _refused(request, target if target in CONSOLE_MOVES else request.status)
         if target == "resolved" and not note:
             return Outcome(False, texts.t("console.need_note"))
+        stored = mask_pii(note) if note else note  # the push tells her the note as typed
         repo.set_status(
-            session, request=request, status=target, actor=None, note=_by(staff, note), now=now
+            session, request=request, status=target, actor=None, note=_by(staff, stored), now=now
         )
         if target == "resolved":
-            request.resolution = note
+            request.resolution = stored
             session.add(request)
         told = _tell(session, staff, request, target, note, now)
         message = texts.t("console.moved", code=request.code, status=texts.t(f"status.{target}"))

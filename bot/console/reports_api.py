@@ -22,6 +22,7 @@ from sqlmodel import Session
 from bot import texts
 from bot.errors import ApiError
 from bot.http import Services, bearer_guard, services
+from bot.nlp import mask_pii
 from bot.outbox import quiet_until
 from bot.reporting.export import MEDIA_TYPES, file_name, render
 from bot.reporting.figures import quarter_overview
@@ -160,9 +161,8 @@ def apply_review(
         if report is None or report.status != "submitted":
             state = report.status if report is not None else "open"
             raise ApiError(409, "not_submitted", f"the summary is {state}, not submitted")
-        repo.review_report(
-            session, report=report, accept=body.accept, comment=body.comment, now=now
-        )
+        comment = mask_pii(body.comment) if body.comment else body.comment
+        repo.review_report(session, report=report, accept=body.accept, comment=comment, now=now)
         notified = 0 if body.accept else tell_returned(session, found, quarter, body, now, tz)
         due = due_date(
             quarter,

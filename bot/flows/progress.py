@@ -22,6 +22,7 @@ from sqlmodel import Session
 from bot import texts
 from bot.actions import Effects, unit_label
 from bot.messages import Outgoing
+from bot.nlp import mask_pii
 from storage import repo
 from storage.models import OPEN_STATUSES, HelpRequest, OrgUnit
 
@@ -84,20 +85,26 @@ def list_requests(fx: Effects) -> list[Outgoing]:
 
 
 def act(fx: Effects, command: str, code: str | None, note: str | None) -> list[Outgoing]:
-    """Apply 受理 / 办结 / 撤销 / 详情 to the request with `code`."""
+    """Apply 受理 / 办结 / 撤销 / 详情 to the request with `code`.
+
+    A request that is neither hers nor her unit's is answered exactly as a code that does not
+    exist: nobody learns that another unit's (or another woman's) code exists."""
     if not code:
         return [Outgoing(texts.t("progress.need_code"))]
     request = repo.request_by_code(fx.session, code=code)
-    if request is None:
+    is_requester = (
+        request is not None
+        and request.requester_id is not None
+        and request.requester_id == fx.user.id
+    )
+    in_my_units = request is not None and fx.user.role == "cadre" and _in_my_units(fx, request)
+    if request is None or not (is_requester or in_my_units):
         return [Outgoing(texts.t("progress.not_found", code=code))]
-    is_requester = request.requester_id is not None and request.requester_id == fx.user.id
     if command in ("take", "resolve"):
         if fx.user.role != "cadre":
             return [Outgoing(texts.t("progress.cadre_only"))]
-        if not _in_my_units(fx, request):
+        if not in_my_units:  # her own request, filed with another unit
             return [Outgoing(texts.t("progress.not_yours", code=request.code))]
-    elif not is_requester and not (fx.user.role == "cadre" and _in_my_units(fx, request)):
-        return [Outgoing(texts.t("progress.not_found", code=code))]
     if command == "detail":
         return [Outgoing(f"{_line(fx, request)}\n{request.need}")]
     allowed, target = next((a, t) for c, a, t in MOVES if c == command)
@@ -106,8 +113,10 @@ def act(fx: Effects, command: str, code: str | None, note: str | None) -> list[O
         return [Outgoing(texts.t("progress.closed", code=request.code, status=status))]
     if command == "resolve" and not note:
         return [Outgoing(texts.t("progress.need_note"))]
+    # Stored with phone and ID numbers masked; the push tells her the note as typed.
+    stored = mask_pii(note) if note else note
     repo.set_status(
-        fx.session, request=request, status=target, actor=fx.user, note=note, now=fx.now
+        fx.session, request=request, status=target, actor=fx.user, note=stored, now=fx.now
     )
     if command == "withdraw":
         return [Outgoing(texts.t("progress.cancelled", code=request.code))]

@@ -59,7 +59,7 @@ class Segmenter:
 
         jieba.setLogLevel(logging.WARNING)
         cache = cache_dir or DEFAULT_CACHE_DIR
-        cache.mkdir(parents=True, exist_ok=True)
+        cache.mkdir(mode=0o700, parents=True, exist_ok=True)  # jieba writes its cache 600
         tokenizer = jieba.Tokenizer()
         tokenizer.tmp_dir = str(cache)
         tokenizer.cache_file = CACHE_FILE

@@ -6,6 +6,8 @@ live in modules by subject; import them from here.
 """
 
 from storage.repo._common import ConcurrentUpdate, as_utc, new_code
+from storage.repo.callbacks import claim_nonce as claim_nonce
+from storage.repo.callbacks import prune_nonces as prune_nonces
 from storage.repo.console import CadreRow as CadreRow
 from storage.repo.console import InviteRow as InviteRow
 from storage.repo.console import PushRow as PushRow
@@ -35,6 +37,7 @@ from storage.repo.contacts import (
 from storage.repo.dialogue import (
     Dialogue,
     find_inbound,
+    idle_dialogues,
     load_dialogue,
     recent_inbound,
     record_inbound,
@@ -89,6 +92,7 @@ from storage.repo.privacy import Erased as Erased
 from storage.repo.privacy import Rotated as Rotated
 from storage.repo.privacy import encrypted_columns as encrypted_columns
 from storage.repo.privacy import erase_resident as erase_resident
+from storage.repo.privacy import forget_idle_web_visitors as forget_idle_web_visitors
 from storage.repo.privacy import reencrypt_batch as reencrypt_batch
 from storage.repo.quarter import contact_points_of_cadres as contact_points_of_cadres
 from storage.repo.quarter import find_district as find_district
@@ -129,10 +133,13 @@ from storage.repo.requests import (
     set_status,
 )
 from storage.repo.staff import assign_request as assign_request
+from storage.repo.staff import clear_login_failures as clear_login_failures
 from storage.repo.staff import create_staff as create_staff
 from storage.repo.staff import end_sessions as end_sessions
+from storage.repo.staff import forget_login_failures as forget_login_failures
 from storage.repo.staff import get_staff as get_staff
 from storage.repo.staff import list_staff as list_staff
+from storage.repo.staff import login_throttle as login_throttle
 from storage.repo.staff import queue_cadres as queue_cadres
 from storage.repo.staff import queue_requests as queue_requests
 from storage.repo.staff import record_login as record_login
@@ -180,6 +187,7 @@ __all__ = [
     "get_user",
     "held_points",
     "identity_of",
+    "idle_dialogues",
     "last_pair_visits",
     "last_visit_on",
     "latest_identity",

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, insert, update
+from sqlalchemy import CursorResult, Table, bindparam, func, insert, or_, update
 from sqlalchemy import select as select_columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
+from storage import crypto
 from storage.models import DialogueSession, InboundMessage
 from storage.repo._common import ConcurrentUpdate, stored
 
@@ -121,6 +122,29 @@ def save_dialogue(
     if result.rowcount != 1:
         raise ConcurrentUpdate(f"dialogue {dialogue.id} changed concurrently")
     dialogue.version += 1
+
+
+# The stored length of an empty dialogue state: `data` is one ciphertext, whose length follows
+# the JSON's (AES-GCM hides what it says, not how long it is), and `{}` is the shortest JSON.
+EMPTY_STATE_LENGTH = crypto.stored_length("{}")
+
+
+def idle_dialogues(session: Session, *, before: datetime, limit: int) -> list[Dialogue]:
+    """Up to `limit` stored dialogues last saved before `before` that hold something (a flow,
+    or any state: longer than an empty one), the longest idle first."""
+    rows = session.execute(
+        select_columns(DIALOGUES.c.user_id, *DIALOGUE_COLUMNS)
+        .where(
+            DIALOGUES.c.updated_at < stored(before),
+            or_(
+                DIALOGUES.c.flow.is_not(None),
+                func.length(DIALOGUES.c.data) > EMPTY_STATE_LENGTH,
+            ),
+        )
+        .order_by(DIALOGUES.c.updated_at, DIALOGUES.c.id)
+        .limit(limit)
+    ).all()
+    return [dialogue_from_row(row[0], row[1:], now=before) for row in rows]
 
 
 # ----------------------------------------------------------------------------- inbound

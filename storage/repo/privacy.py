@@ -9,6 +9,7 @@ a new person, and nothing is left that links the two.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, or_, select
 
 from storage import crypto
+from storage.db import FORGET_FILES
 from storage.models import HelpRequest, HelpRequestEvent, Identity, InboundMessage, Outbox, User
+from storage.repo._common import as_utc, stored
+from storage.repo.dialogue import INBOUND
 from storage.repo.people import erase_user
 from storage.repo.requests import erase_requests_of
 
@@ -46,6 +50,7 @@ def erase_resident(
     lose their text (`placeholder`; those not yet sent are dead); her messages, the cadres'
     messages naming her requests, her dialogue state, contact fields and identities go.
     """
+    session.info[FORGET_FILES] = True  # once committed, the database files forget her too
     user_id = user.id or 0
     requests = session.exec(select(HelpRequest).where(HelpRequest.requester_id == user_id)).all()
     codes = [r.code for r in requests]
@@ -56,7 +61,8 @@ def erase_resident(
         session, user_id=user_id, codes=codes, externals=externals, placeholder=placeholder
     )
     messages = _scrub_message_ids(session, user_id=user_id, externals=externals)
-    messages += _scrub_messages_about(session, codes=codes)
+    first = min((as_utc(r.created_at) for r in requests), default=None)
+    messages += _scrub_messages_about(session, codes=codes, since=first)
     erase_requests_of(session, requester_id=user_id, placeholder=placeholder, note=note, now=now)
     erase_user(session, user=user, now=now)
     for identity in identities:
@@ -112,24 +118,88 @@ def _scrub_message_ids(session: Session, *, user_id: int, externals: list[str]) 
     return len(messages)
 
 
-def _scrub_messages_about(session: Session, *, codes: list[str]) -> int:
+def _scrub_messages_about(session: Session, *, codes: list[str], since: datetime | None) -> int:
     """Other people's messages naming her requests (a cadre's `办结 <code> <note>`, the reply to
-    `详情 <code>`) may quote her: their text and reply are blanked."""
-    if not codes:
+    `详情 <code>`) may quote her: their text and reply are blanked.
+
+    Texts and replies are encrypted, so they are searched here, not in SQL: the messages received
+    since her first request was filed (none can name a code before it exists)."""
+    if not codes or since is None:
         return 0
-    naming = [col(InboundMessage.text).contains(code) for code in codes] + [
-        sa.cast(col(InboundMessage.reply), sa.String).contains(code) for code in codes
+    rows = session.execute(
+        sa.select(INBOUND.c.id, INBOUND.c.text, INBOUND.c.reply).where(
+            INBOUND.c.received_at >= stored(since)
+        )
+    )
+    naming = [
+        row_id
+        for row_id, text, reply in rows
+        if _names_any(codes, text, json.dumps(reply or [], ensure_ascii=False))
     ]
-    messages = session.exec(select(InboundMessage).where(or_(*naming))).all()
-    for message in messages:
+    for message in session.exec(select(InboundMessage).where(col(InboundMessage.id).in_(naming))):
         message.text = ""
         message.reply = None
         session.add(message)
-    return len(messages)
+    return len(naming)
+
+
+def _names_any(codes: list[str], *texts: str) -> bool:
+    return any(code in text for code in codes for text in texts)
 
 
 def _mentions(text: str, externals: Iterable[str]) -> bool:
     return any(e and e in text for e in externals)
+
+
+# ----------------------------------------------------------------------------- idle web users
+
+# Rows that belong to a web-chat visitor and go with her; a reference from any other table
+# (a request, an event, a visit, …) keeps her.
+_OWNED_BY_USER = ("identities", "dialogue_sessions", "inbound_messages", "outbox")
+
+
+def forget_idle_web_visitors(session: Session, *, seen_before: datetime, limit: int = 500) -> int:
+    """Delete up to `limit` web-chat visitors who never consented, are referenced by nothing
+    (no request, event, …) and have not written since `seen_before`: their address, dialogue,
+    messages (blank: she never consented) and pushes, and the user row. How many went."""
+    cutoff = stored(seen_before)
+    users = SQLModel.metadata.tables[User.__tablename__]
+    identities = SQLModel.metadata.tables[Identity.__tablename__]
+    other = identities.alias("other")
+    kept_by = [
+        ~sa.exists().where(fk.parent == users.c.id)
+        for table in SQLModel.metadata.sorted_tables
+        if table.name not in _OWNED_BY_USER
+        for fk in table.foreign_keys
+        if fk.column.table is users
+    ]
+    ids = [
+        int(row[0])
+        for row in session.execute(
+            sa.select(users.c.id)
+            .join(identities, identities.c.user_id == users.c.id)
+            .where(
+                identities.c.channel == "web",
+                identities.c.last_seen_at < cutoff,
+                users.c.role == "resident",
+                users.c.consent_at.is_(None),
+                ~sa.exists().where(
+                    other.c.user_id == users.c.id,
+                    sa.or_(other.c.channel != "web", other.c.last_seen_at >= cutoff),
+                ),
+                *kept_by,
+            )
+            .distinct()
+            .limit(limit)
+        )
+    ]
+    if not ids:
+        return 0
+    for name in _OWNED_BY_USER:
+        table = SQLModel.metadata.tables[name]
+        session.execute(sa.delete(table).where(table.c.user_id.in_(ids)))
+    session.execute(sa.delete(users).where(users.c.id.in_(ids)))
+    return len(ids)
 
 
 # ----------------------------------------------------------------------------- key rotation
@@ -137,7 +207,7 @@ def _mentions(text: str, externals: Iterable[str]) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class EncryptedColumn:
-    """A column of `crypto.EncryptedString` type: its table and name."""
+    """An encrypted column (`crypto.is_encrypted`): its table and name."""
 
     table: str
     column: str
@@ -164,7 +234,7 @@ def encrypted_columns() -> list[EncryptedColumn]:
         EncryptedColumn(table.name, column.name)
         for table in SQLModel.metadata.sorted_tables
         for column in table.columns
-        if isinstance(column.type, crypto.EncryptedString)
+        if crypto.is_encrypted(column.type)
     ]
 
 
@@ -190,20 +260,20 @@ def reencrypt_batch(
         .limit(limit)
     ).all()
     result = Rotated(last_id=after_id)
-    for row_id, stored in rows:
+    for row_id, held in rows:
         result.last_id = row_id
-        key_id = crypto.key_id_of(stored)
+        key_id = crypto.key_id_of(held)
         if key_id == keyring.key_id:
             result.current += 1
             continue
         try:
-            plain = stored if key_id is None else keyring.decrypt(stored)
+            plain = held if key_id is None else keyring.decrypt(held)
         except crypto.UnknownKey:
             result.unreadable += 1
             continue
         session.execute(
             raw.update()
-            .where(raw.c.id == row_id, value == stored)
+            .where(raw.c.id == row_id, value == held)
             .values({target.column: keyring.encrypt(plain)})
         )
         result.rewritten += 1

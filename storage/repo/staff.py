@@ -6,10 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, func
+from sqlalchemy import String, cast, delete, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.models import HelpRequest, HelpRequestEvent, OrgUnit, StaffAccount, User
+from storage.models import (
+    HelpRequest,
+    HelpRequestEvent,
+    LoginThrottle,
+    OrgUnit,
+    StaffAccount,
+    User,
+)
 from storage.repo._common import stored
 from storage.repo.requests import add_event
 
@@ -67,10 +75,45 @@ def remove_staff(session: Session, *, staff: StaffAccount) -> None:
     session.flush()
 
 
-def end_sessions(session: Session, *, staff: StaffAccount, now: datetime) -> None:
-    """Void every session of this account issued before `now` (logout)."""
-    staff.sessions_after = stored(now)
+def end_sessions(session: Session, *, staff: StaffAccount) -> None:
+    """Void every session of this account issued so far (logout): its generation moves on."""
+    staff.session_generation += 1
     session.add(staff)
+
+
+# ----------------------------------------------------------------------------- login throttle
+
+
+def login_throttle(session: Session, *, key: str, now: datetime) -> LoginThrottle:
+    """The throttle row of a username's `key`, created when missing, held until the
+    transaction ends (PostgreSQL: a row lock; SQLite's transactions are serial)."""
+    found = session.exec(
+        select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
+    ).first()
+    if found is not None:
+        return found
+    row = LoginThrottle(key=key, last_failure_at=stored(now))
+    try:
+        with session.begin_nested():  # another worker's first failure got in first
+            session.add(row)
+    except IntegrityError:
+        return session.exec(
+            select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
+        ).one()
+    return row
+
+
+def clear_login_failures(session: Session, *, key: str) -> None:
+    """Forget a username's failed logins (she logged in)."""
+    session.execute(delete(LoginThrottle).where(col(LoginThrottle.key) == key))
+
+
+def forget_login_failures(session: Session, *, before: datetime) -> int:
+    """Delete the throttle rows whose last failure is older than `before`; how many."""
+    result = session.execute(
+        delete(LoginThrottle).where(col(LoginThrottle.last_failure_at) < stored(before))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # ----------------------------------------------------------------------------- the queue

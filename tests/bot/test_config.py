@@ -84,6 +84,7 @@ def test_random_secrets_pass_in_production() -> None:
             admin_token=secrets.token_urlsafe(32),
             wechat_token=token,
             wechat_aes_key=aes_key,
+            wechat_appid="wx0123456789abcdef",
             wecom_token=token,
             wecom_aes_key=aes_key,
             telegram_secret=secrets.token_urlsafe(32),

@@ -10,16 +10,20 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import psycopg
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import select
 
 from bot.conversation import Conversation
-from bot.engine import Engine
+from bot.engine import Engine, database_unreachable
 from bot.messages import Incoming, Outgoing
 from storage import repo
 from storage.db import Database
 from storage.models import DialogueSession, InboundMessage
+from tests.conftest import refusing_writes
 
 THREADS = 8
 DUPLICATES = 6
@@ -248,3 +252,36 @@ def test_long_message_ids_and_bad_addresses(engine: Engine) -> None:
     assert first == again and "困难" in first[0].text
     refused = engine.handle_sync(Incoming(channel="wechat", user="x" * 129, text="你好"))
     assert "抱歉" in refused[0].text
+
+
+def _error_of(database: Database, statement: str) -> DBAPIError:
+    """The error `database` gives for `statement`, run in a transaction of its own."""
+    with pytest.raises(DBAPIError) as caught, database.transaction() as session:
+        session.execute(sa.text(statement))
+    return caught.value
+
+
+def test_failures_to_store_are_unavailable_bugs_are_not(database: Database) -> None:
+    """Read-only (and on SQLite a full file) is `database_unreachable` (503, retry later); a
+    constraint violation or a bad statement is not (a bug: logged, the apology)."""
+    insert = (
+        "INSERT INTO org_units (name, level, aliases, path) VALUES ('x', 'city', '[]', '北京市')"
+    )
+    for statement in (insert, "SELEC 1", "SELECT * FROM no_such_table"):
+        assert not database_unreachable(_error_of(database, statement)), statement
+    with refusing_writes(database):
+        read_only = _error_of(database, "UPDATE org_units SET name = name")
+    assert database_unreachable(read_only)
+    if database.is_sqlite:
+        with refusing_writes(database, full=True):
+            full = _error_of(database, f"UPDATE org_units SET name = '{'满' * 2000}'")
+        assert database_unreachable(full)
+
+
+@pytest.mark.parametrize("error", [psycopg.errors.DiskFull, psycopg.errors.IoError])
+def test_postgresql_disk_full_and_io_errors_are_unavailable(error: type[Exception]) -> None:
+    """PostgreSQL's SQLSTATE 53100 (disk full) and 58030 (I/O error), which no test here can
+    provoke, are classified by their code; a unique violation (23505) is not."""
+    assert database_unreachable(OperationalError("INSERT", {}, error()))
+    unique = psycopg.errors.UniqueViolation()
+    assert not database_unreachable(IntegrityError("INSERT", {}, unique))

@@ -34,10 +34,10 @@ def _lines(stream: io.StringIO) -> list[dict[str, str]]:
 
 def test_each_record_is_one_json_line(json_lines: io.StringIO) -> None:
     """Time in UTC ISO 8601 with Z, level, logger name and the formatted message, Chinese kept."""
-    logging.getLogger("bot.test").warning("她说 %s 次", 3)
+    logging.getLogger("fuqing.test").warning("她说 %s 次", 3)
     [line] = _lines(json_lines)
     assert set(line) == {"time", "level", "logger", "message"}
-    assert (line["level"], line["logger"], line["message"]) == ("WARNING", "bot.test", "她说 3 次")
+    assert (line["level"], line["logger"], line["message"]) == ("WARNING", "fuqing.test", "她说 3 次")
     at = datetime.fromisoformat(line["time"])
     assert line["time"].endswith("Z") and at.tzinfo == UTC
     assert abs((datetime.now(UTC) - at).total_seconds()) < 60
@@ -46,7 +46,7 @@ def test_each_record_is_one_json_line(json_lines: io.StringIO) -> None:
 def test_phones_and_secrets_are_masked_in_message_and_exception(json_lines: io.StringIO) -> None:
     """A phone and a configured secret in the message, its arguments and a traceback reach the
     JSON line masked only; the traceback is its own field."""
-    log = logging.getLogger("bot.test")
+    log = logging.getLogger("fuqing.test")
     log.info("电话 %s 令牌 %s", PHONE, SECRET)
     try:
         raise ValueError(f"bad phone {PHONE} with {SECRET}")
@@ -70,5 +70,5 @@ def test_text_stays_the_default(restore_root_logger: None) -> None:
     stream = io.StringIO()
     assert isinstance(handler, logging.StreamHandler)
     handler.setStream(stream)
-    logging.getLogger("bot.test").warning("plain")
-    assert stream.getvalue().rstrip().endswith("WARNING bot.test: plain")
+    logging.getLogger("fuqing.test").warning("plain")
+    assert stream.getvalue().rstrip().endswith("WARNING fuqing.test: plain")

@@ -13,7 +13,7 @@ from storage import repo
 from storage.db import Database
 from storage.models import Outbox
 from tests.conftest import Clock
-from tests.fakes.senders import RecordingSender
+from tests.fakes.senders import GatedSender, RecordingSender
 
 
 def _row(database: Database) -> Outbox:
@@ -116,3 +116,27 @@ async def test_a_failed_sweep_is_logged_with_its_traceback(
     await dispatcher.settle()
     [record] = [r for r in caplog.records if r.message == "push sweep failed"]
     assert record.exc_info is not None and "the claim exploded" in caplog.text
+
+
+async def test_a_push_queued_during_a_send_goes_out_after_it(
+    database: Database, clock: Clock
+) -> None:
+    """Kicked while a sweep is sending, the dispatcher sweeps again when it ends: a push queued
+    meanwhile goes out then, not at the scheduler's next minute."""
+    with database.transaction() as session:
+        _i, user, _n = repo.get_or_create_identity(
+            session, channel="wechat", external_id="o7", now=clock()
+        )
+        repo.enqueue(session, user_id=user.id or 0, text="第一条", now=clock())
+    sender = GatedSender()
+    dispatcher = Dispatcher(db=database, senders={"wechat": sender}, clock=clock)
+    dispatcher.kick()
+    await sender.sending.wait()  # the sweep is in the middle of sending the first
+    with database.transaction() as session:
+        repo.enqueue(session, user_id=user.id or 0, text="第二条", now=clock())
+    dispatcher.kick()
+    sender.gate.set()
+    await dispatcher.settle()
+    assert sender.sent == [("o7", "第一条"), ("o7", "第二条")]
+    with database.read() as session:
+        assert {row.status for row in session.exec(select(Outbox))} == {"sent"}

@@ -191,3 +191,16 @@ def screenshot() -> Callable[[Page, str], None]:
             page.screenshot(path=str(Path(directory) / f"{name}.png"), animations="disabled")
 
     return take
+
+
+def csp_violations(page: Page) -> list[str]:
+    """Collect, from now on, what the page's console says about its Content-Security-Policy
+    (Chromium logs each refused inline style or script, or blocked fetch, as an error there)."""
+    found: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            found.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return found

@@ -186,3 +186,21 @@ def test_typing_indicator_and_a_highlighted_crisis_reply(
     expect(urgent).to_contain_text("110")
     expect(urgent.locator("a[href='tel:12338']")).to_be_visible()
     browser_page.unroute("**/chat/api/messages")
+
+
+def test_a_cookie_cleared_while_the_page_is_open_costs_no_message(
+    live_server: LiveServer, browser_page: Page
+) -> None:
+    """Her cookie is gone (cleared, expired) while the page is open: the first send is refused
+    for want of it, the page sends again with the new cookie, and she sees only the answer."""
+    chat = ChatPage(browser_page, live_server)
+    chat.open()
+    chat.expect_bot("妇情通")
+    browser_page.context.clear_cookies()
+    chat.tap("我要求助")
+    chat.expect_bot("请说说您遇到的困难")
+    assert [u for u in chat.requests if u.endswith("/chat/api/messages")] == [
+        live_server.url + "/chat/api/messages"
+    ] * 2
+    assert browser_page.locator(".note").count() == 0
+    assert [e for e in chat.errors if "403" not in e] == []  # Chromium logs the refused fetch

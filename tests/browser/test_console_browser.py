@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from storage import repo
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, csp_violations
 from tests.console.sessions import PASSWORD, T0, bind_cadre, file_request, make_staff
 
 if TYPE_CHECKING:
@@ -111,6 +111,28 @@ def test_assign_and_resolve_in_the_browser(live_server: LiveServer, browser: Bro
     assert len(pushed) == 2 and "张秀英受理" in pushed[0] and "已介绍到社区保洁岗位" in pushed[1]
     page.click("button:has-text('退出')")
     page.wait_for_url(live_server.url + "/console/login")
+    page.context.close()
+
+
+def test_every_console_page_meets_its_content_security_policy(
+    live_server: LiveServer, browser: Browser
+) -> None:
+    """The login form and every page of the navigation, and a request's page, render without
+    one Content-Security-Policy violation (their styles come from console.css only)."""
+    codes = sample_queue(live_server)
+    page = desktop(browser)
+    violations = csp_violations(page)
+    log_in(page, live_server, "city", "/console")
+    assert page.locator(".headline").count() == 1  # the dashboard, styled
+    for link in page.locator("nav.nav a").all():
+        href = link.get_attribute("href")
+        assert href is not None
+        page.goto(live_server.url + href)
+    page.goto(f"{live_server.url}/console/requests/{codes['sj']}")
+    page.goto(f"{live_server.url}/console/quarters/2026Q1/朝阳区")
+    display = page.locator(".actions").first.evaluate("node => getComputedStyle(node).display")
+    assert display == "flex"  # console.css's rule for the summary's actions applies
+    assert violations == []
     page.context.close()
 
 

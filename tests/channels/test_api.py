@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.conftest import ADMIN, API
 
@@ -44,6 +45,28 @@ async def test_bad_json_and_missing_fields(client: httpx.AsyncClient) -> None:
     )
     missing = await client.post("/api/v1/messages", headers=API, json={"user": "u1"})
     assert bad.status_code == 400 and missing.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [("/api/v1/messages", API), ("/chat/api/messages", {"X-Requested-With": "fuqing"})],
+    ids=["json-api", "web-chat"],
+)
+async def test_a_deeply_nested_body_is_400_without_a_traceback(
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    headers: dict[str, str],
+) -> None:
+    """JSON nested 8,000 deep (within the 16 KB cap; Python's parser gives up at ~1,000) is a
+    400 `invalid_json` on the JSON API and the web chat, with no RecursionError traceback."""
+    response = await client.post(
+        path,
+        headers={**headers, "Content-Type": "application/json"},
+        content=b"[" * 8000 + b"]" * 8000,
+    )
+    assert response.status_code == 400 and response.json()["error"] == "invalid_json"
+    assert "RecursionError" not in caplog.text and "Traceback" not in caplog.text
 
 
 async def test_empty_text_gets_a_friendly_reply(client: httpx.AsyncClient) -> None:

@@ -164,6 +164,18 @@ async def test_malformed_bodies_are_4xx(
     assert _count(database, InboundMessage) == 0 and tg.api.calls_to("sendMessage") == []
 
 
+async def test_a_deeply_nested_body_is_400_without_a_traceback(
+    tg: TelegramSetup, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A JSON body nested 100,000 deep is a 400 like any non-JSON body: no RecursionError
+    traceback in the log, nothing touched."""
+    caplog.set_level(logging.INFO)
+    response = await tg.deliver(b"[" * 100_000 + b"]" * 100_000)
+    assert response.status_code == 400 and response.json()["ok"] is False
+    assert "RecursionError" not in caplog.text and "Traceback" not in caplog.text
+    assert _count(database, InboundMessage) == 0
+
+
 async def test_help_request_with_inline_buttons(tg: TelegramSetup, database: Database) -> None:
     """/start shows the menu as buttons; a whole help request, partly by button presses, is
     filed; each press is answered and its keyboard taken off."""

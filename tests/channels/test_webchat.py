@@ -8,14 +8,15 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
-from sqlmodel import select
+from sqlmodel import func, select
 
 from bot.channels import webchat
 from bot.config import Settings
+from bot.engine import Engine
 from bot.messages import Outgoing
 from storage.db import Database
-from storage.models import Identity
-from tests.conftest import ADMIN, API
+from storage.models import Identity, User
+from tests.conftest import ADMIN, API, served
 
 WEB = {"X-Requested-With": "fuqing"}
 HELP_REQUEST = ("我要求助", "想找一份离家近的保洁工作", "对", "朝阳区双井街道", "1", "同意")
@@ -31,9 +32,12 @@ def web_identities(database: Database) -> list[str]:
 
 
 def sayer(client: httpx.AsyncClient) -> Say:
-    """A function that posts one message through the web chat and returns its replies."""
+    """A function that posts one message through the web chat and returns its replies (it
+    opens the page first when the client has no identity cookie, as a browser does)."""
 
     async def say(text: str) -> list[dict[str, object]]:
+        if webchat.COOKIE not in client.cookies:
+            await client.get("/chat")
         response = await client.post("/chat/api/messages", headers=WEB, json={"text": text})
         assert response.status_code == 200, response.text
         replies: list[dict[str, object]] = response.json()["replies"]
@@ -55,6 +59,22 @@ async def test_page_sets_a_signed_http_only_cookie(client: httpx.AsyncClient) ->
     assert "httponly" in lowered and "samesite=lax" in lowered and "path=/chat" in lowered
     assert f"max-age={webchat.COOKIE_MAX_AGE}" in lowered
     assert "https://" not in page.text and "http://" not in page.text  # no external requests
+
+
+@pytest.mark.parametrize("env", ["test", "production"])
+async def test_the_cookie_is_secure_in_production_whatever_the_scheme(
+    settings: Settings, engine: Engine, env: str
+) -> None:
+    """In production the identity cookie is Secure even when the app sees http (TLS ends at
+    the proxy); elsewhere not over http. Always HttpOnly and SameSite=Lax."""
+    secrets = {"secret_key": "k" * 32, "api_token": "a" * 32, "admin_token": "b" * 32}
+    async with served(settings.model_copy(update={"env": env, **secrets}), engine) as app:
+        page = await app.http.get("/chat")
+        app.http.cookies.clear()
+        refused = await app.http.post("/chat/api/messages", headers=WEB, json={"text": "你好"})
+    for cookie in (page.headers["set-cookie"], refused.headers["set-cookie"]):
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+        assert ("Secure" in cookie) == (env == "production")
 
 
 async def test_static_assets(client: httpx.AsyncClient) -> None:
@@ -83,21 +103,39 @@ async def test_cookie_identity_is_kept(client: httpx.AsyncClient, database: Data
     assert len(web_identities(database)) == 1
 
 
-async def test_without_a_cookie_the_api_issues_one(
+async def test_without_a_cookie_a_message_is_refused_with_one(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    """A first message without the page's cookie gets a new identity and its cookie."""
+    """A message without the page's cookie is refused (403 `no_identity`) and stores nothing,
+    but the answer sets a cookie: sent again, it is answered as hers."""
     response = await client.post("/chat/api/messages", headers=WEB, json={"text": "你好"})
-    assert response.status_code == 200
-    assert webchat.COOKIE in response.cookies
-    await sayer(client)("菜单")
+    assert response.status_code == 403 and response.json()["error"] == "no_identity"
+    assert webchat.COOKIE in response.cookies and web_identities(database) == []
+    again = await client.post("/chat/api/messages", headers=WEB, json={"text": "你好"})
+    assert again.status_code == 200 and "隐私说明" in again.json()["replies"][0]["text"]
     assert len(web_identities(database)) == 1
+
+
+async def test_a_burst_of_cookieless_messages_makes_no_residents(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """50 messages from a client that keeps no cookies: 50 refusals, not a single user row."""
+    with database.read() as session:
+        before = session.exec(select(func.count()).select_from(User)).one()
+    for _ in range(50):
+        client.cookies.clear()
+        answer = await client.post("/chat/api/messages", headers=WEB, json={"text": "你好"})
+        assert answer.status_code == 403 and answer.json()["error"] == "no_identity"
+    with database.read() as session:
+        assert session.exec(select(func.count()).select_from(User)).one() == before
+    assert web_identities(database) == []
 
 
 async def test_tampered_cookie_gets_a_new_identity(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    """A cookie whose signature does not match is ignored: she gets a fresh id and cookie."""
+    """A cookie whose signature does not match is ignored: refused with a fresh id's cookie,
+    with which she is a newcomer."""
     await client.get("/chat")
     await sayer(client)("你好")
     [original] = web_identities(database)
@@ -106,10 +144,11 @@ async def test_tampered_cookie_gets_a_new_identity(
     for bad in (signed[:-2] + ("AA" if not signed.endswith("AA") else "BB"), forged, "junk"):
         client.cookies.clear()
         client.cookies.set(webchat.COOKIE, bad, domain="test", path="/chat")
+        refused = await client.post("/chat/api/messages", headers=WEB, json={"text": "你好"})
+        assert refused.status_code == 403 and refused.cookies[webchat.COOKIE] != bad
         response = await client.post("/chat/api/messages", headers=WEB, json={"text": "你好"})
         assert response.status_code == 200
         assert "隐私说明" in response.json()["replies"][0]["text"]  # a newcomer's greeting
-        assert response.cookies[webchat.COOKIE] != bad
     assert len(web_identities(database)) == 4
 
 
@@ -134,6 +173,7 @@ async def test_requests_without_the_header_are_refused(client: httpx.AsyncClient
 
 async def test_limits(client: httpx.AsyncClient) -> None:
     """Body over 16 KB → 413; text over 2,000 chars → 422; bad JSON → 400; bad fields → 422."""
+    await client.get("/chat")
     big = await client.post(
         "/chat/api/messages",
         headers={**WEB, "Content-Type": "application/json"},
@@ -159,10 +199,12 @@ async def test_limits(client: httpx.AsyncClient) -> None:
 async def test_message_ids_are_scoped_to_her(client: httpx.AsyncClient) -> None:
     """A retried msg_id gets the first reply; another user's same msg_id is a new message."""
     body = {"text": "你好", "msg_id": "m1"}
+    await client.get("/chat")
     first = await client.post("/chat/api/messages", headers=WEB, json=body)
     again = await client.post("/chat/api/messages", headers=WEB, json=body)
     assert first.json() == again.json()
     client.cookies.clear()
+    await client.get("/chat")
     other = await client.post(
         "/chat/api/messages", headers=WEB, json={"text": "我要求助", "msg_id": "m1"}
     )

@@ -5,75 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
-from bot.channels.setup import PushChannels
 from bot.channels.wechat import FLIGHT_MEMORY_SECONDS
-from bot.channels.wechat_crypto import MessageCrypto, sha1_signature
-from bot.config import Settings
+from bot.channels.wechat_crypto import sha1_signature
 from bot.engine import DatabaseBusy, Engine
+from bot.limits import digest
 from bot.messages import Incoming, Outgoing
-from bot.nlp import NLP
 from storage.db import Database
 from storage.models import HelpRequest, InboundMessage, Outbox
-from tests.conftest import Clock, served
+from tests.channels.conftest import TOKEN, WeChatSetup
+from tests.conftest import ErrorLog, refusing_writes
 from tests.factories import bind_cadre
-from tests.fakes.wechat_peer import WeChatPeer
-from tests.fakes.wechat_server import APPID, SECRET, FakeWeChatServer
-
-TOKEN = "spamtest"
-AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-
-
-@dataclass
-class WeChatSetup:
-    """The app's HTTP client, its channels and the fake WeChat API."""
-
-    http: httpx.AsyncClient
-    channels: PushChannels
-    api: FakeWeChatServer
-    engine: Engine
-
-    def peer(self, user: str = "oUser1", *, safe: bool = True) -> WeChatPeer:
-        """A WeChat user talking to the account (safe mode by default)."""
-        crypto = MessageCrypto(TOKEN, AES_KEY, APPID) if safe else None
-        return WeChatPeer(http=self.http, token=TOKEN, user=user, crypto=crypto)
-
-
-@pytest.fixture
-def fake_api() -> Iterator[FakeWeChatServer]:
-    """A fake WeChat API server on loopback."""
-    with FakeWeChatServer() as server:
-        yield server
-
-
-@pytest.fixture
-async def wx(
-    database: Database, nlp: NLP, fake_api: FakeWeChatServer
-) -> AsyncIterator[WeChatSetup]:
-    """The app with the WeChat channel in safe mode, pushing to the fake API."""
-    settings = Settings(
-        env="test",
-        database_url=database.url,
-        secret_key="s",
-        api_token="a",
-        admin_token="b",
-        wechat_token=TOKEN,
-        wechat_appid=APPID,
-        wechat_aes_key=AES_KEY,
-        wechat_secret=SECRET,
-        wechat_api_base=fake_api.base_url,
-    )
-    engine = Engine(settings=settings, db=database, nlp=nlp, clock=Clock())  # daytime in Beijing
-    async with served(settings, engine) as app:
-        yield WeChatSetup(http=app.http, channels=app.channels, api=fake_api, engine=engine)
 
 
 def _inbound(database: Database) -> int:
@@ -120,9 +68,9 @@ async def test_help_request_in_safe_mode(wx: WeChatSetup, database: Database) ->
     assert request.street == "双井街道"
 
 
-async def test_plaintext_mode_and_voice(wx: WeChatSetup) -> None:
+async def test_plaintext_mode_and_voice(wx_plain: WeChatSetup) -> None:
     """Plaintext mode works; a voice with Recognition is its text, without it asks for text."""
-    woman = wx.peer("oPlain", safe=False)
+    woman = wx_plain.peer("oPlain")
     first = await woman.say("你好")
     assert first.content is not None and "1. 我要求助" in first.content
     voice = woman.message_xml(
@@ -191,6 +139,32 @@ async def test_duplicate_deliveries_are_answered_once(wx: WeChatSetup, database:
     assert later.content == replies[0].content
 
 
+async def test_two_menu_clicks_in_one_second_are_both_answered(wx: WeChatSetup) -> None:
+    """Two different menu clicks with the same CreateTime are two events, each answered for
+    its own key (the dedup key holds the EventKey); the same click again is a retry."""
+    woman = wx.peer("oClicks")
+    second = int(wx.clock().timestamp())
+    menu = await woman.event("CLICK", "MENU", created=second)
+    help_ = await woman.event("CLICK", "HELP_REQUEST", created=second)
+    again = await woman.event("CLICK", "HELP_REQUEST", created=second)
+    assert menu.content is not None and "1. 我要求助" in menu.content
+    assert help_.content is not None and "请说说您遇到的困难" in help_.content
+    assert again.content == help_.content
+
+
+async def test_one_msgid_from_two_senders_is_two_messages(
+    wx: WeChatSetup, database: Database
+) -> None:
+    """The same MsgId from another sender is her own message (the dedup key holds the sender):
+    she gets her own answer, never the first sender's."""
+    before = _inbound(database)
+    first = await wx.peer("oFirst").say("我要求助", msg_id="4242")
+    other = await wx.peer("oSecond").say("你好", msg_id="4242")
+    assert first.content is not None and "困难" in first.content
+    assert other.content is not None and "1. 我要求助" in other.content
+    assert _inbound(database) == before + 2
+
+
 async def test_answers_are_remembered_for_a_while_then_forgotten_oldest_first(
     wx: WeChatSetup,
 ) -> None:
@@ -206,11 +180,11 @@ async def test_answers_are_remembered_for_a_while_then_forgotten_oldest_first(
     await woman.say("想找保洁的工作", msg_id="502")
     now[0] += FLIGHT_MEMORY_SECONDS - 10  # the first is past the memory, the second is not
     await woman.say("对", msg_id="503")
-    assert not responder.knows("msg:501")
-    assert responder.knows("msg:502") and responder.knows("msg:503")
+    assert not responder.knows("msg:oMemory:501")
+    assert responder.knows("msg:oMemory:502") and responder.knows("msg:oMemory:503")
     retry = await woman.say("我要求助", msg_id="501")  # a late retry: the stored reply
     assert retry.content == first.content
-    assert responder.knows("msg:501")  # remembered again, at the back
+    assert responder.knows("msg:oMemory:501")  # remembered again, at the back
 
 
 def _slowed(engine: Engine, *, seconds: float) -> Callable[..., tuple[list[Outgoing], bool]]:
@@ -277,7 +251,8 @@ async def test_a_late_answer_the_database_refused_is_stored_once_it_is_back(
     await responder.drain()
     assert failures == []
     assert len(wx.api.requests_to("/cgi-bin/message/custom/send")) == 1
-    assert caplog.text.count("storing the answer to msg:889 failed") == 2
+    assert caplog.text.count(f"storing the answer to msg:{digest('oLate')}:889 failed") == 2
+    assert "oLate" not in caplog.text  # the openid is shown as its digest
 
 
 async def test_failed_push_is_recorded_for_retry(
@@ -346,7 +321,7 @@ async def test_hostile_bodies_never_reach_the_engine(
     wx: WeChatSetup, database: Database, body: bytes, status: int
 ) -> None:
     """Malformed, entity-laden and oversized bodies get 4xx and touch nothing."""
-    ts, nonce = "1409735669", "1320562132"
+    ts, nonce = str(int(wx.engine.clock().timestamp())), "1320562132"
     params = {"signature": sha1_signature(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
     response = await wx.http.post("/wechat", params=params, content=body)
     assert response.status_code == status
@@ -392,3 +367,38 @@ async def test_status_changes_reach_her_in_wechat(wx: WeChatSetup, database: Dat
         if isinstance(r.body, dict) and r.body.get("touser") == "oProgress"
     ]
     assert any("受理" in s for s in sent) and any("保洁岗位" in s for s in sent)
+
+
+async def test_a_message_the_database_cannot_store_is_pushed_once_it_can(
+    wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read-only database: WeChat gets `success`, not an apology that loses the message; once
+    writes work again the message is handled and its answer pushed, once."""
+    monkeypatch.setattr("bot.channels.wechat.UNAVAILABLE_RETRY", (0.01,))
+    assert wx.channels.wechat is not None
+    with refusing_writes(database):
+        delivery = await wx.peer("oReadOnly").say("我要求助", msg_id="7001")
+    assert delivery.status == 200 and delivery.body == "success"
+    await wx.channels.wechat.responder.drain()
+    [push] = wx.api.requests_to("/cgi-bin/message/custom/send")
+    assert isinstance(push.body, dict) and push.body["touser"] == "oReadOnly"
+    assert "请说说您遇到的困难" in push.body["text"]["content"]
+    assert _inbound(database) == 1
+
+
+async def test_a_message_the_database_never_takes_is_logged_as_given_up(
+    wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch, error_log: ErrorLog
+) -> None:
+    """Writes refused past the give-up time: `success`, nothing pushed, an ERROR naming the
+    message (not a silent loss)."""
+    monkeypatch.setattr("bot.channels.wechat.UNAVAILABLE_RETRY", (0.01,))
+    monkeypatch.setattr("bot.channels.wechat.UNAVAILABLE_GIVE_UP", 0.05)
+    assert wx.channels.wechat is not None
+    with refusing_writes(database):
+        delivery = await wx.peer("oNever").say("我要求助", msg_id="7002")
+        await wx.channels.wechat.responder.drain()
+    assert delivery.body == "success"
+    assert wx.api.requests_to("/cgi-bin/message/custom/send") == []
+    [record] = error_log.records
+    assert ":7002 given up" in record.getMessage()
+    error_log.records.clear()

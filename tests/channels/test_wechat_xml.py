@@ -132,15 +132,33 @@ def test_wecom_agent_id() -> None:
 
 
 def test_dedup_keys() -> None:
-    """Messages dedup on MsgId; events on FromUserName, CreateTime and Event."""
+    """Messages dedup on FromUserName and MsgId; events on FromUserName, CreateTime, Event and
+    EventKey."""
     text = parse_message(
         parse_xml(body("<MsgType>text</MsgType><Content>x</Content><MsgId>42</MsgId>"))
     )
     click = parse_message(
         parse_xml(body("<MsgType>event</MsgType><Event>CLICK</Event><EventKey>K</EventKey>"))
     )
-    assert text.dedup_key == "msg:42"
-    assert click.dedup_key == "evt:oyORnuP8q7ou2gfYjqLzSIWZf0rs:1409735668:CLICK"
+    assert text.dedup_key == "msg:oyORnuP8q7ou2gfYjqLzSIWZf0rs:42"
+    assert click.dedup_key == "evt:oyORnuP8q7ou2gfYjqLzSIWZf0rs:1409735668:CLICK:K"
+
+
+def test_two_menu_clicks_in_one_second_and_one_msgid_of_two_senders_are_distinct() -> None:
+    """Two different menu clicks within one second are two events; the same MsgId from two
+    senders is two messages (one sender's id never answers another's)."""
+    clicks = [
+        parse_message(
+            parse_xml(body(f"<MsgType>event</MsgType><Event>CLICK</Event><EventKey>{k}</EventKey>"))
+        )
+        for k in ("HELP_REQUEST", "PROGRESS")
+    ]
+    assert clicks[0].dedup_key != clicks[1].dedup_key
+    text = "<MsgType>text</MsgType><Content>x</Content><MsgId>42</MsgId>"
+    other = body(text).replace(b"oyORnuP8q7ou2gfYjqLzSIWZf0rs", b"oOtherSender")
+    assert parse_message(parse_xml(body(text))).dedup_key != (
+        parse_message(parse_xml(other)).dedup_key
+    )
 
 
 def test_same_event_twice_has_the_same_key_and_another_event_not() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -18,13 +19,6 @@ from tests.fakes.wechat_server import CORP_ID, CORP_SECRET, FakeWeChatServer
 
 TOKEN = "QDG6eK"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
-
-
-@pytest.fixture
-def fake_api() -> Iterator[FakeWeChatServer]:
-    """A fake WeCom API on loopback."""
-    with FakeWeChatServer() as server:
-        yield server
 
 
 @pytest.fixture
@@ -89,12 +83,12 @@ async def test_conversation_over_wecom(http: httpx.AsyncClient) -> None:
 
 
 async def test_other_corp_and_plaintext_are_refused(http: httpx.AsyncClient) -> None:
-    """A message for another CorpID is refused; a plaintext POST is 400."""
+    """A message for another CorpID is refused; a plaintext POST, even a well-formed message
+    with a fresh timestamp, is 403: WeCom is always encrypted."""
     stranger = _peer(http, corp_id="ww-other-corp")
     assert (await stranger.say("你好")).status in (400, 403)
-    plain = await http.post(
-        "/wecom",
-        params={"timestamp": "1", "nonce": "2", "msg_signature": "0" * 40},
-        content=b"<xml><ToUserName>x</ToUserName></xml>",
-    )
-    assert plain.status_code == 400
+    peer = _peer(http)
+    xml = peer.message_xml("<Content>你好</Content>", msg_type="text", msg_id="1")
+    params = {"timestamp": str(int(time.time())), "nonce": "2", "msg_signature": "0" * 40}
+    plain = await peer.post_raw(params, xml.encode())
+    assert plain.status == 403 and "encrypted" in plain.body

@@ -10,12 +10,13 @@ from argon2 import PasswordHasher
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.console.auth import SESSION_COOKIE, hasher, safe_next
+from bot.config import Settings
+from bot.console.auth import PRE_COOKIE, SESSION_COOKIE, hasher, safe_next
 from bot.engine import Engine
 from storage import repo
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.conftest import Clock, cli_env
+from tests.conftest import Clock, cli_env, served
 from tests.console.sessions import PASSWORD, csrf_of, logged_in, login, make_staff
 
 
@@ -121,6 +122,100 @@ async def test_logout_ends_the_session_even_for_a_copied_cookie(
     clock.advance(seconds=5)
     client.cookies.clear()
     await logged_in(client, "chaoyang")  # a new login works again
+
+
+async def test_logout_voids_a_session_issued_in_the_same_second(
+    client: httpx.AsyncClient, database: Database, engine: Engine, clock: Clock
+) -> None:
+    """A session issued in the very second of the logout is void too; a login right after it
+    (same second again) works."""
+    make_staff(database, "chaoyang")
+    token = await logged_in(client, "chaoyang")
+    copied = client.cookies[SESSION_COOKIE]
+    assert (await client.post("/console/logout", data={"csrf_token": token})).status_code == 303
+    client.cookies.set(SESSION_COOKIE, copied, path="/console")
+    assert (await client.get("/console/requests")).status_code == 303
+    client.cookies.clear()
+    await logged_in(client, "chaoyang")
+
+
+async def test_the_login_forms_token_is_refused_after_login(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """Login makes a new CSRF token: the login form's (pre-session) token, even with its
+    cookie tossed back in, posts nothing once she is logged in."""
+    make_staff(database, "chaoyang")
+    form = await client.get("/console/login")
+    pre_token = csrf_of(form.text)
+    pre_cookie = client.cookies[PRE_COOKIE]
+    token = await logged_in(client, "chaoyang")
+    assert token != pre_token
+    client.cookies.set(PRE_COOKIE, pre_cookie, path="/console")  # cookie tossing
+    refused = await client.post("/console/logout", data={"csrf_token": pre_token})
+    assert refused.status_code == 403
+    header = await client.post("/console/logout", headers={"X-CSRF-Token": pre_token})
+    assert header.status_code == 403
+    assert (await client.get("/console/requests")).status_code == 200
+
+
+async def test_a_session_voided_elsewhere_does_not_block_the_login_form(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """Her cookie's session ended by a logout on another device: the login form (its
+    pre-session token) still logs her in."""
+    make_staff(database, "chaoyang")
+    await logged_in(client, "chaoyang")
+    stale = client.cookies[SESSION_COOKIE]
+    token = csrf_of((await client.get("/console/requests")).text)
+    assert (await client.post("/console/logout", headers={"X-CSRF-Token": token})).is_redirect
+    client.cookies.set(SESSION_COOKIE, stale, path="/console")
+    assert (await login(client, "chaoyang")).status_code == 303
+
+
+async def test_an_old_cookie_with_the_login_forms_token_cannot_log_her_out(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A session cookie ended by a logout, posted to logout with a login form's token, ends
+    nothing: her live session elsewhere goes on."""
+    make_staff(database, "chaoyang")
+    token = await logged_in(client, "chaoyang")
+    old = client.cookies[SESSION_COOKIE]
+    assert (await client.post("/console/logout", headers={"X-CSRF-Token": token})).is_redirect
+    await logged_in(client, "chaoyang")  # her live session
+    live = client.cookies[SESSION_COOKIE]
+    client.cookies.clear()
+    form = csrf_of((await client.get("/console/login")).text)
+    client.cookies.set(SESSION_COOKIE, old, path="/console")
+    assert (await client.post("/console/logout", data={"csrf_token": form})).status_code == 303
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, live, path="/console")
+    assert (await client.get("/console/requests")).status_code == 200
+
+
+@pytest.mark.parametrize("env", ["test", "production"])
+async def test_cookies_are_secure_in_production_whatever_the_scheme(
+    settings: Settings, engine: Engine, database: Database, env: str
+) -> None:
+    """In production every console cookie is Secure even over http (TLS ends at the proxy);
+    elsewhere only over https. Always HttpOnly, SameSite=Lax."""
+    make_staff(database, "chaoyang")
+    secrets = {"secret_key": "k" * 32, "api_token": "a" * 32, "admin_token": "b" * 32}
+    configured = settings.model_copy(update={"env": env, **secrets})
+    async with served(configured, engine) as app:  # over http://
+        form = await app.http.get("/console/login")
+        pre = form.headers["set-cookie"].split(";", 1)[0]  # a client keeps Secure ones for https
+        answer = await app.http.post(
+            "/console/login",
+            data={"username": "chaoyang", "password": PASSWORD, "csrf_token": csrf_of(form.text)},
+            headers={"Cookie": pre},
+        )
+    assert answer.status_code == 303
+    cookies = [*form.headers.get_list("set-cookie"), *answer.headers.get_list("set-cookie")]
+    names = {cookie.split("=", 1)[0] for cookie in cookies}
+    assert {PRE_COOKIE, SESSION_COOKIE} <= names
+    for cookie in cookies:
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie, cookie
+        assert ("Secure" in cookie) == (env == "production"), cookie
 
 
 @pytest.mark.parametrize("sent", [None, "forged"])

@@ -231,6 +231,22 @@ async def test_returning_a_summary_reopens_it_and_tells_its_cadres(
     assert keys[-1] == f"report-returned:朝阳区:2026Q1:2:{data.leader.id}"
 
 
+async def test_a_review_comment_is_stored_with_phone_numbers_masked(
+    client: httpx.AsyncClient, database: Database, data: Dataset, engine: Engine
+) -> None:
+    """A returned summary's comment keeps a phone number masked; the cadres are told it as
+    typed."""
+    _submit(database, data)
+    response = await client.post(
+        "/api/v1/reports/2026Q1/朝阳区/review",
+        headers=ADMIN,
+        json={"accept": False, "comment": "有疑问请打13800138000"},
+    )
+    assert response.json()["review_comment"] == "有疑问请打138****8000"
+    texts = [o.text for o in engine.pull(channel="api", user="cadre-li")]
+    assert any("有疑问请打13800138000" in t for t in texts)
+
+
 async def test_due_date_override_and_its_removal(client: httpx.AsyncClient, data: Dataset) -> None:
     """PUT sets the quarter's due date (the units are then open, not overdue); null removes it."""
     response = await client.put(

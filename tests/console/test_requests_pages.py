@@ -234,6 +234,32 @@ async def test_resolve_needs_a_note_then_tells_and_asks_for_a_rating(
     assert again.status_code == 303 and request_row(database, code).status == "resolved"
 
 
+async def test_staff_notes_are_stored_with_phone_numbers_masked(
+    client: httpx.AsyncClient, database: Database, engine: Engine
+) -> None:
+    """An assignment's and a resolve's notes keep phone numbers masked in the history and the
+    resolution; the push to her tells the resolve's note as typed."""
+    code = file_request(database, "朝阳区", "双井街道")
+    cadre = bind_cadre(database, "朝阳区/双井街道", "张干部", "cadre-sj")
+    make_staff(database, "chaoyang", "朝阳区")
+    token = await logged_in(client, "chaoyang")
+    for action, data in (
+        ("assign", {"cadre_id": str(cadre), "note": "她的电话13800138000"}),
+        ("status", {"status": "resolved", "note": "已联系13800138000"}),
+    ):
+        answer = await client.post(
+            f"/console/requests/{code}/{action}", data={"csrf_token": token, **data}
+        )
+        assert answer.status_code == 303
+    assert request_row(database, code).resolution == "已联系138****8000"
+    assert [e.note for e in events_of(database, code)[1:]] == [
+        "指派给张干部：她的电话138****8000（控制台：chaoyang）",
+        "已联系138****8000（控制台：chaoyang）",
+    ]
+    pushed = [o.text for o in engine.pull(channel="api", user="woman-1")]
+    assert any("已联系13800138000" in text for text in pushed)
+
+
 async def test_in_progress_and_cancel_tell_her_with_the_note(
     client: httpx.AsyncClient, database: Database, engine: Engine
 ) -> None:

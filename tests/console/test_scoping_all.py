@@ -22,6 +22,7 @@ from sqlmodel import func, select
 
 from bot.config import Settings
 from bot.engine import Engine
+from bot.headers import CONSOLE_CSP
 from bot.nlp import NLP
 from storage import repo
 from storage.db import Database
@@ -322,3 +323,21 @@ async def test_district_staff_cannot_act_on_another_district(walk: Walk) -> None
         assert (request.status, request.assigned_to) == ("new", None)
         assert push.status == "dead"
     assert _invites(walk) == invites_before
+
+
+INLINE = re.compile(r"<style|<script|\sstyle=|\son[a-z]+=", re.IGNORECASE)
+
+
+async def test_every_console_page_has_nothing_its_policy_forbids(walk: Walk) -> None:
+    """Every HTML answer of the console (walked as the city's staff) carries the console's
+    Content-Security-Policy and holds no inline style or script and no event attribute."""
+    await logged_in(walk.http, "city")
+    pages = 0
+    for path in get_routes(walk.app, "/console"):
+        for url in urls(path, walk.fill):
+            response = await walk.http.get(url)
+            assert response.headers["content-security-policy"] == CONSOLE_CSP, url
+            if response.headers.get("content-type", "").startswith("text/html"):
+                pages += 1
+                assert not INLINE.search(response.text), (url, INLINE.search(response.text))
+    assert pages > 10

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlmodel import select
 
 from storage.db import Database
@@ -58,7 +59,23 @@ def test_other_units_cadre_cannot_touch(chat, cadre) -> None:
     woman = chat()
     code = _file(woman)
     other = cadre("海淀区", user="cadre-hd")
-    assert "不属于您的单位" in other.say(f"受理 {code}")
+    assert "没找到编号" in other.say(f"受理 {code}")
+    woman.run([("查询进度", "待受理")])
+
+
+@pytest.mark.parametrize("asker", ["cadre", "resident"])
+def test_someone_elses_code_is_answered_as_a_code_that_does_not_exist(chat, cadre, asker) -> None:
+    """受理, 办结, 详情 and 撤销 of another unit's (or another woman's) request get exactly the
+    answer a code that does not exist gets: nothing tells her that it exists."""
+    code = _file(chat())
+    other = cadre("海淀区", user="cadre-hd") if asker == "cadre" else chat("resident-2")
+    missing = "ZZZZZZ" if code != "ZZZZZZ" else "YYYYYY"
+    other.say("你好")  # a newcomer's first answer starts with the greeting
+    for command in ("受理 {}", "办结 {} 已解决", "详情 {}", "撤销 {}"):
+        existing = other.say(command.format(code)).replace(code, "<code>")
+        absent = other.say(command.format(missing)).replace(missing, "<code>")
+        assert existing == absent, command
+        assert "没找到编号 <code>" in existing
 
 
 def test_resident_withdraws_her_request(chat) -> None:
@@ -79,3 +96,20 @@ def test_routing_to_parent_when_no_cadre(chat, cadre, database: Database) -> Non
     woman = chat()
     code = _file(woman)
     assert any(code in p for p in officer.pushed())
+
+
+def test_resolution_notes_are_stored_with_phone_and_id_numbers_masked(
+    chat, cadre, database: Database
+) -> None:
+    """办结 <code> 已联系13800138000: the resolution and its event keep the numbers masked; the
+    push to her tells the note as the cadre typed it."""
+    officer = cadre()
+    woman = chat()
+    code = _file(woman)
+    officer.run([(f"办结 {code} 已联系13800138000，身份证110105199003071234", "已办结")])
+    assert any("已联系13800138000" in p for p in woman.pushed())
+    masked = "已联系138****8000，身份证110105********1234"
+    with database.read() as session:
+        request = session.exec(select(HelpRequest)).one()
+        notes = [e.note for e in session.exec(select(HelpRequestEvent)) if e.note]
+    assert request.resolution == masked and notes == [masked]

@@ -109,6 +109,22 @@ def test_remark_before_submitting(leader: Chat, database: Database, clock: Clock
     assert _report(database, "2026Q1").remark == "本季度重点走访了单亲母亲"
 
 
+def test_a_remark_is_stored_with_phone_numbers_masked(
+    leader: Chat, database: Database, clock: Clock
+) -> None:
+    """A phone number in the remark is stored masked."""
+    _submit(database, clock, "2025Q4")
+    leader.run(
+        [
+            ("季度汇总", "说明：未填"),
+            ("修改", "要随汇总一起上报的说明"),
+            ("联系人电话13800138000", "说明："),
+            ("提交", "已提交"),
+        ]
+    )
+    assert _report(database, "2026Q1").remark == "联系人电话138****8000"
+
+
 def test_street_cadre_and_resident_are_refused(
     cadre: Callable[..., Chat], chat: Callable[..., Chat]
 ) -> None:

@@ -15,19 +15,26 @@ def _visits(database: Database) -> list[Visit]:
         return list(session.exec(select(Visit)).all())
 
 
+def _visit_until_checked(notes: str, *, help_request: bool) -> list[tuple[str, str]]:
+    """Every question of the visit flow answered in turn, up to the check before confirming."""
+    return [
+        ("走访记录", "哪天走访的"),
+        ("昨天", "在哪里走访的"),
+        ("九龙社区", "走访形式"),
+        ("1", "走访了谁"),
+        ("刘某，1人", "重点群体"),
+        ("3", "情况"),
+        (notes, "建一个求助单"),
+        ("是" if help_request else "否", "请核对走访记录"),
+    ]
+
+
 def test_visit_step_by_step(cadre, database: Database) -> None:
     """Every question in turn, then the visit is in the diary with its tags."""
     officer = cadre()
     officer.run(
         [
-            ("走访记录", "哪天走访的"),
-            ("昨天", "在哪里走访的"),
-            ("九龙社区", "走访形式"),
-            ("1", "走访了谁"),
-            ("刘某，1人", "重点群体"),
-            ("3", "情况"),
-            ("被裁员后一直没找到工作，想先学点新技能再找", "建一个求助单"),
-            ("否", "请核对走访记录"),
+            *_visit_until_checked("被裁员后一直没找到工作，想先学点新技能再找", help_request=False),
             ("确认", "已记入走访日记"),
         ]
     )
@@ -36,6 +43,22 @@ def test_visit_step_by_step(cadre, database: Database) -> None:
     assert (visit.district, visit.street, visit.community) == ("朝阳区", "双井街道", "九龙社区")
     assert visit.visit_form == "一对一访谈" and visit.focus == ["创业就业"]
     assert "jobs" in visit.categories and visit.whom == "刘某，1人" and visit.people == 1
+
+
+def test_visit_notes_are_stored_with_phone_numbers_masked(cadre, database: Database) -> None:
+    """A phone number in the notes is masked in the diary and in the request opened from them."""
+    officer = cadre()
+    officer.run(
+        [
+            *_visit_until_checked("被裁员后一直没找到工作，电话13800138000", help_request=True),
+            ("确认", "已为她建立求助单"),
+        ]
+    )
+    [visit] = _visits(database)
+    assert visit.notes == "被裁员后一直没找到工作，电话138****8000"
+    with database.read() as session:
+        request = session.get(HelpRequest, visit.help_request_id)
+        assert request is not None and request.need == visit.notes
 
 
 def test_rich_note_fills_slots_at_once(cadre, database: Database) -> None:

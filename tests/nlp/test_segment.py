@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 from bot.nlp.segment import CACHE_FILE, Segmenter
@@ -33,3 +34,11 @@ def test_a_broken_cache_is_rebuilt(tmp_path: Path) -> None:
     segmenter = Segmenter.build(["两癌筛查"], cache_dir=tmp_path)
     assert "两癌筛查" in segmenter.segment("她去做了两癌筛查")
     assert cache.stat().st_size > 1_000_000
+
+
+def test_the_cache_is_its_owners_only(tmp_path: Path) -> None:
+    """The cache directory made for jieba is 700 and the cache file it writes 600."""
+    cache = tmp_path / "jieba"
+    Segmenter.build([], cache_dir=cache)
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    assert stat.S_IMODE((cache / CACHE_FILE).stat().st_mode) == 0o600

@@ -42,6 +42,7 @@ def free_port() -> int:
 def server_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     """The environment of a test worker: test secrets, WeChat safe mode, no scheduler, no
     rate limits (the tests send bursts on purpose)."""
+    from tests.conftest import TEST_SECRET_KEY
     from tests.fakes.wechat_server import APPID
 
     return {
@@ -49,7 +50,8 @@ def server_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str
         "FUQING_ENV": "test",
         "FUQING_DATABASE_URL": database_url,
         "FUQING_DATA_DIR": str(data_dir),
-        "FUQING_SECRET_KEY": "scale-secret-key-5e8c1a",
+        # The tests' key: a test reads what the workers stored (message texts are encrypted).
+        "FUQING_SECRET_KEY": TEST_SECRET_KEY,
         "FUQING_API_TOKEN": API_TOKEN,
         "FUQING_ADMIN_TOKEN": ADMIN_TOKEN,
         "FUQING_WECHAT_TOKEN": WECHAT_TOKEN,
@@ -59,6 +61,7 @@ def server_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str
         "FUQING_LOG_LEVEL": "INFO",
         "FUQING_RATE_USER_PER_MINUTE": "0",
         "FUQING_RATE_IP_PER_MINUTE": "0",
+        "FUQING_RATE_CALLBACK_IP_PER_MINUTE": "0",
         **extra,
     }
 

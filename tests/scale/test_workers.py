@@ -97,7 +97,7 @@ async def test_wechat_retry_on_the_other_worker_is_answered_once(
     contents = {d.content for d in (*together, again)}
     assert len(contents) == 1 and None not in contents, contents
     rows, version = _stored(pg_schema, "wechat", "oRetry")
-    assert sorted(row.msg_id for row in rows) == ["msg:500", "msg:501"]
+    assert sorted(row.msg_id for row in rows) == ["msg:oRetry:500", "msg:oRetry:501"]
     assert version == 2
 
 

@@ -1,5 +1,6 @@
-"""The scheduler's tick (queue once, then dispatch), its single active instance on PostgreSQL,
-the dispatchers' disjoint claims, and two real scheduler processes counting each reminder once."""
+"""The scheduler's tick (queue once, clear abandoned dialogues, then dispatch), its single
+active instance on PostgreSQL, the dispatchers' disjoint claims, and two real scheduler processes
+counting each reminder once."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,16 +20,25 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.config import Settings
+from bot.engine import Engine
 from bot.nlp import NLP
 from bot.outbox import CLAIM_LEASE, Dispatcher
 from scheduler.runner import Scheduler
 from storage import migrate, repo
 from storage.db import Database
-from storage.models import Outbox
+from storage.models import Identity, InboundMessage, Outbox
+from tests.conftest import TEST_SECRET_KEY, Chat, Clock
 from tests.factories import bind_cadre, help_request
 from tests.fakes.senders import RecordingSender
 
 SH = ZoneInfo("Asia/Shanghai")
+VISITORS = (  # (address, channel) of the residents in the idle-visitor test
+    ("w-idle", "web"),
+    ("w-consented", "web"),
+    ("w-recent", "web"),
+    ("w-filed", "web"),
+    ("api-idle", "api"),
+)
 T_MINUS_7 = datetime(2026, 4, 3, 9, 0, tzinfo=SH).astimezone(UTC)  # 2026Q1 is due 2026-04-10
 
 
@@ -54,6 +65,44 @@ async def test_tick_queues_once_and_sends(database: Database) -> None:
     assert any("季度汇总" in text for _user, text in sender.sent)
     again = await runner.tick(T_MINUS_7 + timedelta(minutes=1))
     assert again.enqueued == [] and again.sent == 0
+    await runner.stop()
+
+
+async def test_idle_web_visitors_who_never_consented_are_forgotten(
+    database: Database, engine: Engine, clock: Clock
+) -> None:
+    """30 days after her last message a web visitor who never consented goes, with her address,
+    dialogue, messages and pushes; one who consented, wrote lately, or filed a request stays,
+    as do residents of other channels. The sweep runs once an hour."""
+    t0 = clock()
+    chats = {name: Chat(engine, clock, name, channel) for name, channel in VISITORS}
+    for chat in chats.values():
+        chat.say("你好")
+    with database.transaction() as session:
+        consented = repo.identity_of(session, channel="web", external_id="w-consented")
+        assert consented is not None
+        user = repo.get_user(session, user_id=consented.user_id)
+        assert user is not None
+        repo.set_consent(session, user=user, now=t0)
+        idle = repo.identity_of(session, channel="web", external_id="w-idle")
+        assert idle is not None
+        repo.enqueue(session, user_id=idle.user_id, text="提醒", now=t0, key="k-idle")
+        filed = repo.identity_of(session, channel="web", external_id="w-filed")
+        assert filed is not None
+        help_request(session, place="朝阳区", requester_id=filed.user_id, now=t0)
+    clock.advance(days=29)
+    chats["w-recent"].say("你好")
+    clock.advance(days=1, seconds=1)
+    runner = _scheduler(database, RecordingSender(), clock())
+    first = await runner.tick(clock())
+    assert first.forgotten == 1
+    assert (await runner.tick(clock() + timedelta(minutes=1))).forgotten == 0  # hourly
+    with database.read() as session:
+        left = {i.external_id for i in session.exec(select(Identity)).all()}
+        assert session.exec(select(Outbox).where(Outbox.key == "k-idle")).first() is None
+        messages = session.exec(select(InboundMessage)).all()
+    assert left == {"w-consented", "w-recent", "w-filed", "api-idle"}
+    assert len(messages) == len(VISITORS)  # one more from w-recent, the idle one's gone
     await runner.stop()
 
 
@@ -135,7 +184,7 @@ def test_two_scheduler_processes_count_each_reminder_once(pg_schema: str, tmp_pa
         "FUQING_DATABASE_URL": pg_schema,
         "FUQING_DATA_DIR": str(tmp_path),
         "FUQING_ENV": "test",
-        "FUQING_SECRET_KEY": "s",
+        "FUQING_SECRET_KEY": TEST_SECRET_KEY,  # the tests' key: they read what the test wrote
         "FUQING_API_TOKEN": "a",
         "FUQING_ADMIN_TOKEN": "b",
         "FUQING_LOG_LEVEL": "INFO",
@@ -187,3 +236,44 @@ async def test_serve_runs_the_scheduler_unless_off(mode: str, database: Database
     app = create_app(settings, services=services)
     async with app.router.lifespan_context(app):
         assert (app.state.scheduler is not None) == (mode == "on")
+
+
+async def test_tick_clears_dialogues_abandoned_past_the_drop(
+    database: Database, chat: Callable[..., Chat], clock: Clock
+) -> None:
+    """A dialogue left 30 days with her story and phone in its slots (before she consented) is
+    cleared by one tick, and her next message hears the flow was cancelled; a dialogue left one
+    day keeps its flow."""
+    story, phone = "想找一份离家近的保洁工作", "13912345678"
+    left, recent = chat("left-30-days"), chat("left-1-day")
+    left.run(
+        [
+            ("我要求助", "困难"),
+            (story, "对吗"),
+            ("对", "区"),
+            ("朝阳区双井街道", "联系"),
+            ("2", "手机号码"),
+            (phone, "您同意吗"),
+        ]
+    )
+    clock.advance(days=29)
+    recent.run([("我要求助", "困难"), (story, "对吗")])
+    clock.advance(days=1)
+    runner = _scheduler(database, RecordingSender(), clock())
+    result = await runner.tick(clock())
+    await runner.stop()
+
+    def dialogue_of(address: str) -> repo.Dialogue:
+        with database.read() as session:
+            identity = repo.identity_of(session, channel="api", external_id=address)
+            assert identity is not None
+            return repo.load_dialogue(session, user_id=identity.user_id, now=clock())
+
+    cleared, kept = dialogue_of("left-30-days"), dialogue_of("left-1-day")
+    assert (
+        cleared.flow is None and phone not in str(cleared.data) and story not in str(cleared.data)
+    )
+    assert kept.flow == "help_request" and story in str(kept.data)
+    assert result.cleared == 1
+    assert (await runner.tick(clock())).cleared == 0  # looked at: not again for another 7 days
+    left.run([("你好", "已超过 7 天，已自动取消")])

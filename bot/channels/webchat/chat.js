@@ -203,8 +203,24 @@
 
   const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+  // Refused for want of the identity cookie (cleared while the page was open): the answer
+  // set a new one, so the message is sent once more.
+  async function lacksIdentity(response) {
+    if (response.status !== 403) return false;
+    try {
+      return (await response.clone().json()).error === "no_identity";
+    } catch {
+      return false;
+    }
+  }
+
   async function post(text) {
     const body = JSON.stringify({ text, msg_id: newId() });
+    const response = await deliver(body);
+    return (await lacksIdentity(response)) ? deliver(body) : response;
+  }
+
+  async function deliver(body) {
     for (let attempt = 0; ; attempt += 1) {
       try {
         return await fetch("/chat/api/messages", {

@@ -13,12 +13,12 @@ Create Date: 2026-12-09 10:00:00.000000
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import context, op
+from alembic import op
 
-from storage import crypto
+from storage.field_migration import decrypt, encrypt, rewrite
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -32,38 +32,6 @@ COLUMNS = (
     ("invites", "name", 64, 512, False),
     ("help_requests", "phone", 32, 255, True),
 )
-BATCH = 500
-
-
-def _rewrite(table: str, column: str, change: Callable[[str], str | None]) -> None:
-    """Replace each non-null value by `change(value)` (None: leave the row as it is)."""
-    if context.is_offline_mode():  # `alembic upgrade --sql`: no rows to read
-        return
-    rows = sa.table(table, sa.column("id", sa.Integer()), sa.column(column, sa.String()))
-    connection = op.get_bind()
-    last = 0
-    while True:
-        batch = connection.execute(
-            sa.select(rows.c.id, rows.c[column])
-            .where(rows.c.id > last, rows.c[column].is_not(None))
-            .order_by(rows.c.id)
-            .limit(BATCH)
-        ).all()
-        if not batch:
-            return
-        for row_id, value in batch:
-            new = change(value)
-            if new is not None:
-                connection.execute(rows.update().where(rows.c.id == row_id).values({column: new}))
-        last = batch[-1][0]
-
-
-def _encrypt(value: str) -> str | None:
-    return None if crypto.key_id_of(value) is not None else crypto.keyring().encrypt(value)
-
-
-def _decrypt(value: str) -> str | None:
-    return None if crypto.key_id_of(value) is None else crypto.keyring().decrypt(value)
 
 
 def upgrade() -> None:
@@ -77,13 +45,13 @@ def upgrade() -> None:
                 existing_nullable=nullable,
             )
     for table, column, *_lengths in COLUMNS:
-        _rewrite(table, column, _encrypt)
+        rewrite(table, column, encrypt)
 
 
 def downgrade() -> None:
     """Revert this revision (decrypts with the configured key)."""
     for table, column, *_lengths in COLUMNS:
-        _rewrite(table, column, _decrypt)
+        rewrite(table, column, decrypt)
     for table, column, before, after, nullable in COLUMNS:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.alter_column(
