@@ -37,7 +37,11 @@ def test_each_record_is_one_json_line(json_lines: io.StringIO) -> None:
     logging.getLogger("fuqing.test").warning("她说 %s 次", 3)
     [line] = _lines(json_lines)
     assert set(line) == {"time", "level", "logger", "message"}
-    assert (line["level"], line["logger"], line["message"]) == ("WARNING", "fuqing.test", "她说 3 次")
+    assert (line["level"], line["logger"], line["message"]) == (
+        "WARNING",
+        "fuqing.test",
+        "她说 3 次",
+    )
     at = datetime.fromisoformat(line["time"])
     assert line["time"].endswith("Z") and at.tzinfo == UTC
     assert abs((datetime.now(UTC) - at).total_seconds()) < 60
