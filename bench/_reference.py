@@ -13,14 +13,16 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from bot.config import Settings
+
 API_TOKEN = "bench-api-token-1f3c"
 
 
 class BareMessageIn(BaseModel):
     """The JSON API's message shape."""
 
-    user: str = Field(min_length=1, max_length=64)
-    text: str = Field(max_length=2000)
+    user: str = Field(min_length=1, max_length=Settings.model_fields["max_user_chars"].default)
+    text: str  # no max_length: the API cuts a long text (in the engine) instead of refusing it
     msg_id: str | None = Field(default=None, max_length=128)
 
 

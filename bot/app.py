@@ -142,7 +142,7 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware, production=settings.env == "production")
     install_edge(app, settings)  # outermost: header caps, then the trusted proxy's client IP
     install_error_handlers(app)
-    app.include_router(api_channel.router)
+    app.include_router(api_channel.router(settings))
     app.include_router(webchat.router)
     app.include_router(staff_api.router)
     app.include_router(reports_api.router)

@@ -23,7 +23,7 @@ class BodyTooLarge(Exception):
 async def read_capped(request: Request, limit: int) -> bytes:
     """The whole body, or BodyTooLarge once it passes `limit` bytes."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdecimal() and int(declared) > limit:
         raise BodyTooLarge(limit)
     body = bytearray()
     async for chunk in request.stream():

@@ -107,7 +107,7 @@ def _menu(*, cadre: bool, district: bool) -> tuple[tuple[str, str], ...]:
 def menu_entry(text: str, *, cadre: bool, district: bool = False) -> str | None:
     """The menu entry a bare number names at idle (1 我要求助 …), if any."""
     answer = normalize(text)
-    if not answer.isdecimal():  # int() takes decimal digits only (isdigit also passes '¹')
+    if not answer.isdecimal():
         return None
     entries = _menu(cadre=cadre, district=district)
     index = int(answer) - 1

@@ -166,8 +166,11 @@ class Settings(BaseSettings):
 
     # API limits.
     max_body_bytes: int = 16 * 1024
-    max_text_chars: int = 2000
-    max_user_chars: int = 64
+    # A longer message is cut to this, on every channel, and she is told (bot/engine.py). The
+    # message log keeps what was read, so at most 4000 characters (its cap before).
+    max_text_chars: int = Field(default=2000, ge=1, le=4000)
+    # The JSON API's user id (else 422); the column storage.models.Identity.external_id is 128.
+    max_user_chars: int = Field(default=64, ge=1, le=128)
     # Abuse limits (bot/limits.py): budgets per process, 0 turns one off; a cap on every body.
     rate_user_per_minute: int = Field(default=30, ge=0)
     rate_ip_per_minute: int = Field(default=300, ge=0)

@@ -3,6 +3,8 @@
 One message is one transaction: lock the sender (per-user serialisation) → dedup by
 (channel, message id), returning the first reply → identity → safety (crisis hotlines first) →
 global commands → the active flow or routing of free text → persist the dialogue and the reply.
+A text longer than `FUQING_MAX_TEXT_CHARS` is cut to it here, for every channel: the cut text is
+what is read and logged, and the reply says first (after any crisis hotline) how much was read.
 Expected problems become friendly replies inside the flows; anything unexpected is logged with
 its traceback and the user gets a short apology — except a database that cannot be reached
 or cannot store (read-only, disk full): that raises `ServiceUnavailable`, which the HTTP edges
@@ -13,6 +15,7 @@ and Telegram into the apology.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -35,7 +38,7 @@ from bot.flows import help_request, onboarding, quarterly, visit_report
 from bot.flows.base import FlowRun
 from bot.flows.runner import FlowRunner
 from bot.messages import Incoming, Outgoing, utcnow
-from bot.nlp import NLP, mask_pii
+from bot.nlp import NLP, digest, mask_pii
 from bot.paging import paginate
 from storage import repo
 from storage.db import Database, cannot_store
@@ -50,7 +53,11 @@ FINISHERS: dict[str, Callable[[actions.Effects, FlowRun], list[Outgoing]]] = {
     "quarterly": actions.submit_quarterly,
 }
 MAX_ATTEMPTS = 5
-MAX_STORED_TEXT = 4000
+# On SQLite a message this long or shorter is handled on the event loop when the file is free;
+# a longer one in the writer thread, so that its analysis does not hold the loop. analyze()
+# costs ~3-5 µs a character (bench/nlp_scaling.py), ~1-1.5 ms at 300 characters: about what the
+# rest of a message costs, and past the visit notes and requests residents usually write.
+INLINE_MAX_CHARS = 300
 MAX_MSG_ID = 128  # storage.models.InboundMessage.msg_id
 MAX_ADDRESS = 128  # storage.models.Identity.external_id
 
@@ -111,7 +118,9 @@ class Engine:
         started = time.perf_counter()
         if self._sqlite_thread is not None:
             try:
-                if self._waiting:  # messages wait in the writer thread: keep their order
+                # Messages wait in the writer thread: keep their order behind them. A long text
+                # is analysed there too, not on the event loop.
+                if self._waiting or len(message.text) > INLINE_MAX_CHARS:
                     raise DatabaseBusy
                 replies, queued = self._handle(message, max_bytes, wait=False)
             except DatabaseBusy:
@@ -146,11 +155,15 @@ class Engine:
             # Channels validate their addresses; this only guards the column against a bad one.
             log.warning("refused a message from an invalid address on %s", message.channel)
             return [Outgoing(texts.t("apology"))], False
+        length = len(message.text)  # before the cut: her reply says how much was read
+        limit = self.settings.max_text_chars
+        if length > limit:
+            message = dataclasses.replace(message, text=message.text[:limit])
         try:
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
                     with self._writing(wait), self.db.transaction(wait=wait) as session:
-                        replies = self._process(session, message, max_bytes)
+                        replies = self._process(session, message, max_bytes, length)
                     return replies, repo.queued_pushes(session)
                 except (repo.ConcurrentUpdate, IntegrityError, OperationalError) as exc:
                     if not wait and isinstance(exc, OperationalError) and _is_locked(exc):
@@ -162,7 +175,7 @@ class Engine:
                     log.info(
                         "retrying message %s/%s after %s",
                         message.channel,
-                        message.msg_id,
+                        _log_id(message.msg_id),
                         type(exc).__name__,
                     )
         except DatabaseBusy:
@@ -171,11 +184,14 @@ class Engine:
             if isinstance(exc, DBAPIError) and database_unreachable(exc):
                 log.warning("database unreachable: %s", type(exc.orig).__name__)
                 raise ServiceUnavailable("the database cannot be reached") from exc
+            # Ids only: her words stay out of the log (a digest of her address and of the
+            # message id tells repeated failures apart; the length tells a long text).
             log.exception(
-                "message failed: channel=%s user=%s text=%s",
+                "message failed: channel=%s msg=%s user=%s chars=%d",
                 message.channel,
-                message.user,
-                mask_pii(message.text[:200]),
+                _log_id(message.msg_id),
+                digest(message.user),
+                length,
             )
         return [Outgoing(texts.t("apology"))], False
 
@@ -207,8 +223,9 @@ class Engine:
     # ------------------------------------------------------------------ one message
 
     def _process(
-        self, session: Session, message: Incoming, max_bytes: int | None
+        self, session: Session, message: Incoming, max_bytes: int | None, length: int
     ) -> list[Outgoing]:
+        """Handle `message` in `session`; `length`: her text's length before the cut."""
         now = message.at
         self.db.lock_key(session, f"user:{message.channel}:{message.user}")
         msg_id = _dedup_id(message.msg_id)
@@ -240,6 +257,8 @@ class Engine:
             ref=now.astimezone(self.tz).date(),
         )
         replies = conversation.respond(is_new=is_new)
+        if length > len(message.text):
+            replies = _cut_notice(replies, read=len(message.text), length=length)
         if max_bytes is not None:
             replies, pages = paginate(replies, max_bytes)
             if pages:
@@ -267,9 +286,23 @@ def _dedup_id(msg_id: str | None) -> str | None:
     return "sha256:" + hashlib.sha256(msg_id.encode()).hexdigest()
 
 
+def _log_id(msg_id: str | None) -> str:
+    """A message id as logged: a digest (a WeChat event's id holds the sender's openid)."""
+    return digest(msg_id) if msg_id else "-"
+
+
 def _audit_text(text: str, *, consented: bool) -> str:
-    """The text kept in the message log: nothing before a resident consents; PII masked."""
-    return mask_pii(text[:MAX_STORED_TEXT]) if consented else ""
+    """The text kept in the message log: nothing before a resident consents; PII masked. It is
+    the text that was read (cut to `FUQING_MAX_TEXT_CHARS`, at most 4000 characters)."""
+    return mask_pii(text) if consented else ""
+
+
+def _cut_notice(replies: list[Outgoing], *, read: int, length: int) -> list[Outgoing]:
+    """The replies with, first, the notice that only `read` of her `length` characters were
+    read; a crisis hotline (urgent) still comes before it."""
+    notice = Outgoing(texts.t("text.cut", length=length, read=read, rest=length - read))
+    urgent = [r for r in replies if r.urgent]
+    return [*urgent, notice, *(r for r in replies if not r.urgent)]
 
 
 def database_unreachable(exc: DBAPIError) -> bool:

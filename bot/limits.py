@@ -36,7 +36,6 @@ would put a write on every message's path. A setting of 0 turns that limit off.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -52,6 +51,7 @@ from starlette.requests import Request
 
 from bot.config import Settings
 from bot.errors import ApiError
+from bot.nlp.pii import digest
 
 log = logging.getLogger(__name__)
 
@@ -137,11 +137,6 @@ class RateLimiter:
             if now - bucket.at < WINDOW_SECONDS and len(self._buckets) <= self.max_keys:
                 return
             del self._buckets[key]
-
-
-def digest(value: str) -> str:
-    """A short digest of an id for the log (never the id itself: it may be a phone number)."""
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:10]
 
 
 @dataclass
@@ -280,7 +275,7 @@ class LimitsMiddleware:
             await self.app(scope, receive, send)
             return
         cap = limits.max_request_bytes
-        if declared is not None and declared.strip().isdigit() and int(declared) > cap:
+        if declared is not None and declared.strip().isdecimal() and int(declared) > cap:
             await self._too_large(send, cap)
             return
         # Read the body up to the cap (never more), then hand it to the app in one piece.

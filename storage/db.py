@@ -182,11 +182,14 @@ class Database:
 def _create_engine(
     url: str, *, echo: bool, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
 ) -> Engine:
+    # hide_parameters: a failed statement's error (and so its logged traceback) shows the SQL
+    # but not the values, which carry residents' words and contacts.
     if not url.startswith("sqlite"):
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
     engine = create_engine(
         url,
         echo=echo,
+        hide_parameters=True,
         connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
     )
     event.listen(engine, "connect", functools.partial(_sqlite_on_connect, busy_timeout_ms))

@@ -248,6 +248,14 @@ def nlp(units: list[PlaceUnit], tmp_path_factory: pytest.TempPathFactory) -> NLP
     return NLP.load(units, cache_dir=tmp_path_factory.mktemp("jieba"))
 
 
+NEED = "我在朝阳区双井街道，想找一份离家近的保洁工作，孩子上小学，下午三点要去接她。"
+
+
+def long_text(length: int) -> str:
+    """A resident's message about a job, repeated to `length` characters."""
+    return (NEED * (length // len(NEED) + 1))[:length]
+
+
 class Clock:
     """A settable clock (aware UTC); starts at 2026-03-18 10:00 Asia/Shanghai."""
 

@@ -147,7 +147,8 @@ User = Annotated[WebUser, Depends(web_user)]
 class WebMessageIn(BaseModel):
     """A message she typed or tapped."""
 
-    text: str = Field(max_length=2000, description="what she wrote")
+    # No max_length: the engine cuts a text over FUQING_MAX_TEXT_CHARS and says so to her.
+    text: str = Field(description="what she wrote (past FUQING_MAX_TEXT_CHARS: cut, and said)")
     msg_id: str | None = Field(
         default=None,
         max_length=64,

@@ -46,8 +46,9 @@ from bot.channels.wechat_xml import (
 )
 from bot.commands import MENU_KEYS
 from bot.engine import Engine, ServiceUnavailable
-from bot.limits import digest, limits_of
+from bot.limits import limits_of
 from bot.messages import Incoming, Kind, Outgoing, utcnow
+from bot.nlp.pii import digest
 from bot.outbox import Dispatcher, log_failure
 
 log = logging.getLogger(__name__)

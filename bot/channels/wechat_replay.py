@@ -69,7 +69,7 @@ class ReplayGuard:
     def signed_at(self, timestamp: str, nonce: str) -> int:
         """The signed `timestamp` in seconds, when it is within the window of now and `nonce`
         fits the memory; else `Replayed` (400 for a malformed value, 403 for a stale one)."""
-        if not timestamp.isdigit() or len(timestamp) > MAX_TIMESTAMP_DIGITS:
+        if not timestamp.isdecimal() or len(timestamp) > MAX_TIMESTAMP_DIGITS:
             raise Replayed(400, "timestamp is not a number of seconds")
         if len(nonce) > MAX_NONCE:
             raise Replayed(400, f"nonce over {MAX_NONCE} characters")

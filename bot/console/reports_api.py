@@ -188,7 +188,7 @@ def tell_returned(
     rounds = [
         int(part)
         for key in repo.keys_with_prefix(session, prefix=prefix)
-        if (part := key[len(prefix) :].split(":", 1)[0]).isdigit()
+        if (part := key[len(prefix) :].split(":", 1)[0]).isdecimal()
     ]
     n = max(rounds, default=0) + 1
     text = texts.t(

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.limits import digest
+from bot.nlp.pii import digest
 from storage import repo
 
 FREE_FAILURES = 5  # failures in a row before the first wait

@@ -328,7 +328,7 @@ def number_of(text: str) -> int | None:
     if not match:
         return None
     token = match.group(1)
-    return int(token) if token.isdigit() else _CN_ORDINALS[token]
+    return int(token) if token.isdecimal() else _CN_ORDINALS[token]
 
 
 def match_choice(text: str, choices: tuple[Choice, ...]) -> Choice | None:

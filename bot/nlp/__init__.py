@@ -8,7 +8,14 @@ loads neither jieba nor any data file.
 from bot.nlp.analysis import NLP, Analysis, PlaceUnit
 from bot.nlp.dates import parse_date
 from bot.nlp.numbers import chinese_to_int, parse_count
-from bot.nlp.pii import PiiMaskingFilter, find_id_numbers, find_phones, mask_pii, valid_id_number
+from bot.nlp.pii import (
+    PiiMaskingFilter,
+    digest,
+    find_id_numbers,
+    find_phones,
+    mask_pii,
+    valid_id_number,
+)
 
 __all__ = [
     "NLP",
@@ -16,6 +23,7 @@ __all__ = [
     "PiiMaskingFilter",
     "PlaceUnit",
     "chinese_to_int",
+    "digest",
     "find_id_numbers",
     "find_phones",
     "mask_pii",

@@ -98,7 +98,7 @@ def _latest_on_or_before(month: int | None, day: int | None, ref: dt.date) -> dt
 
 
 def _year(s: str) -> int | None:
-    if s.isdigit():
+    if s.isdecimal():
         return 2000 + int(s) if len(s) == 2 else int(s)
     value = chinese_to_int(s)
     return value if value is not None and value > 1900 else None

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ahocorasick
+
 DATA_DIR = Path(__file__).parent / "data"
 # The stdlib's own regex parser (no stubs ship for it), used to find a pattern's first characters.
 re_parser: Any = importlib.import_module("re._parser")
@@ -60,6 +62,11 @@ class _Entry:
     term: str
     pattern: re.Pattern[str] | None  # only `re:` terms; plain terms are matched as substrings
     weight: float
+    #: the characters a regex match can start with (None: unknown, or a plain term)
+    firsts: frozenset[str] | None = None
+    #: where the entry's hits sort among hits of the same span and start: plain terms first,
+    #: then regexes with a known first character, then the others, each in file order
+    rank: tuple[int, int] = (0, 0)
 
 
 def first_chars(pattern: str) -> frozenset[str] | None:
@@ -106,42 +113,87 @@ def _firsts(items: list[Any]) -> frozenset[str] | None:
 
 
 class _Index:
-    """Entries arranged for matching: plain terms by first character, then the regexes.
+    """Entries arranged for matching in time linear in the text.
 
-    Looking plain terms up by the character at each position costs a dictionary look-up per
-    character of the message instead of one regex scan per term (hundreds of terms).
+    Plain terms: one Aho–Corasick automaton (pyahocorasick) finds every occurrence of every
+    term in one pass in C. Regexes whose first characters are known are tried only where the
+    text has one of those characters (a character class finds the places); the others are
+    scanned with `finditer`. Every regex must have a bounded reach from where it starts (see
+    the notes in `data/needs.tsv`), so trying it at each place stays linear in the text.
     """
 
     def __init__(self, entries: Iterable[_Entry]) -> None:
-        self.plain: dict[str, list[_Entry]] = {}
+        # Built here, then only read: each iter() keeps its own state in its iterator, so
+        # messages in several threads may search it at once.
+        self.automaton = ahocorasick.Automaton()
+        plain: dict[str, list[_Entry]] = {}
         # regexes whose first character is known, and the others
         self.anchored: dict[str, list[tuple[_Entry, re.Pattern[str]]]] = {}
         self.regex: list[tuple[_Entry, re.Pattern[str]]] = []
         for e in entries:
             if e.pattern is not None:
-                firsts = first_chars(e.pattern.pattern)
-                if firsts is None:
+                if e.firsts is None:
                     self.regex.append((e, e.pattern))
-                for char in firsts or ():
+                for char in e.firsts or ():
                     self.anchored.setdefault(char, []).append((e, e.pattern))
             elif e.term:
-                self.plain.setdefault(e.term[0], []).append(e)
+                plain.setdefault(e.term, []).append(e)
+        for term, same in plain.items():
+            self.automaton.add_word(term, (len(term), tuple(same)))
+        if plain:
+            self.automaton.make_automaton()
+        self.starts = (
+            re.compile("[" + "".join(re.escape(c) for c in sorted(self.anchored)) + "]")
+            if self.anchored
+            else None
+        )
 
     def matches(self, text: str) -> Iterator[tuple[_Entry, int, int]]:
-        """Every (entry, start, end) match, overlapping ones included."""
-        plain, anchored = self.plain, self.anchored
-        for i, char in enumerate(text):
-            for e in plain.get(char, ()):
-                if text.startswith(e.term, i):
-                    yield e, i, i + len(e.term)
-            for e, pattern in anchored.get(char, ()):
-                m = pattern.match(text, i)
-                if m is not None and m.end() > i:
-                    yield e, i, m.end()
+        """Every (entry, start, end) match, overlapping ones included, in no particular order."""
+        if self.automaton.kind == ahocorasick.AHOCORASICK:
+            for last, (length, same) in self.automaton.iter(text):
+                for e in same:
+                    yield e, last + 1 - length, last + 1
+        if self.starts is not None:
+            anchored = self.anchored
+            for at in self.starts.finditer(text):
+                i = at.start()
+                for e, pattern in anchored[text[i]]:
+                    m = pattern.match(text, i)
+                    if m is not None and m.end() > i:
+                        yield e, i, m.end()
         for e, pattern in self.regex:
             for m in pattern.finditer(text):
                 if m.end() > m.start():
                     yield e, m.start(), m.end()
+
+
+class _PrefixMax:
+    """Largest value put at positions 0..i, for i in 0..size-1 (a Fenwick tree): O(log size)
+    per call, so resolving overlaps stays O(h log n) for h hits in n characters."""
+
+    def __init__(self, size: int) -> None:
+        self._tree = [-1] * (size + 1)
+
+    def put(self, i: int, value: int) -> None:
+        """Record `value` at position i."""
+        tree = self._tree
+        i += 1
+        while i < len(tree):
+            if tree[i] < value:
+                tree[i] = value
+            i += i & -i
+
+    def upto(self, i: int) -> int:
+        """The largest value put at a position ≤ i (-1 when none)."""
+        tree = self._tree
+        best = -1
+        i = min(i + 1, len(tree) - 1)
+        while i > 0:
+            if tree[i] > best:
+                best = tree[i]
+            i -= i & -i
+        return best
 
 
 class Lexicon:
@@ -149,11 +201,15 @@ class Lexicon:
 
     def __init__(self, entries: Iterable[tuple[str, str, float]]) -> None:
         self._entries: list[_Entry] = []
-        for label, term, weight in entries:
-            # Plain terms are looked up by their first character; only patterns are compiled
-            # (compiling every term cost a fifth of the start-up).
-            pattern = re.compile(term[3:]) if term.startswith("re:") else None
-            self._entries.append(_Entry(label, term, pattern, weight))
+        for order, (label, term, weight) in enumerate(entries):
+            # Plain terms go into one automaton; only patterns are compiled (compiling every
+            # term cost a fifth of the start-up).
+            if term.startswith("re:"):
+                pattern, firsts = re.compile(term[3:]), first_chars(term[3:])
+                kind = 2 if firsts is None else 1
+            else:
+                pattern, firsts, kind = None, None, 0
+            self._entries.append(_Entry(label, term, pattern, weight, firsts, (kind, order)))
         self._index = _Index(self._entries)
         self._last: tuple[str, frozenset[str]] | None = None
 
@@ -194,24 +250,31 @@ class Lexicon:
         return [e.term for e in self._entries if not e.term.startswith("re:")]
 
     def hits(self, text: str, *, negation: bool = True) -> list[Hit]:
-        """Non-overlapping hits in text, longest first where they overlap, in text order."""
-        found = [Hit(e.label, e.term, s, t, e.weight) for e, s, t in self._index.matches(text)]
-        found.sort(key=lambda h: (-(h.end - h.start), h.start))
+        """Non-overlapping hits in text, longest first where they overlap, in text order.
+
+        O(h log n) for h matches in n characters: the spans taken and the negated ones are
+        kept in prefix-max trees (start → furthest end), not compared pairwise.
+        """
+        found = sorted(self._index.matches(text), key=lambda m: (m[1] - m[2], m[1], m[0].rank))
         taken: list[Hit] = []
-        negated: list[tuple[int, int]] = []
-        for h in found:
-            if negation and (
-                _negated(text, h.start) or any(a <= h.start and h.end <= b for a, b in negated)
-            ):
-                negated.append((h.start, h.end))  # nothing inside a negated term counts
+        labels_at: dict[tuple[int, int], set[str]] = {}  # labels taken for each span
+        reach = _PrefixMax(len(text))  # taken spans: start → furthest end
+        negated = _PrefixMax(len(text))  # negated spans: start → furthest end
+        for e, start, end in found:
+            if negation and (_negated(text, start) or negated.upto(start) >= end):
+                negated.put(start, end)  # nothing inside a negated term counts
                 continue
-            same = [t for t in taken if (t.start, t.end) == (h.start, h.end)]
-            if same and all(t.label != h.label for t in same):
-                taken.append(h)  # one span may point to several categories (医药费)
+            same = labels_at.get((start, end))
+            if same is not None:
+                if e.label not in same:
+                    same.add(e.label)  # one span may point to several categories (医药费)
+                    taken.append(Hit(e.label, e.term, start, end, e.weight))
                 continue
-            if any(h.start < t.end and t.start < h.end for t in taken):
+            if reach.upto(end - 1) > start:  # a span taken before overlaps this one
                 continue
-            taken.append(h)
+            labels_at[(start, end)] = {e.label}
+            reach.put(start, end)
+            taken.append(Hit(e.label, e.term, start, end, e.weight))
         return sorted(taken, key=lambda h: h.start)
 
 

@@ -53,7 +53,7 @@ def chinese_to_int(s: str) -> int | None:
     s = s.strip().translate(_FULLWIDTH)
     if not s:
         return None
-    if s.isdigit():
+    if s.isdecimal():
         return int(s)
     if "万" in s:
         high, _, low = s.partition("万")
@@ -84,7 +84,7 @@ def chinese_to_int(s: str) -> int | None:
             total += (1 if digit is None else digit) * unit
             digit = None
             last_unit = unit
-        elif ch.isdigit():
+        elif ch.isdecimal():
             return None
         else:
             return None
@@ -107,7 +107,9 @@ def _digit_string(s: str) -> int | None:
     return out
 
 
-_NUM = rf"(?:\d+|[{CN_NUM_CHARS}]+)"
+# a number starts where its run of digits starts: a match from inside the run would have
+# matched from its start, and trying every place of a long run would cost its square
+_NUM = rf"(?:(?<!\d)\d+|(?<![{CN_NUM_CHARS}])[{CN_NUM_CHARS}]+)"
 _PEOPLE_CLASSIFIER = "位个名户口人家"
 _PEOPLE_WORDS = (
     "人|宝妈|妈妈|母亲|姐妹|妇女|女性|大姐|姐姐|阿姨|大妈|奶奶|老人|老太太|家庭|村民|居民"

@@ -11,11 +11,14 @@ and must never write them to logs. This module finds
 
 `mask_pii` keeps enough to recognise a number (138****5678, 110105********1234,
 010-******78) and masks every ID-shaped string, valid check digit or not, because a typo in
-an ID number is still personal data. `PiiMaskingFilter` applies it to log records.
+an ID number is still personal data. `PiiMaskingFilter` applies it to log records; `digest`
+stands for an id in a log line.
 """
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import logging
 import re
 
@@ -41,7 +44,7 @@ def id_check_digit(first17: str) -> str:
 def valid_id_number(s: str) -> bool:
     """True when s is an 18-character resident ID number with a correct check digit."""
     s = s.strip().upper()
-    if len(s) != 18 or not s[:17].isdigit() or not (s[17].isdigit() or s[17] == "X"):
+    if len(s) != 18 or not s[:17].isdecimal() or not (s[17].isdecimal() or s[17] == "X"):
         return False
     if s[0] == "0":
         return False
@@ -50,32 +53,32 @@ def valid_id_number(s: str) -> bool:
 
 def find_id_numbers(text: str) -> list[str]:
     """Valid 18-character resident ID numbers in text, upper-cased, in order, no repeats."""
-    out: list[str] = []
+    out: dict[str, None] = {}  # ordered, no repeats, O(1) per look-up
     for m in _ID18_RE.finditer(text):
         value = m.group(1).upper()
-        if valid_id_number(value) and value not in out:
-            out.append(value)
-    return out
+        if valid_id_number(value):
+            out.setdefault(value)
+    return list(out)
 
 
 def find_phones(text: str) -> list[str]:
     """Mobile (11 digits) and landline ("010-12345678") numbers in text, in order, no repeats."""
     found: list[tuple[int, str]] = []
+    mobiles: list[tuple[int, int]] = []  # spans, in text order and not overlapping
     for m in _MOBILE_RE.finditer(text):
         found.append((m.start(), "".join(m.groups())))
+        mobiles.append(m.span())
+    ends = [end for _start, end in mobiles]
     for m in _LANDLINE_RE.finditer(text):
-        if any(m.start() < end and start < m.end() for start, end in _spans(_MOBILE_RE, text)):
+        # the first mobile ending after the landline starts is the only one it can overlap
+        k = bisect.bisect_right(ends, m.start())
+        if k < len(mobiles) and mobiles[k][0] < m.end():
             continue
         found.append((m.start(), f"{m.group(1)}-{m.group(2)}"))
-    out: list[str] = []
+    out: dict[str, None] = {}  # ordered, no repeats, O(1) per look-up
     for _, value in sorted(found):
-        if value not in out:
-            out.append(value)
-    return out
-
-
-def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in pattern.finditer(text)]
+        out.setdefault(value)
+    return list(out)
 
 
 def _mask_mobile(m: re.Match[str]) -> str:
@@ -90,6 +93,11 @@ def _mask_landline(m: re.Match[str]) -> str:
 def _mask_id(m: re.Match[str]) -> str:
     value = m.group(1)
     return f"{value[:6]}{'*' * (len(value) - 10)}{value[-4:]}"
+
+
+def digest(value: str) -> str:
+    """A short digest of an id for the log (never the id itself: it may be a phone number)."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:10]
 
 
 def mask_pii(text: str) -> str:

@@ -34,8 +34,8 @@ def read_userdict(data_dir: Path = DATA_DIR) -> list[tuple[str, int | None, str 
         if not line or line.startswith("#"):
             continue
         parts = line.split()
-        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-        tag = parts[-1] if len(parts) > 1 and not parts[-1].isdigit() else None
+        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdecimal() else None
+        tag = parts[-1] if len(parts) > 1 and not parts[-1].isdecimal() else None
         out.append((parts[0], freq, tag))
     return out
 

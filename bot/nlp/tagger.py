@@ -44,7 +44,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.nlp.lexicon import DATA_DIR, Hit, Lexicon
+from bot.nlp.lexicon import DATA_DIR, Hit, Lexicon, read_table
 
 CATEGORIES: tuple[str, ...] = ("jobs", "health", "knowledge", "relief", "rights", "other")
 #: tie-break order: the more serious need first; training before the job it leads to
@@ -83,7 +83,7 @@ class NeedTagger:
     def __init__(self, data_dir: Path = DATA_DIR) -> None:
         self.lexicon = Lexicon.from_table("needs.tsv", data_dir, labels=CATEGORIES)
         self.cues = Lexicon.from_table("needs.tsv", data_dir, labels=CUES)
-        every = Lexicon.from_table("needs.tsv", data_dir).labels()
+        every = {label for label, _term, _weight in read_table("needs.tsv", 3, data_dir)}
         unknown = every - set(CATEGORIES) - set(CUES)
         if unknown:
             raise ValueError(f"needs.tsv: unknown labels {sorted(unknown)}")

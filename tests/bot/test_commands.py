@@ -46,8 +46,8 @@ def test_menu_numbers() -> None:
     assert menu_entry("想找工作", cadre=False) is None
 
 
-@pytest.mark.parametrize("text", ["¹", "²", "①", "½"])
+@pytest.mark.parametrize("text", ["³", "²", "¹²", "①"])
 def test_digit_like_characters_are_not_menu_numbers(text: str) -> None:
-    """Superscripts, circled and vulgar-fraction digits are digits to str.isdigit but not
-    numbers to int(): no menu entry, no exception (hypothesis found '¹' in the API)."""
+    """Superscripts and circled numbers are digits to str.isdigit but not numbers to int():
+    they name no menu entry (schemathesis found '³' raising ValueError in the engine)."""
     assert menu_entry(text, cadre=False) is None

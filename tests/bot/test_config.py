@@ -123,3 +123,19 @@ def test_entropy_estimates() -> None:
     assert repeated_share("abcabcabc") == pytest.approx(6 / 9)
     assert repeated_share("abcdefgh") == 0
     assert repeated_share("") == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_text_chars", 0),
+        ("max_text_chars", 4001),
+        ("max_user_chars", 0),
+        ("max_user_chars", 129),
+    ],
+)
+def test_text_and_user_limits_stay_within_what_is_stored(field: str, value: int) -> None:
+    """The message log keeps at most 4000 characters of what was read and an address column
+    takes 128: limits beyond them (or none at all) are refused at start-up."""
+    with pytest.raises(ValueError, match=field):
+        Settings(**{field: value})

@@ -17,13 +17,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import select
 
+from bot import texts
+from bot.config import Settings
 from bot.conversation import Conversation
-from bot.engine import Engine, database_unreachable
-from bot.messages import Incoming, Outgoing
+from bot.engine import INLINE_MAX_CHARS, Engine, database_unreachable
+from bot.messages import Incoming, Outgoing, utcnow
+from bot.nlp import NLP, digest
 from storage import repo
 from storage.db import Database
 from storage.models import DialogueSession, InboundMessage
-from tests.conftest import refusing_writes
+from tests.conftest import API, Chat, Clock, long_text, refusing_writes, served
+from tests.factories import bind_cadre
+from tests.fakes.nlp import HOLD_SECONDS, RecordingNLP
 
 THREADS = 8
 DUPLICATES = 6
@@ -199,10 +204,11 @@ async def test_messages_waiting_for_the_writer_thread_keep_their_order(
     assert [r.msg_id for r in sorted(rows, key=lambda r: r.id or 0)] == ["o-1", "o-2"]
 
 
-def test_unexpected_error_apologises_and_logs_masked(
+def test_unexpected_error_apologises_and_logs_ids_only(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A bug in a flow gives the apology and an ERROR with traceback, the phone number masked."""
+    """A bug in a flow gives the apology and an ERROR with traceback that names the channel and
+    digests of her address and the message id, never her words or her address."""
 
     def broken(self: Conversation, *, is_new: bool) -> list[Outgoing]:
         raise RuntimeError("flow exploded")
@@ -210,14 +216,41 @@ def test_unexpected_error_apologises_and_logs_masked(
     monkeypatch.setattr(Conversation, "respond", broken)
     caplog.set_level(logging.INFO)
     replies = engine.handle_sync(
-        Incoming(channel="api", user="oops", text=f"我的电话是{PHONE}，想找工作", msg_id="e1")
+        Incoming(
+            channel="api", user="oops-13912345678", text=f"我的电话是{PHONE}，想找工作", msg_id="e1"
+        )
     )
     assert len(replies) == 1 and "抱歉" in replies[0].text
     [record] = [r for r in caplog.records if r.name == "bot.engine" and r.levelno == logging.ERROR]
     assert record.exc_info is not None and record.exc_info[0] is RuntimeError
     assert "flow exploded" in caplog.text and "Traceback" in caplog.text
-    assert PHONE not in caplog.text
-    assert MASKED_PHONE in caplog.text
+    line = record.getMessage()
+    assert "channel=api" in line and digest("oops-13912345678") in line and digest("e1") in line
+    for words in ("想找工作", "电话", PHONE, MASKED_PHONE, "oops", "13912345678"):
+        assert words not in caplog.text
+
+
+def test_a_failed_statement_logs_no_parameters(
+    sqlite_database: Database, nlp: NLP, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A statement that fails on the message path is logged without its parameters: the
+    message log's row carries her (a cadre's) words, and they stay out of the traceback."""
+    settings = Settings(env="test", database_url=sqlite_database.url, secret_key="s")
+    engine = Engine(settings=settings, db=sqlite_database, nlp=nlp, clock=Clock())
+    with sqlite_database.transaction() as session:
+        bind_cadre(session, external_id="cadre-x", now=engine.clock())
+    path = make_url(sqlite_database.url).database
+    assert path
+    with sqlite3.connect(path) as other:  # the message log refuses every row
+        other.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON inbound_messages "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    note = "今天走访了双井街道的王阿姨，她想找份保洁工作"
+    replies = engine.handle_sync(Incoming(channel="api", user="cadre-x", text=note))
+    assert "抱歉" in replies[0].text
+    assert "refused" in caplog.text and "hide_parameters" in caplog.text
+    assert "王阿姨" not in caplog.text and "cadre-x" not in caplog.text
 
 
 def test_failed_message_is_not_stored(
@@ -285,3 +318,57 @@ def test_postgresql_disk_full_and_io_errors_are_unavailable(error: type[Exceptio
     assert database_unreachable(OperationalError("INSERT", {}, error()))
     unique = psycopg.errors.UniqueViolation()
     assert not database_unreachable(IntegrityError("INSERT", {}, unique))
+
+
+def test_a_long_text_is_cut_at_the_engine(chat: Callable[..., Chat], database: Database) -> None:
+    """Every channel, the terminal's handle_sync too: a text over FUQING_MAX_TEXT_CHARS is cut,
+    the first reply says so, a crisis hotline still comes first, and the message log keeps the
+    text that was read (a cadre's, masked)."""
+    crisis = "他拿着刀堵在门口说要砍死我。" + long_text(2100)
+    answer = chat("terminal-user", channel="terminal").say(crisis)
+    hotline, notice = answer.split("\n\n")[:2]
+    assert "110" in hotline
+    assert notice == texts.t("text.cut", length=len(crisis), read=2000, rest=len(crisis) - 2000)
+    with database.transaction() as session:
+        bind_cadre(session, external_id="cadre-long", now=utcnow())
+    note = f"今天走访了王阿姨，电话{PHONE}。" + long_text(2500)
+    chat("cadre-long").say(note)
+    [row] = _inbound_of(database, channel="api", user="cadre-long")
+    assert row.text == note[:2000].replace(PHONE, MASKED_PHONE)
+
+
+async def test_a_long_message_is_analysed_off_the_event_loop(
+    sqlite_database: Database, nlp: NLP
+) -> None:
+    """On SQLite a long message goes to the writer thread even when the file is free: /healthz
+    is answered while its analysis is provably still running (held until the test lets it go)."""
+    held = RecordingNLP(nlp, hold_over=INLINE_MAX_CHARS)
+    settings = Settings(
+        env="test", database_url=sqlite_database.url, secret_key="s", api_token="test-api-token"
+    )
+    engine = Engine(settings=settings, db=sqlite_database, nlp=held, clock=Clock())
+    async with served(settings, engine) as app:
+        message = {"user": "long", "text": long_text(1500)}
+        posted = asyncio.create_task(app.http.post("/api/v1/messages", headers=API, json=message))
+        began = await asyncio.to_thread(held.started.wait, HOLD_SECONDS)
+        health = await app.http.get("/healthz")
+        still_analysing = not held.finished.is_set()
+        held.release.set()
+        answer = await posted
+    assert began and health.status_code == 200
+    assert still_analysing  # the loop answered while the analysis was held in another thread
+    assert answer.status_code == 200 and "岗位" in answer.json()["replies"][-1]["text"]
+
+
+async def test_a_short_message_stays_on_the_event_loop(
+    engine: Engine, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a message of up to INLINE_MAX_CHARS characters is handled on the event loop
+    when the file is free (no hand-over), one character more goes to the writer thread."""
+    if not database.is_sqlite:
+        pytest.skip("SQLite's writer thread")
+    handed = HandOvers(engine, monkeypatch)
+    await engine.handle(Incoming(channel="api", user="s", text=long_text(INLINE_MAX_CHARS)))
+    assert handed.count == 0
+    await engine.handle(Incoming(channel="api", user="s", text=long_text(INLINE_MAX_CHARS + 1)))
+    assert handed.count == 1

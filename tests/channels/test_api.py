@@ -5,7 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import ADMIN, API
+from bot import texts
+from bot.config import Settings
+from bot.engine import Engine
+from tests.conftest import ADMIN, API, long_text, served
+from tests.fakes.nlp import RecordingNLP
 
 
 async def test_message_needs_the_api_token(client: httpx.AsyncClient) -> None:
@@ -19,21 +23,54 @@ async def test_message_needs_the_api_token(client: httpx.AsyncClient) -> None:
 
 
 async def test_limits(client: httpx.AsyncClient) -> None:
-    """A body over 16 KB → 413; text over 2,000 characters or a user over 64 → 422."""
+    """A body over 16 KB → 413; a user over 64 characters → 422 (a long text is cut, below)."""
     big = await client.post(
         "/api/v1/messages",
         headers={**API, "Content-Type": "application/json"},
         content=b'{"user": "u1", "text": "' + b"a" * 17_000 + b'"}',
     )
     assert big.status_code == 413 and big.json()["error"] == "body_too_large"
-    long_text = await client.post(
-        "/api/v1/messages", headers=API, json={"user": "u1", "text": "字" * 2001}
-    )
     long_user = await client.post(
         "/api/v1/messages", headers=API, json={"user": "u" * 65, "text": "你好"}
     )
-    assert long_text.status_code == 422 and long_user.status_code == 422
-    assert long_text.json()["error"] == "invalid_message"
+    assert long_user.status_code == 422 and long_user.json()["error"] == "invalid_message"
+
+
+async def test_a_long_text_is_cut_and_she_is_told(settings: Settings, engine: Engine) -> None:
+    """A text over FUQING_MAX_TEXT_CHARS is answered, not refused: its first 2,000 characters
+    are read, and the first reply says how much was read and to send the rest again."""
+    text = long_text(2600)
+    engine.nlp = recording = RecordingNLP(engine.nlp)
+    async with served(settings, engine) as app:
+        response = await app.http.post(
+            "/api/v1/messages", headers=API, json={"user": "u1", "text": text}
+        )
+    assert response.status_code == 200
+    replies = [r["text"] for r in response.json()["replies"]]
+    assert replies[0] == texts.t("text.cut", length=2600, read=2000, rest=600)
+    assert recording.texts[0] == text[:2000]
+    assert len(replies) > 1  # and the part read is answered as usual
+
+
+async def test_the_user_limit_comes_from_the_settings(settings: Settings, engine: Engine) -> None:
+    """FUQING_MAX_USER_CHARS bounds the user id of both routes, and the schema says so."""
+    narrow = settings.model_copy(update={"max_user_chars": 8})
+    async with served(narrow, engine) as app:
+        ok = await app.http.post(
+            "/api/v1/messages", headers=API, json={"user": "u" * 8, "text": "你好"}
+        )
+        over = await app.http.post(
+            "/api/v1/messages", headers=API, json={"user": "u" * 9, "text": "你好"}
+        )
+        pulled = await app.http.get("/api/v1/messages/" + "u" * 9, headers=API)
+        schema = (await app.http.get("/openapi.json")).json()
+    assert [ok.status_code, over.status_code, pulled.status_code] == [200, 422, 422]
+    body = schema["paths"]["/api/v1/messages"]["post"]["requestBody"]
+    fields = body["content"]["application/json"]["schema"]["properties"]
+    assert fields["user"]["maxLength"] == 8
+    assert "maxLength" not in fields["text"] and "2000" in fields["text"]["description"]
+    [user] = schema["paths"]["/api/v1/messages/{user}"]["get"]["parameters"]
+    assert user["schema"]["maxLength"] == 8
 
 
 async def test_bad_json_and_missing_fields(client: httpx.AsyncClient) -> None:

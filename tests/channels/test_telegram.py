@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import select
 from telegram.ext import AIORateLimiter
 
+from bot import texts
 from bot.app import create_app
 from bot.channels.setup import PushChannels, build_push_channels
 from bot.channels.telegram import TelegramChannel
@@ -29,8 +30,9 @@ from bot.nlp import NLP
 from storage import repo
 from storage.db import Database
 from storage.models import HelpRequest, Identity, InboundMessage, Outbox
-from tests.conftest import Clock
+from tests.conftest import Clock, long_text
 from tests.factories import bind_cadre
+from tests.fakes.nlp import RecordingNLP
 from tests.fakes.telegram_server import (
     TOKEN,
     FakeBotApi,
@@ -203,6 +205,17 @@ async def test_help_request_with_inline_buttons(tg: TelegramSetup, database: Dat
     assert request.district == "朝阳区" and request.street == "双井街道"
     identity = _identity(database, 1001)
     assert identity is not None and identity.active
+
+
+async def test_a_long_text_is_cut_and_she_is_told(tg: TelegramSetup) -> None:
+    """A Telegram message of its full 4,096 characters is read up to 2,000, and she is told
+    first."""
+    she = TelegramUser(tg.api, chat_id=1010)
+    text = long_text(4096)
+    tg.engine.nlp = recording = RecordingNLP(tg.engine.nlp)
+    answer = await tg.say(she, she.text(text))
+    assert answer.startswith(texts.t("text.cut", length=4096, read=2000, rest=2096))
+    assert recording.texts[0] == text[:2000]
 
 
 async def test_help_and_cancel_commands(tg: TelegramSetup) -> None:

@@ -10,13 +10,15 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
+from bot import texts
 from bot.channels import webchat
 from bot.config import Settings
 from bot.engine import Engine
 from bot.messages import Outgoing
 from storage.db import Database
 from storage.models import Identity, User
-from tests.conftest import ADMIN, API, served
+from tests.conftest import ADMIN, API, long_text, served
+from tests.fakes.nlp import RecordingNLP
 
 WEB = {"X-Requested-With": "fuqing"}
 HELP_REQUEST = ("我要求助", "想找一份离家近的保洁工作", "对", "朝阳区双井街道", "1", "同意")
@@ -172,7 +174,7 @@ async def test_requests_without_the_header_are_refused(client: httpx.AsyncClient
 
 
 async def test_limits(client: httpx.AsyncClient) -> None:
-    """Body over 16 KB → 413; text over 2,000 chars → 422; bad JSON → 400; bad fields → 422."""
+    """Body over 16 KB → 413; bad JSON → 400; bad fields → 422 (a long text is cut, below)."""
     await client.get("/chat")
     big = await client.post(
         "/chat/api/messages",
@@ -180,8 +182,6 @@ async def test_limits(client: httpx.AsyncClient) -> None:
         content=b'{"text": "' + b"a" * 17_000 + b'"}',
     )
     assert big.status_code == 413 and big.json()["error"] == "body_too_large"
-    long_text = await client.post("/chat/api/messages", headers=WEB, json={"text": "字" * 2001})
-    assert long_text.status_code == 422 and long_text.json()["error"] == "invalid_message"
     bad = await client.post(
         "/chat/api/messages",
         headers={**WEB, "Content-Type": "application/json"},
@@ -194,6 +194,20 @@ async def test_limits(client: httpx.AsyncClient) -> None:
     assert [bad.status_code, missing.status_code, bad_id.status_code] == [400, 422, 422]
     ok = await client.post("/chat/api/messages", headers=WEB, json={"text": "字" * 2000})
     assert ok.status_code == 200
+
+
+async def test_a_long_text_is_cut_and_she_is_told(settings: Settings, engine: Engine) -> None:
+    """A text over 2,000 characters is answered, not refused: its first 2,000 are read and the
+    first reply says so."""
+    text = long_text(2001)
+    engine.nlp = recording = RecordingNLP(engine.nlp)
+    async with served(settings, engine) as app:
+        await app.http.get("/chat")
+        response = await app.http.post("/chat/api/messages", headers=WEB, json={"text": text})
+    assert response.status_code == 200
+    replies = [r["text"] for r in response.json()["replies"]]
+    assert replies[0] == texts.t("text.cut", length=2001, read=2000, rest=1)
+    assert recording.texts[0] == text[:2000]
 
 
 async def test_message_ids_are_scoped_to_her(client: httpx.AsyncClient) -> None:

@@ -12,16 +12,18 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
+from bot import texts
 from bot.channels.wechat import FLIGHT_MEMORY_SECONDS
 from bot.channels.wechat_crypto import sha1_signature
 from bot.engine import DatabaseBusy, Engine
-from bot.limits import digest
 from bot.messages import Incoming, Outgoing
+from bot.nlp.pii import digest
 from storage.db import Database
 from storage.models import HelpRequest, InboundMessage, Outbox
 from tests.channels.conftest import TOKEN, WeChatSetup
-from tests.conftest import ErrorLog, refusing_writes
+from tests.conftest import ErrorLog, long_text, refusing_writes
 from tests.factories import bind_cadre
+from tests.fakes.nlp import RecordingNLP
 
 
 def _inbound(database: Database) -> int:
@@ -87,6 +89,17 @@ async def test_plaintext_mode_and_voice(wx_plain: WeChatSetup) -> None:
         "<PicUrl>http://x/1.jpg</PicUrl><MediaId>m3</MediaId>", msg_type="image", msg_id="i1"
     )
     assert "文字" in ((await woman.post_xml(image)).content or "")
+
+
+async def test_a_long_text_is_cut_and_she_is_told(wx_plain: WeChatSetup) -> None:
+    """WeChat's 1 MB body is no text limit: a text over 2,000 characters is read up to them,
+    and the reply starts by saying so."""
+    text = long_text(2100)
+    wx_plain.engine.nlp = recording = RecordingNLP(wx_plain.engine.nlp)
+    delivery = await wx_plain.peer("oLongText").say(text)
+    assert delivery.content is not None
+    assert delivery.content.startswith(texts.t("text.cut", length=2100, read=2000, rest=100))
+    assert recording.texts[0] == text[:2000]
 
 
 async def test_menu_click_and_follow_events(wx: WeChatSetup, database: Database) -> None:

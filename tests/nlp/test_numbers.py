@@ -53,3 +53,10 @@ def test_chinese_to_int(text: str, value: int | None) -> None:
 def test_parse_count(text: str, count: int | None) -> None:
     """How many people a text names; a lower bound for 十几/二十多, None when unsaid."""
     assert parse_count(text) == count
+
+
+@pytest.mark.parametrize("text", ["³", "²个", "¹²人"])
+def test_superscripts_are_no_counts(text: str) -> None:
+    """Digit-like characters int() cannot read give no number instead of an error."""
+    assert chinese_to_int(text) is None
+    parse_count(text)  # does not raise
