@@ -17,6 +17,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from bot import metrics as metrics_route
+from bot.apidocs import OPENAPI_URL, install_api_docs
 from bot.channels import api as api_channel
 from bot.channels import webchat, wechat
 from bot.channels.setup import build_push_channels
@@ -27,14 +29,17 @@ from bot.console import contacts_api as contact_points_api
 from bot.console import overview as console_overview
 from bot.console import reports_api
 from bot.console.pages import router as console_pages
+from bot.edge import install_edge
 from bot.engine import Engine, ServiceUnavailable, database_unreachable
 from bot.errors import install_error_handlers
 from bot.headers import SecurityHeadersMiddleware
 from bot.http import Services
 from bot.limits import Limits, LimitsMiddleware
+from bot.metrics import Metrics
 from bot.nlp import NLP, PlaceUnit
 from bot.places import place_units
 from bot.production import UnsafeDeployment, check_database
+from scheduler.heartbeat import heartbeat_path
 from scheduler.runner import Scheduler
 from storage import crypto, migrate
 from storage.db import Database
@@ -78,13 +83,18 @@ def _channel(request: Request, name: str) -> CallbackChannel:
     return channel
 
 
-def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
-    """Build the app; `services` may be given (tests), else they are built at start-up."""
+def create_app(
+    settings: Settings, *, services: Services | None = None, multiprocess_metrics: bool = False
+) -> FastAPI:
+    """Build the app; `services` may be given (tests), else they are built at start-up.
+    `multiprocess_metrics`: a worker of `fuqing serve --workers N` (bot/metrics.py)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         built = services or build_services(settings)
         app.state.services = built
+        if services is None:
+            _attach_metrics(app, built)
         # What start-up built (the NLP's dictionaries, the app) lives as long as the process:
         # leave it out of the collector's full scans, which otherwise pause every request
         # (~60 ms each on the 2-core machine; bench/load.py's p99).
@@ -115,12 +125,22 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         version="0.1.0",
         description="The chat assistant of a city women's federation: messages and staff API.",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets by install_api_docs, not from a CDN
+        redoc_url=None,
+        openapi_url=OPENAPI_URL if settings.api_docs_enabled else None,
     )
+    if settings.api_docs_enabled:
+        install_api_docs(app)
+    if settings.metrics_token:
+        app.state.metrics = Metrics(multiprocess=multiprocess_metrics)
+        app.include_router(metrics_route.router)
     if services is not None:
         app.state.services = services
+        _attach_metrics(app, services)
     app.state.limits = Limits.from_settings(settings)  # per-user/IP budgets, body cap
     app.add_middleware(LimitsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, production=settings.env == "production")
+    install_edge(app, settings)  # outermost: header caps, then the trusted proxy's client IP
     install_error_handlers(app)
     app.include_router(api_channel.router(settings))
     app.include_router(webchat.router)
@@ -165,6 +185,14 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
 
     _install_unavailable_handlers(app)
     return app
+
+
+def _attach_metrics(app: FastAPI, services: Services) -> None:
+    """Count the engine's messages and read the database's gauges (when /metrics is on)."""
+    metrics: Metrics | None = getattr(app.state, "metrics", None)
+    if metrics is not None:
+        services.engine.on_handled = metrics.observe_message
+        metrics.watch(services.db, heartbeat_path(services.settings.data_dir))
 
 
 def _unavailable() -> JSONResponse:

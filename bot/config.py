@@ -32,6 +32,7 @@ OPTIONAL_SECRETS = (
     "wecom_secret",
     "telegram_token",
     "telegram_secret",
+    "metrics_token",
 )
 
 # Production (FUQING_ENV=production) refuses more than placeholders: each check of
@@ -61,6 +62,7 @@ CHOSEN_SECRETS = {
     "api_token": MAKE_SECRET,
     "admin_token": MAKE_SECRET,
     "telegram_secret": MAKE_SECRET,
+    "metrics_token": MAKE_SECRET,
     "wechat_token": MAKE_TOKEN_32,
     "wecom_token": MAKE_TOKEN_32,
     "wechat_aes_key": "the 43-character EncodingAESKey the platform's console generates (随机生成)",
@@ -176,10 +178,29 @@ class Settings(BaseSettings):
     rate_callback_ip_per_minute: int = Field(default=600, ge=0)
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
 
+    # Deployment (docs/operations.md, "Deploying"). Request heads are capped before any parsing:
+    # uvicorn refuses a head over max_header_bytes, the app a larger sum of headers or Cookie (431).
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    max_cookie_bytes: int = Field(default=4096, ge=256)
+    # Proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For/-Proto are believed; none
+    # by default, so a client cannot choose the IP the rate limits see.
+    forwarded_allow_ips: str = ""
+    # /docs, /redoc and /openapi.json: unset means on, except in production.
+    api_docs: Literal["on", "off"] | None = None
+    # Bearer token of GET /metrics (Prometheus); unset: no /metrics.
+    metrics_token: str | None = None
+    log_format: Literal["text", "json"] = "text"
+
     @property
     def is_sqlite(self) -> bool:
         """True when the database is an SQLite file."""
         return self.database_url.startswith("sqlite")
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        """True when /docs, /redoc and /openapi.json are served (FUQING_API_DOCS, else not in
+        production)."""
+        return self.api_docs == "on" if self.api_docs else self.env != "production"
 
     @property
     def effective_wechat_token(self) -> str | None:

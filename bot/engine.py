@@ -20,6 +20,7 @@ import functools
 import hashlib
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -104,6 +105,8 @@ class Engine:
         self._waiting = 0  # messages handed to the writer thread and not answered yet
         # Called (in the event loop) after a message that queued pushes: the dispatcher's kick.
         self.on_pushes: Callable[[], None] | None = None
+        # Called after each answered message with its channel and seconds taken (bot/metrics.py).
+        self.on_handled: Callable[[str, float], None] | None = None
 
     async def handle(self, message: Incoming, *, max_bytes: int | None = None) -> list[Outgoing]:
         """Handle one message (PostgreSQL: in a worker thread, the database calls block;
@@ -112,6 +115,7 @@ class Engine:
         `max_bytes`: the channel takes one text of at most this many UTF-8 bytes (WeChat); the
         replies are joined and what does not fit waits behind `更多`.
         """
+        started = time.perf_counter()
         if self._sqlite_thread is not None:
             try:
                 # Messages wait in the writer thread: keep their order behind them. A long text
@@ -131,6 +135,8 @@ class Engine:
             replies, queued = await asyncio.to_thread(self._handle, message, max_bytes)
         if queued and self.on_pushes is not None:
             self.on_pushes()
+        if self.on_handled is not None:
+            self.on_handled(message.channel, time.perf_counter() - started)
         return replies
 
     def handle_sync(self, message: Incoming, *, max_bytes: int | None = None) -> list[Outgoing]:

@@ -14,7 +14,7 @@ would put a write on every message's path. A setting of 0 turns that limit off.
 - Per client IP (`FUQING_RATE_IP_PER_MINUTE`): every request, except the platform callbacks,
   health checks, and requests with a valid API or admin bearer token (an integration's server).
   Behind a reverse proxy the client IP is the one uvicorn takes from `X-Forwarded-For` (the
-  proxy must be in `FORWARDED_ALLOW_IPS`).
+  proxy must be in `FUQING_FORWARDED_ALLOW_IPS`).
 - Per client IP on the platform callbacks (`/wechat`, `/wecom`, `/telegram`;
   `FUQING_RATE_CALLBACK_IP_PER_MINUTE`, default 600): their own, larger budget, because every
   resident's messages arrive from the platform's few addresses. Sized from WeChat's pattern: a

@@ -6,7 +6,8 @@ so a repeated tick, a restart or a second scheduler cannot send twice; then it c
 dialogues abandoned longer than FUQING_DROP_AFTER_DAYS (her story and phone typed into a flow
 she never finished, before she consented) and dispatches what is due. On PostgreSQL a
 session-level advisory lock lets one scheduler act: a second one stays idle and takes over when
-the first goes away.
+the first goes away. After each tick the active one completes, the loop writes its heartbeat
+(`scheduler/heartbeat.py`: the health check and `/metrics` read it).
 
 Once an hour a tick also forgets the web-chat visitors who never consented, filed nothing and
 have not written for `WEB_VISITOR_IDLE` (`repo.forget_idle_web_visitors`).
@@ -30,6 +31,7 @@ from bot.config import Settings
 from bot.conversation import forget_abandoned
 from bot.messages import utcnow
 from bot.outbox import Dispatcher
+from scheduler.heartbeat import beat, heartbeat_path
 from scheduler.rules import reminders
 from storage import repo
 from storage.db import Database
@@ -71,6 +73,7 @@ class Scheduler:
         self.dispatcher = dispatcher
         self.clock = clock
         self.tz = ZoneInfo(settings.timezone)
+        self.heartbeat = heartbeat_path(settings.data_dir)
         self._lock_connection: Connection | None = None
         self._apscheduler: AsyncIOScheduler | None = None
         self._swept_at: datetime | None = None
@@ -213,6 +216,12 @@ class Scheduler:
 
     async def _safe_tick(self) -> None:
         try:
-            await self.tick()
+            result = await self.tick()
         except Exception:  # a failed tick is logged; the next one tries again
             log.exception("scheduler tick failed")
+            return
+        if result.active:
+            try:
+                await asyncio.to_thread(beat, self.heartbeat, self.clock())
+            except OSError as exc:
+                log.warning("scheduler heartbeat not written to %s: %s", self.heartbeat, exc)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
 
 from bot.cli.startup import fail, load_settings, services_or_fail
+from bot.messages import utcnow
+from scheduler.heartbeat import DEFAULT_MAX_AGE, heartbeat_path, last_beat
+from scheduler.heartbeat import check as heartbeat_check
 
 scheduler_app = typer.Typer(help="Reminders: run the scheduler, or one tick.")
 
@@ -16,8 +19,15 @@ scheduler_app = typer.Typer(help="Reminders: run the scheduler, or one tick.")
 def scheduler_loop(
     ctx: typer.Context,
     interval: Annotated[float, typer.Option(help="seconds between ticks")] = 60.0,
+    check: Annotated[
+        bool, typer.Option("--check", help="exit 1 unless a tick completed within --max-age")
+    ] = False,
+    max_age: Annotated[
+        float, typer.Option(help="seconds the last tick may be old, with --check")
+    ] = DEFAULT_MAX_AGE.total_seconds(),
 ) -> None:
-    """Run the scheduler: a tick every minute (beside `fuqing serve` with FUQING_SCHEDULER=off)."""
+    """Run the scheduler: a tick every minute (beside `fuqing serve` with FUQING_SCHEDULER=off);
+    `--check` is its health check (the heartbeat file in FUQING_DATA_DIR)."""
     if ctx.invoked_subcommand is not None:
         return
     import asyncio
@@ -25,6 +35,13 @@ def scheduler_loop(
     from scheduler.runner import Scheduler
 
     settings = load_settings()
+    if check:
+        path = heartbeat_path(settings.data_dir)
+        problem = heartbeat_check(path, now=utcnow(), max_age=timedelta(seconds=max_age))
+        if problem is not None:
+            fail(problem)
+        typer.echo(f"scheduler healthy: last tick {last_beat(path)}")
+        return
     services = services_or_fail(settings)
     runner = Scheduler(settings=settings, db=services.db, dispatcher=services.channels.dispatcher)
 

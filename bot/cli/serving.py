@@ -4,6 +4,11 @@ demo, and make a cadre's invite code."""
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -27,8 +32,12 @@ def serve(
     import uvicorn
 
     from bot.app import create_app
+    from bot.runtime import interpreter_warning, uvicorn_options
 
     settings = load_settings()
+    outdated = interpreter_warning()
+    if outdated is not None:
+        logging.getLogger(__name__).warning(outdated)
     if workers > 1:
         _check_for_workers(settings, workers)
     else:
@@ -38,30 +47,38 @@ def serve(
         f"fuqing serving on {base}" + (f" with {workers} workers" if workers > 1 else ""),
         f"  web chat: {base}/chat",
         f"  console:  {base}/console",
-        f"  API docs: {base}/docs",
     ]
+    if settings.api_docs_enabled:
+        lines.append(f"  API docs: {base}/docs")
     if settings.effective_wechat_token:
         lines.append(f"  WeChat callback: {base}/wechat")
     typer.echo("\n".join(lines))
-    # Open event streams of the web chat must not hold a shutdown for long.
+    options = uvicorn_options(settings)
     if workers > 1:  # each worker process imports the factory and builds its own services
-        uvicorn.run(
-            f"{__name__}:worker_app",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            log_config=None,
-            timeout_graceful_shutdown=3,
-        )
+        with _shared_metrics_directory():
+            uvicorn.run(
+                f"{__name__}:worker_app",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                **options,
+            )
         return
-    uvicorn.run(
-        create_app(settings, services=services),
-        host=host,
-        port=port,
-        log_config=None,
-        timeout_graceful_shutdown=3,
-    )
+    uvicorn.run(create_app(settings, services=services), host=host, port=port, **options)
+
+
+@contextmanager
+def _shared_metrics_directory() -> Iterator[None]:
+    """A fresh directory for the workers' metric files, named in PROMETHEUS_MULTIPROC_DIR for
+    the worker processes (prometheus_client reads it there), removed afterwards."""
+    directory = tempfile.mkdtemp(prefix="fuqing-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        yield
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _check_for_workers(settings: Settings, workers: int) -> None:
@@ -104,7 +121,7 @@ def worker_app() -> FastAPI:
     process): settings and logging from the environment, services built at start-up."""
     from bot.app import create_app
 
-    return create_app(load_settings())
+    return create_app(load_settings(), multiprocess_metrics=True)
 
 
 def chat(

@@ -14,6 +14,7 @@ import typer
 
 from bot.access_log import install_access_log_filter
 from bot.config import OPTIONAL_SECRETS, REQUIRED_SECRETS, Settings
+from bot.jsonlog import log_formatter
 from bot.nlp import PiiMaskingFilter
 from storage import crypto
 
@@ -59,7 +60,7 @@ def setup_logging(settings: Settings) -> None:
     """Log to stderr; every record passes the PII mask (phones, ID numbers) and the secrets';
     uvicorn's access log shows no callback query string (`bot/access_log.py`)."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(log_formatter(settings))  # FUQING_LOG_FORMAT: text or json
     handler.addFilter(PiiMaskingFilter())
     handler.addFilter(SecretMaskingFilter(getattr(settings, name) for name in SECRET_FIELDS))
     root = logging.getLogger()

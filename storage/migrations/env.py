@@ -2,7 +2,8 @@
 
 `storage.migrate` builds the Alembic config in code and hands over an open connection through
 `config.attributes["connection"]`; the Alembic CLI (`alembic -c storage/alembic.ini …`, for
-writing new revisions) uses the URL of the config instead.
+writing new revisions) connects itself: to FUQING_DATABASE_URL when it is set, else to the URL of
+the config, with the field key from FUQING_SECRET_KEY (migration 0004 encrypts existing rows).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from bot.config import Settings
+from storage import crypto
 
 config = context.config
 if config.config_file_name is not None:  # the CLI; the app configures its own logging
@@ -32,9 +35,19 @@ def _configure(connection: Connection) -> None:
     )
 
 
+def _cli_url() -> str:
+    """The Alembic CLI's database: FUQING_DATABASE_URL when set, else the config's URL (and the
+    field key configured from the settings, as `fuqing db upgrade` does)."""
+    settings = Settings()
+    crypto.configure(settings.secret_key, old=settings.old_secret_key)
+    if "database_url" in settings.model_fields_set:
+        return settings.database_url
+    return config.get_main_option("sqlalchemy.url") or ""
+
+
 def run_migrations_offline() -> None:
     """Emit the SQL of the migrations without a database (`alembic upgrade head --sql`)."""
-    url = config.get_main_option("sqlalchemy.url") or ""
+    url = _cli_url()
     context.configure(
         url=url,
         target_metadata=target_metadata,
@@ -54,7 +67,7 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url") or "", poolclass=pool.NullPool)
+    engine = create_engine(_cli_url(), poolclass=pool.NullPool)
     with engine.connect() as new_connection:
         _configure(new_connection)
         with context.begin_transaction():

@@ -22,6 +22,8 @@ from tests.fakes.wechat_peer import WeChatPeer
 from tests.fakes.wechat_server import APPID
 from tests.scale.servers import API, WECHAT_AES_KEY, WECHAT_TOKEN, Server, server_env
 
+METRICS_TOKEN = "workers-metrics-token-81"
+
 
 @pytest.fixture
 def workers(pg_schema: str, tmp_path: Path) -> Iterator[tuple[Server, Server]]:
@@ -114,8 +116,10 @@ def test_workers_are_refused_on_sqlite(tmp_path: Path) -> None:
 
 async def test_serve_with_two_workers_on_one_port(pg_schema: str, tmp_path: Path) -> None:
     """`fuqing serve --workers 2`: both workers answer on one port; one user's 16 messages all
-    stored, in order of the dialogue's version."""
-    server = Server(server_env(pg_schema, tmp_path), workers=2).start()
+    stored, in order of the dialogue's version; whichever worker answers /metrics counts all 16
+    (the workers share their counters' files)."""
+    env = server_env(pg_schema, tmp_path, FUQING_METRICS_TOKEN=METRICS_TOKEN)
+    server = Server(env, workers=2).start()
     try:
         async with httpx.AsyncClient(timeout=60, base_url=server.base) as http:
             responses = await asyncio.gather(
@@ -130,6 +134,11 @@ async def test_serve_with_two_workers_on_one_port(pg_schema: str, tmp_path: Path
             )
         assert [r.status_code for r in responses] == [200] * 16
         assert server.output().count("Started server process") == 2, server.output()
+        scrape = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+        for _ in range(6):  # a new connection each time: either worker may answer
+            async with httpx.AsyncClient(timeout=60, base_url=server.base) as fresh:
+                scraped = await fresh.get("/metrics", headers=scrape)
+            assert 'fuqing_messages_total{channel="api"} 16.0' in scraped.text, scraped.text
     finally:
         server.stop()
     rows, version = _stored(pg_schema, "api", "one-port")
