@@ -20,6 +20,7 @@ from bot.messages import Outgoing
 from bot.nlp import NLP, mask_pii
 from storage import repo
 from storage.models import HelpRequest, OrgUnit, User
+from storage.orgtree import UnitPath
 
 
 @dataclass
@@ -36,11 +37,8 @@ class Effects:
 
 def unit_label(unit: OrgUnit) -> str:
     """'朝阳区双井街道妇联' (the city: 北京市妇联)."""
-    return (
-        texts.t("unit.label", unit=unit.path.split("/", 1)[-1].replace("/", ""))
-        if "/" in unit.path
-        else texts.t("unit.city")
-    )
+    path = UnitPath.parse(unit.path)
+    return texts.t("unit.city") if path.is_city else texts.t("unit.label", unit=path.name)
 
 
 def place_text(district: str | None, street: str | None, community: str | None) -> str:
@@ -219,10 +217,10 @@ def submit_quarterly(fx: Effects, run: FlowRun) -> list[Outgoing]:
     entry = run.slots["quarter"]
     quarter = str(entry["quarter"])
     unit = repo.get_unit(fx.session, unit_id=fx.user.unit_id or 0)
-    if fx.user.role != "cadre" or unit is None or len(unit.path.split("/")) != 2:
+    if fx.user.role != "cadre" or unit is None or not UnitPath.parse(unit.path).is_district:
         return [Outgoing(texts.t("quarterly.district_only"))]
     report = repo.report_for(fx.session, unit_id=unit.id or 0, quarter=quarter, now=fx.now)
-    name = unit.path.split("/", 1)[-1]
+    name = UnitPath.parse(unit.path).name
     if report.status in ("submitted", "accepted"):
         status = texts.t(f"quarterly.status.{report.status}")
         return [Outgoing(texts.t("quarterly.already", unit=name, quarter=quarter, status=status))]

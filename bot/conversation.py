@@ -22,6 +22,7 @@ from bot.messages import Incoming, Outgoing
 from bot.paging import next_page
 from storage import repo
 from storage.models import User
+from storage.orgtree import UnitPath
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -220,8 +221,8 @@ class Conversation:
         if flow == "visit_report" and not self.ctx.user.is_cadre:
             return [Outgoing(texts.t("visit.cadre_only"))]
         if flow == "onboarding" and self.ctx.user.is_cadre:
-            unit = self.ctx.user.unit_path or ""
-            return [Outgoing(texts.t("bind.already", unit=unit.split("/", 1)[-1]))]
+            unit = UnitPath.parse(self.ctx.user.unit_path or "").below_city
+            return [Outgoing(texts.t("bind.already", unit=unit))]
         if flow == "quarterly":
             return self._start_quarterly()
         runner = self.engine.runners[flow]
@@ -339,9 +340,8 @@ class Conversation:
             unit = repo.get_unit(self.session, unit_id=self.user.unit_id)
             if unit is not None:
                 path = unit.path
-                parts = path.split("/")
-                district = parts[1] if len(parts) > 1 else None
-                street = parts[2] if len(parts) > 2 else None
+                parsed = UnitPath.parse(path)
+                district, street = parsed.district, parsed.street
         return UserView(
             user_id=self.user.id or 0,
             role=self.user.role,
@@ -356,7 +356,7 @@ class Conversation:
         if invite is None:
             return None
         unit = repo.get_unit(self.session, unit_id=invite.unit_id)
-        label = unit.path.split("/", 1)[-1].replace("/", "") if unit else ""
+        label = UnitPath.parse(unit.path).name if unit else ""
         return InviteView(
             code=invite.code, unit=label, name=invite.name, used=invite.used_at is not None
         )
@@ -368,7 +368,7 @@ def _is_district(user: UserView) -> bool:
 
 
 def _unit_name(user: UserView) -> str:
-    return (user.unit_path or "").split("/", 1)[-1].replace("/", "")
+    return UnitPath.parse(user.unit_path or "").name
 
 
 def _reads_as_visit(text: str, analysis: Any) -> bool:

@@ -6,23 +6,27 @@ from sqlmodel import Session
 
 from bot.nlp import PlaceUnit
 from storage import repo
+from storage.orgtree import UnitPath
 
 
 def place_units(session: Session) -> list[PlaceUnit]:
     """Every district and 街道/乡镇 of the tree as gazetteer entries."""
     found = []
     for unit in repo.all_units(session):
-        parts = unit.path.split("/")
+        path = UnitPath.parse(unit.path)
         if unit.level == "district":
             found.append(
                 PlaceUnit(
                     district=unit.name, name=unit.name, kind="district", aliases=tuple(unit.aliases)
                 )
             )
-        elif len(parts) == 3 and unit.level != "community":
+        elif path.depth == 3 and path.district and unit.level != "community":
             found.append(
                 PlaceUnit(
-                    district=parts[1], name=unit.name, kind=unit.level, aliases=tuple(unit.aliases)
+                    district=path.district,
+                    name=unit.name,
+                    kind=unit.level,
+                    aliases=tuple(unit.aliases),
                 )
             )
     return found

@@ -40,6 +40,7 @@ from bot.http import Services, secure_cookies, services
 from storage import repo
 from storage.db import Database
 from storage.models import StaffAccount
+from storage.orgtree import UnitPath
 
 SESSION_COOKIE = "fuqing_console"
 PRE_COOKIE = "fuqing_console_pre"
@@ -281,7 +282,6 @@ def _load_staff(svc: Services, found: _Session) -> Staff | None:
         unit = repo.get_unit(session, unit_id=account.unit_id)
         if unit is None:
             return None
-        parts = unit.path.split("/")
         return Staff(
             id=account.id or 0,
             username=account.username,
@@ -290,7 +290,7 @@ def _load_staff(svc: Services, found: _Session) -> Staff | None:
             unit_label=unit_label(unit),
             is_city=unit.parent_id is None,
             unit_ids=tuple(sorted(repo.units_below(session, unit=unit))),
-            district=parts[1] if len(parts) > 1 else None,
+            district=UnitPath.parse(unit.path).district,
         )
 
 

@@ -24,6 +24,7 @@ from bot.messages import Outgoing
 from bot.nlp import NLP, mask_pii
 from storage import repo
 from storage.models import ContactPoint, User
+from storage.orgtree import UnitPath
 
 KINDS = ("district", "street", "community", "household")
 MAX_PSEUDONYM_CHARS = 8
@@ -74,11 +75,8 @@ def _cadre_area(session: Session, user: User) -> _Area | None:
     unit = repo.get_unit(session, unit_id=user.unit_id)
     if unit is None:
         return None
-    parts = unit.path.split("/")
-    return _Area(
-        district=parts[1] if len(parts) > 1 else None,
-        street=parts[2] if len(parts) > 2 else None,
-    )
+    path = UnitPath.parse(unit.path)
+    return _Area(district=path.district, street=path.street)
 
 
 def _kind_label(kind: str) -> str:

@@ -25,6 +25,7 @@ from bot.reporting.text import figures_text
 from scheduler.calendar import SUBMITTED_STATUSES, Quarter, due_date
 from storage import repo
 from storage.models import OrgUnit
+from storage.orgtree import UnitPath
 
 _CN_NUMBERS = "一二三四"
 MIN_REMARK_CHARS = 2
@@ -38,7 +39,7 @@ def district_unit(fx: Effects) -> OrgUnit | None:
     if fx.user.role != "cadre" or not fx.user.unit_id:
         return None
     unit = repo.get_unit(fx.session, unit_id=fx.user.unit_id)
-    if unit is None or len(unit.path.split("/")) != 2:
+    if unit is None or not UnitPath.parse(unit.path).is_district:
         return None
     return unit
 

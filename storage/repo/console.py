@@ -26,6 +26,7 @@ from storage.models import (
     User,
     Visit,
 )
+from storage.orgtree import UnitPath
 from storage.repo._common import stored
 
 Scope = Sequence[int] | None  # the unit ids a staff member sees; None: every unit
@@ -164,6 +165,11 @@ class CadreRow:
     user: User
     unit: OrgUnit
     channel: str | None
+
+    @property
+    def unit_name(self) -> str:
+        """Her unit below the city, '朝阳区/双井街道'."""
+        return UnitPath.parse(self.unit.path).below_city
 
 
 def units_in(session: Session, *, unit_ids: Scope, levels: Sequence[str]) -> list[OrgUnit]:

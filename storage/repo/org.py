@@ -8,7 +8,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from storage.models import OrgUnit, User
-from storage.orgtree import CITY, UnitRow
+from storage.orgtree import CITY, UnitPath, UnitRow
 
 
 def seed_org_tree(session: Session, *, units: Sequence[UnitRow]) -> int:
@@ -116,8 +116,7 @@ def unit_for_place(
 def ancestors(session: Session, *, unit: OrgUnit) -> list[OrgUnit]:
     """Return the unit and its parents up to the city, nearest first (one query: the parents'
     paths are the prefixes of the unit's path)."""
-    parts = unit.path.split("/")
-    paths = ["/".join(parts[:depth]) for depth in range(len(parts) - 1, 0, -1)]
+    paths = [p.path for p in UnitPath.parse(unit.path).ancestors()]
     if not paths:
         return [unit]
     by_path = {u.path: u for u in session.exec(select(OrgUnit).where(col(OrgUnit.path).in_(paths)))}

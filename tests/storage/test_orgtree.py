@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlmodel import col, select
 
 from storage import repo
 from storage.db import Database
 from storage.models import OrgUnit
-from storage.orgtree import CITY, UnitRow, load_units
+from storage.orgtree import CITY, UnitPath, UnitRow, load_units
 
 
 def test_load_units_puts_districts_first(tmp_path: Path) -> None:
@@ -73,3 +74,55 @@ def test_seeding_twice_adds_nothing(database: Database, seed_units: list[UnitRow
     with database.read() as session:
         count = len(session.exec(select(col(OrgUnit.id))).all())
     assert count == 1 + len(seed_units)
+
+
+@pytest.mark.parametrize(
+    ("path", "depth", "district", "street", "community", "name"),
+    [
+        ("北京市", 1, None, None, None, ""),
+        ("北京市/朝阳区", 2, "朝阳区", None, None, "朝阳区"),
+        ("北京市/朝阳区/双井街道", 3, "朝阳区", "双井街道", None, "朝阳区双井街道"),
+        (
+            "北京市/朝阳区/双井街道/九龙社区",
+            4,
+            "朝阳区",
+            "双井街道",
+            "九龙社区",
+            "朝阳区双井街道九龙社区",
+        ),
+    ],
+)
+def test_unit_path_levels(
+    path: str,
+    depth: int,
+    district: str | None,
+    street: str | None,
+    community: str | None,
+    name: str,
+) -> None:
+    """One parse gives the depth, each level's name and the name below the city."""
+    parsed = UnitPath.parse(path)
+    assert (parsed.depth, parsed.district, parsed.street, parsed.community) == (
+        depth,
+        district,
+        street,
+        community,
+    )
+    assert parsed.name == name and parsed.path == path
+    assert parsed.is_city == (depth == 1) and parsed.is_district == (depth == 2)
+
+
+def test_unit_path_ancestors_and_lineage() -> None:
+    """Ancestors run nearest first up to the city; the lineage runs from the district down."""
+    path = UnitPath.parse("北京市/朝阳区/双井街道/九龙社区")
+    assert [a.path for a in path.ancestors()] == [
+        "北京市/朝阳区/双井街道",
+        "北京市/朝阳区",
+        "北京市",
+    ]
+    assert [a.path for a in path.lineage()] == [
+        "北京市/朝阳区",
+        "北京市/朝阳区/双井街道",
+        "北京市/朝阳区/双井街道/九龙社区",
+    ]
+    assert path.below_city == "朝阳区/双井街道/九龙社区" and path.prefix(2).path == "北京市/朝阳区"

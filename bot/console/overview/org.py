@@ -24,7 +24,7 @@ from bot.console.overview.scope import (
 )
 from bot.http import services
 from storage import repo
-from storage.orgtree import CITY
+from storage.orgtree import CITY, UnitPath
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -37,9 +37,8 @@ def org_data(session: Session, staff: Staff) -> dict[str, Any]:
     cadres = repo.cadres_in(session, unit_ids=scope)
     counts: Counter[str] = Counter()
     for row in cadres:
-        parts = row.unit.path.split("/")
-        for depth in range(2, len(parts) + 1):
-            counts["/".join(parts[:depth])] += 1
+        for ancestor in UnitPath.parse(row.unit.path).lineage():
+            counts[ancestor.path] += 1
     districts: dict[str, dict[str, Any]] = {}
     for unit in units:
         entry = {

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from bot.console.auth import Staff, check_csrf, current_staff
 from storage import repo
 from storage.models import OrgUnit
+from storage.orgtree import UnitPath
 
 UNIT_LEVELS = ("district", "street", "town", "township", "area")  # districts and 街道/乡镇
 StaffDep = Annotated[Staff, Depends(current_staff)]
@@ -36,7 +37,7 @@ def require_city(staff: Staff) -> None:
 
 def district_path(unit: OrgUnit) -> str:
     """The path of the district the unit is in (or is)."""
-    return "/".join(unit.path.split("/")[:2])
+    return UnitPath.parse(unit.path).prefix(2).path
 
 
 def tree_order(units: Sequence[OrgUnit]) -> list[OrgUnit]:
