@@ -198,25 +198,10 @@ def ask_rating(fx: Effects, request: HelpRequest) -> None:
 
 
 def remember_rating(session: Session, *, request: HelpRequest, now: datetime) -> None:
-    """Mark the requester's dialogue as waiting for her rating of `request` (after the push
-    telling her it is resolved: in chat, or from the console).
-
-    The version bump makes a message of hers handled at the same moment retry (or this one),
-    so the mark is never lost; her idle time is kept as it was.
-    """
+    """Mark the requester's dialogue as waiting for her rating of `request`."""
     if request.requester_id is None:
         return
-    dialogue = repo.load_dialogue(session, user_id=request.requester_id, now=now)
-    data = {k: v for k, v in (dialogue.data or {}).items() if k != "rate_asked"}
-    data["rate"] = request.code
-    repo.save_dialogue(
-        session,
-        dialogue=dialogue,
-        flow=dialogue.flow,
-        state=dialogue.state,
-        data=data,
-        now=repo.as_utc(dialogue.updated_at),
-    )
+    repo.expect_rating(session, user_id=request.requester_id, code=request.code, now=now)
 
 
 def parse_rating(text: str, *, numbers: bool) -> tuple[str, str | None] | None:

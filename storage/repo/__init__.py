@@ -36,6 +36,7 @@ from storage.repo.contacts import (
 )
 from storage.repo.dialogue import (
     Dialogue,
+    expect_rating,
     find_inbound,
     idle_dialogues,
     load_dialogue,
@@ -180,6 +181,7 @@ __all__ = [
     "erase_requests_of",
     "erase_user",
     "existing_outbox_keys",
+    "expect_rating",
     "find_inbound",
     "find_invite",
     "get_or_create_identity",

@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from storage import crypto
 from storage.models import DialogueSession, InboundMessage
-from storage.repo._common import ConcurrentUpdate, stored
+from storage.repo._common import ConcurrentUpdate, as_utc, stored
 
 # The plain table, for Core statements on the message path (no ORM unit of work).
 INBOUND: Table = SQLModel.metadata.tables[InboundMessage.__tablename__]
@@ -127,6 +127,27 @@ def save_dialogue(
 # The stored length of an empty dialogue state: `data` is one ciphertext, whose length follows
 # the JSON's (AES-GCM hides what it says, not how long it is), and `{}` is the shortest JSON.
 EMPTY_STATE_LENGTH = crypto.stored_length("{}")
+
+
+def expect_rating(session: Session, *, user_id: int, code: str, now: datetime) -> None:
+    """Mark the user's dialogue as waiting for her rating of request `code` (after the push
+    telling her it is resolved: in chat, or from the console).
+
+    The version bump makes a message of hers handled at the same moment retry (or this one),
+    so the mark is never lost; her idle time is kept as it was. The marker's format is the
+    dialogue's own (`bot.conversation` reads it); this is its one writer outside a dialogue.
+    """
+    dialogue = load_dialogue(session, user_id=user_id, now=now)
+    data = {k: v for k, v in (dialogue.data or {}).items() if k != "rate_asked"}
+    data["rate"] = code
+    save_dialogue(
+        session,
+        dialogue=dialogue,
+        flow=dialogue.flow,
+        state=dialogue.state,
+        data=data,
+        now=as_utc(dialogue.updated_at),
+    )
 
 
 def idle_dialogues(session: Session, *, before: datetime, limit: int) -> list[Dialogue]:
