@@ -25,9 +25,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot.domain.quarters import Quarter, due_date
+from bot.domain.reviews import SUBMITTED_STATUSES
 from bot.outbox import is_quiet, quiet_until
 from bot.texts import category_labels, t
-from scheduler.calendar import SUBMITTED_STATUSES, Quarter, due_date
 from storage import repo
 
 CATCH_UP = timedelta(days=1)  # how long after its moment a reminder still goes out

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import typer
 
 from bot.cli.startup import fail, load_settings, migrated_database
+from bot.domain.quarters import Quarter
 from bot.nlp import NLP
-from scheduler.calendar import Quarter
 
 
 def _quarter(text: str) -> Quarter:
@@ -68,9 +68,9 @@ def report(
                 due_days=settings.report_due_days,
                 today=datetime.now(tz).date(),
             )
-    unit_name = summary["units"][0]["unit"] if unit else None
+    unit_name = summary.units[0].unit if unit else None
     if fmt is None:
-        text = json.dumps(summary, ensure_ascii=False, indent=2)
+        text = json.dumps(summary.to_json(), ensure_ascii=False, indent=2)
         if output is None:
             typer.echo(text)
             return
@@ -98,8 +98,8 @@ def due_date_command(
     --clear goes back to the calendar's date."""
     import re
 
+    from bot.domain.quarters import due_date
     from bot.messages import utcnow
-    from scheduler.calendar import due_date
     from storage import repo
 
     settings = load_settings()

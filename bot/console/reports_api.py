@@ -3,13 +3,14 @@
 - `GET /api/v1/reports/{quarter}[?unit=朝阳区][&format=xlsx|csv|docx]`: every district-level
   unit (or one) with its due date, status and figures, as JSON or as a file;
 - `POST /api/v1/reports/{quarter}/{unit}/review`: accept a submitted summary, or return it with
-  a comment (its cadres are told);
+  a comment (its cadres are told): `bot.domain.reviews.review`;
 - `PUT /api/v1/reports/{quarter}/due-date`: override the quarter's due date (null removes it).
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -20,16 +21,16 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from bot import texts
+from bot.domain import reviews
+from bot.domain.errors import DomainError
+from bot.domain.figures import QuarterOverview
+from bot.domain.quarters import Quarter
+from bot.domain.reviews import NotSubmitted, UnknownUnit
 from bot.errors import ApiError
 from bot.http import Services, bearer_guard, services
-from bot.nlp import mask_pii
-from bot.outbox import quiet_until
 from bot.reporting.export import MEDIA_TYPES, file_name, render
 from bot.reporting.figures import quarter_overview
-from bot.reporting.text import report_title
-from scheduler.calendar import Quarter, due_date, report_status
 from storage import repo
-from storage.models import OrgUnit
 
 router = APIRouter(
     prefix="/api/v1/reports",
@@ -81,18 +82,16 @@ def parse_quarter(text: str) -> Quarter:
         raise ApiError(422, "invalid_quarter", str(problem)) from None
 
 
-def district(session: Session, name: str) -> OrgUnit:
-    """The district-level unit called `name`, else a 404 JSON error."""
-    unit = repo.find_district(session, name=name)
-    if unit is None:
-        raise ApiError(404, "unknown_unit", f"no district-level unit {name!r}")
-    return unit
-
-
-def overview(svc: Services, session: Session, quarter: Quarter, unit: str | None) -> dict[str, Any]:
-    """The quarter's overview of every district-level unit, or of `unit` only."""
+def overview(
+    svc: Services, session: Session, quarter: Quarter, unit: str | None
+) -> QuarterOverview:
+    """The quarter's overview of every district-level unit, or of `unit` only (a 404 JSON
+    error for an unknown unit)."""
     tz = ZoneInfo(svc.settings.timezone)
-    units = [district(session, unit)] if unit else repo.district_units(session)
+    try:
+        units = [reviews.district(session, name=unit)] if unit else repo.district_units(session)
+    except DomainError as error:
+        raise api_error(error) from None
     return quarter_overview(
         session,
         quarter=quarter,
@@ -124,14 +123,14 @@ async def get_reports(
     if fmt == "docx" and not unit:
         raise ApiError(422, "unit_required", "a DOCX summary is made for one unit: add ?unit=")
 
-    def build() -> dict[str, Any]:
+    def build() -> QuarterOverview:
         with svc.db.read() as session:
             return overview(svc, session, parsed, unit)
 
     found = await asyncio.to_thread(build)
     if fmt == "json":
-        return found
-    unit_name = found["units"][0]["unit"] if unit else None
+        return found.to_json()
+    unit_name = found.units[0].unit if unit else None
     content = await asyncio.to_thread(render, found, fmt=fmt, unit=unit_name)
     return Response(
         content,
@@ -146,68 +145,39 @@ async def review(request: Request, quarter: str, unit: str, body: ReviewIn) -> R
     409 when the summary is not submitted."""
     svc = services(request)
     parsed = parse_quarter(quarter)
-    return await asyncio.to_thread(apply_review, svc, parsed, unit, body, svc.engine.clock())
+    now = svc.engine.clock()
+
+    def apply() -> ReviewOut:
+        with svc.db.transaction() as session:
+            done = reviews.review(
+                session,
+                unit=unit,
+                quarter=parsed,
+                accept=body.accept,
+                comment=body.comment,
+                by_city=True,  # the admin token is the city's
+                now=now,
+                tz=ZoneInfo(svc.settings.timezone),
+                due_days=svc.settings.report_due_days,
+            )
+            return ReviewOut(**asdict(done))
+
+    try:
+        return await asyncio.to_thread(apply)
+    except DomainError as error:
+        raise api_error(error) from None
 
 
-def apply_review(
-    svc: Services, quarter: Quarter, unit: str, body: ReviewIn, now: datetime
-) -> ReviewOut:
-    """Review `unit`'s summary of `quarter` in one transaction (the API and the console);
-    ApiError 404 for an unknown unit, 409 when the summary is not submitted."""
-    tz = ZoneInfo(svc.settings.timezone)
-    with svc.db.transaction() as session:
-        found = district(session, unit)
-        report = repo.reports_of_quarter(session, quarter=str(quarter)).get(found.id or 0)
-        if report is None or report.status != "submitted":
-            state = report.status if report is not None else "open"
-            raise ApiError(409, "not_submitted", f"the summary is {state}, not submitted")
-        comment = mask_pii(body.comment) if body.comment else body.comment
-        repo.review_report(session, report=report, accept=body.accept, comment=comment, now=now)
-        notified = 0 if body.accept else tell_returned(session, found, quarter, body, now, tz)
-        due = due_date(
-            quarter,
-            days=svc.settings.report_due_days,
-            overrides=repo.due_date_overrides(session),
+def api_error(error: DomainError) -> ApiError:
+    """The staff API's answer to a refused review: its status, code and an English message."""
+    if isinstance(error, UnknownUnit):
+        return ApiError(
+            error.status, error.code, f"no district-level unit {error.fields['unit']!r}"
         )
-        return ReviewOut(
-            unit=found.name,
-            quarter=str(quarter),
-            review=report.status,
-            status=report_status(stored=report.status, due=due, today=now.astimezone(tz).date()),
-            review_comment=report.review_comment,
-            notified=notified,
-        )
-
-
-def tell_returned(
-    session: Session, unit: OrgUnit, quarter: Quarter, body: ReviewIn, now: datetime, tz: ZoneInfo
-) -> int:
-    """Queue the return notice to each cadre of the unit, under the key
-    `report-returned:<unit>:<quarter>:<n>:<cadre id>` (n: the how-many-th return); the count."""
-    prefix = f"report-returned:{unit.name}:{quarter}:"
-    rounds = [
-        int(part)
-        for key in repo.keys_with_prefix(session, prefix=prefix)
-        if (part := key[len(prefix) :].split(":", 1)[0]).isdecimal()
-    ]
-    n = max(rounds, default=0) + 1
-    text = texts.t(
-        "report.returned_push",
-        title=report_title(unit.name, quarter),
-        comment=(body.comment or "").strip() or texts.t("report.returned_default"),
-    )
-    queued = 0
-    for cadre in repo.cadres_of(session, unit_id=unit.id or 0):
-        row = repo.enqueue(
-            session,
-            user_id=cadre.id or 0,
-            text=text,
-            now=now,
-            key=f"{prefix}{n}:{cadre.id}",
-            due_at=quiet_until(now, tz),
-        )
-        queued += row is not None
-    return queued
+    if isinstance(error, NotSubmitted):
+        message = f"the summary is {error.fields['review']}, not submitted"
+        return ApiError(error.status, error.code, message)
+    return ApiError(error.status, error.code, texts.t(error.key, **error.fields))
 
 
 @router.put("/{quarter}/due-date", response_model=DueDateOut)
@@ -219,16 +189,19 @@ async def set_due_date(request: Request, quarter: str, body: DueDateIn) -> DueDa
 
 
 def apply_due_date(svc: Services, quarter: Quarter, body: DueDateIn, now: datetime) -> DueDateOut:
-    """Set or remove `quarter`'s due date override in one transaction (the API and the
-    console); the effective date."""
+    """Set or remove `quarter`'s due date override in one transaction; the effective date."""
     with svc.db.transaction() as session:
-        repo.set_due_date(session, quarter=str(quarter), due=body.due_date, note=body.note, now=now)
-        session.flush()
-        overrides = repo.due_date_overrides(session)
-        due = due_date(quarter, days=svc.settings.report_due_days, overrides=overrides)
-        return DueDateOut(
-            quarter=str(quarter),
-            due_date=due.isoformat(),
-            overridden=str(quarter) in overrides,
-            note=body.note if body.due_date is not None else None,
+        done = reviews.override_due_date(
+            session,
+            quarter=quarter,
+            due=body.due_date,
+            note=body.note,
+            now=now,
+            due_days=svc.settings.report_due_days,
         )
+    return DueDateOut(
+        quarter=done.quarter,
+        due_date=done.due_date.isoformat(),
+        overridden=done.overridden,
+        note=done.note,
+    )

@@ -4,25 +4,27 @@ quarter (asked only when two are open) → summary (the figures) → `提交` (o
 snapshot she saw; `修改` goes to the optional remark (说明) first and back to the summary.
 The open quarters are the current one and the previous one, unless submitted or accepted (a
 returned summary is open again); the default is the one whose due date is nearest. They and
-their figures are looked up once when the flow starts (`begin`) and kept in hidden slots
-(`_open`, `_default`), so the parsers stay pure. Only cadres of a district-level unit submit;
+their figures are looked up once when the flow starts (`begin`, by
+`bot.domain.reviews.open_quarters`) and kept in hidden slots (`_open`, `_default`, the figures
+as their JSON), so the parsers stay pure. Only cadres of a district-level unit submit;
 everyone else gets a short explanation. Diagram: quarterly.mmd.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from bot import texts
 from bot.actions import Effects
+from bot.domain.figures import QuarterFigures
+from bot.domain.quarters import Quarter
+from bot.domain.reviews import nearest_due, open_quarters
 from bot.flows.base import Choice, Ctx, FlowRun, FlowSpec, Invalid, Slot, match_choice, normalize
 from bot.flows.runner import CONFIRM_WORDS, FlowRunner, Turn
 from bot.messages import Outgoing
 from bot.reporting.figures import compile_figures
 from bot.reporting.text import figures_text
-from scheduler.calendar import SUBMITTED_STATUSES, Quarter, due_date
 from storage import repo
 from storage.models import OrgUnit
 from storage.orgtree import UnitPath
@@ -49,30 +51,24 @@ def begin(fx: Effects, *, due_days: int) -> dict[str, Any] | list[Outgoing]:
     unit = district_unit(fx)
     if unit is None:
         return [Outgoing(texts.t("quarterly.district_only"))]
-    current = Quarter.of(fx.ref)
-    candidates = (current.previous(), current)
-    overrides = repo.due_date_overrides(fx.session)
-    reports = repo.reports_of_quarters(fx.session, quarters=[str(q) for q in candidates])
-    entries: list[dict[str, Any]] = []
-    for quarter in candidates:
-        report = reports.get((unit.id or 0, str(quarter)))
-        if report is not None and report.status in SUBMITTED_STATUSES:
-            continue
-        due = due_date(quarter, days=due_days, overrides=overrides)
-        figures = compile_figures(fx.session, unit=unit, quarter=quarter, nlp=fx.nlp, tz=fx.tz)
-        entries.append(
-            {
-                "quarter": str(quarter),
-                "due": due.isoformat(),
-                "late": fx.ref > due,
-                "figures": figures,
-            }
-        )
-    if not entries:
-        names = "、".join(str(q) for q in candidates)
+    found = open_quarters(fx.session, unit=unit, today=fx.ref, due_days=due_days)
+    if not found:
+        current = Quarter.of(fx.ref)
+        names = "、".join(str(q) for q in (current.previous(), current))
         return [Outgoing(texts.t("quarterly.none_open", quarters=names))]
-    default = min(entries, key=lambda e: abs((date.fromisoformat(e["due"]) - fx.ref).days))
-    slots: dict[str, Any] = {"_open": entries, "_default": default["quarter"], "remark": None}
+    entries = [
+        {
+            "quarter": str(entry.quarter),
+            "due": entry.due.isoformat(),
+            "late": entry.late,
+            "figures": compile_figures(
+                fx.session, unit=unit, quarter=entry.quarter, nlp=fx.nlp, tz=fx.tz
+            ).to_json(),
+        }
+        for entry in found
+    ]
+    default = str(nearest_due(found, today=fx.ref).quarter)
+    slots: dict[str, Any] = {"_open": entries, "_default": default, "remark": None}
     if len(entries) == 1:
         slots["quarter"] = entries[0]
     return slots
@@ -140,7 +136,7 @@ def show_quarter(value: Any) -> str:
         "quarterly.figures",
         quarter=value["quarter"],
         due=value["due"],
-        figures=figures_text(value["figures"]),
+        figures=figures_text(QuarterFigures.from_json(value["figures"])),
     )
 
 

@@ -2,7 +2,7 @@
 
 - `to_csv(rows)`: UTF-8 with a BOM, so that Excel opens the Chinese headers right.
 - `to_xlsx(rows_or_figures)`: the units' figures one row per unit (a sequence of rows from
-  `summary_rows`), or one unit's figures as a detailed sheet (a figures mapping).
+  `summary_rows`), or one unit's figures as a detailed sheet (a `QuarterFigures`).
 
 Every CSV and XLSX the product writes goes through these two, and both pass every cell through
 `inert_cell`: text that a spreadsheet would run as a formula (OWASP's CSV injection rule) gets
@@ -26,13 +26,9 @@ from datetime import date
 from typing import Any
 
 from bot import texts
-from bot.reporting.text import (
-    change_text,
-    example_head,
-    percent,
-    report_title,
-)
-from scheduler.calendar import Quarter
+from bot.domain.figures import QuarterFigures, QuarterOverview, UnitSummary
+from bot.domain.quarters import Quarter, report_title
+from bot.reporting.text import change_text, example_head, percent
 
 BAR = "█"
 BAR_WIDTH = 20
@@ -43,6 +39,7 @@ MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 
+RATING_ROWS = ("satisfied", "basic", "unsatisfied", "unrated")
 Line = tuple[str, str, object, object, object]  # section, item, value, previous, change
 
 # A spreadsheet runs a cell whose text starts with one of these as a formula (OWASP, "CSV
@@ -75,45 +72,45 @@ def _kind_label(kind: str) -> str:
 # ----------------------------------------------------------------------------- rows
 
 
-def summary_row(entry: Mapping[str, Any]) -> dict[str, object]:
+def summary_row(entry: UnitSummary) -> dict[str, object]:
     """One unit's entry of `quarter_overview` as a flat row with Chinese column names."""
-    figures = entry["figures"]
-    visits, requests = figures["visits"], figures["requests"]
-    coverage, rates = figures["coverage"], figures["satisfaction"]
+    figures = entry.figures
+    visits, requests = figures.visits, figures.requests
+    coverage, rates = figures.coverage, figures.satisfaction
     row: dict[str, object] = {
-        _t("col.unit"): entry["unit"],
-        _t("col.quarter"): figures["quarter"],
-        _t("col.due"): entry.get("due_date"),
-        _t("col.status"): status_label(str(entry.get("status", ""))),
-        _t("col.submitted_at"): entry.get("submitted_at"),
-        _t("visits.total"): visits["total"],
-        _t("visits.people"): visits["people"],
-        **visits["by_form"],
-        **visits["by_focus"],
-        **{_t("col.need", label=n["label"]): n["total"] for n in figures["needs"]},
-        _t("requests.received"): requests["received"],
-        _t("requests.resolved"): requests["resolved"],
-        _t("requests.open"): requests["open"],
-        _t("requests.median"): requests["median_days_to_resolve"],
-        _t("requests.urgent"): requests["urgent"],
-        _t("col.held"): coverage["held"],
-        _t("col.visited"): coverage["visited"],
-        _t("col.share"): coverage["share"],
-        **{_t("rating." + r): rates[r] for r in ("satisfied", "basic", "unsatisfied", "unrated")},
-        _t("rating.share"): rates["satisfied_share"],
+        _t("col.unit"): entry.unit,
+        _t("col.quarter"): figures.quarter,
+        _t("col.due"): entry.due_date,
+        _t("col.status"): status_label(entry.status),
+        _t("col.submitted_at"): entry.submitted_at,
+        _t("visits.total"): visits.total,
+        _t("visits.people"): visits.people,
+        **visits.by_form,
+        **visits.by_focus,
+        **{_t("col.need", label=n.label): n.total for n in figures.needs},
+        _t("requests.received"): requests.received,
+        _t("requests.resolved"): requests.resolved,
+        _t("requests.open"): requests.open,
+        _t("requests.median"): requests.median_days_to_resolve,
+        _t("requests.urgent"): requests.urgent,
+        _t("col.held"): coverage.held,
+        _t("col.visited"): coverage.visited,
+        _t("col.share"): coverage.share,
+        **{_t("rating." + r): rates.count(r) for r in RATING_ROWS},
+        _t("rating.share"): rates.satisfied_share,
     }
     return row
 
 
-def summary_rows(overview: Mapping[str, Any]) -> list[dict[str, object]]:
+def summary_rows(overview: QuarterOverview) -> list[dict[str, object]]:
     """Every unit of a `quarter_overview` as flat rows."""
-    return [summary_row(entry) for entry in overview["units"]]
+    return [summary_row(entry) for entry in overview.units]
 
 
-def figure_lines(figures: Mapping[str, Any]) -> list[Line]:
+def figure_lines(figures: QuarterFigures) -> list[Line]:
     """The figures as (section, item, value, previous, change) lines, in report order."""
-    visits, requests = figures["visits"], figures["requests"]
-    coverage, rates = figures["coverage"], figures["satisfaction"]
+    visits, requests = figures.visits, figures.requests
+    coverage, rates = figures.coverage, figures.satisfaction
     s_visits, s_needs, s_requests = (
         _t("section.visits"),
         _t("section.needs"),
@@ -125,39 +122,30 @@ def figure_lines(figures: Mapping[str, Any]) -> list[Line]:
         _t("section.problems"),
     )
     lines: list[Line] = [
-        (s_visits, _t("visits.total"), visits["total"], None, None),
-        (s_visits, _t("visits.people"), visits["people"], None, None),
-        *((s_visits, form, n, None, None) for form, n in visits["by_form"].items()),
-        *((s_visits, group, n, None, None) for group, n in visits["by_focus"].items()),
-        *((s_needs, n["label"], n["total"], None, None) for n in figures["needs"]),
-        (s_requests, _t("requests.received"), requests["received"], None, None),
-        (s_requests, _t("requests.resolved"), requests["resolved"], None, None),
-        (s_requests, _t("requests.open"), requests["open"], None, None),
-        (s_requests, _t("requests.median"), requests["median_days_to_resolve"], None, None),
-        (s_requests, _t("requests.urgent"), requests["urgent"], None, None),
+        (s_visits, _t("visits.total"), visits.total, None, None),
+        (s_visits, _t("visits.people"), visits.people, None, None),
+        *((s_visits, form, n, None, None) for form, n in visits.by_form.items()),
+        *((s_visits, group, n, None, None) for group, n in visits.by_focus.items()),
+        *((s_needs, n.label, n.total, None, None) for n in figures.needs),
+        (s_requests, _t("requests.received"), requests.received, None, None),
+        (s_requests, _t("requests.resolved"), requests.resolved, None, None),
+        (s_requests, _t("requests.open"), requests.open, None, None),
+        (s_requests, _t("requests.median"), requests.median_days_to_resolve, None, None),
+        (s_requests, _t("requests.urgent"), requests.urgent, None, None),
         *(
-            (s_cover, _kind_label(kind), f"{row['visited']}/{row['held']}", None, None)
-            for kind, row in coverage["kinds"].items()
+            (s_cover, _kind_label(kind), f"{row.visited}/{row.held}", None, None)
+            for kind, row in coverage.kinds.items()
         ),
-        (s_cover, _t("kind.all"), f"{coverage['visited']}/{coverage['held']}", None, None),
+        (s_cover, _t("kind.all"), f"{coverage.visited}/{coverage.held}", None, None),
+        *((s_rates, _t("rating." + r), rates.count(r), None, None) for r in RATING_ROWS),
+        (s_rates, _t("rating.share"), percent(rates.satisfied_share), None, None),
         *(
-            (s_rates, _t("rating." + r), rates[r], None, None)
-            for r in ("satisfied", "basic", "unsatisfied", "unrated")
-        ),
-        (s_rates, _t("rating.share"), percent(rates["satisfied_share"]), None, None),
-        *(
-            (s_probs, row["label"], row["count"], row["previous"], change_text(row["change"]))
-            for row in figures["problems"]["categories"]
+            (s_probs, row.label, row.count, row.previous, change_text(row.change))
+            for row in figures.problems.categories
         ),
         *(
-            (
-                _t("section.terms"),
-                row["term"],
-                row["count"],
-                row["previous"],
-                change_text(row["change"]),
-            )
-            for row in figures["problems"]["terms"]
+            (_t("section.terms"), row.term, row.count, row.previous, change_text(row.change))
+            for row in figures.problems.terms
         ),
     ]
     return lines
@@ -220,22 +208,22 @@ def _sheet_title(name: str) -> str:
 
 
 def to_xlsx(
-    rows_or_figures: Sequence[Mapping[str, object]] | Mapping[str, Any],
+    rows_or_figures: Sequence[Mapping[str, object]] | QuarterFigures,
     columns: Sequence[str] | None = None,
 ) -> bytes:
     """An XLSX workbook: one row per unit for a sequence of rows (`columns` as in `to_csv`), or
-    one unit's detailed sheet (板块, 项目, 数值, 上季度, 变化) for a figures mapping."""
+    one unit's detailed sheet (板块, 项目, 数值, 上季度, 变化) for its figures."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     book = Workbook()
     sheet = book.active
-    if isinstance(rows_or_figures, Mapping):
+    if isinstance(rows_or_figures, QuarterFigures):
         figures = rows_or_figures
-        sheet.title = _sheet_title(f"{figures['unit']}{figures['quarter']}")
-        _append(sheet, [report_title(figures["unit"], Quarter.parse(figures["quarter"]))])
+        sheet.title = _sheet_title(f"{figures.unit}{figures.quarter}")
+        _append(sheet, [report_title(figures.unit, Quarter.parse(figures.quarter))])
         sheet["A1"].font = Font(bold=True, size=14)
-        _append(sheet, [_t("range", start=figures["start"], end=figures["end"])])
+        _append(sheet, [_t("range", start=figures.start, end=figures.end)])
         header = [_t("col." + c) for c in ("section", "item", "value", "previous", "change")]
         _append(sheet, header)
         for line in figure_lines(figures):
@@ -292,7 +280,7 @@ def _chinese_font(document: Any) -> None:
 
 
 def to_docx(
-    figures: Mapping[str, Any], *, unit_name: str, quarter: Quarter, due: date, status: str
+    figures: QuarterFigures, *, unit_name: str, quarter: Quarter, due: date, status: str
 ) -> bytes:
     """The quarterly summary as a Word document: title, figure tables, the needs bar chart
     (a table of █ bars) and the example notes."""
@@ -301,24 +289,24 @@ def to_docx(
     document = Document()
     _chinese_font(document)
     document.add_heading(report_title(unit_name, quarter), level=0)
-    document.add_paragraph(_t("range", start=figures["start"], end=figures["end"]))
+    document.add_paragraph(_t("range", start=figures.start, end=figures.end))
     document.add_paragraph(_t("due", due=due.isoformat(), status=status_label(status)))
 
-    visits = figures["visits"]
+    visits = figures.visits
     document.add_heading(_t("section.visits"), level=1)
     _table(
         document,
         [_t("col.item"), _t("col.value")],
         [
-            (_t("visits.total"), visits["total"]),
-            (_t("visits.people"), visits["people"]),
-            *visits["by_form"].items(),
-            *visits["by_focus"].items(),
+            (_t("visits.total"), visits.total),
+            (_t("visits.people"), visits.people),
+            *visits.by_form.items(),
+            *visits.by_focus.items(),
         ],
     )
 
-    needs = figures["needs"]
-    largest = max((n["total"] for n in needs), default=0)
+    needs = figures.needs
+    largest = max((n.total for n in needs), default=0)
     document.add_heading(_t("section.needs"), level=1)
     document.add_paragraph(_t("chart.caption"))
     _table(
@@ -330,85 +318,70 @@ def to_docx(
             _t("col.total"),
             _t("col.chart"),
         ],
-        [
-            (n["label"], n["visits"], n["requests"], n["total"], bar(n["total"], largest))
-            for n in needs
-        ],
+        [(n.label, n.visits, n.requests, n.total, bar(n.total, largest)) for n in needs],
     )
 
-    requests = figures["requests"]
+    requests = figures.requests
     document.add_heading(_t("section.requests"), level=1)
     _table(
         document,
         [_t("col.item"), _t("col.value")],
         [
-            (_t("requests." + key), requests[name])
-            for key, name in (
-                ("received", "received"),
-                ("resolved", "resolved"),
-                ("open", "open"),
-                ("median", "median_days_to_resolve"),
-                ("urgent", "urgent"),
-            )
+            (_t("requests.received"), requests.received),
+            (_t("requests.resolved"), requests.resolved),
+            (_t("requests.open"), requests.open),
+            (_t("requests.median"), requests.median_days_to_resolve),
+            (_t("requests.urgent"), requests.urgent),
         ],
     )
 
-    coverage = figures["coverage"]
+    coverage = figures.coverage
     document.add_heading(_t("section.coverage"), level=1)
     _table(
         document,
         [_t("col.category"), _t("col.held"), _t("col.visited"), _t("col.share")],
         [
             *(
-                (_kind_label(k), r["held"], r["visited"], percent(_ratio(r["visited"], r["held"])))
-                for k, r in coverage["kinds"].items()
+                (_kind_label(k), r.held, r.visited, percent(_ratio(r.visited, r.held)))
+                for k, r in coverage.kinds.items()
             ),
-            (_t("kind.all"), coverage["held"], coverage["visited"], percent(coverage["share"])),
+            (_t("kind.all"), coverage.held, coverage.visited, percent(coverage.share)),
         ],
     )
 
-    rates = figures["satisfaction"]
+    rates = figures.satisfaction
     document.add_heading(_t("section.satisfaction"), level=1)
     _table(
         document,
         [_t("col.item"), _t("col.value")],
         [
-            *(
-                (_t("rating." + r), rates[r])
-                for r in ("satisfied", "basic", "unsatisfied", "unrated")
-            ),
-            (_t("rating.share"), percent(rates["satisfied_share"])),
+            *((_t("rating." + r), rates.count(r)) for r in RATING_ROWS),
+            (_t("rating.share"), percent(rates.satisfied_share)),
         ],
     )
 
-    problems = figures["problems"]
+    problems = figures.problems
     document.add_heading(_t("section.problems"), level=1)
     change_header = [_t("col.count"), _t("col.previous"), _t("col.change")]
     _table(
         document,
         [_t("col.category"), *change_header],
-        [
-            (r["label"], r["count"], r["previous"], change_text(r["change"]))
-            for r in problems["categories"]
-        ],
+        [(r.label, r.count, r.previous, change_text(r.change)) for r in problems.categories],
     )
     document.add_heading(_t("section.terms"), level=2)
     _table(
         document,
         [_t("col.term"), *change_header],
-        [
-            (r["term"], r["count"], r["previous"], change_text(r["change"]))
-            for r in problems["terms"]
-        ],
+        [(r.term, r.count, r.previous, change_text(r.change)) for r in problems.terms],
     )
 
     document.add_heading(_t("section.examples"), level=1)
-    if not figures["examples"]:
+    if not figures.examples:
         document.add_paragraph(_t("none"))
-    for n, example in enumerate(figures["examples"], start=1):
+    for n, example in enumerate(figures.examples, start=1):
         paragraph = document.add_paragraph()
         paragraph.add_run(f"{n}. {example_head(example)}").bold = True
-        document.add_paragraph(example["notes"])
+        document.add_paragraph(example.notes)
 
     out = io.BytesIO()
     document.save(out)
@@ -427,22 +400,22 @@ def file_name(quarter: str, unit: str | None, fmt: str) -> str:
     return f"{quarter}-{unit}.{fmt}" if unit else f"{quarter}.{fmt}"
 
 
-def render(overview: Mapping[str, Any], *, fmt: str, unit: str | None) -> bytes:
+def render(overview: QuarterOverview, *, fmt: str, unit: str | None) -> bytes:
     """A `quarter_overview` as a csv, xlsx or docx file (docx and a one-unit xlsx take the
     first unit; `unit` is None for the whole city)."""
     if fmt == "csv":
         return to_csv(summary_rows(overview))
     if fmt == "xlsx":
-        return to_xlsx(overview["units"][0]["figures"] if unit else summary_rows(overview))
+        return to_xlsx(overview.units[0].figures if unit else summary_rows(overview))
     if fmt == "docx":
-        if not unit or not overview["units"]:
+        if not unit or not overview.units:
             raise ValueError("a DOCX summary is made for one unit")
-        entry = overview["units"][0]
+        entry = overview.units[0]
         return to_docx(
-            entry["figures"],
-            unit_name=entry["unit"],
-            quarter=Quarter.parse(overview["quarter"]),
-            due=date.fromisoformat(entry["due_date"]),
-            status=entry["status"],
+            entry.figures,
+            unit_name=entry.unit,
+            quarter=Quarter.parse(overview.quarter),
+            due=date.fromisoformat(entry.due_date),
+            status=entry.status,
         )
     raise ValueError(f"unknown format {fmt!r}: csv, xlsx or docx")

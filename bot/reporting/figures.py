@@ -1,9 +1,11 @@
 """The figures of a district-level unit's quarterly summary (每季度汇总), compiled from the data.
 
 `compile_figures` counts the unit and every unit below it over one quarter (dates in the
-federation's time zone) and returns plain JSON: the snapshot stored when a summary is submitted,
-rendered by `bot.reporting.text.figures_text` (chat), `bot.reporting.export` (CSV, XLSX,
-DOCX) and the API.
+federation's time zone) and returns a typed `bot.domain.figures.QuarterFigures` (its JSON is the
+snapshot stored when a summary is submitted), rendered by `bot.reporting.text.figures_text`
+(chat), `bot.reporting.export` (CSV, XLSX, DOCX) and the API. The models live in the domain
+because every layer reads them (chat flow, console, API, storage's JSON); compiling them needs
+the NLP key terms and the data, so it stays here.
 
 - visits: total, by form, by focus group, people reached;
 - needs: categories found in visits and in requests received (a request opened from a visit is
@@ -18,7 +20,8 @@ DOCX) and the API.
   the previous quarter;
 - up to three example visit notes, phone and ID numbers masked, the pseudonym kept.
 
-`quarter_overview` adds each unit's due date and status: the API's and the CLI's JSON.
+`quarter_overview` adds each unit's due date and status (`QuarterOverview`): the API's and the
+CLI's JSON.
 """
 
 from __future__ import annotations
@@ -27,21 +30,40 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from bot import texts
+from bot.domain.figures import (
+    CategoryChange,
+    CoverageFigures,
+    Example,
+    KindCoverage,
+    NeedFigures,
+    ProblemFigures,
+    QuarterFigures,
+    QuarterOverview,
+    RequestFigures,
+    SatisfactionFigures,
+    TermChange,
+    UnitSummary,
+    VisitFigures,
+)
+from bot.domain.quarters import (
+    CHINESE_HOLIDAYS,
+    HolidayCalendar,
+    Quarter,
+    due_date,
+    quarter_label,
+)
+from bot.domain.reviews import SUBMITTED_STATUSES, report_status
 from bot.nlp import NLP, mask_pii
 from bot.nlp.forms import FOCUS, FORMS
 from bot.reporting.key_terms import problem_texts, term_counts
-from bot.reporting.text import quarter_label
-from scheduler.calendar import Quarter, due_date, report_status
 from storage import repo
 from storage.models import ContactPoint, HelpRequest, OrgUnit, QuarterlyReport, Visit
 
-FIGURES_VERSION = 1
 KINDS = ("district", "street", "community", "household")
 RATINGS = ("satisfied", "basic", "unsatisfied")
 TOP_TERMS = 10
@@ -75,35 +97,34 @@ def _needs(visits: Sequence[Visit], requests: Sequence[HelpRequest]) -> dict[str
     return found
 
 
-def _ranked(now: Counter[str], before: Counter[str], key: str) -> list[dict[str, Any]]:
+def _ranked(now: Counter[str], before: Counter[str]) -> list[tuple[str, int, int]]:
+    """(key, count, previous) by count, then by rise, then by key."""
     keys = sorted(
         (k for k in set(now) | set(before) if now[k] or before[k]),
         key=lambda k: (-now[k], before[k] - now[k], k),
     )
-    return [
-        {key: k, "count": now[k], "previous": before[k], "change": now[k] - before[k]} for k in keys
-    ]
+    return [(k, now[k], before[k]) for k in keys]
 
 
 def _form(visit: Visit) -> str:
     return visit.visit_form or texts.t("visit.other_form")
 
 
-def _visits(visits: Sequence[Visit]) -> dict[str, Any]:
+def _visits(visits: Sequence[Visit]) -> VisitFigures:
     forms = Counter(_form(v) for v in visits)
     focus = Counter(f for v in visits for f in set(v.focus))
     order = [*FORMS, texts.t("visit.other_form")]
-    return {
-        "total": len(visits),
-        "people": sum(v.people for v in visits),
-        "by_form": {f: forms[f] for f in [*order, *sorted(set(forms) - set(order))]},
-        "by_focus": {f: focus[f] for f in [*FOCUS, *sorted(set(focus) - set(FOCUS))]},
-    }
+    return VisitFigures(
+        total=len(visits),
+        people=sum(v.people for v in visits),
+        by_form={f: forms[f] for f in [*order, *sorted(set(forms) - set(order))]},
+        by_focus={f: focus[f] for f in [*FOCUS, *sorted(set(focus) - set(FOCUS))]},
+    )
 
 
 def _requests(
     requests: Sequence[HelpRequest], start: datetime, until: datetime
-) -> tuple[dict[str, Any], list[HelpRequest]]:
+) -> tuple[RequestFigures, list[HelpRequest]]:
     received = [r for r in requests if start <= repo.as_utc(r.created_at) < until]
     resolved = [
         r
@@ -122,25 +143,27 @@ def _requests(
         for r in resolved
         if r.resolved_at is not None
     ]
-    figures = {
-        "received": len(received),
-        "resolved": len(resolved),
-        "open": len(still_open),
-        "median_days_to_resolve": round(statistics.median(days), 1) if days else None,
-        "urgent": sum(1 for r in received if r.crisis),
-    }
+    figures = RequestFigures(
+        received=len(received),
+        resolved=len(resolved),
+        open=len(still_open),
+        median_days_to_resolve=round(statistics.median(days), 1) if days else None,
+        urgent=sum(1 for r in received if r.crisis),
+    )
     return figures, resolved
 
 
-def _satisfaction(resolved: Sequence[HelpRequest]) -> dict[str, Any]:
+def _satisfaction(resolved: Sequence[HelpRequest]) -> SatisfactionFigures:
     rates = Counter(r.rating for r in resolved if r.rating in RATINGS)
     rated = sum(rates.values())
-    return {
-        **{rating: rates[rating] for rating in RATINGS},
-        "rated": rated,
-        "unrated": len(resolved) - rated,
-        "satisfied_share": _share(rates["satisfied"], rated),
-    }
+    return SatisfactionFigures(
+        satisfied=rates["satisfied"],
+        basic=rates["basic"],
+        unsatisfied=rates["unsatisfied"],
+        rated=rated,
+        unrated=len(resolved) - rated,
+        satisfied_share=_share(rates["satisfied"], rated),
+    )
 
 
 def _visited(point: ContactPoint, visit: Visit) -> bool:
@@ -152,7 +175,7 @@ def _visited(point: ContactPoint, visit: Visit) -> bool:
     return place == point.name
 
 
-def _coverage(session: Session, unit_ids: Sequence[int], quarter: Quarter) -> dict[str, Any]:
+def _coverage(session: Session, unit_ids: Sequence[int], quarter: Quarter) -> CoverageFigures:
     points = repo.contact_points_of_cadres(session, unit_ids=unit_ids)
     holders = sorted({p.holder_id for p in points})
     by_holder: dict[int, list[Visit]] = {}
@@ -167,16 +190,16 @@ def _coverage(session: Session, unit_ids: Sequence[int], quarter: Quarter) -> di
         row["visited"] += any(_visited(point, v) for v in by_holder.get(point.holder_id, []))
     held = sum(k["held"] for k in kinds.values())
     visited = sum(k["visited"] for k in kinds.values())
-    return {
-        "holders": len(holders),
-        "kinds": kinds,
-        "held": held,
-        "visited": visited,
-        "share": _share(visited, held),
-    }
+    return CoverageFigures(
+        holders=len(holders),
+        kinds={kind: KindCoverage(**row) for kind, row in kinds.items()},
+        held=held,
+        visited=visited,
+        share=_share(visited, held),
+    )
 
 
-def _examples(visits: Sequence[Visit]) -> list[dict[str, Any]]:
+def _examples(visits: Sequence[Visit]) -> list[Example]:
     pool = sorted((v for v in visits if v.notes.strip()), key=lambda v: (-len(v.notes), v.id or 0))
     chosen: list[Visit] = []
     seen: set[str | None] = set()
@@ -192,26 +215,26 @@ def _examples(visits: Sequence[Visit]) -> list[dict[str, Any]]:
         if len(notes) > EXAMPLE_CHARS:
             notes = notes[: EXAMPLE_CHARS - 1] + "…"
         out.append(
-            {
-                "date": visit.date.isoformat(),
-                "place": "".join(p for p in (visit.street, visit.community) if p)
+            Example(
+                date=visit.date.isoformat(),
+                place="".join(p for p in (visit.street, visit.community) if p)
                 or visit.district
                 or texts.t("place.unknown"),
-                "form": _form(visit),
-                "whom": mask_pii(visit.whom),
-                "people": visit.people,
-                "focus": list(visit.focus),
-                "categories": list(visit.categories),
-                "notes": notes,
-            }
+                form=_form(visit),
+                whom=mask_pii(visit.whom),
+                people=visit.people,
+                focus=list(visit.focus),
+                categories=list(visit.categories),
+                notes=notes,
+            )
         )
     return out
 
 
 def compile_figures(
     session: Session, *, unit: OrgUnit, quarter: Quarter, nlp: NLP, tz: ZoneInfo
-) -> dict[str, Any]:
-    """JSON figures of `unit` and the units below it for `quarter` (dates in `tz`)."""
+) -> QuarterFigures:
+    """The figures of `unit` and the units below it for `quarter` (dates in `tz`)."""
     unit_ids = repo.units_below(session, unit=unit)
     before = quarter.previous()
     since = local_midnight(before.start, tz)
@@ -227,40 +250,48 @@ def compile_figures(
     needs = _needs(visits, received)
     old_needs = _needs(old_visits, old_received)
     places: dict[str, bool] = {}
-    terms = _ranked(
-        term_counts(nlp, problem_texts(visits, received), places),
-        term_counts(nlp, problem_texts(old_visits, old_received), places),
-        "term",
-    )
-    categories = _ranked(needs["total"], old_needs["total"], "category")
-    for row in categories:
-        row["label"] = texts.CATEGORY_LABELS.get(row["category"], row["category"])
-    return {
-        "version": FIGURES_VERSION,
-        "unit": unit.name,
-        "quarter": str(quarter),
-        "period": quarter_label(quarter),
-        "start": quarter.start.isoformat(),
-        "end": quarter.end.isoformat(),
-        "visits": _visits(visits),
-        "needs": [
-            {
-                "category": code,
-                "label": texts.CATEGORY_LABELS.get(code, code),
-                "visits": needs["visits"][code],
-                "requests": needs["requests"][code],
-                "total": needs["total"][code],
-            }
+    terms = [
+        TermChange(term=term, count=count, previous=previous, change=count - previous)
+        for term, count, previous in _ranked(
+            term_counts(nlp, problem_texts(visits, received), places),
+            term_counts(nlp, problem_texts(old_visits, old_received), places),
+        )
+    ]
+    categories = [
+        CategoryChange(
+            category=code,
+            count=count,
+            previous=previous,
+            change=count - previous,
+            label=texts.CATEGORY_LABELS.get(code, code),
+        )
+        for code, count, previous in _ranked(needs["total"], old_needs["total"])
+    ]
+    return QuarterFigures(
+        unit=unit.name,
+        quarter=str(quarter),
+        period=quarter_label(quarter),
+        start=quarter.start.isoformat(),
+        end=quarter.end.isoformat(),
+        visits=_visits(visits),
+        needs=[
+            NeedFigures(
+                category=code,
+                label=texts.CATEGORY_LABELS.get(code, code),
+                visits=needs["visits"][code],
+                requests=needs["requests"][code],
+                total=needs["total"][code],
+            )
             for code in _category_order(
                 [*texts.CATEGORY_LABELS, *needs["requests"], *needs["total"]]
             )
         ],
-        "requests": request_figures,
-        "coverage": _coverage(session, unit_ids, quarter),
-        "satisfaction": _satisfaction(resolved),
-        "problems": {"categories": categories, "terms": terms[:TOP_TERMS]},
-        "examples": _examples(visits),
-    }
+        requests=request_figures,
+        coverage=_coverage(session, unit_ids, quarter),
+        satisfaction=_satisfaction(resolved),
+        problems=ProblemFigures(categories=categories, terms=terms[:TOP_TERMS]),
+        examples=_examples(visits),
+    )
 
 
 def unit_summary(
@@ -273,26 +304,30 @@ def unit_summary(
     today: date,
     nlp: NLP,
     tz: ZoneInfo,
-) -> dict[str, Any]:
+) -> UnitSummary:
     """One unit's entry: due date, shown status, raw review status, and its figures (the stored
     snapshot once submitted or accepted, else compiled live)."""
     raw = report.status if report is not None else "open"
-    stored = report.figures if report is not None and raw in ("submitted", "accepted") else None
+    stored = report.figures if report is not None and raw in SUBMITTED_STATUSES else None
     submitted = report.submitted_at if report is not None else None
-    return {
-        "unit": unit.name,
-        "due_date": due.isoformat(),
-        "status": report_status(stored=raw, due=due, today=today),
-        "review": raw,
-        "review_comment": report.review_comment if report is not None else None,
-        "remark": report.remark if report is not None else None,
-        "submitted_at": (
+    return UnitSummary(
+        unit=unit.name,
+        due_date=due.isoformat(),
+        status=report_status(stored=raw, due=due, today=today),
+        review=raw,
+        review_comment=report.review_comment if report is not None else None,
+        remark=report.remark if report is not None else None,
+        submitted_at=(
             repo.as_utc(submitted).astimezone(tz).isoformat(timespec="seconds")
             if submitted is not None
             else None
         ),
-        "figures": stored or compile_figures(session, unit=unit, quarter=quarter, nlp=nlp, tz=tz),
-    }
+        figures=(
+            QuarterFigures.from_json(stored)
+            if stored
+            else compile_figures(session, unit=unit, quarter=quarter, nlp=nlp, tz=tz)
+        ),
+    )
 
 
 def quarter_overview(
@@ -304,14 +339,16 @@ def quarter_overview(
     tz: ZoneInfo,
     due_days: int,
     today: date,
-) -> dict[str, Any]:
-    """`{"quarter", "due_date", "units": [unit_summary, …]}` for these district-level units."""
-    due = due_date(quarter, days=due_days, overrides=repo.due_date_overrides(session))
+    calendar: HolidayCalendar = CHINESE_HOLIDAYS,
+) -> QuarterOverview:
+    """The quarter, its due date and `unit_summary` of each of these district-level units."""
+    overrides = repo.due_date_overrides(session)
+    due = due_date(quarter, days=due_days, overrides=overrides, calendar=calendar)
     reports = repo.reports_of_quarter(session, quarter=str(quarter))
-    return {
-        "quarter": str(quarter),
-        "due_date": due.isoformat(),
-        "units": [
+    return QuarterOverview(
+        quarter=str(quarter),
+        due_date=due.isoformat(),
+        units=[
             unit_summary(
                 session,
                 unit=unit,
@@ -324,4 +361,4 @@ def quarter_overview(
             )
             for unit in units
         ],
-    }
+    )

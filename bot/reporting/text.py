@@ -1,26 +1,17 @@
-"""The figures in words: the quarter's and the summary's titles, changes and shares, an
-example's head line, and the short Chinese rendering of the figures for chat (`figures_text`).
+"""The figures in words: changes and shares, an example's head line, and the short Chinese
+rendering of the figures for chat (`figures_text`). The quarter's and the summary's titles are
+`bot.domain.quarters.quarter_label` and `report_title`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from bot import texts
-from scheduler.calendar import Quarter
+from bot.domain.figures import Example, QuarterFigures
+from bot.domain.quarters import Quarter, report_title
 
 TEXT_LIMIT = 1500
-
-
-def quarter_label(quarter: Quarter) -> str:
-    """'2026年第一季度'."""
-    return texts.t("report.period", year=quarter.year, n=texts.t("report.numerals")[quarter.q - 1])
-
-
-def report_title(unit_name: str, quarter: Quarter) -> str:
-    """'朝阳区妇联2026年第一季度妇情汇总'."""
-    return texts.t("report.title", unit=unit_name, period=quarter_label(quarter))
 
 
 def _counts(pairs: Iterable[tuple[str, int]]) -> str:
@@ -42,86 +33,84 @@ def percent(share: float | None) -> str:
     return f"{round(share * 100)}%" if share is not None else texts.t("report.na")
 
 
-def example_head(example: dict[str, Any]) -> str:
+def example_head(example: Example) -> str:
     """'2026-02-03｜双井街道九龙社区｜一对一访谈｜王某'."""
     return texts.t(
         "report.example",
-        date=example["date"],
-        place=example["place"],
-        form=example["form"],
-        whom=example["whom"],
+        date=example.date,
+        place=example.place,
+        form=example.form,
+        whom=example.whom,
     )
 
 
-def figures_text(figures: dict[str, Any]) -> str:
+def figures_text(figures: QuarterFigures) -> str:
     """A short Chinese rendering of the figures for chat (at most 1500 characters)."""
-    quarter = Quarter.parse(figures["quarter"])
-    visits, requests = figures["visits"], figures["requests"]
-    coverage, rates = figures["coverage"], figures["satisfaction"]
-    median = requests["median_days_to_resolve"]
+    quarter = Quarter.parse(figures.quarter)
+    visits, requests = figures.visits, figures.requests
+    coverage, rates = figures.coverage, figures.satisfaction
+    median = requests.median_days_to_resolve
     lines = [
-        report_title(figures["unit"], quarter),
-        texts.t("report.range", start=figures["start"], end=figures["end"]),
+        report_title(figures.unit, quarter),
+        texts.t("report.range", start=figures.start, end=figures.end),
         texts.t(
             "report.text.visits",
-            total=visits["total"],
-            people=visits["people"],
-            forms=_counts(visits["by_form"].items()),
+            total=visits.total,
+            people=visits.people,
+            forms=_counts(visits.by_form.items()),
         ),
-        texts.t("report.text.focus", focus=_counts(visits["by_focus"].items())),
-        texts.t(
-            "report.text.needs", needs=_counts((n["label"], n["total"]) for n in figures["needs"])
-        ),
+        texts.t("report.text.focus", focus=_counts(visits.by_focus.items())),
+        texts.t("report.text.needs", needs=_counts((n.label, n.total) for n in figures.needs)),
         texts.t(
             "report.text.requests",
-            received=requests["received"],
-            resolved=requests["resolved"],
-            open=requests["open"],
-            urgent=requests["urgent"],
+            received=requests.received,
+            resolved=requests.resolved,
+            open=requests.open,
+            urgent=requests.urgent,
             median=median if median is not None else texts.t("report.na"),
         ),
         texts.t(
             "report.text.coverage",
-            visited=coverage["visited"],
-            held=coverage["held"],
+            visited=coverage.visited,
+            held=coverage.held,
             kinds="、".join(
-                f"{texts.t('report.kind.' + kind)} {row['visited']}/{row['held']}"
-                for kind, row in coverage["kinds"].items()
-                if row["held"] and texts.has("report.kind." + kind)
+                f"{texts.t('report.kind.' + kind)} {row.visited}/{row.held}"
+                for kind, row in coverage.kinds.items()
+                if row.held and texts.has("report.kind." + kind)
             )
             or texts.t("report.none"),
         ),
         texts.t(
             "report.text.satisfaction",
-            satisfied=rates["satisfied"],
-            basic=rates["basic"],
-            unsatisfied=rates["unsatisfied"],
-            share=percent(rates["satisfied_share"]),
+            satisfied=rates.satisfied,
+            basic=rates.basic,
+            unsatisfied=rates.unsatisfied,
+            share=percent(rates.satisfied_share),
         ),
         texts.t(
             "report.text.problems",
             categories="、".join(
-                f"{row['label']} {row['count']}（{change_text(row['change'])}）"
-                for row in figures["problems"]["categories"][:5]
-                if row["count"]
+                f"{row.label} {row.count}（{change_text(row.change)}）"
+                for row in figures.problems.categories[:5]
+                if row.count
             )
             or texts.t("report.none"),
         ),
         texts.t(
             "report.text.terms",
             terms="、".join(
-                f"{row['term']} {row['count']}（{change_text(row['change'])}）"
-                for row in figures["problems"]["terms"][:8]
-                if row["count"]
+                f"{row.term} {row.count}（{change_text(row.change)}）"
+                for row in figures.problems.terms[:8]
+                if row.count
             )
             or texts.t("report.none"),
         ),
     ]
     text = "\n".join(lines)
-    if figures["examples"]:
+    if figures.examples:
         text += "\n" + texts.t("report.text.examples")
-        for n, example in enumerate(figures["examples"], start=1):
-            line = f"\n{n}. {example_head(example)}：{example['notes']}"
+        for n, example in enumerate(figures.examples, start=1):
+            line = f"\n{n}. {example_head(example)}：{example.notes}"
             if len(text) + len(line) > TEXT_LIMIT:
                 break
             text += line

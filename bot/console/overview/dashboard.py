@@ -19,8 +19,8 @@ from bot.console.auth import render
 from bot.console.overview.listing import code_label, local_zone
 from bot.console.overview.quarters import quarter_rows
 from bot.console.overview.scope import StaffDep, districts_in, scope_of
+from bot.domain.quarters import Quarter
 from bot.http import services
-from scheduler.calendar import Quarter
 from storage import repo
 from storage.models import REQUEST_STATUSES, OrgUnit
 

@@ -1,14 +1,15 @@
 """The quarterly summaries (每季度汇总) in the console: each district's status for a quarter, one
 district's compiled figures with its XLSX/DOCX files, and the city staff's review and due-date
-override (the staff API's own functions, `bot.console.reports_api`)."""
+override (`bot.domain.reviews`, as the staff API calls them)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
 from sqlmodel import Session
@@ -18,12 +19,15 @@ from bot.console import charts
 from bot.console.auth import Staff, redirect, render
 from bot.console.overview.listing import code_label, download, local_today, parse_day
 from bot.console.overview.scope import CSRF, StaffDep, districts_in, in_scope, require_city
-from bot.console.reports_api import DueDateIn, ReviewIn, apply_due_date, apply_review, overview
-from bot.errors import ApiError
+from bot.console.reports_api import overview
+from bot.domain import reviews
+from bot.domain.errors import Forbidden, NotFound
+from bot.domain.figures import QuarterOverview
+from bot.domain.quarters import Quarter, due_date
+from bot.domain.reviews import NotSubmitted, report_status, shown_status
 from bot.http import Services, services
 from bot.reporting.export import figure_lines, file_name
 from bot.reporting.export import render as render_file
-from scheduler.calendar import Quarter, due_date, report_status
 from storage import repo
 from storage.models import OrgUnit
 
@@ -43,13 +47,12 @@ def quarter_rows(
     for unit in units:
         report = reports.get(unit.id or 0)
         raw = report.status if report is not None else "open"
-        shown = report_status(stored=raw, due=due, today=today)
         rows.append(
             {
                 "unit": unit.name,
                 "due": due.isoformat(),
-                "status": "returned" if raw == "returned" else shown,
-                "late": shown == "overdue",
+                "status": shown_status(stored=raw, due=due, today=today),
+                "late": report_status(stored=raw, due=due, today=today) == "overdue",
                 "submitted_at": report.submitted_at if report is not None else None,
             }
         )
@@ -109,7 +112,7 @@ async def quarters(
 
 def unit_overview(
     svc: Services, staff: Staff, quarter: Quarter, unit: str
-) -> dict[str, Any] | None:
+) -> QuarterOverview | None:
     """The API's `quarter_overview` of one district in scope; None for a unit that is not a
     district or is out of scope."""
     with svc.db.read() as session:
@@ -133,8 +136,8 @@ async def quarter_unit(request: Request, staff: StaffDep, quarter: str, unit: st
         )
         page.status_code = 404
         return page
-    entry = found["units"][0]
-    figures = entry["figures"]
+    entry = found.units[0]
+    figures = entry.figures
     sections: dict[str, list[tuple[object, ...]]] = {}
     for section, *line in figure_lines(figures):
         sections.setdefault(section, []).append(tuple(line))
@@ -144,20 +147,16 @@ async def quarter_unit(request: Request, staff: StaffDep, quarter: str, unit: st
         staff,
         quarter=str(parsed),
         entry=entry,
-        status=_shown_status(entry),
+        status="returned" if entry.review == "returned" else entry.status,
         sections=sections,
-        examples=figures["examples"],
+        examples=figures.examples,
         needs_chart=charts.bar_chart(
             texts.t("report.section.needs"),
-            [(n["label"], n["total"]) for n in figures["needs"]],
+            [(n.label, n.total) for n in figures.needs],
             ident="needs",
         ),
-        base=unit_page(parsed, entry["unit"]),
+        base=unit_page(parsed, entry.unit),
     )
-
-
-def _shown_status(entry: Mapping[str, Any]) -> str:
-    return "returned" if entry["review"] == "returned" else str(entry["status"])
 
 
 @router.get("/quarters/{quarter}/{unit}/export")
@@ -174,7 +173,7 @@ async def quarter_unit_file(
     found = await asyncio.to_thread(unit_overview, svc, staff, parsed, unit)
     if found is None:
         raise HTTPException(404, "no such unit")
-    name = found["units"][0]["unit"]
+    name = found.units[0].unit
     content = await asyncio.to_thread(render_file, found, fmt=fmt, unit=name)
     return download(content, fmt, file_name(str(parsed), name, fmt))
 
@@ -193,29 +192,34 @@ async def review_unit(
     require_city(staff)
     svc = services(request)
     parsed = parse_quarter(quarter)
-    body = ReviewIn(accept=action == "accept", comment=comment.strip() or None)
     names = {"unit": unit, "quarter": str(parsed)}
+    now = svc.engine.clock()
+
+    def apply() -> reviews.Review:
+        with svc.db.transaction() as session:
+            return reviews.review(
+                session,
+                unit=unit,
+                quarter=parsed,
+                accept=action == "accept",
+                comment=comment.strip() or None,
+                by_city=staff.is_city,
+                now=now,
+                tz=ZoneInfo(svc.settings.timezone),
+                due_days=svc.settings.report_due_days,
+            )
+
     try:
-        out = await asyncio.to_thread(apply_review, svc, parsed, unit, body, svc.engine.clock())
-    except ApiError as problem:
-        if problem.status != 409:
-            raise HTTPException(404, "no such unit") from None
-
-        def status_rows() -> list[dict[str, Any]]:
-            with svc.db.read() as session:
-                return quarter_rows(
-                    session,
-                    quarter=parsed,
-                    units=[u for u in districts_in(session, staff) if u.name == unit],
-                    due_days=svc.settings.report_due_days,
-                    today=local_today(svc),
-                )
-
-        rows = await asyncio.to_thread(status_rows)  # not in the event loop: it blocks
-        state = code_label("report.status", rows[0]["status"]) if rows else ""
-        message = texts.t("console.review.not_submitted", status=state, **names)
+        out = await asyncio.to_thread(apply)
+    except NotSubmitted as refused:
+        state = code_label("report.status", str(refused.fields["status"]))
+        message = texts.t(refused.key, **{**names, "status": state})
         return redirect(request, unit_page(parsed, unit), message=message, kind="error")
-    key = "console.review.accepted" if body.accept else "console.review.returned"
+    except NotFound:
+        raise HTTPException(404, "no such unit") from None
+    except Forbidden:
+        raise HTTPException(403, "city staff only") from None
+    key = "console.review.accepted" if action == "accept" else "console.review.returned"
     message = texts.t(key, n=out.notified, **names)
     return redirect(request, unit_page(parsed, out.unit), message=message)
 
@@ -237,8 +241,21 @@ async def override_due_date(
     day = parse_day(due)
     if due.strip() and day is None:
         raise HTTPException(422, "the due date must read YYYY-MM-DD")
-    body = DueDateIn(due_date=day, note=note.strip() or None)
-    out = await asyncio.to_thread(apply_due_date, svc, parsed, body, svc.engine.clock())
+    now = svc.engine.clock()
+
+    def apply() -> reviews.DueDate:
+        with svc.db.transaction() as session:
+            return reviews.override_due_date(
+                session,
+                quarter=parsed,
+                due=day,
+                note=note.strip() or None,
+                now=now,
+                due_days=svc.settings.report_due_days,
+            )
+
+    out = await asyncio.to_thread(apply)
     key = "console.due.set" if day else "console.due.cleared"
     url = unit_page(parsed, back) if back else f"/console/quarters?quarter={parsed}"
-    return redirect(request, url, message=texts.t(key, quarter=str(parsed), due=out.due_date))
+    message = texts.t(key, quarter=str(parsed), due=out.due_date.isoformat())
+    return redirect(request, url, message=message)

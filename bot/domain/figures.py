@@ -1,0 +1,181 @@
+"""The quarterly summary's figures as typed models (每季度汇总), and a quarter's overview.
+
+`bot.reporting.figures.compile_figures` builds a `QuarterFigures` from the data; the chat
+(`bot.reporting.text`), the files (`bot.reporting.export`), the console and the staff API read
+its attributes. Its JSON (`to_json`) is what a submitted summary stores in
+`QuarterlyReport.figures` and what the API answers: the shape of `FIGURES_VERSION` 1, field for
+field, so rows stored before these models existed load with `from_json`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+FIGURES_VERSION = 1
+RATINGS = ("satisfied", "basic", "unsatisfied")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class VisitFigures(_Model):
+    """Visits: how many, people reached, by form and by focus group (labels → counts)."""
+
+    total: int
+    people: int
+    by_form: dict[str, int]
+    by_focus: dict[str, int]
+
+
+class NeedFigures(_Model):
+    """One need category: found in visits, in requests, and in all (a request from a visit
+    counted once)."""
+
+    category: str
+    label: str
+    visits: int
+    requests: int
+    total: int
+
+
+class RequestFigures(_Model):
+    """Requests received, resolved in the quarter, open at its end, median days, urgent."""
+
+    received: int
+    resolved: int
+    open: int
+    median_days_to_resolve: float | None
+    urgent: int
+
+
+class KindCoverage(_Model):
+    """Contact points of one kind: how many held, how many visited in the quarter."""
+
+    held: int
+    visited: int
+
+
+class CoverageFigures(_Model):
+    """The unit's cadres' contact points: holders, per kind, overall and the visited share."""
+
+    holders: int
+    kinds: dict[str, KindCoverage]
+    held: int
+    visited: int
+    share: float | None
+
+
+class SatisfactionFigures(_Model):
+    """Ratings of the requests resolved in the quarter."""
+
+    satisfied: int
+    basic: int
+    unsatisfied: int
+    rated: int
+    unrated: int
+    satisfied_share: float | None
+
+    def count(self, rating: str) -> int:
+        """The count of a rating ('satisfied', 'basic', 'unsatisfied') or of 'unrated'."""
+        counts = {
+            "satisfied": self.satisfied,
+            "basic": self.basic,
+            "unsatisfied": self.unsatisfied,
+            "unrated": self.unrated,
+        }
+        return counts[rating]
+
+
+class CategoryChange(_Model):
+    """A need category's count this quarter against the previous one."""
+
+    category: str
+    count: int
+    previous: int
+    change: int
+    label: str
+
+
+class TermChange(_Model):
+    """A key term's count this quarter against the previous one."""
+
+    term: str
+    count: int
+    previous: int
+    change: int
+
+
+class ProblemFigures(_Model):
+    """Recurring and rising problems: need categories and key terms, ranked."""
+
+    categories: list[CategoryChange]
+    terms: list[TermChange]
+
+
+class Example(_Model):
+    """An example visit note (phone and ID numbers masked, the pseudonym kept)."""
+
+    date: str
+    place: str
+    form: str
+    whom: str
+    people: int
+    focus: list[str]
+    categories: list[str]
+    notes: str
+
+
+class QuarterFigures(_Model):
+    """A district-level unit's figures for one quarter (dates as ISO strings)."""
+
+    version: int = FIGURES_VERSION
+    unit: str
+    quarter: str
+    period: str
+    start: str
+    end: str
+    visits: VisitFigures
+    needs: list[NeedFigures]
+    requests: RequestFigures
+    coverage: CoverageFigures
+    satisfaction: SatisfactionFigures
+    problems: ProblemFigures
+    examples: list[Example]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> QuarterFigures:
+        """Figures from their stored JSON (a submitted summary's snapshot)."""
+        return cls.model_validate(data)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored and answered JSON."""
+        return self.model_dump(mode="json")
+
+
+class UnitSummary(_Model):
+    """One unit's entry of an overview: due date, shown status, stored review status, the
+    review's comment, the remark and submission time, and the figures."""
+
+    unit: str
+    due_date: str
+    status: str
+    review: str
+    review_comment: str | None
+    remark: str | None
+    submitted_at: str | None
+    figures: QuarterFigures
+
+
+class QuarterOverview(_Model):
+    """The quarter, its due date, and the summaries of the units asked for."""
+
+    quarter: str
+    due_date: str
+    units: list[UnitSummary]
+
+    def to_json(self) -> dict[str, Any]:
+        """The API's and the CLI's JSON."""
+        return self.model_dump(mode="json")
