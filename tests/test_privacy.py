@@ -23,9 +23,9 @@ from bot.cli import app as cli_app
 from bot.cli.startup import setup_logging
 from bot.config import OPTIONAL_SECRETS, PLACEHOLDER_SECRETS, REQUIRED_SECRETS, Settings
 from bot.conversation import Conversation
+from bot.domain.quarters import Quarter
 from bot.nlp import NLP
 from bot.reporting.figures import compile_figures
-from scheduler.calendar import Quarter
 from storage import crypto, repo
 from storage.db import Database
 from storage.models import Identity, Outbox, User
@@ -126,9 +126,9 @@ def test_erasure_leaves_nothing_of_her_and_keeps_the_counts(
         unit = repo.unit_by_path(session, path="朝阳区")
         assert unit is not None
         kept = compile_figures(session, unit=unit, quarter=quarter, nlp=nlp, tz=tz)
-    assert kept["requests"]["received"] == counted["requests"]["received"] == 1
-    assert kept["requests"]["resolved"] == counted["requests"]["resolved"] == 1
-    assert kept["needs"] == counted["needs"]
+    assert kept.requests.received == counted.requests.received == 1
+    assert kept.requests.resolved == counted.requests.resolved == 1
+    assert kept.needs == counted.needs
     assert "妇情通" in woman.say("你好")  # the same address starts over as a new person
 
 

@@ -3,7 +3,7 @@
 - `GET /api/v1/contact-points[?cadre=张干部]`: every cadre's contact points and paired
   households, with the holder's unit and the date of her last visit to each;
 - `POST /api/v1/contact-points`: register one for a bound cadre, through the same code and
-  checks as `联系点` / `结对` in chat (`bot.flows.contacts.register`): 201 with the point (200
+  checks as `联系点` / `结对` in chat (`bot.domain.contacts.register`): 201 with the point (200
   when she already holds it); 409 over the quota or for a pseudonym she uses in another
   community; 422 for anyone but a bound cadre, a place unknown, outside her jurisdiction or not
   of the kind asked for, or an unfit pseudonym;
@@ -19,8 +19,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from bot.domain.contacts import Refused, register
 from bot.errors import ApiError
-from bot.flows.contacts import Refused, register
 from bot.http import bearer_guard, services
 from storage import repo
 from storage.models import ContactPoint, OrgUnit, User
@@ -106,12 +106,16 @@ def _item(session: Session, point: ContactPoint, holder: User | None) -> Contact
 
 def _refusal(refused: Refused, body: ContactPointIn) -> ApiError:
     status, code, message = _REFUSALS[refused.reason]
-    fields: dict[str, object] = {"community": body.community or "", **refused.fmt}
+    fields: dict[str, object] = {"community": body.community or "", **refused.fields}
     fields["asked"] = body.kind
     details: dict[str, object] | None = None
     if refused.reason == "over_quota":
         fields["kind"] = body.kind
-        details = {"kind": body.kind, "quota": refused.fmt["quota"], "count": refused.fmt["count"]}
+        details = {
+            "kind": body.kind,
+            "quota": refused.fields["quota"],
+            "count": refused.fields["count"],
+        }
     return ApiError(status, code, message.format(**fields), details)
 
 

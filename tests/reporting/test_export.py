@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
-from typing import Any
 
 import pytest
 from docx import Document
 from openpyxl import load_workbook
 
+from bot.domain.figures import QuarterOverview
+from bot.domain.quarters import Quarter
 from bot.nlp import NLP
 from bot.reporting.export import (
     BAR,
@@ -25,7 +26,6 @@ from bot.reporting.export import (
     to_xlsx,
 )
 from bot.reporting.figures import quarter_overview
-from scheduler.calendar import Quarter
 from storage.db import Database
 from tests.reporting.dataset import PHONE, TZ, build, unit
 from tests.reporting.formulas import FORMULAS, INERT, csv_texts, xlsx_texts
@@ -34,7 +34,7 @@ Q1 = Quarter.parse("2026Q1")
 
 
 @pytest.fixture
-def overview(sqlite_database: Database, nlp: NLP) -> dict[str, Any]:
+def overview(sqlite_database: Database, nlp: NLP) -> QuarterOverview:
     """The 2026Q1 overview of 朝阳区 and 海淀区 over the dataset (SQLite; export is DB-free)."""
     with sqlite_database.transaction() as session:
         data = build(session)
@@ -57,7 +57,7 @@ def _docx_text(content: bytes) -> str:
     return "\n".join(parts)
 
 
-def test_csv_has_a_bom_chinese_headers_and_one_row_per_unit(overview: dict[str, Any]) -> None:
+def test_csv_has_a_bom_chinese_headers_and_one_row_per_unit(overview: QuarterOverview) -> None:
     """The CSV starts with a UTF-8 BOM and holds each unit's figures under Chinese headers."""
     content = to_csv(summary_rows(overview))
     assert content.startswith(b"\xef\xbb\xbf")
@@ -72,7 +72,7 @@ def test_csv_has_a_bom_chinese_headers_and_one_row_per_unit(overview: dict[str, 
     assert rows[1]["办结用时中位数（天）"] == ""
 
 
-def test_xlsx_of_units_has_one_row_per_unit(overview: dict[str, Any]) -> None:
+def test_xlsx_of_units_has_one_row_per_unit(overview: QuarterOverview) -> None:
     """The units' workbook opens with openpyxl: a header row, then one row per unit."""
     book = load_workbook(io.BytesIO(to_xlsx(summary_rows(overview))))
     sheet = book.active
@@ -85,9 +85,9 @@ def test_xlsx_of_units_has_one_row_per_unit(overview: dict[str, Any]) -> None:
     assert sheet.max_row == 3
 
 
-def test_xlsx_of_one_unit_lists_its_figures(overview: dict[str, Any]) -> None:
+def test_xlsx_of_one_unit_lists_its_figures(overview: QuarterOverview) -> None:
     """One unit's workbook: title, period, then (板块, 项目, 数值, 上季度, 变化) lines."""
-    figures = overview["units"][0]["figures"]
+    figures = overview.units[0].figures
     sheet = load_workbook(io.BytesIO(to_xlsx(figures))).active
     assert sheet["A1"].value == "朝阳区妇联2026年第一季度妇情汇总"
     lines = {(r[1], r[2]) for r in sheet.iter_rows(min_row=4, values_only=True)}
@@ -99,11 +99,11 @@ def test_xlsx_of_one_unit_lists_its_figures(overview: dict[str, Any]) -> None:
     assert rising == [("高频关键词", "找工作", 5, 1, "↑4")]
 
 
-def test_docx_has_title_tables_bar_chart_and_masked_examples(overview: dict[str, Any]) -> None:
+def test_docx_has_title_tables_bar_chart_and_masked_examples(overview: QuarterOverview) -> None:
     """The DOCX opens with python-docx: title, figures, a bar per category, masked notes."""
-    entry = overview["units"][0]
+    entry = overview.units[0]
     content = to_docx(
-        entry["figures"], unit_name="朝阳区", quarter=Q1, due=date(2026, 4, 10), status="overdue"
+        entry.figures, unit_name="朝阳区", quarter=Q1, due=date(2026, 4, 10), status="overdue"
     )
     document = Document(io.BytesIO(content))
     assert document.paragraphs[0].text == "朝阳区妇联2026年第一季度妇情汇总"
@@ -127,9 +127,9 @@ def test_bar_scales_to_the_largest_and_shows_small_values() -> None:
     assert bar(0, 0) == ""
 
 
-def test_render_picks_the_format_and_names_files(overview: dict[str, Any]) -> None:
+def test_render_picks_the_format_and_names_files(overview: QuarterOverview) -> None:
     """`render` makes each format; docx needs one unit; file names read 2026Q1-朝阳区.docx."""
-    one = {**overview, "units": overview["units"][:1]}
+    one = overview.model_copy(update={"units": overview.units[:1]})
     assert render(overview, fmt="csv", unit=None).startswith(b"\xef\xbb\xbf")
     assert render(one, fmt="xlsx", unit="朝阳区")[:2] == b"PK"
     assert "朝阳区妇联" in _docx_text(render(one, fmt="docx", unit="朝阳区"))
@@ -167,7 +167,7 @@ def test_inert_cell_quotes_formula_text_and_keeps_numbers(value: object, written
     assert inert_cell(value) == written
 
 
-def test_csv_and_xlsx_write_formulas_as_inert_text(overview: dict[str, Any]) -> None:
+def test_csv_and_xlsx_write_formulas_as_inert_text(overview: QuarterOverview) -> None:
     """Formulas in values and in column names come out quoted, never as formulas; numbers stay
     numbers (read back with csv.reader and openpyxl)."""
     rows = [{"需求": f, f: -3, "人数": 2} for f in FORMULAS]
@@ -175,7 +175,8 @@ def test_csv_and_xlsx_write_formulas_as_inert_text(overview: dict[str, Any]) -> 
     assert cells >= INERT and "-3" in cells
     values = xlsx_texts(to_xlsx(rows))
     assert values >= INERT and -3 in values and 2 in values
-    figures = overview["units"][0]["figures"]
-    figures["visits"]["by_form"] = dict.fromkeys(FORMULAS, 1)
+    real = overview.units[0].figures
+    forms = real.visits.model_copy(update={"by_form": dict.fromkeys(FORMULAS, 1)})
+    figures = real.model_copy(update={"visits": forms})
     detailed = xlsx_texts(to_xlsx(figures))
     assert detailed >= INERT and 4 in detailed

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
+from bot.domain.figures import QuarterFigures
+from bot.domain.quarters import Quarter, quarter_label
 from bot.nlp import NLP
 from bot.reporting.figures import compile_figures, quarter_overview
 from bot.reporting.key_terms import stopwords
-from bot.reporting.text import TEXT_LIMIT, figures_text, quarter_label
-from scheduler.calendar import Quarter
+from bot.reporting.text import TEXT_LIMIT, figures_text
 from storage import repo
 from storage.db import Database
 from tests.factories import help_request
@@ -24,11 +25,17 @@ Q1 = Quarter.parse("2026Q1")
 
 
 @pytest.fixture
-def figures(database: Database, nlp: NLP) -> dict[str, Any]:
+def compiled(database: Database, nlp: NLP) -> QuarterFigures:
     """The 2026Q1 figures of 朝阳区 over the dataset."""
     with database.transaction() as session:
         data = build(session)
         return compile_figures(session, unit=data.district, quarter=Q1, nlp=nlp, tz=TZ)
+
+
+@pytest.fixture
+def figures(compiled: QuarterFigures) -> dict[str, Any]:
+    """Their JSON: what a submitted summary stores and the API answers."""
+    return compiled.to_json()
 
 
 def test_figures_are_json_and_name_the_quarter(figures: dict[str, Any]) -> None:
@@ -149,14 +156,15 @@ def test_examples_mask_the_phone_and_keep_the_pseudonym(figures: dict[str, Any])
 def test_a_unit_with_nothing_gives_zeros_and_no_median(database: Database, nlp: NLP) -> None:
     """An empty district: zero counts, None for the median and the shares, no examples."""
     with database.transaction() as session:
-        figures = compile_figures(session, unit=unit(session, "延庆区"), quarter=Q1, nlp=nlp, tz=TZ)
+        empty = compile_figures(session, unit=unit(session, "延庆区"), quarter=Q1, nlp=nlp, tz=TZ)
+    figures = empty.to_json()
     assert figures["visits"]["total"] == 0
     assert figures["requests"]["median_days_to_resolve"] is None
     assert figures["satisfaction"]["satisfied_share"] is None
     assert figures["coverage"]["share"] is None
     assert figures["problems"] == {"categories": [], "terms": []}
     assert figures["examples"] == []
-    assert "延庆区妇联2026年第一季度妇情汇总" in figures_text(figures)
+    assert "延庆区妇联2026年第一季度妇情汇总" in figures_text(empty)
 
 
 def test_quarter_boundaries_follow_the_time_zone(database: Database, nlp: NLP) -> None:
@@ -166,13 +174,13 @@ def test_quarter_boundaries_follow_the_time_zone(database: Database, nlp: NLP) -
         help_request(session, place="朝阳区", now=at(2026, 4, 1, 0).replace(minute=30))
         q1 = compile_figures(session, unit=district, quarter=Q1, nlp=nlp, tz=TZ)
         q2 = compile_figures(session, unit=district, quarter=Q1.next(), nlp=nlp, tz=TZ)
-    assert q1["requests"]["received"] == 0
-    assert q2["requests"]["received"] == 1
+    assert q1.requests.received == 0
+    assert q2.requests.received == 1
 
 
-def test_figures_text_is_short_chinese_with_the_numbers(figures: dict[str, Any]) -> None:
+def test_figures_text_is_short_chinese_with_the_numbers(compiled: QuarterFigures) -> None:
     """The chat rendering: title, key numbers, masked example, within 1500 characters."""
-    text = figures_text(figures)
+    text = figures_text(compiled)
     assert len(text) <= TEXT_LIMIT
     assert text.startswith("朝阳区妇联2026年第一季度妇情汇总")
     for expected in ("走访 4 次，覆盖 9 人", "新收 7 件", "中位数 7.5 天", "2/6", "满意率 67%"):
@@ -182,26 +190,28 @@ def test_figures_text_is_short_chinese_with_the_numbers(figures: dict[str, Any])
     assert "138****5678" in text and PHONE not in text
 
 
-def test_figures_text_stays_within_the_limit_for_long_notes(figures: dict[str, Any]) -> None:
+def test_figures_text_stays_within_the_limit_for_long_notes(compiled: QuarterFigures) -> None:
     """Very long example notes are dropped from the chat text rather than overflowing."""
-    for example in figures["examples"]:
-        example["notes"] = "找工作" * 300
-    text = figures_text(figures)
+    long = [e.model_copy(update={"notes": "找工作" * 300}) for e in compiled.examples]
+    text = figures_text(compiled.model_copy(update={"examples": long}))
     assert len(text) <= TEXT_LIMIT
     assert "典型记录" in text
 
 
 def test_overview_uses_the_snapshot_once_submitted(database: Database, nlp: NLP) -> None:
-    """A submitted unit shows its stored figures; others are compiled live and shown open."""
+    """A submitted unit shows its stored figures (not today's: the snapshot says 99 visits);
+    others are compiled live and shown open."""
     with database.transaction() as session:
         data = build(session)
         report = repo.report_for(
             session, unit_id=data.district.id or 0, quarter="2026Q1", now=at(2026, 4, 3)
         )
+        snapshot = compile_figures(session, unit=data.district, quarter=Q1, nlp=nlp, tz=TZ)
+        stored = snapshot.model_copy(update={"visits": snapshot.visits.model_copy(update={"total": 99})})  # fmt: skip
         repo.submit_report(
             session,
             report=report,
-            figures={"snapshot": True},
+            figures=stored.to_json(),
             remark="补充说明",
             by=data.leader.id,
             now=at(2026, 4, 3),
@@ -210,13 +220,13 @@ def test_overview_uses_the_snapshot_once_submitted(database: Database, nlp: NLP)
         found = quarter_overview(
             session, quarter=Q1, units=units, nlp=nlp, tz=TZ, due_days=10, today=date(2026, 4, 5)
         )
-    assert found["due_date"] == "2026-04-10"
-    chaoyang, haidian = found["units"]
-    assert chaoyang["figures"] == {"snapshot": True}
-    assert (chaoyang["status"], chaoyang["review"], chaoyang["remark"]) == ("submitted", "submitted", "补充说明")  # fmt: skip
-    assert chaoyang["submitted_at"] == "2026-04-03T10:00:00+08:00"
-    assert (haidian["status"], haidian["review"]) == ("open", "open")
-    assert haidian["figures"]["visits"]["total"] == 1
+    assert found.due_date == "2026-04-10"
+    chaoyang, haidian = found.units
+    assert chaoyang.figures == stored and chaoyang.figures.visits.total == 99
+    assert (chaoyang.status, chaoyang.review, chaoyang.remark) == ("submitted", "submitted", "补充说明")  # fmt: skip
+    assert chaoyang.submitted_at == "2026-04-03T10:00:00+08:00"
+    assert (haidian.status, haidian.review) == ("open", "open")
+    assert haidian.figures.visits.total == 1
 
 
 def test_stopwords_and_quarter_label() -> None:
