@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +21,16 @@ from storage.models import Outbox
 from tests.conftest import ADMIN, Clock
 from tests.reporting.dataset import Dataset, at, build
 from tests.reporting.formulas import INERT, csv_texts, formula_visit, xlsx_texts
+
+# A summary stored by the code before the typed figures (tests/data/figures_v1.json), with a
+# visit count no live compilation gives.
+SNAPSHOT_FILE = Path(__file__).parent.parent / "data" / "figures_v1.json"
+
+
+def _snapshot() -> dict[str, Any]:
+    stored: dict[str, Any] = json.loads(SNAPSHOT_FILE.read_text(encoding="utf-8"))
+    stored["visits"]["total"] = 99
+    return stored
 
 
 @pytest.fixture
@@ -37,7 +49,7 @@ def _submit(database: Database, data: Dataset, figures: dict[str, Any] | None = 
         repo.submit_report(
             session,
             report=report,
-            figures=figures or {"snapshot": True},
+            figures=figures or _snapshot(),
             remark=None,
             by=data.leader.id,
             now=at(2026, 4, 9),
@@ -79,13 +91,14 @@ async def test_every_district_with_due_date_status_and_figures(
 async def test_one_unit_and_its_snapshot_once_submitted(
     client: httpx.AsyncClient, database: Database, data: Dataset
 ) -> None:
-    """`?unit=` gives one unit; a submitted one shows its stored figures and submission time."""
+    """`?unit=` gives one unit; a submitted one shows its stored figures (a row stored before
+    the typed figures, answered as it was stored) and submission time."""
     _submit(database, data)
     body = (await client.get("/api/v1/reports/2026Q1?unit=朝阳区", headers=ADMIN)).json()
     assert [u["unit"] for u in body["units"]] == ["朝阳区"]
     entry = body["units"][0]
     assert (entry["status"], entry["review"]) == ("submitted", "submitted")
-    assert entry["figures"] == {"snapshot": True}
+    assert entry["figures"] == _snapshot()
     assert entry["submitted_at"] == "2026-04-09T10:00:00+08:00"
 
 
