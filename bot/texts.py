@@ -355,6 +355,7 @@ TEXTS: dict[str, str] = {
     "console.review.accepted": "已通过{unit}{quarter}的季度汇总。",
     "console.review.returned": "已退回{unit}{quarter}的季度汇总，已通知{n}位干部。",
     "console.review.not_submitted": "{unit}{quarter}的季度汇总现在是“{status}”，只有已提交的汇总可以审核。",
+    "review.city_only": "只有市妇联的工作人员可以审核季度汇总。",
     "console.quarter.not_found": "没有{unit}的{quarter}季度汇总，或这个单位不在您的管辖范围内。",
     "console.due.set": "{quarter}的截止日期已改为{due}。",
     "console.due.cleared": "{quarter}已恢复默认截止日期{due}。",
