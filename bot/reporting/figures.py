@@ -29,6 +29,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -85,16 +86,21 @@ def _category_order(codes: Iterable[str]) -> list[str]:
     return sorted(set(codes), key=lambda c: (known.index(c) if c in known else len(known), c))
 
 
-def _needs(visits: Sequence[Visit], requests: Sequence[HelpRequest]) -> dict[str, Counter[str]]:
-    found: dict[str, Counter[str]] = {"visits": Counter(), "requests": Counter()}
-    for visit in visits:
-        found["visits"].update(set(visit.categories))
-    for request in requests:
-        found["requests"].update(set(request.categories))
-    found["total"] = found["visits"] + Counter(
-        c for r in requests if r.source != "visit" for c in set(r.categories)
-    )
-    return found
+@dataclass(frozen=True)
+class _Needs:
+    """Need categories counted in visits, in requests, and in all (a request opened from a
+    visit counted once, with its visit)."""
+
+    visits: Counter[str]
+    requests: Counter[str]
+    total: Counter[str]
+
+
+def _needs(visits: Sequence[Visit], requests: Sequence[HelpRequest]) -> _Needs:
+    in_visits = Counter(c for v in visits for c in set(v.categories))
+    in_requests = Counter(c for r in requests for c in set(r.categories))
+    own = Counter(c for r in requests if r.source != "visit" for c in set(r.categories))
+    return _Needs(visits=in_visits, requests=in_requests, total=in_visits + own)
 
 
 def _ranked(now: Counter[str], before: Counter[str]) -> list[tuple[str, int, int]]:
@@ -265,7 +271,7 @@ def compile_figures(
             change=count - previous,
             label=texts.CATEGORY_LABELS.get(code, code),
         )
-        for code, count, previous in _ranked(needs["total"], old_needs["total"])
+        for code, count, previous in _ranked(needs.total, old_needs.total)
     ]
     return QuarterFigures(
         unit=unit.name,
@@ -278,13 +284,11 @@ def compile_figures(
             NeedFigures(
                 category=code,
                 label=texts.CATEGORY_LABELS.get(code, code),
-                visits=needs["visits"][code],
-                requests=needs["requests"][code],
-                total=needs["total"][code],
+                visits=needs.visits[code],
+                requests=needs.requests[code],
+                total=needs.total[code],
             )
-            for code in _category_order(
-                [*texts.CATEGORY_LABELS, *needs["requests"], *needs["total"]]
-            )
+            for code in _category_order([*texts.CATEGORY_LABELS, *needs.requests, *needs.total])
         ],
         requests=request_figures,
         coverage=_coverage(session, unit_ids, quarter),
