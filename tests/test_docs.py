@@ -17,6 +17,11 @@ ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 DOCS = {p.name: p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").glob("*.md"))}
 ALL_DOCS = README + "".join(DOCS.values())
+SOURCE = "".join(
+    path.read_text(encoding="utf-8")
+    for package in ("bot", "storage", "scheduler")
+    for path in sorted((ROOT / package).rglob("*.py"))
+)
 
 
 @pytest.mark.parametrize("field", sorted(Settings.model_fields))
@@ -31,6 +36,13 @@ def test_every_documented_setting_exists() -> None:
     named = set(re.findall(r"FUQING_([A-Z0-9_]+)", ALL_DOCS))
     known = {f.upper() for f in Settings.model_fields} | {"TEST_DATABASE_URL", "WORKERS"}
     assert named - known == set()
+
+
+@pytest.mark.parametrize("field", sorted(Settings.model_fields))
+def test_every_setting_is_read(field: str) -> None:
+    """Each Settings field is read somewhere in the product (`settings.<field>` or `self.<field>`):
+    no documented setting that nothing obeys."""
+    assert re.search(rf"\.{field}\b", SOURCE), f"FUQING_{field.upper()} is never read"
 
 
 def test_readme_links_every_doc() -> None:
