@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from bot import texts
 from bot.domain import routing
+from bot.domain.org import place_text as place_text
 from bot.domain.org import unit_label as unit_label
 from bot.flows.base import FlowRun
 from bot.messages import Outgoing
@@ -35,11 +36,6 @@ class Effects:
     ref: date
     nlp: NLP
     tz: ZoneInfo
-
-
-def place_text(district: str | None, street: str | None, community: str | None) -> str:
-    """'朝阳区双井街道九龙社区', or 地点未知."""
-    return "".join(p for p in (district, street, community) if p) or texts.t("place.unknown")
 
 
 def notify_cadres(fx: Effects, *, cadres: list[User], text: str, urgent: bool, key: str) -> int:

@@ -15,10 +15,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import texts
-from bot.actions import place_text, unit_label
 from bot.console.auth import Staff, local_time
 from bot.domain import requests
 from bot.domain.errors import Conflict, Invalid, NotFound
+from bot.domain.org import place_text, unit_label
 from bot.nlp import mask_pii
 from storage import repo
 from storage.db import Database
