@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import get_args
 
 import pytest
 from sqlmodel import Session, col, select
 
 from bot import texts
+from bot.console.api import Status
 from bot.domain import requests
 from bot.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from bot.domain.requests import Actor
@@ -371,3 +373,8 @@ def test_unknown_code_is_not_found(world: Session) -> None:
             world, code="ZZZZZZ", actor=actor(world, "张干部"), move="take", note=None, now=NOW
         )
     assert refused.value.fields == {"code": "ZZZZZZ"}
+
+
+def test_the_rest_status_filter_lists_the_lifecycle_states() -> None:
+    """The staff REST API's `status` filter (a Literal for validation) names exactly the states."""
+    assert get_args(Status) == requests.STATES
