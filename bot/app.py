@@ -39,10 +39,10 @@ from bot.metrics import Metrics
 from bot.nlp import NLP, PlaceUnit
 from bot.places import place_units
 from bot.production import UnsafeDeployment, check_database
-from scheduler.heartbeat import heartbeat_path
 from scheduler.runner import Scheduler
 from storage import crypto, migrate
 from storage.db import Database
+from storage.heartbeat import heartbeat_path
 from storage.orgtree import load_units
 
 log = logging.getLogger(__name__)

@@ -42,9 +42,9 @@ from prometheus_client.registry import Collector
 from sqlalchemy.exc import DBAPIError
 
 from bot.http import bearer_guard
-from scheduler.heartbeat import last_beat
 from storage import repo
 from storage.db import Database
+from storage.heartbeat import last_beat
 
 # Seconds: a message takes ~10-50 ms on SQLite; the tail is what an operator watches.
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

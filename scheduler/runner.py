@@ -7,7 +7,7 @@ dialogues abandoned longer than FUQING_DROP_AFTER_DAYS (her story and phone type
 she never finished, before she consented) and dispatches what is due. On PostgreSQL a
 session-level advisory lock lets one scheduler act: a second one stays idle and takes over when
 the first goes away. After each tick the active one completes, the loop writes its heartbeat
-(`scheduler/heartbeat.py`: the health check and `/metrics` read it).
+(`storage/heartbeat.py`: the health check and `/metrics` read it).
 
 Once an hour a tick also forgets the web-chat visitors who never consented, filed nothing and
 have not written for `WEB_VISITOR_IDLE` (`repo.forget_idle_web_visitors`).
@@ -31,10 +31,10 @@ from bot.config import Settings
 from bot.conversation import forget_abandoned
 from bot.messages import utcnow
 from bot.outbox import Dispatcher
-from scheduler.heartbeat import beat, heartbeat_path
 from scheduler.rules import reminders
 from storage import repo
 from storage.db import Database
+from storage.heartbeat import beat, heartbeat_path
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import typer
 
 from bot.cli.startup import fail, load_settings, services_or_fail
 from bot.messages import utcnow
-from scheduler.heartbeat import DEFAULT_MAX_AGE, heartbeat_path, last_beat
-from scheduler.heartbeat import check as heartbeat_check
+from storage.heartbeat import DEFAULT_MAX_AGE, heartbeat_path, last_beat
+from storage.heartbeat import check as heartbeat_check
 
 scheduler_app = typer.Typer(help="Reminders: run the scheduler, or one tick.")
 

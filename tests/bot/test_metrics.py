@@ -16,9 +16,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.config import Settings
 from bot.engine import Engine
 from bot.metrics import Metrics, StateCollector
-from scheduler.heartbeat import beat, heartbeat_path
 from storage import repo
 from storage.db import Database
+from storage.heartbeat import beat, heartbeat_path
 from storage.models import Outbox
 from tests.conftest import API, Clock, Served, served
 from tests.factories import bind_cadre, help_request

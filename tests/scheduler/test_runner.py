@@ -22,10 +22,10 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.nlp import NLP
 from bot.outbox import CLAIM_LEASE, Dispatcher
-from scheduler.heartbeat import heartbeat_path, last_beat
 from scheduler.runner import Scheduler
 from storage import migrate, repo
 from storage.db import Database
+from storage.heartbeat import heartbeat_path, last_beat
 from storage.models import Identity, InboundMessage, Outbox
 from tests.conftest import TEST_SECRET_KEY, Chat, Clock
 from tests.factories import bind_cadre, help_request

@@ -13,9 +13,9 @@ import pytest
 from bot.config import Settings
 from bot.messages import utcnow
 from bot.outbox import Dispatcher
-from scheduler.heartbeat import beat, check, heartbeat_path, last_beat
 from scheduler.runner import Scheduler
 from storage.db import Database
+from storage.heartbeat import beat, check, heartbeat_path, last_beat
 from tests.conftest import invoke
 from tests.fakes.senders import RecordingSender
 

@@ -1,5 +1,6 @@
 """The scheduler's heartbeat: a file in the data directory with the time of the last tick the
-active scheduler completed (ISO 8601, UTC).
+active scheduler completed (ISO 8601, UTC). It lives in storage because the scheduler writes it
+and `/metrics` and the CLI read it.
 
 The scheduler has no HTTP port, so its health is this file: `fuqing scheduler --check` exits 1
 when it is missing or older than `--max-age` (docker-compose's health check of the scheduler),
