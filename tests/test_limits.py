@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import create_app
 from bot.channels.setup import build_push_channels
-from bot.channels.telegram_webhook import SECRET_HEADER
+from bot.channels.telegram.webhook import SECRET_HEADER
 from bot.config import Settings
 from bot.engine import Engine
 from bot.http import Services

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bot.channels.setup import PushChannels
-from bot.channels.wechat_crypto import MessageCrypto
+from bot.channels.wechat.crypto import MessageCrypto
 from bot.config import Settings
 from bot.engine import Engine
 from bot.nlp import NLP

@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.channels.wechat_crypto import sha1_signature
-from bot.channels.wechat_replay import PRUNE_EVERY, Replayed, ReplayGuard
-from bot.channels.wechat_xml import cdata
+from bot.channels.wechat.crypto import sha1_signature
+from bot.channels.wechat.replay import PRUNE_EVERY, Replayed, ReplayGuard
+from bot.channels.wechat.xml import cdata
 from bot.nlp import NLP
 from storage.db import Database
 from storage.models import CallbackNonce, InboundMessage

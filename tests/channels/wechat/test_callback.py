@@ -13,8 +13,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot import texts
-from bot.channels.wechat import FLIGHT_MEMORY_SECONDS
-from bot.channels.wechat_crypto import sha1_signature
+from bot.channels.wechat.crypto import sha1_signature
+from bot.channels.wechat.responder import FLIGHT_MEMORY_SECONDS
 from bot.engine import DatabaseBusy, Engine
 from bot.messages import Incoming, Outgoing
 from bot.nlp.pii import digest
@@ -247,7 +247,7 @@ async def test_a_late_answer_the_database_refused_is_stored_once_it_is_back(
     """Storing a late answer for its push fails (the database went away): it is tried again,
     logged, and the answer still goes out once."""
     monkeypatch.setattr(wx.engine, "_handle", _slowed(wx.engine, seconds=0.3))
-    monkeypatch.setattr("bot.channels.wechat.UNAVAILABLE_RETRY", (0.01,))
+    monkeypatch.setattr("bot.channels.wechat.responder.UNAVAILABLE_RETRY", (0.01,))
     assert wx.channels.wechat is not None
     responder = wx.channels.wechat.responder
     responder.timeout = 0.05
@@ -387,7 +387,7 @@ async def test_a_message_the_database_cannot_store_is_pushed_once_it_can(
 ) -> None:
     """Read-only database: WeChat gets `success`, not an apology that loses the message; once
     writes work again the message is handled and its answer pushed, once."""
-    monkeypatch.setattr("bot.channels.wechat.UNAVAILABLE_RETRY", (0.01,))
+    monkeypatch.setattr("bot.channels.wechat.responder.UNAVAILABLE_RETRY", (0.01,))
     assert wx.channels.wechat is not None
     with refusing_writes(database):
         delivery = await wx.peer("oReadOnly").say("我要求助", msg_id="7001")
@@ -404,8 +404,8 @@ async def test_a_message_the_database_never_takes_is_logged_as_given_up(
 ) -> None:
     """Writes refused past the give-up time: `success`, nothing pushed, an ERROR naming the
     message (not a silent loss)."""
-    monkeypatch.setattr("bot.channels.wechat.UNAVAILABLE_RETRY", (0.01,))
-    monkeypatch.setattr("bot.channels.wechat.UNAVAILABLE_GIVE_UP", 0.05)
+    monkeypatch.setattr("bot.channels.wechat.responder.UNAVAILABLE_RETRY", (0.01,))
+    monkeypatch.setattr("bot.channels.wechat.responder.UNAVAILABLE_GIVE_UP", 0.05)
     assert wx.channels.wechat is not None
     with refusing_writes(database):
         delivery = await wx.peer("oNever").say("我要求助", msg_id="7002")

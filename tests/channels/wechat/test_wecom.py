@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.channels.wechat_crypto import MessageCrypto
+from bot.channels.wechat.crypto import MessageCrypto
 from bot.config import Settings
 from bot.engine import Engine
 from bot.nlp import NLP

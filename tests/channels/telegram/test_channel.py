@@ -18,15 +18,16 @@ from telegram.ext import AIORateLimiter
 from bot import texts
 from bot.app import create_app
 from bot.channels.setup import PushChannels, build_push_channels
-from bot.channels.telegram import TelegramChannel
-from bot.channels.telegram_convert import callback_data, keyboard, split_text
-from bot.channels.telegram_transport import api_base
-from bot.channels.telegram_webhook import SECRET_HEADER
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.convert import PROFILE, callback_data, keyboard
+from bot.channels.telegram.transport import api_base
+from bot.channels.telegram.webhook import SECRET_HEADER
 from bot.config import Settings
 from bot.engine import Engine
 from bot.http import Services
 from bot.messages import Outgoing
 from bot.nlp import NLP
+from bot.paging import fit
 from storage import repo
 from storage.db import Database
 from storage.models import HelpRequest, Identity, InboundMessage, Outbox
@@ -403,12 +404,19 @@ def test_a_secret_telegram_would_refuse_is_refused(
 def test_long_texts_are_split_under_telegrams_limit() -> None:
     """Text over 4096 UTF-16 units is cut, at a line end when there is one; nothing is lost."""
     lines = "\n".join(f"第{i}行：" + "困难" * 30 for i in range(200))
-    chunks = split_text(lines)
+    chunks = [m.text for m in fit([Outgoing(lines)], PROFILE)]
     assert len(chunks) > 1 and all(len(c.encode("utf-16-le")) // 2 <= 4096 for c in chunks)
     assert "\n".join(chunks) == lines
     emoji = "😀" * 3000  # two UTF-16 units each, never cut in half
-    assert [len(c) for c in split_text(emoji)] == [2048, 952]
-    assert split_text("") == [] and split_text("短") == ["短"]
+    assert [len(m.text) for m in fit([Outgoing(emoji)], PROFILE)] == [2048, 952]
+    assert fit([Outgoing("")], PROFILE) == [] and fit([Outgoing("短")], PROFILE) == [Outgoing("短")]
+
+
+def test_a_long_reply_keeps_its_buttons_on_the_last_message() -> None:
+    """Telegram's profile: a reply cut in several messages carries its choices on the last."""
+    long = Outgoing("\n".join("字" * 100 for _ in range(60)), ("是", "否"))
+    messages = fit([long], PROFILE)
+    assert len(messages) == 2 and [m.choices for m in messages] == [(), ("是", "否")]
 
 
 def test_buttons_carry_their_label_or_number() -> None:
