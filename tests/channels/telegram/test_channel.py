@@ -31,6 +31,7 @@ from bot.paging import fit
 from storage import repo
 from storage.db import Database
 from storage.models import HelpRequest, Identity, InboundMessage, Outbox
+from tests.channels.conftest import channel_settings
 from tests.conftest import Clock, long_text
 from tests.factories import bind_cadre
 from tests.fakes.nlp import RecordingNLP
@@ -57,15 +58,8 @@ HELP_REQUEST: list[tuple[str | tuple[str, str], str]] = [
 
 
 def _settings(database: Database, **telegram: Any) -> Settings:
-    return Settings(
-        env="test",
-        database_url=database.url,
-        secret_key="s",
-        api_token="a",
-        admin_token="b",
-        telegram_token=TOKEN,
-        **telegram,
-    )
+    """Test settings with the bot's token and the Telegram settings given."""
+    return channel_settings(database, telegram_token=TOKEN, **telegram)
 
 
 @dataclass
