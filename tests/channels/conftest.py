@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import select
 
 from bot.channels.setup import PushChannels
 from bot.channels.wechat.crypto import MessageCrypto
@@ -19,6 +20,7 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.nlp import NLP
 from storage.db import Database
+from storage.models import InboundMessage
 from tests.conftest import Clock, served
 from tests.fakes.wechat_peer import WeChatPeer
 from tests.fakes.wechat_server import APPID, CORP_ID, CORP_SECRET, SECRET, FakeWeChatServer
@@ -40,6 +42,12 @@ def channel_settings(database: Database, **accounts: Any) -> Settings:
         admin_token="b",
         **accounts,
     )
+
+
+def inbound_count(database: Database) -> int:
+    """How many inbound messages the engine has stored (its dedup record), on any channel."""
+    with database.read() as session:
+        return len(session.exec(select(InboundMessage)).all())
 
 
 def wecom_accounts(api: FakeWeChatServer) -> dict[str, object]:

@@ -32,8 +32,9 @@ from bot.outbox import Dispatcher, log_failure
 
 log = logging.getLogger(__name__)
 
-# WeChat retries within ~15 s; answers are kept a while longer (a later retry is answered from
-# the database's stored reply anyway). Not longer: a busy day keeps every answer of the window.
+# WeChat retries within ~15 s; deliveries are remembered a while longer (what was promised as a
+# push, and which retries the sender's budget does not count). Not longer: a busy day keeps
+# every delivery of the window. Answers are not kept: a retry gets the engine's stored reply.
 FLIGHT_MEMORY_SECONDS = 30.0
 UNAVAILABLE_RETRY = (1.0, 2.0, 5.0, 10.0, 30.0)  # seconds between tries while the DB is down
 UNAVAILABLE_GIVE_UP = 900.0  # then the message is given up (logged; it was never stored)
@@ -56,7 +57,8 @@ class _Flight:
 
 @dataclass
 class Responder:
-    """Computes each delivery's answer once; answers not ready in time are pushed instead."""
+    """Answers each delivery in time (sharing a computation still running); an answer not
+    ready in time is pushed instead."""
 
     engine: Engine
     dispatcher: Dispatcher
@@ -66,19 +68,16 @@ class Responder:
     _background: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def answer(self, key: str, incoming: Incoming) -> list[Outgoing] | None:
-        """The replies to send now, or None when the answer will be pushed (reply `success`)."""
+        """The replies to send now, or None when the answer will be pushed (reply `success`).
+        A delivery whose message is still being computed waits for that computation; one
+        whose message was answered asks the engine again, which answers from its stored reply
+        (the one dedup: no answer is kept here)."""
         self._forget_old()
         flight = self._flights.get(key)
-        if flight is None:
-            unavailable = asyncio.Event()
-            task = asyncio.create_task(self._compute(incoming, unavailable))
-            flight = _Flight(
-                task=task, started=self.clock(), incoming=incoming, unavailable=unavailable
-            )
-            self._flights[key] = flight
-            task.add_done_callback(partial(self._on_done, key))
-        elif flight.slow:
+        if flight is not None and flight.slow:
             return None  # the first delivery already promised a push
+        if flight is None or flight.task.done():
+            flight = self._start(key, incoming)
         remaining = self.timeout - (self.clock() - flight.started)
         down = asyncio.create_task(flight.unavailable.wait())
         try:
@@ -92,6 +91,18 @@ class Responder:
             return None
         replies = flight.task.result()
         return replies
+
+    def _start(self, key: str, incoming: Incoming) -> _Flight:
+        """Start computing `incoming`'s answer; its flight goes to the back of the memory."""
+        unavailable = asyncio.Event()
+        task = asyncio.create_task(self._compute(incoming, unavailable))
+        flight = _Flight(
+            task=task, started=self.clock(), incoming=incoming, unavailable=unavailable
+        )
+        self._flights.pop(key, None)
+        self._flights[key] = flight
+        task.add_done_callback(partial(self._on_done, key, flight))
+        return flight
 
     async def drain(self) -> None:
         """Wait for every pending computation and push (tests, shutdown)."""
@@ -117,12 +128,11 @@ class Responder:
         """True when the delivery `key` is being or was just answered (a WeChat retry)."""
         return key in self._flights
 
-    def _on_done(self, key: str, _task: asyncio.Task[list[Outgoing]]) -> None:
-        self._maybe_push(key)
+    def _on_done(self, key: str, flight: _Flight, _task: asyncio.Task[list[Outgoing]]) -> None:
+        self._maybe_push(key, flight)
 
-    def _maybe_push(self, key: str) -> None:
-        flight = self._flights.get(key)
-        if flight is None or not flight.slow or flight.pushed or not flight.task.done():
+    def _maybe_push(self, key: str, flight: _Flight) -> None:
+        if not flight.slow or flight.pushed or not flight.task.done():
             return
         flight.pushed = True
         if flight.task.cancelled() or flight.task.exception() is not None:

@@ -25,7 +25,7 @@ from bot.channels.telegram.webhook import SECRET_HEADER
 from bot.config import Settings
 from bot.engine import Engine
 from bot.http import Services
-from bot.messages import Outgoing
+from bot.messages import Incoming, Outgoing
 from bot.nlp import NLP
 from bot.paging import fit
 from storage import repo
@@ -246,6 +246,19 @@ async def test_repeated_update_is_answered_once(tg: TelegramSetup, database: Dat
     with database.read() as session:
         [inbound] = session.exec(select(InboundMessage)).all()
     assert inbound.msg_id == f"upd:{update['update_id']}"
+
+
+async def test_the_engines_record_is_the_dedup(tg: TelegramSetup) -> None:
+    """The channel computes the update's message id and keeps no record of its own: an update
+    whose id the engine already answered (here handed to the engine directly) is not answered
+    again."""
+    she = TelegramUser(tg.api, chat_id=1014)
+    update = she.text("我要求助")
+    incoming = Incoming(
+        channel="telegram", user="1014", text="我要求助", msg_id=f"upd:{update['update_id']}"
+    )
+    assert "困难" in (await tg.engine.handle(incoming))[0].text
+    assert await tg.say(she, update) == ""
 
 
 async def test_group_chats_are_sent_to_a_private_chat(
