@@ -3,13 +3,13 @@
 python-telegram-bot v22 is the transport only: its `ExtBot` (with `AIORateLimiter`) makes the
 Bot API calls and its `Updater` does the long polling; the dialogue stays in our engine. An
 update becomes an `Incoming` on the `telegram` channel (the user is the chat id, the message id
-`upd:<update_id>`), and each `Outgoing` becomes a message, its choices an inline keyboard
-whose buttons send their label back as her text. An update seen before is not answered again.
+`upd:<update_id>`), and each `Outgoing` is fitted to the channel's `PROFILE` (one message or
+several), its choices an inline keyboard whose buttons send their label back as her text. An
+update the engine has answered before (its stored reply, the one dedup) is not answered again.
 A chat that blocked the bot or was deleted is marked inactive, so pushes to it stop.
 
-This module is the channel itself (inbound, outbound, set-up); its parts are
-`telegram_transport` (the Bot API client), `telegram_convert` (updates and replies),
-`telegram_webhook` (the route) and `telegram_polling`.
+This module is the channel itself (inbound, outbound, set-up); its parts are `transport` (the
+Bot API client), `convert` (updates and replies), `webhook` (the route) and `polling`.
 """
 
 from __future__ import annotations
