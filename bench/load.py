@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout, uninstalled
 
 from _reference import API_TOKEN, bare_app, floor_app  # noqa: E402
 
-from bot.channels.wechat_crypto import MessageCrypto, sha1_signature  # noqa: E402
+from bot.channels.wechat.crypto import MessageCrypto, sha1_signature  # noqa: E402
 
 PG_URL_VARIABLE = "FUQING_TEST_DATABASE_URL"
 WECHAT_TOKEN = "benchwechattoken"

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from load import HELP_REQUEST, PG_URL_VARIABLE, postgres_schema  # noqa: E402
 
-from bot.channels.wechat_replay import ReplayGuard  # noqa: E402
+from bot.channels.wechat.replay import ReplayGuard  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.messages import Incoming, utcnow  # noqa: E402

@@ -20,9 +20,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from bot import metrics as metrics_route
 from bot.apidocs import OPENAPI_URL, install_api_docs
 from bot.channels import api as api_channel
-from bot.channels import webchat, wechat
+from bot.channels import webchat
 from bot.channels.setup import build_push_channels
-from bot.channels.wechat import CallbackChannel
+from bot.channels.wechat import callback as wechat
+from bot.channels.wechat.callback import CallbackChannel
 from bot.config import Settings
 from bot.console import api as staff_api
 from bot.console import contacts_api as contact_points_api
@@ -155,7 +156,7 @@ def create_app(
         app.include_router(wechat.router("/wecom", lambda r: _channel(r, "wecom")))
     if settings.telegram_webhook_enabled:
         # python-telegram-bot is imported only when the bot is configured (start-up time).
-        from bot.channels import telegram_webhook
+        from bot.channels.telegram import webhook as telegram_webhook
 
         app.include_router(telegram_webhook.router("/telegram"))
 

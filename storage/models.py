@@ -301,7 +301,7 @@ class LoginThrottle(SQLModel, table=True):
 class CallbackNonce(SQLModel, table=True):
     """A platform callback's signed (timestamp, nonce), remembered while the timestamp is inside
     the accepted window, with a digest of the message it carried: the same pair with another
-    message is a replay (bot/channels/wechat_replay.py). Rows past `expires_at` are pruned."""
+    message is a replay (bot/channels/wechat/replay.py). Rows past `expires_at` are pruned."""
 
     __tablename__ = "callback_nonces"
 

@@ -10,16 +10,18 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import select
 
 from bot.app import create_app
 from bot.channels.setup import build_push_channels
-from bot.channels.telegram_webhook import SECRET_HEADER
+from bot.channels.telegram.webhook import SECRET_HEADER
 from bot.config import Settings
 from bot.engine import Engine
 from bot.http import Services
 from bot.limits import Limits, RateLimiter
 from bot.nlp import NLP
 from storage.db import Database
+from storage.models import InboundMessage
 from tests.conftest import ADMIN, API
 from tests.fakes.telegram_server import TOKEN as TELEGRAM_TOKEN
 from tests.fakes.telegram_server import FakeBotApi, RecordingRequest, TelegramUser
@@ -232,13 +234,16 @@ async def test_wechat_user_over_budget_gets_success_without_the_engine(
 async def test_wechat_retry_of_an_answered_message_is_not_counted(
     make_app: MakeApp, engine_calls: list[str]
 ) -> None:
-    """WeChat delivering the same MsgId again spends no budget and gets the same answer."""
+    """WeChat delivering the same MsgId again spends no budget and gets the same answer: the
+    engine answers it from the reply it stored (the one dedup), handling the message once."""
     app = await make_app(rate_user_per_minute=1)
     peer = WeChatPeer(http=app.http, token=WECHAT_TOKEN, user="oRetry", clock=app.engine.clock)
     first = await peer.say("你好", msg_id="424242")
     retry = await peer.say("你好", msg_id="424242")
     assert first.content is not None and retry.content == first.content
-    assert engine_calls == ["你好"]
+    assert engine_calls == ["你好", "你好"]
+    with app.engine.db.read() as session:
+        assert len(session.exec(select(InboundMessage)).all()) == 1
 
 
 @asynccontextmanager

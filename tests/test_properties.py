@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.channels.wechat_crypto import MessageCrypto, sha1_signature
+from bot.channels.wechat.crypto import MessageCrypto, sha1_signature
 from bot.config import Settings
 from bot.engine import Engine
 from bot.nlp import NLP

@@ -19,9 +19,11 @@ from pydantic import BaseModel, Field, create_model
 from bot.config import Settings
 from bot.http import bearer_guard, read_json_body, services
 from bot.limits import limits_of
-from bot.messages import Incoming
+from bot.messages import Incoming, Outgoing
+from bot.paging import ChannelProfile, fit
 
 CHANNEL = "api"
+PROFILE = ChannelProfile()  # no length limit; choices go out as a list beside the text
 
 
 class MessageIn(BaseModel):
@@ -102,8 +104,7 @@ def router(settings: Settings) -> APIRouter:
             msg_id=message.msg_id,
             at=svc.engine.clock(),
         )
-        replies = await svc.engine.handle(incoming)
-        return RepliesOut(replies=[ReplyOut(text=r.text, choices=list(r.choices)) for r in replies])
+        return _rendered(await svc.engine.handle(incoming))
 
     @api.get(
         "/messages/{user}",
@@ -114,6 +115,13 @@ def router(settings: Settings) -> APIRouter:
         """What was pushed to `user` (status changes, reminders) since the last read."""
         engine = services(request).engine
         pushed = await asyncio.to_thread(engine.pull, channel=CHANNEL, user=user)
-        return RepliesOut(replies=[ReplyOut(text=r.text, choices=list(r.choices)) for r in pushed])
+        return _rendered(pushed)
 
     return api
+
+
+def _rendered(replies: list[Outgoing]) -> RepliesOut:
+    """The replies fitted to the API's `PROFILE`, as its JSON shape."""
+    return RepliesOut(
+        replies=[ReplyOut(text=r.text, choices=list(r.choices)) for r in fit(replies, PROFILE)]
+    )

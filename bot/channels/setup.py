@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Protocol
 
 import httpx
 
-from bot.channels.wechat import CallbackChannel, Responder
-from bot.channels.wechat_api import OfficialAccountClient, WeComClient
-from bot.channels.wechat_crypto import CryptoError, MessageCrypto
-from bot.channels.wechat_replay import ReplayGuard
+from bot.channels.wechat.api import OfficialAccountClient, WeComClient
+from bot.channels.wechat.callback import CallbackChannel
+from bot.channels.wechat.crypto import CryptoError, MessageCrypto
+from bot.channels.wechat.replay import ReplayGuard
+from bot.channels.wechat.responder import Responder
 from bot.config import WECHAT_AES_NEEDS_APPID, Settings
 from bot.engine import Engine
 from bot.outbox import Dispatcher, Sender
@@ -24,7 +25,7 @@ from storage.db import Database
 if TYPE_CHECKING:
     from telegram.request import BaseRequest
 
-    from bot.channels.telegram import TelegramChannel
+    from bot.channels.telegram.channel import TelegramChannel
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ def build_push_channels(
     channels = PushChannels(dispatcher=dispatcher, clients=clients)
     if settings.telegram_token:
         # python-telegram-bot is imported only when a bot is configured (start-up time).
-        from bot.channels.telegram import build_telegram
+        from bot.channels.telegram.channel import build_telegram
 
         channels.telegram = build_telegram(
             settings, engine=engine, dispatcher=dispatcher, request=telegram_request

@@ -7,14 +7,16 @@ from collections.abc import Callable
 from bot import texts
 from bot.engine import Engine, ServiceUnavailable
 from bot.messages import Incoming, Outgoing
+from bot.paging import ChannelProfile, fit
 
 CHANNEL = "terminal"
+PROFILE = ChannelProfile()  # no length limit; choices are listed as [1] label
 
 
 def render(replies: list[Outgoing]) -> str:
     """Replies as terminal text: one block per bubble, choices as [1] label."""
     blocks = []
-    for reply in replies:
+    for reply in fit(replies, PROFILE):
         text = reply.text
         if reply.choices and not any(
             f"1. {reply.choices[0]}" in line for line in text.splitlines()

@@ -40,10 +40,12 @@ from bot.errors import ApiError
 from bot.http import read_json_body, secure_cookies, services
 from bot.limits import limits_of
 from bot.messages import Incoming, Outgoing
+from bot.paging import ChannelProfile, fit
 
 router = APIRouter(prefix="/chat", tags=["web chat"])
 
 CHANNEL = "web"
+PROFILE = ChannelProfile()  # no length limit; choices are buttons under the bubble
 ASSETS = Path(__file__).with_name("webchat")
 # Served files and their media types; nothing else under ASSETS is reachable.
 STATIC_TYPES = {
@@ -172,8 +174,12 @@ class WebReplies(BaseModel):
 
 
 def _rendered(replies: list[Outgoing]) -> WebReplies:
+    """The replies fitted to the web chat's `PROFILE`, as its JSON shape."""
     return WebReplies(
-        replies=[WebReply(text=r.text, choices=list(r.choices), urgent=r.urgent) for r in replies]
+        replies=[
+            WebReply(text=r.text, choices=list(r.choices), urgent=r.urgent)
+            for r in fit(replies, PROFILE)
+        ]
     )
 
 

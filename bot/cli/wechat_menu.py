@@ -16,8 +16,8 @@ def wechat_menu(
     """Print the Official Account's custom-menu JSON; with --push, install it."""
     import asyncio
 
-    from bot.channels.wechat_api import OfficialAccountClient, WeChatApiError
-    from bot.channels.wechat_menu import menu
+    from bot.channels.wechat.api import OfficialAccountClient, WeChatApiError
+    from bot.channels.wechat.menu import menu
 
     definition = menu()
     typer.echo(json.dumps(definition, ensure_ascii=False, indent=2))

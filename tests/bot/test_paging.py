@@ -1,4 +1,5 @@
-"""Replies fitted to a byte limit, and 更多 for the rest."""
+"""Replies fitted to a channel's profile: a byte limit with 更多 for the rest, several messages
+under a length limit, choices only where there are buttons."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 
 from bot.engine import Engine
 from bot.messages import Incoming, Outgoing
-from bot.paging import paginate, split_utf8
+from bot.paging import ChannelProfile, fit, paginate, split_utf8, split_utf16
 
 
 @pytest.mark.parametrize("text", ["好" * 1000, "ab\n" * 900, "第一句。" * 400 + "end"])
@@ -48,3 +49,42 @@ def test_more_pages_through_the_engine(engine: Engine) -> None:
         seen.append(say("更多"))
     assert "1. 我要求助" in "".join(seen)
     assert "没有更多" in say("更多")
+
+
+def test_fit_without_limits_keeps_the_replies() -> None:
+    """A channel with no limits and buttons (API, web chat, terminal) gets the replies as they are."""
+    replies = [Outgoing("一", ("a", "b")), Outgoing("二", urgent=True)]
+    assert fit(replies, ChannelProfile()) == replies
+
+
+def test_fit_to_a_byte_limit_is_one_text_without_buttons() -> None:
+    """WeChat-like: the bubbles become one text within the limit, the choices dropped (the text
+    numbers them), an urgent bubble keeps the whole reply urgent."""
+    profile = ChannelProfile(reply_bytes=2048, buttons=False)
+    fitted = fit([Outgoing("一", urgent=True), Outgoing("二", ("a",))], profile)
+    assert fitted == [Outgoing("一\n\n二", (), urgent=True)]
+    [long] = fit([Outgoing("字" * 1500)], profile)
+    assert len(long.text.encode()) <= 2048 and "更多" in long.text
+
+
+def test_fit_is_idempotent_on_what_the_engine_paged() -> None:
+    """The engine pages with the profile's reply_bytes; fitting its answer again changes nothing."""
+    profile = ChannelProfile(reply_bytes=300, buttons=False)
+    paged, pages = paginate([Outgoing("好" * 400)], 300)
+    assert pages and fit(paged, profile) == paged
+
+
+def test_fit_to_a_message_limit_splits_each_reply() -> None:
+    """Telegram-like: each reply over the limit goes as several messages, choices on its last;
+    an empty text sends nothing."""
+    profile = ChannelProfile(message_units=10)
+    fitted = fit([Outgoing("一二三四五\n六七八九十\n甲乙", ("是",)), Outgoing("")], profile)
+    assert fitted == [Outgoing("一二三四五"), Outgoing("六七八九十\n甲乙", ("是",))]
+
+
+@pytest.mark.parametrize("text", ["好" * 5000, "行\n" * 3000, "😀" * 2500])
+def test_split_utf16_keeps_every_piece_within_the_limit(text: str) -> None:
+    """Pieces fit 4096 UTF-16 units and only line ends between them are lost."""
+    pieces = split_utf16(text, 4096)
+    assert all(len(p.encode("utf-16-le")) // 2 <= 4096 for p in pieces)
+    assert "".join(pieces).replace("\n", "") == text.replace("\n", "")

@@ -1,27 +1,78 @@
-"""Fixtures of the channel tests: the app with its WeChat channel (safe or plaintext mode) and
-a fake WeChat API on loopback."""
+"""Fixtures of the channel tests: the app with its WeChat channel (safe or plaintext mode) or its
+WeCom channel, the peers that talk to them, and a fake WeChat API on loopback. Both accounts
+share one set-up (`channel_settings`, `served`) and differ only in their settings; the
+Telegram tests build their settings with `channel_settings` too."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import select
 
 from bot.channels.setup import PushChannels
-from bot.channels.wechat_crypto import MessageCrypto
+from bot.channels.wechat.crypto import MessageCrypto
 from bot.config import Settings
 from bot.engine import Engine
 from bot.nlp import NLP
 from storage.db import Database
+from storage.models import InboundMessage
 from tests.conftest import Clock, served
 from tests.fakes.wechat_peer import WeChatPeer
-from tests.fakes.wechat_server import APPID, SECRET, FakeWeChatServer
+from tests.fakes.wechat_server import APPID, CORP_ID, CORP_SECRET, SECRET, FakeWeChatServer
 
 TOKEN = "spamtest"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+WECOM_TOKEN = "QDG6eK"
+WECOM_AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+WECOM_AGENT_ID = 1000002
+
+
+def channel_settings(database: Database, **accounts: Any) -> Settings:
+    """Test settings on `database` with the channel accounts given (WeChat, WeCom, Telegram)."""
+    return Settings(
+        env="test",
+        database_url=database.url,
+        secret_key="s",
+        api_token="a",
+        admin_token="b",
+        **accounts,
+    )
+
+
+def inbound_count(database: Database) -> int:
+    """How many inbound messages the engine has stored (its dedup record), on any channel."""
+    with database.read() as session:
+        return len(session.exec(select(InboundMessage)).all())
+
+
+def wecom_accounts(api: FakeWeChatServer) -> dict[str, object]:
+    """The WeCom settings of the tests' app, pushing to `api`."""
+    return {
+        "wecom_corp_id": CORP_ID,
+        "wecom_token": WECOM_TOKEN,
+        "wecom_aes_key": WECOM_AES_KEY,
+        "wecom_secret": CORP_SECRET,
+        "wecom_agent_id": WECOM_AGENT_ID,
+        "wecom_api_base": api.base_url,
+    }
+
+
+def wecom_peer(http: httpx.AsyncClient, corp_id: str = CORP_ID) -> WeChatPeer:
+    """A WeCom member (`zhangsan`) talking to the app's /wecom, encrypting for `corp_id`."""
+    return WeChatPeer(
+        http=http,
+        token=WECOM_TOKEN,
+        user="zhangsan",
+        account=corp_id,
+        crypto=MessageCrypto(WECOM_TOKEN, WECOM_AES_KEY, corp_id),
+        path="/wecom",
+        wecom=True,
+    )
 
 
 @dataclass
@@ -52,12 +103,8 @@ async def wechat_served(
 ) -> AsyncIterator[WeChatSetup]:
     """The app with the WeChat channel in safe mode (AES key set) or plaintext mode, on
     `database`, pushing to the fake API, on a clock at daytime in Beijing."""
-    settings = Settings(
-        env="test",
-        database_url=database.url,
-        secret_key="s",
-        api_token="a",
-        admin_token="b",
+    settings = channel_settings(
+        database,
         wechat_token=TOKEN,
         wechat_appid=APPID,
         wechat_aes_key=AES_KEY if safe else None,
@@ -95,3 +142,14 @@ async def wx_plain(
     """The app with the WeChat channel in plaintext mode (no AES key: development, tests)."""
     async with wechat_served(database, nlp, fake_api, safe=False) as setup:
         yield setup
+
+
+@pytest.fixture
+async def wecom_http(
+    database: Database, nlp: NLP, fake_api: FakeWeChatServer
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app's HTTP client with only WeCom configured."""
+    settings = channel_settings(database, **wecom_accounts(fake_api))
+    engine = Engine(settings=settings, db=database, nlp=nlp)
+    async with served(settings, engine) as app:
+        yield app.http

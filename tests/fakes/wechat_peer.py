@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from bot.channels.wechat_crypto import MessageCrypto, sha1_signature
-from bot.channels.wechat_xml import cdata, parse_xml
+from bot.channels.wechat.crypto import MessageCrypto, sha1_signature
+from bot.channels.wechat.xml import cdata, parse_xml
 
 _ids = itertools.count(6054768590064713728)
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from bot.channels.wechat_crypto import MessageCrypto
+from bot.channels.wechat.crypto import MessageCrypto
 from storage import migrate
 from storage.db import Database
 from storage.models import InboundMessage

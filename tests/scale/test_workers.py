@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot.channels.wechat_crypto import MessageCrypto
+from bot.channels.wechat.crypto import MessageCrypto
 from bot.cli import app
 from storage.db import Database
 from storage.models import DialogueSession, Identity, InboundMessage

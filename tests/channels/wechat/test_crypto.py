@@ -8,14 +8,14 @@ import struct
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from bot.channels.wechat_crypto import (
+from bot.channels.wechat.crypto import (
     CryptoError,
     MessageCrypto,
     SignatureError,
     check_signature,
     sha1_signature,
 )
-from bot.channels.wechat_xml import parse_message, parse_xml
+from bot.channels.wechat.xml import parse_message, parse_xml
 
 KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 APPID = "wxb11529c136998cb6"

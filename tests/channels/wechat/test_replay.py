@@ -11,20 +11,15 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.channels.wechat_crypto import sha1_signature
-from bot.channels.wechat_replay import PRUNE_EVERY, Replayed, ReplayGuard
-from bot.channels.wechat_xml import cdata
+from bot.channels.wechat.crypto import sha1_signature
+from bot.channels.wechat.replay import PRUNE_EVERY, Replayed, ReplayGuard
+from bot.channels.wechat.xml import cdata
 from bot.nlp import NLP
 from storage.db import Database
-from storage.models import CallbackNonce, InboundMessage
-from tests.channels.conftest import TOKEN, WeChatSetup, wechat_served
+from storage.models import CallbackNonce
+from tests.channels.conftest import TOKEN, WeChatSetup, inbound_count, wechat_served
 from tests.conftest import Clock
 from tests.fakes.wechat_server import FakeWeChatServer
-
-
-def _inbound(database: Database) -> int:
-    with database.read() as session:
-        return len(session.exec(select(InboundMessage)).all())
 
 
 async def test_a_plaintext_body_with_a_valid_signature_is_refused_in_safe_mode(
@@ -35,14 +30,14 @@ async def test_a_plaintext_body_with_a_valid_signature_is_refused_in_safe_mode(
     victim = wx.peer("oVictim")
     genuine = await victim.say("你好")
     assert genuine.content is not None
-    before = _inbound(database)
+    before = inbound_count(database)
     forged = victim.message_xml("<Content>删除我的信息</Content>", msg_type="text", msg_id="66")
     logged = {k: genuine.params[k] for k in ("signature", "timestamp", "nonce", "openid")}
     replayed = await victim.post_raw(logged, forged.encode())
     fresh = await wx.peer("oVictim", safe=False).post_xml(forged)
     assert replayed.status == fresh.status == 403
     assert "encrypted" in fresh.body
-    assert _inbound(database) == before
+    assert inbound_count(database) == before
 
 
 async def test_compatible_mode_uses_the_encrypted_part(wx: WeChatSetup) -> None:
@@ -76,13 +71,13 @@ async def test_a_replay_with_an_old_or_future_timestamp_is_refused(
     wx.clock.advance(minutes=5)
     assert (await woman.resend(first)).content == first.content  # still inside: a retry
     wx.clock.advance(seconds=61)
-    before = _inbound(database)
+    before = inbound_count(database)
     stale = await woman.resend(first)
     assert stale.status == 403 and "window" in stale.body
     now = int(wx.clock().timestamp())
     xml = woman.message_xml("<Content>你好</Content>", msg_type="text", msg_id="73")
     assert (await woman.post_xml(xml, timestamp=now + 301)).status == 403
-    assert _inbound(database) == before
+    assert inbound_count(database) == before
     assert (await woman.post_xml(xml, timestamp=now + 300)).status == 200
 
 
@@ -96,7 +91,7 @@ async def test_the_same_nonce_with_another_message_is_refused(
         woman = wx.peer("oNonce")
         first = await woman.say("我要求助")
         assert first.status == 200
-        before = _inbound(database)
+        before = inbound_count(database)
         used = {"nonce": first.params["nonce"], "timestamp": int(first.params["timestamp"])}
         for peer, text, msg_id in [
             (woman, "删除我的信息", "74"),
@@ -107,7 +102,7 @@ async def test_the_same_nonce_with_another_message_is_refused(
             )
             replay = await peer.post_xml(xml, **used)
             assert replay.status == 403 and "another message" in replay.body
-        assert _inbound(database) == before
+        assert inbound_count(database) == before
 
 
 async def test_a_genuine_retry_gets_the_first_answer_and_one_row(
@@ -116,7 +111,7 @@ async def test_a_genuine_retry_gets_the_first_answer_and_one_row(
     """WeChat's retries repeat the delivery (same timestamp, nonce and message), byte for byte
     or encrypted afresh: each gets the first answer and the message is stored once."""
     woman = wx.peer("oRetry")
-    before = _inbound(database)
+    before = inbound_count(database)
     first = await woman.say("我要求助", msg_id="76")
     again = await woman.resend(first)
     same = woman.message_xml(
@@ -127,7 +122,7 @@ async def test_a_genuine_retry_gets_the_first_answer_and_one_row(
     assert reencrypted.sent != first.sent  # a fresh encryption of the same message
     assert first.content is not None and "困难" in first.content
     assert again.content == reencrypted.content == first.content
-    assert _inbound(database) == before + 1
+    assert inbound_count(database) == before + 1
 
 
 async def test_the_nonce_memory_is_shared_by_two_app_instances(
@@ -153,7 +148,7 @@ async def test_the_nonce_memory_is_shared_by_two_app_instances(
             assert (await elsewhere.post_xml(xml, **used)).status == 403
     finally:
         second_db.dispose()
-    assert _inbound(database) == 1
+    assert inbound_count(database) == 1
 
 
 # ----------------------------------------------------------------------------- the guard itself

@@ -18,18 +18,20 @@ from telegram.ext import AIORateLimiter
 from bot import texts
 from bot.app import create_app
 from bot.channels.setup import PushChannels, build_push_channels
-from bot.channels.telegram import TelegramChannel
-from bot.channels.telegram_convert import callback_data, keyboard, split_text
-from bot.channels.telegram_transport import api_base
-from bot.channels.telegram_webhook import SECRET_HEADER
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.convert import PROFILE, callback_data, keyboard
+from bot.channels.telegram.transport import api_base
+from bot.channels.telegram.webhook import SECRET_HEADER
 from bot.config import Settings
 from bot.engine import Engine
 from bot.http import Services
-from bot.messages import Outgoing
+from bot.messages import Incoming, Outgoing
 from bot.nlp import NLP
+from bot.paging import fit
 from storage import repo
 from storage.db import Database
 from storage.models import HelpRequest, Identity, InboundMessage, Outbox
+from tests.channels.conftest import channel_settings
 from tests.conftest import Clock, long_text
 from tests.factories import bind_cadre
 from tests.fakes.nlp import RecordingNLP
@@ -56,15 +58,8 @@ HELP_REQUEST: list[tuple[str | tuple[str, str], str]] = [
 
 
 def _settings(database: Database, **telegram: Any) -> Settings:
-    return Settings(
-        env="test",
-        database_url=database.url,
-        secret_key="s",
-        api_token="a",
-        admin_token="b",
-        telegram_token=TOKEN,
-        **telegram,
-    )
+    """Test settings with the bot's token and the Telegram settings given."""
+    return channel_settings(database, telegram_token=TOKEN, **telegram)
 
 
 @dataclass
@@ -253,6 +248,19 @@ async def test_repeated_update_is_answered_once(tg: TelegramSetup, database: Dat
     assert inbound.msg_id == f"upd:{update['update_id']}"
 
 
+async def test_the_engines_record_is_the_dedup(tg: TelegramSetup) -> None:
+    """The channel computes the update's message id and keeps no record of its own: an update
+    whose id the engine already answered (here handed to the engine directly) is not answered
+    again."""
+    she = TelegramUser(tg.api, chat_id=1014)
+    update = she.text("我要求助")
+    incoming = Incoming(
+        channel="telegram", user="1014", text="我要求助", msg_id=f"upd:{update['update_id']}"
+    )
+    assert "困难" in (await tg.engine.handle(incoming))[0].text
+    assert await tg.say(she, update) == ""
+
+
 async def test_group_chats_are_sent_to_a_private_chat(
     tg: TelegramSetup, database: Database
 ) -> None:
@@ -403,12 +411,19 @@ def test_a_secret_telegram_would_refuse_is_refused(
 def test_long_texts_are_split_under_telegrams_limit() -> None:
     """Text over 4096 UTF-16 units is cut, at a line end when there is one; nothing is lost."""
     lines = "\n".join(f"第{i}行：" + "困难" * 30 for i in range(200))
-    chunks = split_text(lines)
+    chunks = [m.text for m in fit([Outgoing(lines)], PROFILE)]
     assert len(chunks) > 1 and all(len(c.encode("utf-16-le")) // 2 <= 4096 for c in chunks)
     assert "\n".join(chunks) == lines
     emoji = "😀" * 3000  # two UTF-16 units each, never cut in half
-    assert [len(c) for c in split_text(emoji)] == [2048, 952]
-    assert split_text("") == [] and split_text("短") == ["短"]
+    assert [len(m.text) for m in fit([Outgoing(emoji)], PROFILE)] == [2048, 952]
+    assert fit([Outgoing("")], PROFILE) == [] and fit([Outgoing("短")], PROFILE) == [Outgoing("短")]
+
+
+def test_a_long_reply_keeps_its_buttons_on_the_last_message() -> None:
+    """Telegram's profile: a reply cut in several messages carries its choices on the last."""
+    long = Outgoing("\n".join("字" * 100 for _ in range(60)), ("是", "否"))
+    messages = fit([long], PROFILE)
+    assert len(messages) == 2 and [m.choices for m in messages] == [(), ("是", "否")]
 
 
 def test_buttons_carry_their_label_or_number() -> None:

@@ -3,13 +3,13 @@
 python-telegram-bot v22 is the transport only: its `ExtBot` (with `AIORateLimiter`) makes the
 Bot API calls and its `Updater` does the long polling; the dialogue stays in our engine. An
 update becomes an `Incoming` on the `telegram` channel (the user is the chat id, the message id
-`upd:<update_id>`), and each `Outgoing` becomes a message, its choices an inline keyboard
-whose buttons send their label back as her text. An update seen before is not answered again.
+`upd:<update_id>`), and each `Outgoing` is fitted to the channel's `PROFILE` (one message or
+several), its choices an inline keyboard whose buttons send their label back as her text. An
+update the engine has answered before (its stored reply, the one dedup) is not answered again.
 A chat that blocked the bot or was deleted is marked inactive, so pushes to it stop.
 
-This module is the channel itself (inbound, outbound, set-up); its parts are
-`telegram_transport` (the Bot API client), `telegram_convert` (updates and replies),
-`telegram_webhook` (the route) and `telegram_polling`.
+This module is the channel itself (inbound, outbound, set-up); its parts are `transport` (the
+Bot API client), `convert` (updates and replies), `webhook` (the route) and `polling`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import BotCommand, CallbackQuery, Chat, InlineKeyboardMarkup, Update
+from telegram import BotCommand, CallbackQuery, Chat, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
@@ -29,9 +29,9 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import texts
 from bot.bodies import parse_json
-from bot.channels.telegram_convert import CHANNEL, keyboard, split_text, to_incoming
-from bot.channels.telegram_polling import POLL_SECONDS, poll_updates
-from bot.channels.telegram_transport import (
+from bot.channels.telegram.convert import CHANNEL, PROFILE, keyboard, message_id, to_incoming
+from bot.channels.telegram.polling import POLL_SECONDS, poll_updates
+from bot.channels.telegram.transport import (
     ALLOWED_UPDATES,
     check_secret_setting,
     is_unreachable,
@@ -40,10 +40,12 @@ from bot.channels.telegram_transport import (
 )
 from bot.config import Settings
 from bot.engine import Engine
+from bot.messages import Outgoing
 from bot.outbox import Dispatcher
+from bot.paging import fit
 from storage import repo
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.channels.telegram")  # one logger for the whole channel
 Admit = Callable[[str, str], bool]  # (channel, user) → may she send one more message?
 
 
@@ -115,22 +117,21 @@ class TelegramChannel:
             self._in_flight.discard(update.update_id)
 
     async def _handle(self, update: Update, chat: Chat) -> None:
-        msg_id = f"upd:{update.update_id}"
-        if await asyncio.to_thread(self._seen, msg_id):
+        msg_id = message_id(update)
+        if await asyncio.to_thread(self._answered, msg_id):
             log.info("Telegram update %s was handled before; not answered again", msg_id)
             return
         if update.callback_query is not None:
             await self._acknowledge(update.callback_query)
         if chat.type != ChatType.PRIVATE:
             if update.message is not None:  # her needs are not for a group to read
-                await self._deliver(str(chat.id), texts.t("telegram.private_only"))
+                await self._deliver(str(chat.id), Outgoing(texts.t("telegram.private_only")))
             return
         incoming = to_incoming(update, at=self.engine.clock())
         if incoming is None:
             return
-        replies = await self.engine.handle(incoming)
-        for reply in replies:
-            await self._deliver(incoming.user, reply.text, keyboard(reply.choices))
+        for reply in await self.engine.handle(incoming):
+            await self._deliver(incoming.user, reply)
 
     async def _acknowledge(self, query: CallbackQuery) -> None:
         """Stop the button's spinner and take the keyboard off the message it was on."""
@@ -145,30 +146,28 @@ class TelegramChannel:
 
     async def _apologise(self, chat_id: int) -> None:
         try:
-            await self._deliver(str(chat_id), texts.t("apology"))
+            await self._deliver(str(chat_id), Outgoing(texts.t("apology")))
         except Exception as exc:
             log.warning("Telegram apology not delivered: %s", type(exc).__name__)
 
-    def _seen(self, msg_id: str) -> bool:
+    def _answered(self, msg_id: str) -> bool:
+        """True when the engine stored a reply for this update: its dedup record, read with the
+        engine's own look-up (a re-delivery gets no second answer on Telegram)."""
         with self.engine.db.read() as session:
-            return repo.find_inbound(session, channel=CHANNEL, msg_id=msg_id) is not None
+            return repo.stored_reply(session, channel=CHANNEL, msg_id=msg_id) is not None
 
     # ------------------------------------------------------------------ outbound
     async def send(self, external_id: str, text: str) -> None:
         """The outbox's `Sender`: push a text (errors propagate; the dispatcher records them)."""
-        await self._deliver(external_id, text)
+        await self._deliver(external_id, Outgoing(text))
 
-    async def _deliver(
-        self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None = None
-    ) -> None:
-        """Send `text` as one message or several (the keyboard on the last)."""
-        chunks = split_text(text)
+    async def _deliver(self, chat_id: str, reply: Outgoing) -> None:
+        """Send `reply` fitted to Telegram (`PROFILE`): one message or several, its choices as
+        a keyboard on the last."""
         try:
-            for number, chunk in enumerate(chunks, start=1):
+            for message in fit([reply], PROFILE):
                 await self.bot.send_message(
-                    chat_id=int(chat_id),
-                    text=chunk,
-                    reply_markup=markup if number == len(chunks) else None,
+                    chat_id=int(chat_id), text=message.text, reply_markup=keyboard(message.choices)
                 )
         except TelegramError as exc:
             if not is_unreachable(exc):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from bot.bodies import BodyTooLarge, read_capped
-from bot.channels.telegram import TelegramChannel, WebhookRefused
+from bot.channels.telegram.channel import TelegramChannel, WebhookRefused
 from bot.limits import limits_of
 
 log = logging.getLogger("bot.channels.telegram")  # one logger for the whole channel

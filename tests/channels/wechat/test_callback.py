@@ -3,32 +3,19 @@ engine, and a fake WeChat API on loopback for the pushes."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable
-from typing import Any
 
 import pytest
-from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot import texts
-from bot.channels.wechat import FLIGHT_MEMORY_SECONDS
-from bot.channels.wechat_crypto import sha1_signature
-from bot.engine import DatabaseBusy, Engine
-from bot.messages import Incoming, Outgoing
-from bot.nlp.pii import digest
+from bot.channels.wechat.crypto import sha1_signature
 from storage.db import Database
-from storage.models import HelpRequest, InboundMessage, Outbox
-from tests.channels.conftest import TOKEN, WeChatSetup
-from tests.conftest import ErrorLog, long_text, refusing_writes
+from storage.models import HelpRequest
+from tests.channels.conftest import TOKEN, WeChatSetup, inbound_count
+from tests.conftest import long_text
 from tests.factories import bind_cadre
 from tests.fakes.nlp import RecordingNLP
-
-
-def _inbound(database: Database) -> int:
-    with database.read() as session:
-        return len(session.exec(select(InboundMessage)).all())
 
 
 async def test_url_verification(wx: WeChatSetup) -> None:
@@ -141,17 +128,6 @@ async def test_visit_report_by_a_cadre(wx: WeChatSetup, database: Database) -> N
         assert expected in content, (said, content)
 
 
-async def test_duplicate_deliveries_are_answered_once(wx: WeChatSetup, database: Database) -> None:
-    """Three deliveries of one MsgId at once get one computation and the same reply."""
-    woman = wx.peer("oDup")
-    before = _inbound(database)
-    replies = await asyncio.gather(*(woman.say("我要求助", msg_id="777") for _ in range(3)))
-    assert len({r.content for r in replies}) == 1 and "困难" in (replies[0].content or "")
-    assert _inbound(database) == before + 1
-    later = await woman.say("我要求助", msg_id="777")  # a retry after the answer was sent
-    assert later.content == replies[0].content
-
-
 async def test_two_menu_clicks_in_one_second_are_both_answered(wx: WeChatSetup) -> None:
     """Two different menu clicks with the same CreateTime are two events, each answered for
     its own key (the dedup key holds the EventKey); the same click again is a retry."""
@@ -170,117 +146,12 @@ async def test_one_msgid_from_two_senders_is_two_messages(
 ) -> None:
     """The same MsgId from another sender is her own message (the dedup key holds the sender):
     she gets her own answer, never the first sender's."""
-    before = _inbound(database)
+    before = inbound_count(database)
     first = await wx.peer("oFirst").say("我要求助", msg_id="4242")
     other = await wx.peer("oSecond").say("你好", msg_id="4242")
     assert first.content is not None and "困难" in first.content
     assert other.content is not None and "1. 我要求助" in other.content
-    assert _inbound(database) == before + 2
-
-
-async def test_answers_are_remembered_for_a_while_then_forgotten_oldest_first(
-    wx: WeChatSetup,
-) -> None:
-    """A delivery's answer stays in memory for FLIGHT_MEMORY_SECONDS (WeChat's retries come
-    within ~15 s), then goes, oldest first; a retry after that is answered from the database."""
-    assert wx.channels.wechat is not None
-    responder = wx.channels.wechat.responder
-    now = [1000.0]
-    responder.clock = lambda: now[0]
-    woman = wx.peer("oMemory")
-    first = await woman.say("我要求助", msg_id="501")
-    now[0] += 20
-    await woman.say("想找保洁的工作", msg_id="502")
-    now[0] += FLIGHT_MEMORY_SECONDS - 10  # the first is past the memory, the second is not
-    await woman.say("对", msg_id="503")
-    assert not responder.knows("msg:oMemory:501")
-    assert responder.knows("msg:oMemory:502") and responder.knows("msg:oMemory:503")
-    retry = await woman.say("我要求助", msg_id="501")  # a late retry: the stored reply
-    assert retry.content == first.content
-    assert responder.knows("msg:oMemory:501")  # remembered again, at the back
-
-
-def _slowed(engine: Engine, *, seconds: float) -> Callable[..., tuple[list[Outgoing], bool]]:
-    """The engine's message handling as if the database were busy for `seconds`: on SQLite the
-    event loop's attempt finds it locked; the writer thread (or PostgreSQL's) waits."""
-    original = engine._handle
-
-    def slow(
-        message: Incoming, max_bytes: int | None, *, wait: bool = True
-    ) -> tuple[list[Outgoing], bool]:
-        if not wait:
-            raise DatabaseBusy
-        time.sleep(seconds)
-        return original(message, max_bytes)
-
-    return slow
-
-
-async def test_slow_answer_goes_by_customer_service_api(
-    wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Past the timeout the callback says success and the answer is pushed, once."""
-    monkeypatch.setattr(wx.engine, "_handle", _slowed(wx.engine, seconds=0.4))
-    assert wx.channels.wechat is not None
-    wx.channels.wechat.responder.timeout = 0.1
-    woman = wx.peer("oSlow")
-    first = await woman.say("我要求助", msg_id="888")
-    retry = await woman.say("我要求助", msg_id="888")
-    assert first.body == "success" and retry.body == "success"
-    await wx.channels.wechat.responder.drain()
-    sends = wx.api.requests_to("/cgi-bin/message/custom/send")
-    assert len(sends) == 1
-    body = sends[0].body
-    assert isinstance(body, dict) and body["touser"] == "oSlow"
-    assert "困难" in body["text"]["content"]
-    with database.read() as session:
-        [row] = session.exec(select(Outbox).where(Outbox.channel == "wechat")).all()
-    assert row.status == "sent"
-
-
-async def test_a_late_answer_the_database_refused_is_stored_once_it_is_back(
-    wx: WeChatSetup,
-    database: Database,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """Storing a late answer for its push fails (the database went away): it is tried again,
-    logged, and the answer still goes out once."""
-    monkeypatch.setattr(wx.engine, "_handle", _slowed(wx.engine, seconds=0.3))
-    monkeypatch.setattr("bot.channels.wechat.UNAVAILABLE_RETRY", (0.01,))
-    assert wx.channels.wechat is not None
-    responder = wx.channels.wechat.responder
-    responder.timeout = 0.05
-    original = responder.dispatcher.enqueue_replies
-    failures = [OperationalError("INSERT", {}, Exception("server closed the connection"))] * 2
-
-    def flaky(**kwargs: Any) -> list[int]:
-        if failures:
-            raise failures.pop()
-        return original(**kwargs)
-
-    monkeypatch.setattr(responder.dispatcher, "enqueue_replies", flaky)
-    assert (await wx.peer("oLate").say("我要求助", msg_id="889")).body == "success"
-    await responder.drain()
-    assert failures == []
-    assert len(wx.api.requests_to("/cgi-bin/message/custom/send")) == 1
-    assert caplog.text.count(f"storing the answer to msg:{digest('oLate')}:889 failed") == 2
-    assert "oLate" not in caplog.text  # the openid is shown as its digest
-
-
-async def test_failed_push_is_recorded_for_retry(
-    wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """When the push fails, the outbox row keeps the error and a later due time."""
-    monkeypatch.setattr(wx.engine, "_handle", _slowed(wx.engine, seconds=0.3))
-    assert wx.channels.wechat is not None
-    wx.channels.wechat.responder.timeout = 0.05
-    wx.api.fail_next("/cgi-bin/message/custom/send", status=500, times=5)
-    assert (await wx.peer("oFail").say("你好", msg_id="999")).body == "success"
-    await wx.channels.wechat.responder.drain()
-    with database.read() as session:
-        [row] = session.exec(select(Outbox).where(Outbox.channel == "wechat")).all()
-    assert row.status == "pending" and row.attempts == 1 and row.last_error
+    assert inbound_count(database) == before + 2
 
 
 async def test_long_replies_are_split_with_more(wx: WeChatSetup) -> None:
@@ -338,14 +209,14 @@ async def test_hostile_bodies_never_reach_the_engine(
     params = {"signature": sha1_signature(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
     response = await wx.http.post("/wechat", params=params, content=body)
     assert response.status_code == status
-    assert _inbound(database) == 0
+    assert inbound_count(database) == 0
 
 
 async def test_bad_signatures_are_403(wx: WeChatSetup, database: Database) -> None:
     """A wrong signature or msg_signature is refused before decryption."""
     woman = wx.peer("oBad")
     assert (await woman.say("你好")).status == 200
-    count = _inbound(database)
+    count = inbound_count(database)
     bad_sig = await woman.post_xml(
         woman.message_xml("<Content>x</Content>", msg_type="text", msg_id="1"), tamper="signature"
     )
@@ -354,7 +225,7 @@ async def test_bad_signatures_are_403(wx: WeChatSetup, database: Database) -> No
         tamper="msg_signature",
     )
     assert bad_sig.status == 403 and bad_msg.status == 403
-    assert _inbound(database) == count
+    assert inbound_count(database) == count
 
 
 async def test_status_changes_reach_her_in_wechat(wx: WeChatSetup, database: Database) -> None:
@@ -380,38 +251,3 @@ async def test_status_changes_reach_her_in_wechat(wx: WeChatSetup, database: Dat
         if isinstance(r.body, dict) and r.body.get("touser") == "oProgress"
     ]
     assert any("受理" in s for s in sent) and any("保洁岗位" in s for s in sent)
-
-
-async def test_a_message_the_database_cannot_store_is_pushed_once_it_can(
-    wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Read-only database: WeChat gets `success`, not an apology that loses the message; once
-    writes work again the message is handled and its answer pushed, once."""
-    monkeypatch.setattr("bot.channels.wechat.UNAVAILABLE_RETRY", (0.01,))
-    assert wx.channels.wechat is not None
-    with refusing_writes(database):
-        delivery = await wx.peer("oReadOnly").say("我要求助", msg_id="7001")
-    assert delivery.status == 200 and delivery.body == "success"
-    await wx.channels.wechat.responder.drain()
-    [push] = wx.api.requests_to("/cgi-bin/message/custom/send")
-    assert isinstance(push.body, dict) and push.body["touser"] == "oReadOnly"
-    assert "请说说您遇到的困难" in push.body["text"]["content"]
-    assert _inbound(database) == 1
-
-
-async def test_a_message_the_database_never_takes_is_logged_as_given_up(
-    wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch, error_log: ErrorLog
-) -> None:
-    """Writes refused past the give-up time: `success`, nothing pushed, an ERROR naming the
-    message (not a silent loss)."""
-    monkeypatch.setattr("bot.channels.wechat.UNAVAILABLE_RETRY", (0.01,))
-    monkeypatch.setattr("bot.channels.wechat.UNAVAILABLE_GIVE_UP", 0.05)
-    assert wx.channels.wechat is not None
-    with refusing_writes(database):
-        delivery = await wx.peer("oNever").say("我要求助", msg_id="7002")
-        await wx.channels.wechat.responder.drain()
-    assert delivery.body == "success"
-    assert wx.api.requests_to("/cgi-bin/message/custom/send") == []
-    [record] = error_log.records
-    assert ":7002 given up" in record.getMessage()
-    error_log.records.clear()

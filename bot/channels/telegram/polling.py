@@ -5,24 +5,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Updater
+from telegram.ext import ExtBot, Updater
 
-from bot.channels.telegram_transport import ALLOWED_UPDATES
-
-if TYPE_CHECKING:
-    from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram.transport import ALLOWED_UPDATES
 
 log = logging.getLogger("bot.channels.telegram")  # one logger for the whole channel
 
 POLL_SECONDS = 30  # seconds one getUpdates long poll waits
 
 
+class Polled(Protocol):
+    """What polling needs of the channel (`TelegramChannel`): its bot, its set-up and its
+    answer to one update. A protocol, so that this module does not import the channel."""
+
+    @property
+    def bot(self) -> ExtBot[Any]:
+        """The Bot API client whose `getUpdates` is polled."""
+
+    async def configure(self) -> None:
+        """Publish the bot's commands."""
+
+    async def handle_update(self, update: Update) -> None:
+        """Answer one update."""
+
+
 async def poll_updates(
-    channel: TelegramChannel, stop: asyncio.Event, *, long_poll: int = POLL_SECONDS
+    channel: Polled, stop: asyncio.Event, *, long_poll: int = POLL_SECONDS
 ) -> None:
     """Long-poll until `stop` is set, handing each update to `channel`; those fetched before
     stopping are still answered."""

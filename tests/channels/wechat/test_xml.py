@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.wechat_xml import (
+from bot.channels.wechat.xml import (
     MAX_BODY_BYTES,
     XmlError,
     cdata,

@@ -1,41 +1,34 @@
 """The WeChat Official Account (`/wechat`) and WeCom (`/wecom`) callbacks.
 
-A thin channel: it checks signatures, refuses stale and replayed deliveries (`wechat_replay`:
+A thin channel: it checks signatures, refuses stale and replayed deliveries (`replay.py`:
 a ±5-minute window on the signed timestamp, a shared nonce memory), decrypts, parses the XML
 safely, turns the message into an `Incoming` and renders the engine's answer as a passive text
 reply. With an AES key (the Official Account in safe or compatible mode; WeCom always) only
 encrypted bodies are accepted: the plaintext signature covers no body, so a plaintext body
 could be anyone's (403).
 
-WeChat waits 5 s for an answer and then delivers the same message again (three times), so
-`Responder` computes each message's answer once, keyed by sender + MsgId (events: sender + time
-+ event + event key): a retry waits for the same computation. When the answer is not ready
-within 4 s the callback answers `success` and the answer is pushed through the customer-service
-API instead (stored in the outbox first, so a failed push is retried, not lost). When the
-database cannot be reached the callback answers `success` too, and the message is tried again
-in the background until the database is back (for up to `UNAVAILABLE_GIVE_UP` seconds); then
-its answer is pushed.
+WeChat waits 5 s for an answer and then delivers the same message again; the channel computes
+each message's id (`WeChatMessage.dedup_key`) and `Responder` (`responder.py`) gets the answer
+in time or promises a push (`success`). The engine's stored reply is the one dedup. The reply
+is fitted to `PROFILE` (one text of at most 2048 bytes, the rest behind 更多).
 """
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
-from sqlalchemy.exc import DBAPIError
 
 from bot.bodies import BodyTooLarge, read_capped
-from bot.channels.wechat_crypto import CryptoError, MessageCrypto, SignatureError, check_signature
-from bot.channels.wechat_replay import Replayed, ReplayGuard
-from bot.channels.wechat_xml import (
+from bot.channels.wechat import PROFILE
+from bot.channels.wechat.crypto import CryptoError, MessageCrypto, SignatureError, check_signature
+from bot.channels.wechat.replay import Replayed, ReplayGuard
+from bot.channels.wechat.responder import Responder
+from bot.channels.wechat.xml import (
     MAX_BODY_BYTES,
     WeChatMessage,
     XmlError,
@@ -45,27 +38,12 @@ from bot.channels.wechat_xml import (
     text_reply,
 )
 from bot.commands import MENU_KEYS
-from bot.engine import Engine, ServiceUnavailable
 from bot.limits import limits_of
-from bot.messages import Incoming, Kind, Outgoing, utcnow
-from bot.nlp.pii import digest
-from bot.outbox import Dispatcher, log_failure
+from bot.messages import Incoming, Kind, utcnow
+from bot.paging import fit
 
 log = logging.getLogger(__name__)
 Admit = Callable[[str, str], bool]  # (channel, user) → may she send one more message?
-
-REPLY_MAX_BYTES = 2048  # WeChat's limit for a text reply's content
-# WeChat retries within ~15 s; answers are kept a while longer (a later retry is answered from
-# the database's stored reply anyway). Not longer: a busy day keeps every answer of the window.
-FLIGHT_MEMORY_SECONDS = 30.0
-UNAVAILABLE_RETRY = (1.0, 2.0, 5.0, 10.0, 30.0)  # seconds between tries while the DB is down
-UNAVAILABLE_GIVE_UP = 900.0  # then the message is given up (logged; it was never stored)
-
-
-def _pause(attempt: int) -> float:
-    """Seconds to wait before trying the database again after `attempt` failures (0-based)."""
-    return UNAVAILABLE_RETRY[min(attempt, len(UNAVAILABLE_RETRY) - 1)]
-
 
 MEDIA_KINDS: dict[str, Kind] = {
     "image": "image",
@@ -84,150 +62,6 @@ class CallbackError(Exception):
         super().__init__(reason)
         self.status = status
         self.reason = reason
-
-
-@dataclass
-class _Flight:
-    task: asyncio.Task[list[Outgoing]]
-    started: float
-    incoming: Incoming
-    unavailable: asyncio.Event  # set when the database could not be reached (still retrying)
-    slow: bool = False
-    pushed: bool = False
-
-
-@dataclass
-class Responder:
-    """Computes each delivery's answer once; answers not ready in time are pushed instead."""
-
-    engine: Engine
-    dispatcher: Dispatcher
-    timeout: float
-    clock: Callable[[], float] = time.monotonic
-    _flights: dict[str, _Flight] = field(default_factory=dict)
-    _background: set[asyncio.Task[None]] = field(default_factory=set)
-
-    async def answer(self, key: str, incoming: Incoming) -> list[Outgoing] | None:
-        """The replies to send now, or None when the answer will be pushed (reply `success`)."""
-        self._forget_old()
-        flight = self._flights.get(key)
-        if flight is None:
-            unavailable = asyncio.Event()
-            task = asyncio.create_task(self._compute(incoming, unavailable))
-            flight = _Flight(
-                task=task, started=self.clock(), incoming=incoming, unavailable=unavailable
-            )
-            self._flights[key] = flight
-            task.add_done_callback(partial(self._on_done, key))
-        elif flight.slow:
-            return None  # the first delivery already promised a push
-        remaining = self.timeout - (self.clock() - flight.started)
-        down = asyncio.create_task(flight.unavailable.wait())
-        try:
-            await asyncio.wait(
-                (flight.task, down), timeout=max(remaining, 0.0), return_when="FIRST_COMPLETED"
-            )
-        finally:
-            down.cancel()
-        if not flight.task.done():  # too slow, or the database is down: push it when ready
-            flight.slow = True
-            return None
-        replies = flight.task.result()
-        return replies
-
-    async def drain(self) -> None:
-        """Wait for every pending computation and push (tests, shutdown)."""
-        while any(not f.task.done() for f in self._flights.values()) or self._background:
-            pending = [f.task for f in self._flights.values() if not f.task.done()]
-            await asyncio.gather(*pending, *self._background, return_exceptions=True)
-        await self.dispatcher.settle()
-
-    async def _compute(self, incoming: Incoming, unavailable: asyncio.Event) -> list[Outgoing]:
-        """The engine's answer; while the database is unreachable, try again with a pause."""
-        deadline = self.clock() + UNAVAILABLE_GIVE_UP
-        for attempt in itertools.count():
-            try:
-                return await self.engine.handle(incoming, max_bytes=REPLY_MAX_BYTES)
-            except ServiceUnavailable:
-                unavailable.set()
-                if self.clock() > deadline:
-                    raise
-            await asyncio.sleep(_pause(attempt))
-        raise AssertionError("unreachable")
-
-    def knows(self, key: str) -> bool:
-        """True when the delivery `key` is being or was just answered (a WeChat retry)."""
-        return key in self._flights
-
-    def _on_done(self, key: str, _task: asyncio.Task[list[Outgoing]]) -> None:
-        self._maybe_push(key)
-
-    def _maybe_push(self, key: str) -> None:
-        flight = self._flights.get(key)
-        if flight is None or not flight.slow or flight.pushed or not flight.task.done():
-            return
-        flight.pushed = True
-        if flight.task.cancelled() or flight.task.exception() is not None:
-            log.error(
-                "%s message %s given up: the database stayed unreachable",
-                flight.incoming.channel,
-                shown(key, flight.incoming.user),
-            )
-            return
-        push = asyncio.get_running_loop().create_task(self._push(key, flight))
-        self._background.add(push)
-        push.add_done_callback(self._background.discard)
-        push.add_done_callback(
-            log_failure(f"pushing the answer to {shown(key, flight.incoming.user)}")
-        )
-
-    async def _push(self, key: str, flight: _Flight) -> None:
-        """Store the late answer in the outbox (trying again while the database cannot take
-        it, as `_compute` does) and send it."""
-        replies = flight.task.result()
-        incoming = flight.incoming
-        deadline = self.clock() + UNAVAILABLE_GIVE_UP
-        for attempt in itertools.count():
-            try:
-                ids = await asyncio.to_thread(
-                    lambda: self.dispatcher.enqueue_replies(
-                        channel=incoming.channel,
-                        external_id=incoming.user,
-                        replies=replies,
-                        key=f"slow:{incoming.channel}:{key}",
-                    )
-                )
-                break
-            except DBAPIError as exc:
-                if self.clock() > deadline:
-                    raise
-                log.warning(
-                    "storing the answer to %s failed (%s); trying again",
-                    shown(key, incoming.user),
-                    type(exc).__name__,
-                )
-                await asyncio.sleep(_pause(attempt))
-        await self.dispatcher.deliver(ids)
-        self.dispatcher.kick()
-
-    def _forget_old(self) -> None:
-        """Drop the answered flights older than the memory. Flights are kept in the order they
-        started, so this looks at the oldest only and stops at the first recent one (not at
-        every flight per message); one still being computed (the database is down) is kept, at
-        the back."""
-        cutoff = self.clock() - FLIGHT_MEMORY_SECONDS
-        for _ in range(len(self._flights)):
-            key, flight = next(iter(self._flights.items()))
-            if flight.started >= cutoff:
-                return
-            del self._flights[key]
-            if not flight.task.done():
-                self._flights[key] = flight
-
-
-def shown(key: str, user: str) -> str:
-    """A delivery key for the log: its sender replaced by a digest (never the openid)."""
-    return key.replace(user, digest(user)) if user else key
 
 
 def to_incoming(channel: str, message: WeChatMessage, at: datetime) -> Incoming | None:
@@ -315,12 +149,15 @@ class CallbackChannel:
         ):
             return "success", False  # a 429 would only make WeChat deliver it again
         replies = await self.responder.answer(message.dedup_key, incoming)
-        if not replies:
+        if replies is None:
+            return "success", False
+        fitted = fit(replies, PROFILE)
+        if not fitted:
             return "success", False
         xml = text_reply(
             to_user=message.from_user,
             from_user=message.to_user,
-            content=replies[0].text,
+            content=fitted[0].text,
             create_time=int(self.clock().timestamp()),
         )
         if not opened.encrypted:

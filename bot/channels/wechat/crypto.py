@@ -34,7 +34,7 @@ from xml.sax.saxutils import escape
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from bot.channels.wechat_xml import cdata
+from bot.channels.wechat.xml import cdata
 
 __all__ = [
     "CryptoError",

@@ -1,7 +1,7 @@
 """Converting between Telegram and the engine: an update becomes an `Incoming` on the `telegram`
-channel (the user is the chat id, the message id `upd:<update_id>`); a reply's text is cut into
-messages Telegram accepts, and its choices become an inline keyboard whose buttons send their
-label back as her text."""
+channel (the user is the chat id, the message id `upd:<update_id>`); the channel's `PROFILE`
+says how a reply is cut into messages Telegram accepts (`bot.paging.fit`), and its choices
+become an inline keyboard whose buttons send their label back as her text."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ from telegram.constants import ChatMemberStatus
 
 from bot.commands import WORDS
 from bot.messages import Incoming, Kind
+from bot.paging import ChannelProfile
 
 CHANNEL = "telegram"
 MAX_TEXT = 4096  # Telegram's limit for one message's text, in UTF-16 code units
+# A long text goes as several messages, the keyboard on the last (`bot.paging.fit`).
+PROFILE = ChannelProfile(message_units=MAX_TEXT, buttons=True)
 MAX_CALLBACK_DATA = 64  # bytes of a button's callback_data
 # Bot commands → the text (or event) they stand for; the rest of the text is passed as typed.
 COMMANDS: dict[str, str] = {name: WORDS[name][0] for name in ("help", "cancel", "menu")}
@@ -26,30 +29,6 @@ NON_TEXT: tuple[tuple[str, Kind], ...] = (
     ("location", "location"),
     ("venue", "location"),
 )
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut `text` into messages of at most `limit` UTF-16 units, at line ends when possible."""
-    chunks: list[str] = []
-    rest = text
-    while _utf16(rest) > limit:
-        cut, units = 0, 0
-        for index, char in enumerate(rest):
-            units += _utf16(char)
-            if units > limit:
-                break
-            cut = index + 1
-        newline = rest.rfind("\n", 0, cut)
-        end = newline + 1 if newline > 0 else cut
-        chunks.append(rest[:end].rstrip("\n"))
-        rest = rest[end:]
-    if rest.strip():
-        chunks.append(rest)
-    return [c for c in chunks if c.strip()]
-
-
-def _utf16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def callback_data(label: str, number: int) -> str:
@@ -68,6 +47,11 @@ def keyboard(choices: Sequence[str]) -> InlineKeyboardMarkup | None:
             for number, label in enumerate(choices, start=1)
         ]
     )
+
+
+def message_id(update: Update) -> str:
+    """The update's message id for the engine's dedup: `upd:<update_id>`."""
+    return f"upd:{update.update_id}"
 
 
 def to_incoming(update: Update, *, at: datetime) -> Incoming | None:
@@ -92,7 +76,7 @@ def to_incoming(update: Update, *, at: datetime) -> Incoming | None:
         user=str(chat.id),
         text=text,
         kind=kind,
-        msg_id=f"upd:{update.update_id}",
+        msg_id=message_id(update),
         at=at,
     )
 

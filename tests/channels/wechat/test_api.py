@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from bot.channels.wechat_api import (
+from bot.channels.wechat.api import (
     OfficialAccountClient,
     WeChatApiError,
     WeComClient,
