@@ -244,8 +244,12 @@ class Move:
     condition: Condition | None = None
 
 
-def _fallback(trigger: str, *sources: Mode) -> tuple[Move, ...]:
-    return tuple(Move(trigger, sources, dest, cond) for dest, cond in FALLBACK)
+def _fallback(trigger: str, *sources: Mode, flow: bool = False) -> tuple[Move, ...]:
+    """`trigger` leaves `sources` for the highest mode still held (`flow`: a flow may be
+    underneath; the moves that drop or never hold one fall back past it)."""
+    return tuple(
+        Move(trigger, sources, dest, cond) for dest, cond in FALLBACK if flow or dest is not IN_FLOW
+    )
 
 
 def _except(*modes: Mode) -> tuple[Mode, ...]:
@@ -261,14 +265,14 @@ MOVES: tuple[Move, ...] = (
     Move("expire", _except(IN_FLOW, AWAITING_RESUME), None),
     Move("ask_delete", (IDLE, AWAITING_RATING, IN_FLOW), AWAITING_DELETE),
     Move("confirm_delete", (AWAITING_DELETE,), IDLE),
-    *_fallback("keep", AWAITING_DELETE),
+    *_fallback("keep", AWAITING_DELETE, flow=True),
     Move("hand_over", (IDLE, AWAITING_RATING, IN_FLOW), HANDED_OVER),
     *_fallback("release", HANDED_OVER),
     Move("expect_rating", (IDLE,), AWAITING_RATING),
     Move("expect_rating", _except(IDLE), None),
-    *_fallback("rated", AWAITING_RATING),
+    Move("rated", (AWAITING_RATING,), IDLE),
     Move("rated", _except(AWAITING_RATING, AWAITING_DELETE), None),
-    *_fallback("drop_rating", AWAITING_RATING),
+    Move("drop_rating", (AWAITING_RATING,), IDLE),
     Move("drop_rating", _except(AWAITING_RATING), None),
 )
 
