@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot import texts
+from bot.domain import routing
+from bot.domain.org import place_text as place_text
+from bot.domain.org import unit_label as unit_label
 from bot.messages import Outgoing
 from bot.nlp import NLP, mask_pii
 from storage import repo
 from storage.models import HelpRequest, OrgUnit, User
-from storage.orgtree import UnitPath
 
 
 @dataclass
@@ -32,17 +34,6 @@ class Effects:
     ref: date
     nlp: NLP
     tz: ZoneInfo
-
-
-def unit_label(unit: OrgUnit) -> str:
-    """'朝阳区双井街道妇联' (the city: 北京市妇联)."""
-    path = UnitPath.parse(unit.path)
-    return texts.t("unit.city") if path.is_city else texts.t("unit.label", unit=path.name)
-
-
-def place_text(district: str | None, street: str | None, community: str | None) -> str:
-    """'朝阳区双井街道九龙社区', or 地点未知."""
-    return "".join(p for p in (district, street, community) if p) or texts.t("place.unknown")
 
 
 def notify_cadres(fx: Effects, *, cadres: list[User], text: str, urgent: bool, key: str) -> int:
@@ -81,7 +72,7 @@ def open_request(
     place_unit = repo.unit_for_place(
         fx.session, district=district, street=street, community=community
     )
-    unit, cadres = repo.responsible_unit(fx.session, unit=place_unit)
+    unit, cadres = routing.responsible_unit(fx.session, unit=place_unit)
     categories = categories or ["other"]
     request = repo.create_help_request(
         fx.session,
@@ -120,7 +111,7 @@ def open_request(
 def hand_over(fx: Effects, *, slots: dict[str, object], channel: str) -> list[Outgoing]:
     """转人工: tell the responsible cadres, with the recent transcript and the slots so far."""
     unit = _home_unit(fx, slots)
-    _responsible, cadres = repo.responsible_unit(fx.session, unit=unit)
+    _responsible, cadres = routing.responsible_unit(fx.session, unit=unit)
     transcript = "\n".join(
         f"· {m.text}" for m in repo.recent_inbound(fx.session, user_id=fx.user.id or 0)
     )
@@ -141,7 +132,7 @@ def hand_over(fx: Effects, *, slots: dict[str, object], channel: str) -> list[Ou
 def forward_to_human(fx: Effects, *, slots: dict[str, object], text: str) -> None:
     """While handed over, pass each message on to the responsible cadres."""
     unit = _home_unit(fx, slots)
-    _responsible, cadres = repo.responsible_unit(fx.session, unit=unit)
+    _responsible, cadres = routing.responsible_unit(fx.session, unit=unit)
     notify_cadres(
         fx,
         cadres=cadres,

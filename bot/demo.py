@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from bot.domain import routing
 from storage import repo
 from storage.models import Invite, StaffAccount, User
 
@@ -197,7 +198,7 @@ def _samples(session: Session, *, cadre: User, now: datetime) -> None:
     repo.set_consent(session, user=resident, now=now)
     for need, categories, district, street, community in SAMPLE_REQUESTS:
         place = repo.unit_for_place(session, district=district, street=street)
-        unit, _cadres = repo.responsible_unit(session, unit=place)
+        unit, _cadres = routing.responsible_unit(session, unit=place)
         repo.create_help_request(
             session,
             unit_id=unit.id or 0,

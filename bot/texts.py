@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from bot.nlp.categories import Category
+
 TEXTS: dict[str, str] = {
     # ------------------------------------------------------------------ general
     "greeting": "您好！我是妇情通，北京市妇联的服务助手。有困难可以随时找我，我会转给负责的妇联干部。",
@@ -406,13 +408,13 @@ TEXTS: dict[str, str] = {
     "telegram.command.menu": "主菜单",
 }
 
-CATEGORY_LABELS = {
-    "jobs": "岗位",
-    "health": "健康",
-    "knowledge": "知识",
-    "relief": "帮扶",
-    "rights": "维权",
-    "other": "其他",
+CATEGORY_LABELS: dict[str, str] = {
+    Category.JOBS: "岗位",
+    Category.HEALTH: "健康",
+    Category.KNOWLEDGE: "知识",
+    Category.RELIEF: "帮扶",
+    Category.RIGHTS: "维权",
+    Category.OTHER: "其他",
 }
 
 

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot.domain.routing import nearest_with_cadres
 from bot.outbox import is_quiet, quiet_until
 from bot.texts import category_labels, t
 from scheduler.calendar import SUBMITTED_STATUSES, Quarter, due_date
@@ -99,18 +100,22 @@ class _Tree:
         return [n for n in self.nodes.values() if n.parent_id == self.root and n.id != self.root]
 
     def responsible(self, unit_id: int) -> list[int]:
-        """The cadres of the unit, or of the nearest unit above it that has any."""
+        """The cadres of the unit, or of the nearest unit above it that has any (the routing
+        rule, bot/domain/routing.py, applied to the tree in memory)."""
         if unit_id not in self._responsible:
-            found: list[int] = []
-            current: int | None = unit_id
-            seen: set[int] = set()
-            while current is not None and current not in seen and not found:
-                seen.add(current)
-                found = list(self.cadres.get(current, []))
-                node = self.nodes.get(current)
-                current = node.parent_id if node else None
+            _unit, found = nearest_with_cadres(self.chain(unit_id), self.cadres)
             self._responsible[unit_id] = found
         return self._responsible[unit_id]
+
+    def chain(self, unit_id: int) -> list[int]:
+        """The unit and its parents up to the city, nearest first (a cycle ends the walk)."""
+        chain: list[int] = []
+        current: int | None = unit_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            node = self.nodes.get(current)
+            current = node.parent_id if node else None
+        return chain
 
     def district_of(self, unit_id: int) -> int:
         """The district-level unit at or above the unit (the city for the city itself)."""

@@ -102,7 +102,7 @@ def build_push_channels(
         )
         clients.append(work)
         senders["wecom"] = ClientSender(work)
-    dispatcher = Dispatcher(db=db, senders=senders, clock=engine.clock)
+    dispatcher = Dispatcher(db=db, senders=senders, clock=engine.clock, tz=engine.tz)
     engine.on_pushes = dispatcher.kick  # a message that queued pushes starts a sweep
     responder = Responder(
         engine=engine, dispatcher=dispatcher, timeout=settings.wechat_reply_timeout

@@ -17,13 +17,13 @@ from pydantic import BaseModel, Field
 from bot.errors import ApiError
 from bot.http import bearer_guard, services
 from bot.nlp import mask_pii
+from bot.nlp.categories import Category
 from storage import repo
 
 router = APIRouter(
     prefix="/api/v1", tags=["staff"], dependencies=[Depends(bearer_guard("admin_token"))]
 )
 Status = Literal["new", "assigned", "in_progress", "resolved", "cancelled"]
-Category = Literal["jobs", "health", "knowledge", "relief", "rights", "other"]
 
 
 class HelpRequestOut(BaseModel):

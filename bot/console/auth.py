@@ -34,8 +34,8 @@ from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from bot import texts
-from bot.actions import unit_label
 from bot.console import throttle
+from bot.domain.org import unit_label
 from bot.http import Services, secure_cookies, services
 from storage import repo
 from storage.db import Database

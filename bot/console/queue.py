@@ -2,9 +2,9 @@
 
 Every function takes the staff member and reads or acts only on requests filed with one of her
 units (`Staff.unit_ids`, part of each query): a request of another district is "not found".
-Assigning and status changes tell the requester through her channel the way the chat's 受理
-and 办结 do (`bot.flows.progress.tell_requester`), and each adds an event noting the staff
-member ("（控制台：<username>）"). These run in a worker thread (the database calls block).
+Assigning and status changes are the lifecycle's moves (bot/domain/requests.py) made as the
+staff member: the requester is told as in chat, and each event notes the staff member
+("（控制台：<username>）"). These run in a worker thread (the database calls block).
 """
 
 from __future__ import annotations
@@ -14,25 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
-
 from bot import texts
-from bot.actions import place_text, unit_label
 from bot.console.auth import Staff, local_time
-from bot.flows import progress
+from bot.domain import requests
+from bot.domain.errors import Conflict, Invalid, NotFound
+from bot.domain.org import place_text, unit_label
 from bot.nlp import mask_pii
 from storage import repo
 from storage.db import Database
-from storage.models import OPEN_STATUSES, HelpRequest, OrgUnit, User
+from storage.models import HelpRequest, User
 
 PAGE_SIZE = 20
-# Target status → the statuses a request may be moved from in the console.
-CONSOLE_MOVES: dict[str, tuple[str, ...]] = {
-    "assigned": ("new",),
-    "in_progress": ("new", "assigned"),
-    "resolved": OPEN_STATUSES,
-    "cancelled": OPEN_STATUSES,
-}
 MAX_NOTE = 500
 # The console's mark at the end of a note (`console.by`), read back to show who acted.
 _BY = re.compile(
@@ -165,13 +157,6 @@ def _actor(user: User | None, request: HelpRequest, note: str | None) -> tuple[s
     return user.name or texts.t("who.resident", id=user.id), text
 
 
-def _assignable(session: Session, staff: Staff, unit: OrgUnit) -> list[tuple[User, OrgUnit]]:
-    """The cadres of the request's unit and below, and of its parents within her scope."""
-    ids = set(repo.units_below(session, unit=unit))
-    ids |= {u.id for u in repo.ancestors(session, unit=unit) if u.id in staff.unit_ids}
-    return repo.queue_cadres(session, unit_ids=sorted(i for i in ids if i is not None))
-
-
 def request_detail(db: Database, staff: Staff, code: str, tz: ZoneInfo) -> Detail | None:
     """One of her units' requests with its history and the cadres it may go to; else None."""
     with db.read() as session:
@@ -201,7 +186,7 @@ def request_detail(db: Database, staff: Staff, code: str, tz: ZoneInfo) -> Detai
             contact = texts.t("contact.chat")
         cadres = [
             (user.id or 0, f"{user.name or texts.t('who.staff')}（{unit_label(where)}）")
-            for user, where in _assignable(session, staff, unit)
+            for user, where in requests.assignable(session, unit=unit, scope=staff.unit_ids)
         ]
         return Detail(
             code=request.code,
@@ -220,22 +205,26 @@ def request_detail(db: Database, staff: Staff, code: str, tz: ZoneInfo) -> Detai
             rating=texts.t(f"rate.{request.rating}") if request.rating else None,
             events=events,
             cadres=cadres,
-            moves=[s for s, sources in CONSOLE_MOVES.items() if request.status in sources],
+            moves=requests.targets(request.status, "staff"),
         )
 
 
-def _by(staff: Staff, note: str | None) -> str:
-    return (note or "") + texts.t("console.by", username=staff.username)
+def _actor_of(staff: Staff) -> requests.Actor:
+    """The staff member as the lifecycle's actor."""
+    return requests.Actor.console(
+        username=staff.username, unit_id=staff.unit_id, unit_ids=staff.unit_ids
+    )
 
 
-def _refused(request: HelpRequest, target: str) -> Outcome:
+def _refused(error: Conflict, target: str) -> Outcome:
+    state = str(error.fields.get("state", ""))
     return Outcome(
         False,
         texts.t(
             "console.bad_move",
-            code=request.code,
-            status=texts.t(f"status.{request.status}"),
-            to=texts.t(f"status.{target}"),
+            code=error.fields.get("code", ""),
+            status=texts.t(f"status.{state}"),
+            to=texts.t(f"status.{target if target in requests.MOVE_INTO else state}"),
         ),
     )
 
@@ -245,39 +234,26 @@ def assign(
 ) -> Outcome | None:
     """Assign one of her units' requests to a cadre of its unit and tell the requester."""
     with db.transaction() as session:
-        request = repo.request_in_units(session, code=code, unit_ids=staff.unit_ids)
-        if request is None:
+        try:
+            moved = requests.move(
+                session,
+                code=code,
+                actor=_actor_of(staff),
+                move="assign",
+                note=note,
+                now=now,
+                cadre_id=cadre_id,
+            )
+        except NotFound:
             return None
-        if request.status not in OPEN_STATUSES:
-            return _refused(request, "assigned")
-        unit = repo.get_unit(session, unit_id=request.unit_id)
-        assert unit is not None
-        found = [(u, w) for u, w in _assignable(session, staff, unit) if u.id == cadre_id]
-        if not found:
+        except Conflict as error:
+            return _refused(error, "assigned")
+        except Invalid:
             return Outcome(False, texts.t("console.bad_cadre"))
-        cadre, where = found[0]
-        name = cadre.name or texts.t("who.staff")
-        first = request.assigned_to is None
-        what = texts.t("console.assign_note", name=name)
-        repo.assign_request(
-            session,
-            request=request,
-            cadre=cadre,
-            note=_by(staff, f"{what}：{mask_pii(note)}" if note else what),
-            now=now,
-        )
-        told = progress.tell_requester(
-            session,
-            request=request,
-            command="take",
-            note=None,
-            unit=where,
-            name=cadre.name,
-            now=now,
-            key=None if first else f"request:{request.code}:take:{cadre.id}:{now.isoformat()}",
-        )
-        message = texts.t("console.assigned", code=request.code, name=name)
-        return Outcome(True, message + (texts.t("console.told") if told else ""))
+        assert moved.assignee is not None
+        name = moved.assignee.name or texts.t("who.staff")
+        message = texts.t("console.assigned", code=moved.request.code, name=name)
+        return Outcome(True, message + (texts.t("console.told") if moved.told else ""))
 
 
 def change_status(
@@ -286,64 +262,22 @@ def change_status(
     """Move one of her units' requests to `target` with a note (a resolve needs one) and tell
     the requester (a resolve also asks her to rate it, as in chat)."""
     with db.transaction() as session:
-        request = repo.request_in_units(session, code=code, unit_ids=staff.unit_ids)
-        if request is None:
+        try:
+            moved = requests.move(
+                session,
+                code=code,
+                actor=_actor_of(staff),
+                move=requests.MOVE_INTO.get(target, ""),  # "": refused as a Conflict
+                note=note,
+                now=now,
+            )
+        except NotFound:
             return None
-        if target not in CONSOLE_MOVES or request.status not in CONSOLE_MOVES[target]:
-            return _refused(request, target if target in CONSOLE_MOVES else request.status)
-        if target == "resolved" and not note:
+        except Conflict as error:
+            return _refused(error, target)
+        except Invalid:
             return Outcome(False, texts.t("console.need_note"))
-        stored = mask_pii(note) if note else note  # the push tells her the note as typed
-        repo.set_status(
-            session, request=request, status=target, actor=None, note=_by(staff, stored), now=now
+        message = texts.t(
+            "console.moved", code=moved.request.code, status=texts.t(f"status.{target}")
         )
-        if target == "resolved":
-            request.resolution = stored
-            session.add(request)
-        told = _tell(session, staff, request, target, note, now)
-        message = texts.t("console.moved", code=request.code, status=texts.t(f"status.{target}"))
-        return Outcome(True, message + (texts.t("console.told") if told else ""))
-
-
-def _tell(
-    session: Session,
-    staff: Staff,
-    request: HelpRequest,
-    target: str,
-    note: str | None,
-    now: datetime,
-) -> bool:
-    if target == "resolved":
-        told = progress.tell_requester(
-            session, request=request, command="resolve", note=note, unit=None, name=None, now=now
-        )
-        progress.remember_rating(session, request=request, now=now)
-        return told
-    if target == "assigned":
-        assignee = repo.get_user(session, user_id=request.assigned_to or 0)
-        unit_id = assignee.unit_id if assignee and assignee.unit_id else staff.unit_id
-        return progress.tell_requester(
-            session,
-            request=request,
-            command="take",
-            note=None,
-            unit=repo.get_unit(session, unit_id=unit_id),
-            name=assignee.name if assignee else None,
-            now=now,
-        )
-    if request.requester_id is None:
-        return False
-    key = "console.tell_in_progress" if target == "in_progress" else "console.tell_cancelled"
-    text = texts.t(
-        key,
-        code=request.code,
-        note=texts.t("console.tell_note", note=note) if note else "",
-    )
-    row = repo.enqueue(
-        session,
-        user_id=request.requester_id,
-        text=text,
-        now=now,
-        key=f"request:{request.code}:{target}",
-    )
-    return row is not None
+        return Outcome(True, message + (texts.t("console.told") if moved.told else ""))

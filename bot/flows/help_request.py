@@ -29,18 +29,20 @@ from bot.flows.base import (
 from bot.flows.runner import CONFIRM_WORDS, Flow
 from bot.messages import Outgoing
 from bot.nlp import mask_pii
+from bot.nlp.categories import Category
 from storage import repo
 
+#: words that also pick a category (besides its number and label)
+CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
+    Category.JOBS: ("工作", "就业", "创业", "找活"),
+    Category.HEALTH: ("看病", "身体", "体检", "医疗"),
+    Category.KNOWLEDGE: ("培训", "学习", "政策", "咨询"),
+    Category.RELIEF: ("困难", "救助", "补助", "生活"),
+    Category.RIGHTS: ("家暴", "离婚", "纠纷", "法律"),
+    Category.OTHER: (),
+}
 CATEGORY_CHOICES = tuple(
-    Choice(code, label, syn)
-    for code, label, syn in (
-        ("jobs", "岗位", ("工作", "就业", "创业", "找活")),
-        ("health", "健康", ("看病", "身体", "体检", "医疗")),
-        ("knowledge", "知识", ("培训", "学习", "政策", "咨询")),
-        ("relief", "帮扶", ("困难", "救助", "补助", "生活")),
-        ("rights", "维权", ("家暴", "离婚", "纠纷", "法律")),
-        ("other", "其他", ()),
-    )
+    Choice(code, texts.CATEGORY_LABELS[code], CATEGORY_WORDS[code]) for code in Category
 )
 CONTACT_CHOICES = (
     Choice("chat", "就在这里联系我", ("这里", "对话", "微信", "在这", "聊天")),

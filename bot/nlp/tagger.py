@@ -44,11 +44,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.nlp.categories import CATEGORIES, Category
 from bot.nlp.lexicon import DATA_DIR, Hit, Lexicon, read_table
 
-CATEGORIES: tuple[str, ...] = ("jobs", "health", "knowledge", "relief", "rights", "other")
 #: tie-break order: the more serious need first; training before the job it leads to
-_PRIORITY: tuple[str, ...] = ("rights", "relief", "health", "knowledge", "jobs", "other")
+_PRIORITY: tuple[Category, ...] = (
+    Category.RIGHTS,
+    Category.RELIEF,
+    Category.HEALTH,
+    Category.KNOWLEDGE,
+    Category.JOBS,
+    Category.OTHER,
+)
 CUES: tuple[str, ...] = (
     "lecture",
     "general",
@@ -104,7 +111,7 @@ class NeedTagger:
     def tag(self, text: str, *, crisis: bool = False, self_harm: bool = False) -> Tagging:
         """Primary need and categories (primary first) of a text."""
         s, cues, hits = self.scores(text)
-        strongest = {
+        strongest: dict[str, float] = {
             c: max((h.weight for h in hits if h.label == c), default=0.0) for c in CATEGORIES
         }
         if "general" in cues and s["rights"] > 0 and not crisis:
@@ -114,7 +121,7 @@ class NeedTagger:
         if "lecture" in cues and s["health"] > 0 and strongest["health"] < 3 and not crisis:
             s["knowledge"] += 1.0
             s["health"] *= 0.5
-        order = sorted(CATEGORIES, key=lambda c: (-s[c], _PRIORITY.index(c)))
+        order: list[str] = sorted(CATEGORIES, key=lambda c: (-s[c], _PRIORITY.index(c)))
         top = order[0]
         if self_harm:
             top = "health"

@@ -51,10 +51,10 @@ from storage.repo.gauges import unaccepted_crisis_requests as unaccepted_crisis_
 from storage.repo.org import (
     all_units,
     ancestors,
+    cadres_by_unit,
     cadres_of,
     city_unit,
     get_unit,
-    responsible_unit,
     seed_org_tree,
     unit_by_path,
     unit_contains,
@@ -131,9 +131,9 @@ from storage.repo.requests import (
     open_requests_in,
     request_by_code,
     requests_of,
+    set_rating,
     set_status,
 )
-from storage.repo.staff import assign_request as assign_request
 from storage.repo.staff import clear_login_failures as clear_login_failures
 from storage.repo.staff import create_staff as create_staff
 from storage.repo.staff import end_sessions as end_sessions
@@ -163,6 +163,7 @@ __all__ = [
     "ancestors",
     "as_utc",
     "cadre_ids_by_unit",
+    "cadres_by_unit",
     "cadres_of",
     "city_unit",
     "claim_due",
@@ -214,13 +215,13 @@ __all__ = [
     "reports_of_quarters",
     "request_by_code",
     "requests_of",
-    "responsible_unit",
     "review_report",
     "revoke_invite",
     "save_dialogue",
     "seed_org_tree",
     "set_consent",
     "set_due_date",
+    "set_rating",
     "set_reply",
     "set_status",
     "stored_reply",

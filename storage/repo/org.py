@@ -1,4 +1,5 @@
-"""Org units: the 市 → 区 → 街道/乡镇 → 社区/村 tree, and who is responsible where."""
+"""Org units: the 市 → 区 → 街道/乡镇 → 社区/村 tree and its cadres (who is responsible where is
+the rule of bot/domain/routing.py)."""
 
 from __future__ import annotations
 
@@ -130,10 +131,11 @@ def unit_contains(session: Session, *, outer: OrgUnit, inner: OrgUnit) -> bool:
 
 def cadres_of(session: Session, *, unit_id: int) -> list[User]:
     """Return the cadres bound to exactly this unit."""
-    return _cadres_in(session, [unit_id]).get(unit_id, [])
+    return cadres_by_unit(session, unit_ids=[unit_id]).get(unit_id, [])
 
 
-def _cadres_in(session: Session, unit_ids: Sequence[int]) -> dict[int, list[User]]:
+def cadres_by_unit(session: Session, *, unit_ids: Sequence[int]) -> dict[int, list[User]]:
+    """The active cadres bound to each of `unit_ids` (units without any are left out), by id."""
     found: dict[int, list[User]] = {}
     for user in session.exec(
         select(User)
@@ -144,16 +146,6 @@ def _cadres_in(session: Session, unit_ids: Sequence[int]) -> dict[int, list[User
     ):
         found.setdefault(user.unit_id or 0, []).append(user)
     return found
-
-
-def responsible_unit(session: Session, *, unit: OrgUnit) -> tuple[OrgUnit, list[User]]:
-    """Walk up from `unit` to the first unit with a cadre bound; the city if none has one."""
-    chain = ancestors(session, unit=unit)
-    cadres = _cadres_in(session, [u.id or 0 for u in chain])
-    for candidate in chain:
-        if candidate.id in cadres:
-            return candidate, cadres[candidate.id or 0]
-    return chain[-1], []
 
 
 def units_below(session: Session, *, unit: OrgUnit) -> list[int]:

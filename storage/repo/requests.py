@@ -116,27 +116,43 @@ def set_status(
     *,
     request: HelpRequest,
     status: str,
-    actor: User | None,
+    actor_id: int | None,
     note: str | None,
     now: datetime,
+    kind: str | None = None,
+    assigned_to: int | None = None,
+    resolution: str | None = None,
 ) -> None:
-    """Move a request to `status` (assigning it to the acting cadre when taken) and log it."""
+    """Write a request's status (a resolved one with its resolution and time), its assignee when
+    given, and one event (`kind`, default the status). Which moves are allowed, and by whom, is
+    bot/domain/requests.py's rule; this only writes."""
     request.status = status
     request.updated_at = stored(now)
-    if status in ("assigned", "in_progress") and actor is not None and actor.role == "cadre":
-        request.assigned_to = actor.id
+    if assigned_to is not None:
+        request.assigned_to = assigned_to
     if status == "resolved":
         request.resolved_at = stored(now)
-        request.resolution = note
+        request.resolution = resolution
     session.add(request)
-    add_event(
-        session,
-        request=request,
-        kind=status,
-        actor_id=actor.id if actor is not None else None,
-        note=note,
-        now=now,
-    )
+    add_event(session, request=request, kind=kind or status, actor_id=actor_id, note=note, now=now)
+
+
+def set_rating(
+    session: Session,
+    *,
+    request: HelpRequest,
+    rating: str,
+    note: str | None,
+    actor_id: int | None,
+    event_note: str,
+    now: datetime,
+) -> None:
+    """Write the requester's rating of a request and its 'rated' event."""
+    request.rating = rating
+    request.rating_note = note
+    request.rated_at = stored(now)
+    session.add(request)
+    add_event(session, request=request, kind="rated", actor_id=actor_id, note=event_note, now=now)
 
 
 def list_help_requests(

@@ -19,7 +19,6 @@ from storage.models import (
     User,
 )
 from storage.repo._common import stored
-from storage.repo.requests import add_event
 
 # ----------------------------------------------------------------------------- accounts
 
@@ -216,15 +215,3 @@ def queue_cadres(session: Session, *, unit_ids: Sequence[int]) -> list[tuple[Use
     return sorted(
         ((row[0], row[1]) for row in rows), key=lambda p: (p[1].path, p[0].name or "", p[0].id)
     )
-
-
-def assign_request(
-    session: Session, *, request: HelpRequest, cadre: User, note: str | None, now: datetime
-) -> None:
-    """Assign a request to `cadre` (a new one becomes assigned) and log it."""
-    request.assigned_to = cadre.id
-    if request.status == "new":
-        request.status = "assigned"
-    request.updated_at = stored(now)
-    session.add(request)
-    add_event(session, request=request, kind="assigned", actor_id=None, note=note, now=now)

@@ -109,7 +109,7 @@ async def test_state_gauges_are_read_at_scrape(
             found = repo.request_by_code(session, code=crisis.code)
             assert found is not None
             repo.set_status(
-                session, request=found, status="assigned", actor=None, note=None, now=now
+                session, request=found, status="assigned", actor_id=None, note=None, now=now
             )
         beat(heartbeat_path(tmp_path), now + timedelta(minutes=1))
         second = await _scrape(app)

@@ -7,7 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from bot.channels.setup import build_push_channels
+from bot.config import Settings
+from bot.engine import Engine
 from bot.messages import Outgoing
+from bot.nlp import NLP
 from bot.outbox import BACKOFF, Dispatcher
 from storage import repo
 from storage.db import Database
@@ -140,3 +144,22 @@ async def test_a_push_queued_during_a_send_goes_out_after_it(
     assert sender.sent == [("o7", "第一条"), ("o7", "第二条")]
     with database.read() as session:
         assert {row.status for row in session.exec(select(Outbox))} == {"sent"}
+
+
+async def test_quiet_hours_follow_the_configured_timezone(
+    database: Database, nlp: NLP, clock: Clock
+) -> None:
+    """FUQING_TIMEZONE reaches the dispatcher: 03:00 UTC is 22:00 in New York, quiet there."""
+    from datetime import UTC, datetime
+
+    settings = Settings(env="test", database_url=database.url, timezone="America/New_York")
+    engine = Engine(settings=settings, db=database, nlp=nlp, clock=clock)
+    dispatcher = build_push_channels(settings, db=database, engine=engine).dispatcher
+    clock.now = datetime(2026, 3, 18, 3, 0, tzinfo=UTC)  # 11:00 in Beijing: not quiet there
+    with database.transaction() as session:
+        _i, user, _n = repo.get_or_create_identity(
+            session, channel="wechat", external_id="o10", now=clock()
+        )
+        assert repo.enqueue(session, user_id=user.id or 0, text="提醒", now=clock()) is not None
+    dispatcher.senders["wechat"] = sender = RecordingSender()
+    assert await dispatcher.deliver_due() == 0 and sender.sent == []

@@ -15,7 +15,6 @@ import os
 import shutil
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from bot.http import Services
 from bot.nlp import NLP
 from storage.db import Database
 from tests.conftest import sqlite_url
+from tests.waiting import wait_for
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright, ViewportSize
@@ -115,10 +115,7 @@ def live_server(sqlite_template: Path, tmp_path: Path, nlp: NLP) -> Iterator[Liv
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        for _ in range(200):
-            if server.started or not thread.is_alive():
-                break
-            time.sleep(0.05)
+        wait_for(lambda: server.started or not thread.is_alive(), what="the live server", limit=10)
         if not server.started:
             raise RuntimeError("the live server did not start")
         yield LiveServer(

@@ -179,9 +179,23 @@ def test_queue_screenshot(
         resolved = repo.request_by_code(session, code=codes["health"])
         person = repo.get_user(session, user_id=cadre)
         assert assigned and resolved and person
-        repo.assign_request(session, request=assigned, cadre=person, note=None, now=T0)
         repo.set_status(
-            session, request=resolved, status="resolved", actor=None, note="已办理医疗救助", now=T0
+            session,
+            request=assigned,
+            status="assigned",
+            actor_id=None,
+            note=None,
+            now=T0,
+            assigned_to=person.id,
+        )
+        repo.set_status(
+            session,
+            request=resolved,
+            status="resolved",
+            actor_id=None,
+            note="已办理医疗救助",
+            now=T0,
+            resolution="已办理医疗救助",
         )
     page = desktop(browser)
     log_in(page, live_server, "city")

@@ -1,14 +1,13 @@
-"""Each flow's Mermaid diagram matches its machine (regenerate: python -m bot.flows.diagram)."""
+"""Each flow's Mermaid diagram, and the help-request lifecycle's, matches its machine
+(regenerate: python -m bot.flows.diagram)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from bot.flows import progress
+from bot.domain import requests
 from bot.flows.base import FlowMachine, FlowSpec
-from bot.flows.diagram import SPECS, diagram_path, mermaid
+from bot.flows.diagram import LIFECYCLE_PATH, SPECS, diagram_path, lifecycle_mermaid, mermaid
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
@@ -29,9 +28,19 @@ def test_diagram_names_every_state_and_trigger(spec: FlowSpec) -> None:
         assert f": {trigger}" in text, trigger
 
 
-def test_progress_diagram_lists_every_move() -> None:
-    """progress.mmd draws each (command, from, to) of progress.MOVES."""
-    diagram = Path(progress.__file__).with_suffix(".mmd").read_text(encoding="utf-8")
-    for command, sources, target in progress.MOVES:
-        for source in sources:
-            assert f"{source} --> {target}: {command}" in diagram
+def test_lifecycle_diagram_matches_machine() -> None:
+    """bot/domain/requests.mmd is exactly what the lifecycle machine draws."""
+    assert LIFECYCLE_PATH.read_text(encoding="utf-8") == lifecycle_mermaid()
+
+
+def test_lifecycle_diagram_draws_every_move() -> None:
+    """requests.mmd draws each (from, move, to) of the lifecycle with who may make it,
+    including the arrows into in_progress."""
+    diagram = LIFECYCLE_PATH.read_text(encoding="utf-8")
+    for move in requests.MOVES:
+        for source in move.sources:
+            arrow = f"{source} --> {move.dest or source}: {requests.label(move.name)}"
+            assert arrow in diagram
+    for state in requests.STATES:
+        assert f" {state}" in diagram, state
+    assert "assigned --> in_progress: start (staff)" in diagram

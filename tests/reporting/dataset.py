@@ -127,11 +127,17 @@ def _request(
     )
     if resolved is not None:
         repo.set_status(
-            session, request=request, status="resolved", actor=None, note="已办结", now=resolved
+            session,
+            request=request,
+            status="resolved",
+            actor_id=None,
+            note="已办结",
+            now=resolved,
+            resolution="已办结",
         )
     if cancelled is not None:
         repo.set_status(
-            session, request=request, status="cancelled", actor=None, note=None, now=cancelled
+            session, request=request, status="cancelled", actor_id=None, note=None, now=cancelled
         )
     if rating is not None:  # ratings are set by the rating flow; here directly
         request.rating = rating

@@ -15,11 +15,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 API_TOKEN = "scale-api-token-3b1e"
@@ -89,16 +90,21 @@ class Server:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def up() -> bool:
+            assert self.process is not None
             if self.process.poll() is not None:
-                break
+                raise RuntimeError(f"server exited:\n{self.output()[-3000:]}")
             try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return self
+                return httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200
             except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError(f"server did not start:\n{self.output()[-3000:]}")
+                return False
+
+        try:
+            wait_for(up, what=f"{self.base}/healthz", limit=timeout, every=0.1)
+        except AssertionError as exc:
+            raise RuntimeError(f"server did not start:\n{self.output()[-3000:]}") from exc
+        return self
 
     def kill(self) -> None:
         """`kill -9` the worker."""

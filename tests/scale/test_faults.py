@@ -5,7 +5,6 @@ no answered message and the conversations go on; the database restarted during l
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from tests.scale.servers import (
     postgres_bin,
     server_env,
 )
+from tests.waiting import until
 
 
 async def _post(http: httpx.AsyncClient, server: Server, user: str, step: int) -> str | None:
@@ -69,7 +69,6 @@ async def test_kill_9_of_a_worker_loses_no_answered_message(pg_schema: str, tmp_
                     answered[f"{user}-{step}"] = reply
                     if len(answered) >= 12 * len(HELP_REQUEST) // 3:
                         load_under_way.set()
-                    await asyncio.sleep(0.05)
                 finished[user] = answered[f"{user}-{len(HELP_REQUEST) - 1}"]
 
             async def killer() -> None:
@@ -154,13 +153,10 @@ async def test_postgresql_restart_gives_503_then_recovers(
                 )
                 assert back.status_code == 200, back.text
                 assert (await http.get("/readyz")).status_code == 200
-                deadline = time.monotonic() + 30
-                while time.monotonic() < deadline:
-                    sends = wechat_api.requests_to("/cgi-bin/message/custom/send")
-                    if sends:
-                        break
-                    await asyncio.sleep(0.2)
-                assert sends, server.output()[-3000:]
+                sends = await until(
+                    lambda: wechat_api.requests_to("/cgi-bin/message/custom/send"),
+                    what="the late answer's push",
+                )
                 body = sends[0].body
                 assert isinstance(body, dict) and body["touser"] == "oOutage"
                 assert "困难" in body["text"]["content"]

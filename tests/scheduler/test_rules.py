@@ -223,9 +223,16 @@ def move(
     """Move a request to `status`, acted by the cadre `by`."""
     with world.db.transaction() as session:
         found = repo.request_by_code(session, code=request.code)
-        actor = repo.get_user(session, user_id=by) if by is not None else None
         assert found is not None
-        repo.set_status(session, request=found, status=status, actor=actor, note="好", now=when)
+        repo.set_status(
+            session,
+            request=found,
+            status=status,
+            actor_id=by,
+            note="好",
+            now=when,
+            assigned_to=by if status in ("assigned", "in_progress") else None,
+        )
 
 
 FILED = at(3, 2, 10, 30)

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.nlp import NLP
 from bot.outbox import CLAIM_LEASE, Dispatcher
+from scheduler.heartbeat import heartbeat_path, last_beat
 from scheduler.runner import Scheduler
 from storage import migrate, repo
 from storage.db import Database
@@ -30,6 +30,7 @@ from storage.models import Identity, InboundMessage, Outbox
 from tests.conftest import TEST_SECRET_KEY, Chat, Clock
 from tests.factories import bind_cadre, help_request
 from tests.fakes.senders import RecordingSender
+from tests.waiting import wait_for
 
 SH = ZoneInfo("Asia/Shanghai")
 VISITORS = (  # (address, channel) of the residents in the idle-visitor test
@@ -196,15 +197,20 @@ def test_two_scheduler_processes_count_each_reminder_once(pg_schema: str, tmp_pa
         )
         for _ in range(2)
     ]
+
+    def queued() -> bool:
+        with database.read() as session:
+            keys = [row.key for row in session.exec(select(Outbox)).all()]
+        return len([k for k in keys if k and k.startswith("request:")]) >= 3
+
+    beats = heartbeat_path(tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with database.read() as session:
-                keys = [row.key for row in session.exec(select(Outbox)).all()]
-            if len([k for k in keys if k and k.startswith("request:")]) >= 3:
-                break
-            time.sleep(0.5)
-        time.sleep(2)  # several more ticks of both processes
+        wait_for(queued, what="the three 24-hour reminders", limit=60)
+        # Both processes keep ticking: three more completed ticks of the active one (whose
+        # heartbeat advances) while the standby keeps asking for the lock.
+        for _ in range(3):
+            seen = last_beat(beats)
+            wait_for(lambda seen=seen: last_beat(beats) != seen, what="another scheduler tick")
     finally:
         for process in processes:
             process.terminate()

@@ -252,9 +252,10 @@ def _rows_with_her_words(session: Session) -> None:
         session,
         request=request,
         status="resolved",
-        actor=None,
+        actor_id=None,
         note=TEXTS[("help_requests", "resolution")],
         now=NOW,
+        resolution=TEXTS[("help_requests", "resolution")],
     )
     request.rating_note = TEXTS[("help_requests", "rating_note")]
     repo.add_event(

@@ -124,21 +124,6 @@ def test_unit_for_place_finds_the_most_specific_unit(database: Database) -> None
         assert unknown.path == "北京市/朝阳区"
 
 
-def test_responsible_unit_walks_up_to_a_cadre(database: Database) -> None:
-    """With no cadre at the street, its district's cadre is responsible; with none, the city."""
-    with database.transaction() as session:
-        street = _unit(session, "朝阳区/双井街道")
-        unit, cadres = repo.responsible_unit(session, unit=street)
-        assert (unit.level, cadres) == ("city", [])
-        cadre = _cadre(session, "朝阳区", "李四")
-        unit, cadres = repo.responsible_unit(session, unit=street)
-        assert unit.path == "北京市/朝阳区"
-        assert [c.id for c in cadres] == [cadre.id]
-        street_cadre = _cadre(session, "朝阳区/双井街道", "张三")
-        unit, cadres = repo.responsible_unit(session, unit=street)
-        assert (unit.id, [c.id for c in cadres]) == (street.id, [street_cadre.id])
-
-
 def test_list_help_requests_filters(database: Database) -> None:
     """Requests are filtered by status, category and district, newest first."""
     with database.transaction() as session:
@@ -149,7 +134,15 @@ def test_list_help_requests_filters(database: Database) -> None:
             session, unit=chaoyang, primary="health", categories=("health", "knowledge")
         )
         elsewhere = _request(session, unit=haidian, district="海淀区")
-        repo.set_status(session, request=health, status="resolved", actor=None, note="ok", now=NOW)
+        repo.set_status(
+            session,
+            request=health,
+            status="resolved",
+            actor_id=None,
+            note="ok",
+            now=NOW,
+            resolution="ok",
+        )
     with database.read() as session:
 
         def codes(
