@@ -1,59 +1,73 @@
 """One user's message inside the engine: safety, commands, the active flow, routing.
 
-A `Conversation` is built per message by the engine with the user's dialogue session; it
-decides the replies and leaves the new dialogue state in `flow`, `state` and `data` for the
-engine to persist.
+A `Conversation` is built per message by the engine with the user's stored dialogue; it reads
+it as a `bot.domain.dialogue.DialogueState`, decides the replies, and moves the state through
+the dialogue machine (the modes and their precedence are declared there). The engine stores
+`conversation.dialogue` afterwards. Flows are read from the registry `bot.flows.FLOWS`.
 """
 
 from __future__ import annotations
 
-from datetime import date
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from bot import actions, texts
 from bot.commands import Command, menu_entry, menu_labels, parse_command
-from bot.flows import contacts, progress, quarterly
+from bot.config import Settings
+from bot.domain.dialogue import (
+    AWAITING_DELETE,
+    AWAITING_RESUME,
+    HANDED_OVER,
+    RATING_ASKED_IN,
+    RATING_HEARD_IN,
+    DialogueState,
+)
+from bot.flows import BY_NAME, FLOWS, contacts, progress
 from bot.flows.base import Ctx, FlowRun, InviteView, UserView
-from bot.flows.runner import FlowRunner, Turn
-from bot.flows.visit_report import NOTE_CHARS
+from bot.flows.runner import Flow, FlowRunner, Start, Turn
 from bot.messages import Incoming, Outgoing
+from bot.nlp import NLP
 from bot.paging import next_page
 from storage import repo
 from storage.models import User
 from storage.orgtree import UnitPath
 
-if TYPE_CHECKING:
-    from bot.engine import Engine
+# While handed over, these commands end the hand-over (and act); anything else goes to a person.
+RELEASING = ("menu", "cancel", "progress", "delete")
 
 
-# The dialogue state of a flow dropped unattended: the flow's name, for the note she gets next.
-EXPIRED = "expired"
-# What may hold her words: the flow's slots (`run`) and replies waiting behind 更多 (`more`).
-WORDS = ("run", "more")
+@dataclass(frozen=True)
+class Setup:
+    """What a conversation takes from the engine: settings, NLP, time zone, the flows' runners."""
 
+    settings: Settings
+    nlp: NLP
+    tz: ZoneInfo
+    runners: Mapping[str, FlowRunner]
 
-def forget_abandoned(flow: str | None, data: dict[str, Any]) -> dict[str, Any]:
-    """The state left of a dialogue idle longer than FUQING_DROP_AFTER_DAYS (the scheduler's
-    purge): no flow, no slots, no paged replies; the flags and request codes stay (a rating she
-    owes, a hand-over), and a dropped flow's name, so her next message hears it was cancelled as
-    it would had she written before the purge."""
-    kept = {k: v for k, v in data.items() if k not in WORDS}
-    if flow is not None:
-        kept[EXPIRED] = flow
-        if kept.get("pending") == "resume":  # the offer to resume the flow goes with it
-            del kept["pending"]
-    return kept
+    @property
+    def resume_after(self) -> timedelta:
+        """Idle this long in a flow: offer to resume it."""
+        return timedelta(minutes=self.settings.resume_after_minutes)
+
+    @property
+    def drop_after(self) -> timedelta:
+        """Idle this long in a flow: drop it."""
+        return timedelta(days=self.settings.drop_after_days)
 
 
 class Conversation:
-    """The handling of one message; `flow`/`state`/`data` hold the dialogue state to save."""
+    """The handling of one message; `dialogue` holds the dialogue state to save."""
 
     def __init__(
         self,
         *,
-        engine: Engine,
+        setup: Setup,
         session: Session,
         user: User,
         dialogue: repo.Dialogue,
@@ -61,21 +75,19 @@ class Conversation:
         ref: date,
         max_bytes: int | None = None,
     ) -> None:
-        self.engine = engine
+        self.setup = setup
         self.max_bytes = max_bytes
         self.session = session
         self.user = user
         self.message = message
         self.text = message.text.strip()
-        self.flow: str | None = dialogue.flow
-        self.state: str | None = dialogue.state
-        self.data: dict[str, Any] = dict(dialogue.data or {})
+        self.dialogue = DialogueState.from_stored(dialogue.flow, dialogue.state, dialogue.data)
         self.idle = message.at - repo.as_utc(dialogue.updated_at)
         self.ctx = Ctx(
-            nlp=engine.nlp, ref=ref, user=self._user_view(), text=self.text, invites=self._invite
+            nlp=setup.nlp, ref=ref, user=self._user_view(), text=self.text, invites=self._invite
         )
         self.fx = actions.Effects(
-            session=session, user=user, now=message.at, ref=ref, nlp=engine.nlp, tz=engine.tz
+            session=session, user=user, now=message.at, ref=ref, nlp=setup.nlp, tz=setup.tz
         )
 
     # ------------------------------------------------------------------ the pipeline
@@ -99,64 +111,70 @@ class Conversation:
         return first + self._dispatch()
 
     def _dispatch(self) -> list[Outgoing]:
+        """A flow left too long, a rating she owes (heard, asked or waiting: the dialogue's
+        RATING_HEARD_IN / RATING_ASKED_IN), then the message itself."""
+        state = self.dialogue
         notes: list[Outgoing] = []
-        expired = self.data.pop(EXPIRED, None)  # dropped by the scheduler (`forget_abandoned`)
-        if self.flow is not None and self.idle > self.engine.drop_after:
-            expired = self.flow
-            self._clear()
+        if state.flow is not None and self.idle > self.setup.drop_after:
+            state.expire()
+        expired = state.take_expired()  # also set by the scheduler's purge (`forget_abandoned`)
         if expired:
-            notes.append(Outgoing(texts.t("flow.expired", title=self._title(str(expired)))))
-        rate = self.data.pop("rate", None)
-        asked = self.data.pop("rate_asked", False)
+            notes.append(Outgoing(texts.t("flow.expired", title=self._title(expired))))
+        owed = (state.rating, state.rating_asked) if state.rating else None
         # A crisis or a pending 删除 comes first; the rating waits.
-        quiet = self.ctx.analysis.crisis or self.data.get("pending") == "delete"
-        if rate and not quiet:
-            rated = progress.parse_rating(self.text, numbers=self.flow is None)
-            thanks = progress.rate(self.fx, str(rate), *rated) if rated is not None else None
+        quiet = self.ctx.analysis.crisis or state.mode not in RATING_HEARD_IN
+        if owed and not quiet:
+            rated = progress.parse_rating(self.text, numbers=state.flow is None)
+            thanks = progress.rate(self.fx, owed[0], *rated) if rated is not None else None
             if thanks is not None:
+                state.rated()
                 return notes + self._with_prompt(thanks)
         replies = self._dispatch_message(notes)
-        if rate and "rate" not in self.data and self.user.deleted_at is None:
-            pending = self.data.get("pending") in ("delete", "resume")
-            if quiet or pending or self.data.get("handoff"):
-                self.data["rate"], self.data["rate_asked"] = rate, asked  # ask later, not now
+        if owed and self.user.deleted_at is None:
+            code, asked = owed
+            if quiet or state.mode not in RATING_ASKED_IN:
+                state.owe(code, asked=asked)  # ask later, not now
             elif not asked:
-                self.data["rate"], self.data["rate_asked"] = rate, True
-                replies.append(progress.rating_reminder(str(rate)))
+                state.owe(code, asked=True)
+                replies.append(progress.rating_reminder(code))
+            else:
+                state.drop_rating()
         return replies
 
     def _dispatch_message(self, notes: list[Outgoing]) -> list[Outgoing]:
         """Resume offer, paging, pending confirmations, hand-over, commands, flow or routing."""
-        idle = self.idle > self.engine.resume_after
-        if self.flow is not None and idle and not self.ctx.analysis.crisis:
-            self.data["pending"] = "resume"
+        state = self.dialogue
+        idle = self.idle > self.setup.resume_after
+        if state.flow is not None and idle and not self.ctx.analysis.crisis:
+            state.pause()
             return [Outgoing(texts.t("flow.resume", title=self._title()), ("继续", "取消"))]
         command = parse_command(self.text)
-        pages = self.data.pop("more", None)
+        pages = state.take_pages()
         if command is not None and command.name == "more":
             if not pages:
                 return [Outgoing(texts.t("more.none"))]
             page, rest = next_page(pages, self.max_bytes)
             if rest:
-                self.data["more"] = rest
+                state.pages = rest
             return [page]
-        pending = self.data.pop("pending", None)
-        if pending == "delete":
+        if state.mode is AWAITING_DELETE:
             if self.text.replace(" ", "") == "确认删除":
-                self._clear()
-                self.data = {}
+                state.confirm_delete()
                 return actions.erase_resident(self.fx)
+            state.keep()
             notes.append(Outgoing(texts.t("delete.kept")))
-        if pending == "resume" and command is not None and command.name == "resume":
-            return [self._prompt()]
-        if self.data.get("handoff"):
-            if command is None or command.name not in ("menu", "cancel", "progress", "delete"):
+        elif state.mode is AWAITING_RESUME:
+            state.resume()
+            if command is not None and command.name == "resume":
+                return [self._prompt()]
+        if state.mode is HANDED_OVER:
+            if command is None or command.name not in RELEASING:
                 actions.forward_to_human(self.fx, slots=self._slots(), text=self.text)
                 return [*notes, Outgoing(texts.t("human.forwarded"))]
-            self.data.pop("handoff", None)
+            state.release()
         if command is not None:
             return notes + self._command(command)
-        if self.flow is not None:
+        if state.flow is not None:
             return notes + self._answer()
         return notes + self._route()
 
@@ -177,14 +195,14 @@ class Conversation:
         name = command.name
         runner = self._runner()
         if name in ("cancel", "back", "help", "resume") and runner is not None:
-            run, state = self._run(runner)
+            run, step = self._run(runner)
             if name == "cancel":
-                return self._apply(runner.cancel(run, state))
+                return self._apply(runner.cancel(run, step))
             if name == "back":
-                return self._apply(runner.back(run, state, self.ctx))
+                return self._apply(runner.back(run, step, self.ctx))
             if name == "help":
-                return self._apply(runner.help(run, state, self.ctx))
-            return [runner.prompt(run, state, self.ctx)]
+                return self._apply(runner.help(run, step, self.ctx))
+            return [runner.prompt(run, step, self.ctx)]
         if name == "greet":
             return [self._prompt()]
         if name == "help":
@@ -196,8 +214,7 @@ class Conversation:
             return [*replies, self._menu()]
         if name == "human":
             replies = actions.hand_over(self.fx, slots=self._slots(), channel=self.message.channel)
-            self._clear()
-            self.data["handoff"] = True
+            self.dialogue.hand_over()
             return replies
         if name == "progress":
             return self._with_prompt(progress.list_requests(self.fx))
@@ -210,86 +227,81 @@ class Conversation:
         if name == "pair":
             return self._with_prompt(contacts.add_pair(self.fx, command.note))
         if name == "delete":
-            self.data["pending"] = "delete"
+            self.dialogue.ask_delete()
             return [Outgoing(texts.t("delete.confirm"), ("确认删除", "不删除"))]
-        return self._start(name, prefill=False)
+        return self._start(BY_NAME[name], prefill=False)
 
     def _start(
-        self, entry: str, *, prefill: bool, meta: dict[str, Any] | None = None
+        self, flow: Flow, *, prefill: bool, meta: dict[str, Any] | None = None
     ) -> list[Outgoing]:
-        flow = "onboarding" if entry == "bind" else entry
-        if flow == "visit_report" and not self.ctx.user.is_cadre:
-            return [Outgoing(texts.t("visit.cadre_only"))]
-        if flow == "onboarding" and self.ctx.user.is_cadre:
+        """Start `flow` if she may (its start hook may decline: the flow she is in stays)."""
+        if not flow.may_start(self.ctx.user):
             unit = UnitPath.parse(self.ctx.user.unit_path or "").below_city
-            return [Outgoing(texts.t("bind.already", unit=unit))]
-        if flow == "quarterly":
-            return self._start_quarterly()
-        runner = self.engine.runners[flow]
-        self.flow = flow
-        turn = runner.start(self.ctx, prefill=prefill, meta=meta)
-        if flow == "onboarding" and self.text.replace(" ", "") not in ("绑定", "干部绑定"):
-            turn = runner.answer(turn.run, turn.state, self.ctx)  # `绑定 <code>` answers at once
-        return self._apply(turn)
-
-    def _start_quarterly(self) -> list[Outgoing]:
-        """季度汇总: look up the open quarters and their figures, then ask or summarise."""
-        begun = quarterly.begin(self.fx, due_days=self.engine.settings.report_due_days)
+            return [Outgoing(texts.t(flow.refusal, unit=unit))]
+        begun = flow.start(
+            Start(
+                runner=self.setup.runners[flow.name],
+                ctx=self.ctx,
+                fx=self.fx,
+                settings=self.setup.settings,
+                prefill=prefill,
+                meta=meta,
+            )
+        )
         if isinstance(begun, list):
             return self._with_prompt(begun)
-        self._clear()
-        self.flow = "quarterly"
-        return self._apply(quarterly.start(self.engine.runners["quarterly"], self.ctx, slots=begun))
+        self.dialogue.start_flow(flow.name, begun.state, begun.run.to_json())
+        return self._apply(begun)
 
     # ------------------------------------------------------------------ flows
 
     def _answer(self) -> list[Outgoing]:
         runner = self._runner()
         assert runner is not None
-        run, state = self._run(runner)
+        run, step = self._run(runner)
         if self.ctx.analysis.crisis:
             run.meta["crisis"] = True
-        if self.flow == "quarterly":
-            field = quarterly.edit_word(self.text, state)
-            if field is not None:
-                return self._apply(runner.edit(run, state, self.ctx, field))
-        return self._apply(runner.answer(run, state, self.ctx))
+        edit_word = BY_NAME[runner.spec.name].edit_word
+        field = edit_word(self.text, step) if edit_word is not None else None
+        if field is not None:
+            return self._apply(runner.edit(run, step, self.ctx, field))
+        return self._apply(runner.answer(run, step, self.ctx))
 
     def _apply(self, turn: Turn) -> list[Outgoing]:
         """Keep the run's new state; file it when confirmed; forget it when ended."""
         replies = list(turn.replies)
+        flow = self.dialogue.flow
+        assert flow is not None
         if turn.done:
-            assert self.flow is not None
-            replies += self.engine.finishers[self.flow](self.fx, turn.run)
+            replies += BY_NAME[flow].finish(self.fx, turn.run)
         if turn.done or turn.cancelled:
-            self._clear()
+            self.dialogue.finish_flow()
         else:
-            self.state = turn.state
-            self.data["run"] = turn.run.to_json()
+            self.dialogue.advance(turn.state, turn.run.to_json())
         return replies
 
     def _route(self) -> list[Outgoing]:
-        """Free text at idle: a menu number, a visit note (cadres), a need, or the menu."""
+        """Free text at idle: a menu number, else the first flow (in `FLOWS` order) that takes
+        it (a cadre's visit note, a need), else the menu."""
         entry = menu_entry(
             self.text, cadre=self.ctx.user.is_cadre, district=_is_district(self.ctx.user)
         )
         if entry is not None:
             return self._command(Command(entry))
-        analysis = self.ctx.analysis
-        if self.ctx.user.is_cadre and _reads_as_visit(self.text, analysis):
-            return self._start("visit_report", prefill=True)
-        if analysis.crisis or analysis.primary is not None:
-            meta = {"crisis": True} if analysis.crisis else None
-            return self._start("help_request", prefill=True, meta=meta)
+        for flow in FLOWS:
+            meta = flow.route(self.ctx) if flow.route is not None else None
+            if meta is not None:
+                return self._start(flow, prefill=True, meta=meta or None)
         return [Outgoing(texts.t("unknown")), self._menu()]
 
     # ------------------------------------------------------------------ helpers
 
     def _runner(self) -> FlowRunner | None:
-        return self.engine.runners.get(self.flow) if self.flow else None
+        flow = self.dialogue.flow
+        return self.setup.runners.get(flow) if flow else None
 
     def _run(self, runner: FlowRunner) -> tuple[FlowRun, str]:
-        stored = dict(self.data.get("run") or {})
+        stored = dict(self.dialogue.run or {})
         run = FlowRun(
             runner.spec,
             slots=stored.get("slots"),
@@ -297,29 +309,24 @@ class Conversation:
             history=stored.get("history"),
             meta=stored.get("meta"),
         )
-        return run, self.state or runner.spec.slots[0].name
+        return run, self.dialogue.step or runner.spec.slots[0].name
 
     def _prompt(self) -> Outgoing:
         runner = self._runner()
         if runner is None:
             return self._menu()
-        run, state = self._run(runner)
-        return runner.prompt(run, state, self.ctx)
+        run, step = self._run(runner)
+        return runner.prompt(run, step, self.ctx)
 
     def _with_prompt(self, replies: list[Outgoing]) -> list[Outgoing]:
         """Replies, then the pending question again when a flow is active."""
-        return [*replies, self._prompt()] if self.flow is not None else replies
+        return [*replies, self._prompt()] if self.dialogue.flow is not None else replies
 
     def _slots(self) -> dict[str, object]:
-        return dict((self.data.get("run") or {}).get("slots") or {})
-
-    def _clear(self) -> None:
-        self.flow = None
-        self.state = None
-        self.data.pop("run", None)
+        return dict((self.dialogue.run or {}).get("slots") or {})
 
     def _title(self, flow: str | None = None) -> str:
-        runner = self.engine.runners.get(flow) if flow else self._runner()
+        runner = self.setup.runners.get(flow) if flow else self._runner()
         return runner.spec.title if runner else ""
 
     def _menu(self) -> Outgoing:
@@ -369,18 +376,3 @@ def _is_district(user: UserView) -> bool:
 
 def _unit_name(user: UserView) -> str:
     return UnitPath.parse(user.unit_path or "").name
-
-
-def _reads_as_visit(text: str, analysis: Any) -> bool:
-    """A cadre's free text reads as a visit note when it says when, where or how she visited."""
-    if analysis.visit_form is not None:
-        return True
-    said = sum(
-        x is not None
-        for x in (analysis.date, analysis.district or analysis.street or analysis.community)
-    )
-    return (
-        said >= 1
-        and len(text) >= NOTE_CHARS
-        and ("走访" in text or "访" in text or said == 2 or bool(analysis.focus))
-    )

@@ -1,6 +1,8 @@
 """The dialogue engine: `handle(Incoming) -> list[Outgoing]`, the same for every channel.
 
-One message is one transaction: lock the sender (per-user serialisation) → dedup by
+The engine does dialogue only: where a message runs, its transaction, the per-user lock and the
+retries are the unit of work's (`storage.unit_of_work`). One message is one transaction: lock
+the sender (per-user serialisation) → dedup by
 (channel, message id), returning the first reply → identity → safety (crisis hotlines first) →
 global commands → the active flow or routing of free text → persist the dialogue and the reply.
 A text longer than `FUQING_MAX_TEXT_CHARS` is cut to it here, for every channel: the cut text is
@@ -14,45 +16,35 @@ and Telegram into the apology.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import functools
 import hashlib
 import logging
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
-from bot import actions, texts
+from bot import texts
 from bot.config import Settings
-from bot.conversation import Conversation
-from bot.flows import help_request, onboarding, quarterly, visit_report
-from bot.flows.base import FlowRun
+from bot.conversation import Conversation, Setup
+from bot.flows import FLOWS
 from bot.flows.runner import FlowRunner
 from bot.messages import Incoming, Outgoing, utcnow
 from bot.nlp import NLP, digest, mask_pii
 from bot.paging import paginate
 from storage import repo
-from storage.db import Database, cannot_store
+from storage.db import Database
+from storage.unit_of_work import DatabaseBusy as DatabaseBusy
+from storage.unit_of_work import ServiceUnavailable as ServiceUnavailable
+from storage.unit_of_work import UnitOfWork
+from storage.unit_of_work import database_unreachable as database_unreachable
 
 log = logging.getLogger(__name__)
 
-SPECS = (help_request.SPEC, visit_report.SPEC, onboarding.SPEC, quarterly.SPEC)
-FINISHERS: dict[str, Callable[[actions.Effects, FlowRun], list[Outgoing]]] = {
-    "help_request": actions.file_help_request,
-    "visit_report": actions.file_visit,
-    "onboarding": actions.bind_cadre,
-    "quarterly": actions.submit_quarterly,
-}
-MAX_ATTEMPTS = 5
 # On SQLite a message this long or shorter is handled on the event loop when the file is free;
 # a longer one in the writer thread, so that its analysis does not hold the loop. analyze()
 # costs ~3-5 µs a character (bench/nlp_scaling.py), ~1-1.5 ms at 300 characters: about what the
@@ -60,15 +52,6 @@ MAX_ATTEMPTS = 5
 INLINE_MAX_CHARS = 300
 MAX_MSG_ID = 128  # storage.models.InboundMessage.msg_id
 MAX_ADDRESS = 128  # storage.models.Identity.external_id
-
-
-class ServiceUnavailable(RuntimeError):
-    """The database cannot be reached (down, restarting, refusing connections) or cannot store
-    (read-only, disk full); nothing of the message was stored, so the sender may send it again."""
-
-
-class DatabaseBusy(Exception):
-    """SQLite is being written by someone else: run the message where it may wait."""
 
 
 class Engine:
@@ -87,57 +70,36 @@ class Engine:
         self.nlp = nlp
         self.clock = clock
         self.tz = ZoneInfo(settings.timezone)
-        self.runners = {spec.name: FlowRunner(spec) for spec in SPECS}
-        self.finishers = FINISHERS
-        self.resume_after = timedelta(minutes=settings.resume_after_minutes)
-        self.drop_after = timedelta(days=settings.drop_after_days)
-        # SQLite has one writer at a time: messages of this process queue on a lock instead of
-        # polling the busy timeout (its sleeps of up to 100 ms made the p99 latency soar).
-        self._sqlite_writer = threading.Lock() if db.is_sqlite else None
-        # On SQLite the event loop runs a message itself when nobody else is writing: handing it
-        # to a worker thread cost more CPU than the message (GIL hand-overs; measured +30 %
-        # messages/s inline). Only when the database is busy does it go to one writer thread.
-        self._sqlite_thread = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="fuqing-sqlite")
-            if db.is_sqlite
-            else None
-        )
-        self._waiting = 0  # messages handed to the writer thread and not answered yet
+        self.runners = {flow.name: FlowRunner(flow.spec) for flow in FLOWS}
+        self.work = UnitOfWork(db)  # transactions, retries, the SQLite writer thread
         # Called (in the event loop) after a message that queued pushes: the dispatcher's kick.
         self.on_pushes: Callable[[], None] | None = None
         # Called after each answered message with its channel and seconds taken (bot/metrics.py).
         self.on_handled: Callable[[str, float], None] | None = None
 
     async def handle(self, message: Incoming, *, max_bytes: int | None = None) -> list[Outgoing]:
-        """Handle one message (PostgreSQL: in a worker thread, the database calls block;
-        SQLite: in the event loop when the database is free at once, else in the writer thread).
+        """Handle one message where the unit of work runs it (PostgreSQL: a worker thread;
+        SQLite: the event loop when the database is free at once, else the writer thread; a
+        text longer than INLINE_MAX_CHARS is analysed there too, not on the event loop).
 
         `max_bytes`: the channel takes one text of at most this many UTF-8 bytes (WeChat); the
         replies are joined and what does not fit waits behind `更多`.
         """
         started = time.perf_counter()
-        if self._sqlite_thread is not None:
-            try:
-                # Messages wait in the writer thread: keep their order behind them. A long text
-                # is analysed there too, not on the event loop.
-                if self._waiting or len(message.text) > INLINE_MAX_CHARS:
-                    raise DatabaseBusy
-                replies, queued = self._handle(message, max_bytes, wait=False)
-            except DatabaseBusy:
-                call = functools.partial(self._handle, message, max_bytes)
-                self._waiting += 1
-                try:
-                    loop = asyncio.get_running_loop()
-                    replies, queued = await loop.run_in_executor(self._sqlite_thread, call)
-                finally:
-                    self._waiting -= 1
-        else:
-            replies, queued = await asyncio.to_thread(self._handle, message, max_bytes)
+        replies, queued = await self.work.schedule(
+            lambda wait: self._handle(message, max_bytes, wait=wait),
+            inline=len(message.text) <= INLINE_MAX_CHARS,
+        )
         if queued and self.on_pushes is not None:
             self.on_pushes()
         if self.on_handled is not None:
             self.on_handled(message.channel, time.perf_counter() - started)
         return replies
+
+    @property
+    def _sqlite_thread(self) -> ThreadPoolExecutor | None:
+        """The unit of work's SQLite writer thread (None on PostgreSQL)."""
+        return self.work.executor
 
     def handle_sync(self, message: Incoming, *, max_bytes: int | None = None) -> list[Outgoing]:
         """Handle one message in one transaction, retrying when a concurrent one got in first.
@@ -159,31 +121,21 @@ class Engine:
         limit = self.settings.max_text_chars
         if length > limit:
             message = dataclasses.replace(message, text=message.text[:limit])
+
+        def work(session: Session) -> tuple[list[Outgoing], bool]:
+            replies = self._process(session, message, max_bytes, length)
+            return replies, repo.queued_pushes(session)
+
         try:
-            for attempt in range(1, MAX_ATTEMPTS + 1):
-                try:
-                    with self._writing(wait), self.db.transaction(wait=wait) as session:
-                        replies = self._process(session, message, max_bytes, length)
-                    return replies, repo.queued_pushes(session)
-                except (repo.ConcurrentUpdate, IntegrityError, OperationalError) as exc:
-                    if not wait and isinstance(exc, OperationalError) and _is_locked(exc):
-                        raise DatabaseBusy from exc
-                    if attempt == MAX_ATTEMPTS or (
-                        isinstance(exc, OperationalError) and not _is_transient(exc)
-                    ):
-                        raise
-                    log.info(
-                        "retrying message %s/%s after %s",
-                        message.channel,
-                        _log_id(message.msg_id),
-                        type(exc).__name__,
-                    )
-        except DatabaseBusy:
+            return self.work.transact(
+                f"user:{message.channel}:{message.user}",
+                work,
+                wait=wait,
+                label=f"message {message.channel}/{_log_id(message.msg_id)}",
+            )
+        except (DatabaseBusy, ServiceUnavailable):
             raise
-        except Exception as exc:
-            if isinstance(exc, DBAPIError) and database_unreachable(exc):
-                log.warning("database unreachable: %s", type(exc.orig).__name__)
-                raise ServiceUnavailable("the database cannot be reached") from exc
+        except Exception:
             # Ids only: her words stay out of the log (a digest of her address and of the
             # message id tells repeated failures apart; the length tells a long text).
             log.exception(
@@ -194,20 +146,6 @@ class Engine:
                 length,
             )
         return [Outgoing(texts.t("apology"))], False
-
-    @contextmanager
-    def _writing(self, wait: bool) -> Iterator[None]:
-        """Hold this process's SQLite writer lock (nothing on PostgreSQL)."""
-        lock = self._sqlite_writer
-        if lock is None:
-            yield
-            return
-        if not lock.acquire(blocking=wait):
-            raise DatabaseBusy
-        try:
-            yield
-        finally:
-            lock.release()
 
     def pull(self, *, channel: str, user: str) -> list[Outgoing]:
         """Return (and mark delivered) what was pushed to a pull-channel user since last asked."""
@@ -227,7 +165,6 @@ class Engine:
     ) -> list[Outgoing]:
         """Handle `message` in `session`; `length`: her text's length before the cut."""
         now = message.at
-        self.db.lock_key(session, f"user:{message.channel}:{message.user}")
         msg_id = _dedup_id(message.msg_id)
         if msg_id:
             seen = repo.stored_reply(session, channel=message.channel, msg_id=msg_id)
@@ -249,7 +186,7 @@ class Engine:
         )
         conversation = Conversation(
             max_bytes=max_bytes,
-            engine=self,
+            setup=Setup(settings=self.settings, nlp=self.nlp, tz=self.tz, runners=self.runners),
             session=session,
             user=user,
             dialogue=dialogue,
@@ -262,15 +199,9 @@ class Engine:
         if max_bytes is not None:
             replies, pages = paginate(replies, max_bytes)
             if pages:
-                conversation.data["more"] = pages
-        repo.save_dialogue(
-            session,
-            dialogue=dialogue,
-            flow=conversation.flow,
-            state=conversation.state,
-            data=conversation.data,
-            now=now,
-        )
+                conversation.dialogue.pages = pages
+        flow, state, data = conversation.dialogue.to_stored()
+        repo.save_dialogue(session, dialogue=dialogue, flow=flow, state=state, data=data, now=now)
         repo.set_reply(
             session,
             message_id=inbound_id,
@@ -303,26 +234,3 @@ def _cut_notice(replies: list[Outgoing], *, read: int, length: int) -> list[Outg
     notice = Outgoing(texts.t("text.cut", length=length, read=read, rest=length - read))
     urgent = [r for r in replies if r.urgent]
     return [*urgent, notice, *(r for r in replies if not r.urgent)]
-
-
-def database_unreachable(exc: DBAPIError) -> bool:
-    """True when `exc` says the database is unavailable — it cannot be reached (connection
-    refused or lost, server shutting down or starting up) or cannot store now (read-only, disk
-    full, I/O error: `storage.db.cannot_store`) — not that a statement failed."""
-    if exc.connection_invalidated or cannot_store(exc.orig):
-        return True
-    if not isinstance(exc, OperationalError):
-        return False
-    sqlstate = getattr(exc.orig, "sqlstate", None)
-    if sqlstate is None:  # psycopg: no server answer at all (refused, reset, timed out)
-        return not _is_transient(exc) and "psycopg" in type(exc.orig).__module__
-    return str(sqlstate).startswith(("08", "57P"))  # connection exception; admin shutdown
-
-
-def _is_locked(exc: OperationalError) -> bool:
-    return "locked" in str(exc.orig).lower()
-
-
-def _is_transient(exc: OperationalError) -> bool:
-    text = str(exc.orig).lower()
-    return "locked" in text or "deadlock" in text or "serializ" in text

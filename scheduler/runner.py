@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
-from bot.conversation import forget_abandoned
+from bot.domain.dialogue import forget_abandoned
 from bot.messages import utcnow
 from bot.outbox import Dispatcher
 from scheduler.rules import reminders
@@ -110,7 +110,7 @@ class Scheduler:
 
     def clear_abandoned(self, now: datetime) -> int:
         """Clear the dialogues idle longer than FUQING_DROP_AFTER_DAYS at `now`
-        (`bot.conversation.forget_abandoned`); return how many. One she answered meanwhile is
+        (`bot.domain.dialogue.forget_abandoned`); return how many. One she answered meanwhile is
         left alone."""
         idle_since = now - timedelta(days=self.settings.drop_after_days)
         cleared = 0

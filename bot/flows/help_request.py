@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot import texts
+from bot.actions import Effects, open_request, unit_label
 from bot.flows.base import (
     Abort,
     Choice,
     Ctx,
+    FlowRun,
     FlowSpec,
     Invalid,
     Slot,
@@ -24,9 +26,11 @@ from bot.flows.base import (
     normalize,
     number_of,
 )
-from bot.flows.runner import CONFIRM_WORDS
+from bot.flows.runner import CONFIRM_WORDS, Flow
+from bot.messages import Outgoing
 from bot.nlp import mask_pii
 from bot.nlp.categories import Category
+from storage import repo
 
 #: words that also pick a category (besides its number and label)
 CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
@@ -253,4 +257,48 @@ SPEC = FlowSpec(
     ),
     extract=extract,
     extract_on_answer=("district", "street", "contact", "phone"),
+)
+
+
+def finish(fx: Effects, run: FlowRun) -> list[Outgoing]:
+    """The help flow was confirmed: record consent, file the request, tell her the code."""
+    slots = run.slots
+    need = str(slots["need"])
+    place = slots.get("street") or {}
+    crisis = bool(run.meta.get("crisis")) or fx.nlp.analyze(need, fx.ref).crisis
+    repo.set_consent(fx.session, user=fx.user, now=fx.now)
+    phone = slots.get("phone") if slots.get("contact") == "phone" else None
+    if phone:
+        fx.user.phone = str(phone)
+    request, unit = open_request(
+        fx,
+        need=need,
+        categories=list(slots.get("categories") or []),
+        crisis=crisis,
+        district=slots.get("district"),
+        street=place.get("street"),
+        community=place.get("community"),
+        contact=str(slots.get("contact") or "chat"),
+        phone=phone,
+        requester=fx.user,
+        source="chat",
+    )
+    key = "help.filed_urgent" if crisis else "help.filed"
+    return [Outgoing(texts.t(key, code=request.code, unit=unit_label(unit)), urgent=crisis)]
+
+
+def route(ctx: Ctx) -> dict[str, Any] | None:
+    """Free text at idle that says a need (or a crisis) starts a request, prefilled."""
+    analysis = ctx.analysis
+    if analysis.crisis:
+        return {"crisis": True}
+    return {} if analysis.primary is not None else None
+
+
+FLOW = Flow(
+    spec=SPEC,
+    words=("我要求助", "求助", "我需要帮助"),
+    finish=finish,
+    menu=(20, "我要求助"),
+    route=route,
 )

@@ -12,9 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot import texts
-from bot.flows.base import Ctx, FlowSpec, Invalid, Slot
+from bot.actions import Effects, unit_label
+from bot.flows.base import Ctx, FlowRun, FlowSpec, Invalid, Slot
+from bot.flows.runner import Flow, Start, Turn
+from bot.messages import Outgoing
+from storage import repo
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9]{6,12}")
+WORDS = ("绑定", "干部绑定")
 
 
 def parse_code(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> dict[str, str]:
@@ -41,4 +46,33 @@ SPEC = FlowSpec(
     name="onboarding",
     title=texts.t("bind.title"),
     slots=(Slot("code", "邀请码", "bind.code", parse_code, show=show_code, aliases=("码",)),),
+)
+
+
+def finish(fx: Effects, run: FlowRun) -> list[Outgoing]:
+    """The onboarding flow was confirmed: redeem the invite (if still unused) and bind her."""
+    code = str(run.slots["code"]["code"])
+    invite = repo.find_invite(fx.session, code=code)
+    if invite is None or invite.used_at is not None:
+        return [Outgoing(texts.t("bind.code_used"))]
+    unit = repo.redeem_invite(fx.session, invite=invite, user=fx.user, now=fx.now)
+    return [Outgoing(texts.t("bind.done", unit=unit_label(unit), name=invite.name))]
+
+
+def start(begin: Start) -> Turn:
+    """Ask for the code; `绑定 <code>` answers it at once."""
+    turn = begin.runner.start(begin.ctx, prefill=begin.prefill, meta=begin.meta)
+    if begin.ctx.text.replace(" ", "") not in WORDS:
+        turn = begin.runner.answer(turn.run, turn.state, begin.ctx)
+    return turn
+
+
+FLOW = Flow(
+    spec=SPEC,
+    words=WORDS,
+    finish=finish,
+    who="resident",
+    refusal="bind.already",
+    pattern=re.compile(r"^绑定\s*[A-Za-z0-9]{6,12}$"),
+    start=start,
 )

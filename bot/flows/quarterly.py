@@ -21,8 +21,9 @@ from bot.domain.figures import QuarterFigures
 from bot.domain.quarters import Quarter
 from bot.domain.reviews import nearest_due, open_quarters
 from bot.flows.base import Choice, Ctx, FlowRun, FlowSpec, Invalid, Slot, match_choice, normalize
-from bot.flows.runner import CONFIRM_WORDS, FlowRunner, Turn
+from bot.flows.runner import CONFIRM_WORDS, Flow, FlowRunner, Start, Turn
 from bot.messages import Outgoing
+from bot.nlp import mask_pii
 from bot.reporting.figures import compile_figures
 from bot.reporting.text import figures_text
 from storage import repo
@@ -79,6 +80,15 @@ def start(runner: FlowRunner, ctx: Ctx, *, slots: dict[str, Any]) -> Turn:
     run = FlowRun(runner.spec, slots=slots)
     runner.machine.fire(run, "advance", runner.spec.slots[0].name)
     return Turn(run, run.state, [runner.prompt(run, run.state, ctx)])
+
+
+def begin_flow(begin_: Start) -> Turn | list[Outgoing]:
+    """季度汇总: look up the open quarters and their figures, then ask or summarise (or say why
+    it cannot run)."""
+    begun = begin(begin_.fx, due_days=begin_.settings.report_due_days)
+    if isinstance(begun, list):
+        return begun
+    return start(begin_.runner, begin_.ctx, slots=begun)
 
 
 def edit_word(text: str, state: str) -> str | None:
@@ -172,4 +182,43 @@ SPEC = FlowSpec(
         ),
     ),
     summary_title="quarterly.summary",
+)
+
+
+def finish(fx: Effects, run: FlowRun) -> list[Outgoing]:
+    """The quarterly flow was confirmed (提交): store the figures she saw and her remark.
+
+    Submitting stops the quarter's reminders (the scheduler skips submitted reports); a returned
+    report is submitted again the same way.
+    """
+    entry = run.slots["quarter"]
+    quarter = str(entry["quarter"])
+    unit = repo.get_unit(fx.session, unit_id=fx.user.unit_id or 0)
+    if fx.user.role != "cadre" or unit is None or not UnitPath.parse(unit.path).is_district:
+        return [Outgoing(texts.t("quarterly.district_only"))]
+    report = repo.report_for(fx.session, unit_id=unit.id or 0, quarter=quarter, now=fx.now)
+    name = UnitPath.parse(unit.path).name
+    if report.status in ("submitted", "accepted"):
+        status = texts.t(f"quarterly.status.{report.status}")
+        return [Outgoing(texts.t("quarterly.already", unit=name, quarter=quarter, status=status))]
+    remark = run.slots.get("remark")
+    repo.submit_report(
+        fx.session,
+        report=report,
+        figures=dict(entry["figures"]),
+        remark=mask_pii(str(remark)) if remark else None,
+        by=fx.user.id,
+        now=fx.now,
+    )
+    return [Outgoing(texts.t("quarterly.submitted", unit=name, quarter=quarter))]
+
+
+FLOW = Flow(
+    spec=SPEC,
+    words=("季度汇总", "季度总结", "季度报告", "汇总"),
+    finish=finish,
+    menu=(40, "季度汇总"),
+    menu_for="district",
+    start=begin_flow,
+    edit_word=edit_word,
 )

@@ -1,18 +1,21 @@
 """Drive a flow through one user message: answers, re-asks, skips, back, edit, summary.
 
-The engine calls `FlowRunner` with the stored run and the message; it gets back a `Turn` with the
-replies and the run's new state. Flow-specific effects (filing) happen in the engine once a run
-reaches ``done``.
+The conversation calls `FlowRunner` with the stored run and the message; it gets back a `Turn`
+with the replies and the run's new state. A flow declares itself as one `Flow` (its spec, entry
+words, who may start it, its menu entry, and what happens on start and on finish); the
+registry `bot.flows.FLOWS` lists them, and nothing else names a flow.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from bot import texts
+from bot.actions import Effects
+from bot.config import Settings
 from bot.flows.base import (
     MAX_MISSES,
     Abort,
@@ -22,6 +25,7 @@ from bot.flows.base import (
     FlowSpec,
     Invalid,
     Slot,
+    UserView,
     choice_lines,
     is_skip,
     normalize,
@@ -212,3 +216,64 @@ class FlowRunner:
 
     def _shown(self, run: FlowRun) -> dict[str, str]:
         return {s.name: s.show(run.slots[s.name]) for s in self.spec.slots if s.name in run.slots}
+
+
+# Who may start a flow (`who`), and who sees its menu entry (`menu_for`; district: a cadre of a
+# district-level unit).
+Audience = Literal["any", "resident", "cadre"]
+MenuAudience = Literal["any", "cadre", "district"]
+
+
+@dataclass(frozen=True)
+class Start:
+    """What a flow's start hook gets: its runner, the message, its effects and the settings."""
+
+    runner: FlowRunner
+    ctx: Ctx
+    fx: Effects
+    settings: Settings
+    prefill: bool
+    meta: Mapping[str, Any] | None = None
+
+
+def plain_start(start: Start) -> Turn:
+    """Begin the flow at its first question (filling what the message says when `prefill`)."""
+    return start.runner.start(start.ctx, prefill=start.prefill, meta=start.meta)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One flow, self-contained: what starts it, who may, and what it does on start and finish.
+
+    `words`: typed alone, they start it (its command is `spec.name`); `pattern`: a longer text
+    that starts it too (`绑定 ABCD2345`). `who` may start it; anyone else gets `refusal` (a text
+    key, `{unit}`: her unit). `menu`: (rank, label) in the idle menu, shown to `menu_for`.
+    `start` returns the first turn, or replies when it cannot begin (the flow stays as it was);
+    `finish` files a confirmed run. `route`: at idle, free text this flow takes (the meta to
+    start it with, prefilled) or None; `edit_word`: a word that edits a slot in a state.
+    """
+
+    spec: FlowSpec
+    words: tuple[str, ...]
+    finish: Callable[[Effects, FlowRun], list[Outgoing]]
+    who: Audience = "any"
+    refusal: str = ""
+    pattern: re.Pattern[str] | None = None
+    menu: tuple[int, str] | None = None
+    menu_for: MenuAudience = "any"
+    start: Callable[[Start], Turn | list[Outgoing]] = plain_start
+    route: Callable[[Ctx], dict[str, Any] | None] | None = None
+    edit_word: Callable[[str, str], str | None] | None = None
+
+    @property
+    def name(self) -> str:
+        """The flow's name (stored in the dialogue) and its command's."""
+        return self.spec.name
+
+    def may_start(self, user: UserView) -> bool:
+        """True when `user` is one of those the flow is for."""
+        if self.who == "cadre":
+            return user.is_cadre
+        if self.who == "resident":
+            return not user.is_cadre
+        return True

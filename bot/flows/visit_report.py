@@ -13,9 +13,11 @@ from datetime import date
 from typing import Any
 
 from bot import texts
+from bot.actions import Effects, open_request, place_text, unit_label
 from bot.flows.base import (
     Choice,
     Ctx,
+    FlowRun,
     FlowSpec,
     Invalid,
     Slot,
@@ -24,7 +26,10 @@ from bot.flows.base import (
     match_choices,
     normalize,
 )
-from bot.nlp import parse_count, parse_date
+from bot.flows.runner import Flow
+from bot.messages import Outgoing
+from bot.nlp import mask_pii, parse_count, parse_date
+from storage import repo
 
 FORM_CHOICES = (
     Choice("一对一访谈", "一对一访谈", ("一对一", "访谈", "面谈", "单独聊")),
@@ -230,4 +235,90 @@ SPEC = FlowSpec(
     ),
     extract=extract,
     extract_on_answer=("date", "place"),
+)
+
+
+def finish(fx: Effects, run: FlowRun) -> list[Outgoing]:
+    """The visit flow was confirmed: file the visit (tagged), and a request if asked."""
+    slots = run.slots
+    place = slots["place"]
+    analysis = fx.nlp.analyze(str(slots["notes"]), fx.ref)
+    notes = mask_pii(str(slots["notes"]))  # stored with phone and ID numbers masked
+    whom = slots["whom"]
+    request_code = None
+    replies = []
+    request_id = None
+    if slots.get("open_help"):
+        request, unit = open_request(
+            fx,
+            need=notes,
+            categories=list(analysis.categories),
+            crisis=analysis.crisis,
+            district=place.get("district"),
+            street=place.get("street"),
+            community=place.get("community"),
+            contact="visit",
+            phone=None,
+            requester=None,
+            source="visit",
+        )
+        request_code, request_id = request.code, request.id
+        replies.append(texts.t("visit.filed_help", code=request_code, unit=unit_label(unit)))
+    repo.create_visit(
+        fx.session,
+        cadre_id=fx.user.id or 0,
+        unit_id=fx.user.unit_id or 0,
+        on=date.fromisoformat(str(slots["date"])),
+        district=place.get("district"),
+        street=place.get("street"),
+        community=place.get("community"),
+        visit_form=slots.get("form") or None,
+        whom=str(whom["name"]),
+        people=int(whom["people"]),
+        focus=list(slots.get("focus") or []),
+        notes=notes,
+        primary=analysis.primary,
+        categories=list(analysis.categories),
+        help_request_id=request_id,
+        now=fx.now,
+    )
+    filed = texts.t(
+        "visit.filed",
+        date=slots["date"],
+        place=place_text(place.get("district"), place.get("street"), place.get("community")),
+        form=slots.get("form") or texts.t("visit.other_form"),
+    )
+    return [Outgoing("\n".join([filed, *replies]))]
+
+
+def route(ctx: Ctx) -> dict[str, Any] | None:
+    """A cadre's free text at idle that reads as a visit note starts a visit, prefilled: when it
+    says when, where or how she visited."""
+    if not ctx.user.is_cadre:
+        return None
+    analysis = ctx.analysis
+    if analysis.visit_form is not None:
+        return {}
+    text = ctx.text
+    said = sum(
+        x is not None
+        for x in (analysis.date, analysis.district or analysis.street or analysis.community)
+    )
+    reads = (
+        said >= 1
+        and len(text) >= NOTE_CHARS
+        and ("走访" in text or "访" in text or said == 2 or bool(analysis.focus))
+    )
+    return {} if reads else None
+
+
+FLOW = Flow(
+    spec=SPEC,
+    words=("走访记录", "走访", "记录走访", "写走访"),
+    finish=finish,
+    who="cadre",
+    refusal="visit.cadre_only",
+    menu=(10, "走访记录"),
+    menu_for="cadre",
+    route=route,
 )

@@ -134,8 +134,10 @@ def expect_rating(session: Session, *, user_id: int, code: str, now: datetime) -
     telling her it is resolved: in chat, or from the console).
 
     The version bump makes a message of hers handled at the same moment retry (or this one),
-    so the mark is never lost; her idle time is kept as it was. The marker's format is the
-    dialogue's own (`bot.conversation` reads it); this is its one writer outside a dialogue.
+    so the mark is never lost; her idle time is kept as it was. The mark is the stored form of
+    `bot.domain.dialogue.DialogueState.expect_rating` (`rate`, a fresh reminder: no
+    `rate_asked`; `from_stored` reads it as awaiting_rating when nothing above it is held);
+    this is its one writer outside a dialogue.
     """
     dialogue = load_dialogue(session, user_id=user_id, now=now)
     data = {k: v for k, v in (dialogue.data or {}).items() if k != "rate_asked"}

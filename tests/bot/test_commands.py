@@ -19,8 +19,8 @@ from bot.commands import Command, menu_entry, parse_command
         ("删除我的信息", Command("delete")),
         ("我要求助", Command("help_request")),
         ("走访记录", Command("visit_report")),
-        ("绑定", Command("bind")),
-        ("绑定 ABCD2345", Command("bind")),
+        ("绑定", Command("onboarding")),
+        ("绑定 ABCD2345", Command("onboarding")),
         ("受理 k7m2qx", Command("take", code="K7M2QX")),
         (
             "办结 K7M2QX 已介绍到社区岗位",

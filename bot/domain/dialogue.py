@@ -1,0 +1,323 @@
+"""The dialogue's modes: one typed `DialogueState` driven by one `transitions` machine.
+
+A dialogue is in exactly one mode: idle, in a flow, awaiting her answer to the offer to resume
+a flow, awaiting her confirmation of 删除我的信息, handed over to a person, or awaiting her
+rating of a resolved request. Beside the mode it holds the flow underneath (name, step, run), a
+rating she owes (and whether she was reminded), replies waiting behind 更多 and the name of a
+flow dropped unattended. Next come the crisis and safety-check modes (not here yet).
+
+Precedence is declared, not inferred: `PRECEDENCE` orders the modes a dialogue may hold at once
+(a pending 删除 above a hand-over above a resume offer above a flow above a rating above idle);
+leaving a mode falls back to the highest one still held (`FALLBACK`). A rating waits in the
+modes above it: it is heard in all but `awaiting_delete` and asked only in `RATING_ASKED_IN`.
+
+Stored as before (`storage.repo.dialogue`: columns flow and state, JSON data): `pending`
+("delete" or "resume"), `handoff`, `rate` and `rate_asked`, `run`, `more`, `expired`. The format
+did not change, so every stored row — and `storage.repo.expect_rating`, which writes `rate` from
+outside a dialogue — reads as before. Diagram: dialogue.mmd (`python -m bot.flows.diagram`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, cast
+
+from transitions import EventData, Machine
+
+
+class Mode(StrEnum):
+    """What her next message means (crisis and safety_check come next)."""
+
+    IDLE = "idle"
+    IN_FLOW = "in_flow"
+    AWAITING_RESUME = "awaiting_resume"
+    AWAITING_DELETE = "awaiting_delete"
+    HANDED_OVER = "handed_over"
+    AWAITING_RATING = "awaiting_rating"
+
+
+IDLE = Mode.IDLE
+IN_FLOW = Mode.IN_FLOW
+AWAITING_RESUME = Mode.AWAITING_RESUME
+AWAITING_DELETE = Mode.AWAITING_DELETE
+HANDED_OVER = Mode.HANDED_OVER
+AWAITING_RATING = Mode.AWAITING_RATING
+
+# When a dialogue holds several marks at once, the first of these it holds is its mode.
+PRECEDENCE = (AWAITING_DELETE, HANDED_OVER, AWAITING_RESUME, IN_FLOW, AWAITING_RATING, IDLE)
+# A rating she owes is asked (reminded once) only in these; in the others it waits.
+RATING_ASKED_IN = frozenset({IDLE, IN_FLOW, AWAITING_RATING})
+# ... and heard (her 满意 / 不满意 taken) in all but a pending 删除.
+RATING_HEARD_IN = frozenset(m for m in Mode if m is not AWAITING_DELETE)
+# Stored `pending` values of the two confirmations.
+PENDING = {AWAITING_DELETE: "delete", AWAITING_RESUME: "resume"}
+
+
+@dataclass
+class DialogueState:
+    """One user's dialogue: its mode (the machine's state) and what the modes hold."""
+
+    mode: Mode = IDLE
+    flow: str | None = None  # the flow underneath (in_flow, and a resume offer or 删除 above it)
+    step: str | None = None  # the flow's state (stored in the column `state`)
+    run: dict[str, Any] | None = None  # the flow's slots, misses, history, meta
+    rating: str | None = None  # the request code whose rating she owes
+    rating_asked: bool = False  # reminded once already: dropped after her next other message
+    pages: list[str] | None = None  # replies waiting behind 更多
+    expired: str | None = None  # a flow dropped unattended: she hears it was cancelled
+
+    # ------------------------------------------------------------------ stored form
+
+    @classmethod
+    def from_stored(
+        cls, flow: str | None, step: str | None, data: dict[str, Any] | None
+    ) -> DialogueState:
+        """The state of a stored dialogue (columns flow and state, JSON data)."""
+        data = dict(data or {})
+        held = {
+            AWAITING_DELETE: data.get("pending") == "delete",
+            HANDED_OVER: bool(data.get("handoff")),
+            AWAITING_RESUME: data.get("pending") == "resume" and flow is not None,
+            IN_FLOW: flow is not None,
+            AWAITING_RATING: bool(data.get("rate")),
+            IDLE: True,
+        }
+        return cls(
+            mode=next(mode for mode in PRECEDENCE if held[mode]),
+            flow=flow,
+            step=step if flow is not None else None,
+            run=dict(data["run"]) if flow is not None and data.get("run") else None,
+            rating=str(data["rate"]) if data.get("rate") else None,
+            rating_asked=bool(data.get("rate_asked")),
+            pages=list(data["more"]) if data.get("more") else None,
+            expired=str(data["expired"]) if data.get("expired") else None,
+        )
+
+    def to_stored(self) -> tuple[str | None, str | None, dict[str, Any]]:
+        """(flow, state, data) to store: the inverse of `from_stored`."""
+        data: dict[str, Any] = {}
+        if self.mode in PENDING:
+            data["pending"] = PENDING[self.mode]
+        if self.mode is HANDED_OVER:
+            data["handoff"] = True
+        if self.flow is not None and self.run is not None:
+            data["run"] = self.run
+        if self.rating:
+            data["rate"] = self.rating
+            if self.rating_asked:
+                data["rate_asked"] = True
+        if self.pages:
+            data["more"] = self.pages
+        if self.expired:
+            data["expired"] = self.expired
+        return self.flow, self.step if self.flow is not None else None, data
+
+    # ------------------------------------------------------------------ the moves
+
+    def start_flow(self, flow: str, step: str, run: dict[str, Any]) -> None:
+        """A flow begins (replacing any flow underneath)."""
+        self._fire("start_flow")
+        self.flow, self.step, self.run = flow, step, run
+
+    def advance(self, step: str, run: dict[str, Any]) -> None:
+        """The flow underneath moved to `step` (no change of mode)."""
+        self.step, self.run = step, run
+
+    def finish_flow(self) -> None:
+        """The flow was filed or cancelled."""
+        self._drop_flow()
+        self._fire("finish_flow")
+
+    def pause(self) -> None:
+        """She came back after a while: offer to resume the flow."""
+        self._fire("pause")
+
+    def resume(self) -> None:
+        """Any answer to the resume offer returns to the flow."""
+        self._fire("resume")
+
+    def expire(self) -> None:
+        """The flow was left too long: drop it, remembering its name for her next message."""
+        self.expired = self.flow
+        self._drop_flow()
+        self._fire("expire")
+
+    def ask_delete(self) -> None:
+        """删除我的信息 asks for confirmation."""
+        self._fire("ask_delete")
+
+    def confirm_delete(self) -> None:
+        """确认删除: everything goes."""
+        self._fire("confirm_delete")
+        self.flow = self.step = self.run = self.rating = self.pages = self.expired = None
+        self.rating_asked = False
+
+    def keep(self) -> None:
+        """Anything but 确认删除 keeps her data."""
+        self._fire("keep")
+
+    def hand_over(self) -> None:
+        """转人工: her messages go to a person (the flow is dropped)."""
+        self._drop_flow()
+        self._fire("hand_over")
+
+    def release(self) -> None:
+        """A global command ends the hand-over."""
+        self._fire("release")
+
+    def expect_rating(self, code: str) -> None:
+        """Request `code` was resolved: she owes its rating (`storage.repo.expect_rating` writes
+        the same mark from outside a dialogue)."""
+        self.rating, self.rating_asked = code, False
+        self._fire("expect_rating")
+
+    def reminded(self) -> None:
+        """She was reminded of the rating she owes (once)."""
+        self.rating_asked = True
+
+    def rated(self) -> None:
+        """She rated: the rating is no longer owed."""
+        self.rating, self.rating_asked = None, False
+        self._fire("rated")
+
+    def drop_rating(self) -> None:
+        """Reminded once and answered with something else: the rating is no longer asked."""
+        self.rating, self.rating_asked = None, False
+        self._fire("drop_rating")
+
+    def owe(self, code: str, *, asked: bool) -> None:
+        """Keep a rating she owes as it was (a message that waited on it, or wiped it)."""
+        self.rating, self.rating_asked = code, asked
+        if self.mode is IDLE:
+            self._fire("expect_rating")
+
+    def take_pages(self) -> list[str] | None:
+        """The replies waiting behind 更多 (gone from the state: each message drops them)."""
+        pages, self.pages = self.pages, None
+        return pages
+
+    def take_expired(self) -> str | None:
+        """The name of a flow dropped unattended, once."""
+        expired, self.expired = self.expired, None
+        return expired
+
+    def _drop_flow(self) -> None:
+        self.flow = self.step = self.run = None
+
+    def _fire(self, event: str) -> None:
+        DIALOGUE_MACHINE.fire(self, event)
+
+
+# ----------------------------------------------------------------------------- the machine
+
+
+def has_flow(event: EventData) -> bool:
+    """A flow is underneath."""
+    return cast(DialogueState, event.model).flow is not None
+
+
+def owes_rating(event: EventData) -> bool:
+    """She owes a rating."""
+    return cast(DialogueState, event.model).rating is not None
+
+
+Condition = Callable[[EventData], bool]
+# Leaving a mode falls back to the highest mode still held, in PRECEDENCE order.
+FALLBACK: tuple[tuple[Mode, Condition | None], ...] = (
+    (IN_FLOW, has_flow),
+    (AWAITING_RATING, owes_rating),
+    (IDLE, None),
+)
+
+
+@dataclass(frozen=True)
+class Move:
+    """One transition: `trigger` from `sources` to `dest` (None: stays) when `condition`."""
+
+    trigger: str
+    sources: tuple[Mode, ...]
+    dest: Mode | None
+    condition: Condition | None = None
+
+
+def _fallback(trigger: str, *sources: Mode, flow: bool = False) -> tuple[Move, ...]:
+    """`trigger` leaves `sources` for the highest mode still held (`flow`: a flow may be
+    underneath; the moves that drop or never hold one fall back past it)."""
+    return tuple(
+        Move(trigger, sources, dest, cond) for dest, cond in FALLBACK if flow or dest is not IN_FLOW
+    )
+
+
+def _except(*modes: Mode) -> tuple[Mode, ...]:
+    return tuple(m for m in Mode if m not in modes)
+
+
+MOVES: tuple[Move, ...] = (
+    Move("start_flow", (IDLE, AWAITING_RATING, IN_FLOW), IN_FLOW),
+    *_fallback("finish_flow", IN_FLOW),
+    Move("pause", (IN_FLOW, AWAITING_RESUME, AWAITING_DELETE), AWAITING_RESUME, has_flow),
+    Move("resume", (AWAITING_RESUME,), IN_FLOW),
+    *_fallback("expire", IN_FLOW, AWAITING_RESUME),
+    Move("expire", _except(IN_FLOW, AWAITING_RESUME), None),
+    Move("ask_delete", (IDLE, AWAITING_RATING, IN_FLOW), AWAITING_DELETE),
+    Move("confirm_delete", (AWAITING_DELETE,), IDLE),
+    *_fallback("keep", AWAITING_DELETE, flow=True),
+    Move("hand_over", (IDLE, AWAITING_RATING, IN_FLOW), HANDED_OVER),
+    *_fallback("release", HANDED_OVER),
+    Move("expect_rating", (IDLE,), AWAITING_RATING),
+    Move("expect_rating", _except(IDLE), None),
+    Move("rated", (AWAITING_RATING,), IDLE),
+    Move("rated", _except(AWAITING_RATING, AWAITING_DELETE), None),
+    Move("drop_rating", (AWAITING_RATING,), IDLE),
+    Move("drop_rating", _except(AWAITING_RATING), None),
+)
+
+
+class DialogueMachine:
+    """The one `transitions` machine of the dialogue modes, shared by all dialogues."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        logging.getLogger("transitions.core").setLevel(logging.ERROR)
+        self.machine = Machine(
+            model=None,
+            states=list(Mode),
+            initial=IDLE,
+            auto_transitions=False,
+            model_override=True,
+            send_event=True,
+            model_attribute="mode",
+        )
+        for move in MOVES:
+            self.machine.add_transition(
+                move.trigger,
+                list(move.sources),
+                move.dest,
+                conditions=[move.condition] if move.condition else None,
+            )
+
+    def fire(self, state: DialogueState, event: str) -> None:
+        """Fire `event` on `state` (raises `transitions.MachineError` for a move not declared);
+        as `FlowMachine.fire`, without binding the state to the machine."""
+        with self._lock:
+            if not self.machine.events[event].trigger(state):
+                raise ValueError(f"{event} from {state.mode}: no condition held")
+
+
+DIALOGUE_MACHINE = DialogueMachine()
+
+
+def forget_abandoned(flow: str | None, data: dict[str, Any]) -> dict[str, Any]:
+    """The stored data left of a dialogue idle longer than FUQING_DROP_AFTER_DAYS (the
+    scheduler's purge): no flow, no slots, no paged replies; a rating she owes and a hand-over
+    stay, and a dropped flow's name, so her next message hears it was cancelled as it would had
+    she written before the purge."""
+    state = DialogueState.from_stored(flow, None, data)
+    state.pages = None
+    if state.flow is not None:
+        state.expire()
+    return state.to_stored()[2]
