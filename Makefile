@@ -1,7 +1,7 @@
 # make run   — set up .venv (first time, or when the lock changed), migrate, seed a demo, serve
 #              (make run PORT=8080 HOST=0.0.0.0 to serve elsewhere)
 # make test  — the same set-up, then lint, type checks and the tests (coverage gate: 95 %)
-# make lint  — ruff and mypy only
+# make lint  — ruff, mypy and the import-linter contracts (the layers) only
 # make bench — every bench/*.py
 # make eval  — NLP scores on the dev data (../shared/data, else tests/data), misses listed
 # make lock  — re-resolve requirements*.lock after a change to pyproject.toml (UPGRADE=1: newest)
@@ -51,6 +51,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	@for script in bench/*.py; do \

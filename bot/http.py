@@ -5,20 +5,31 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from bot.bodies import BodyTooLarge, parse_json, read_capped
-from bot.channels.setup import PushChannels
 from bot.config import Settings
 from bot.engine import Engine
 from bot.errors import ApiError
 from bot.nlp import NLP
+from bot.outbox import Dispatcher
 from storage.db import Database
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class Pushes(Protocol):
+    """What the routes need of the push channels: their dispatcher, and closing them. The app
+    builds `bot.channels.setup.PushChannels`, which has this and the channels themselves; this
+    module sits below the channels, so it names only what it needs (the layers' contract)."""
+
+    dispatcher: Dispatcher
+
+    async def aclose(self) -> None:
+        """Close every API client."""
 
 
 @dataclass
@@ -29,7 +40,7 @@ class Services:
     db: Database
     nlp: NLP
     engine: Engine
-    channels: PushChannels
+    channels: Pushes
 
 
 def services(request: Request) -> Services:

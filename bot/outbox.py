@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from bot.domain.quiet_hours import SHANGHAI, is_quiet
 from bot.messages import Outgoing, utcnow
 from bot.nlp import mask_pii
 from storage import repo
@@ -23,8 +24,6 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-QUIET_FROM, QUIET_UNTIL = 21, 8  # local hours: nothing but urgent pushes from 21:00 to 08:00
 CLAIM_LEASE = timedelta(minutes=10)  # a claim older than this (a crashed dispatcher) is retaken
 BACKOFF = (
     timedelta(minutes=1),
@@ -192,20 +191,3 @@ def log_failure(what: str) -> Callable[[asyncio.Task[Any]], None]:
             log.error("%s failed", what, exc_info=exc)
 
     return done
-
-
-def is_quiet(now: datetime, tz: ZoneInfo = SHANGHAI) -> bool:
-    """True between 21:00 and 08:00 local time, when only urgent pushes go out."""
-    hour = now.astimezone(tz).hour
-    return hour >= QUIET_FROM or hour < QUIET_UNTIL
-
-
-def quiet_until(now: datetime, tz: ZoneInfo = SHANGHAI) -> datetime:
-    """The end of the quiet hours `now` falls in (08:00 local), as UTC; `now` itself if none."""
-    if not is_quiet(now, tz):
-        return now
-    local = now.astimezone(tz)
-    morning = local.replace(hour=QUIET_UNTIL, minute=0, second=0, microsecond=0)
-    if local.hour >= QUIET_FROM:
-        morning += timedelta(days=1)
-    return morning.astimezone(UTC)

@@ -26,9 +26,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.domain.quarters import Quarter, due_date
+from bot.domain.quiet_hours import is_quiet, quiet_until
 from bot.domain.reviews import SUBMITTED_STATUSES
 from bot.domain.routing import nearest_with_cadres
-from bot.outbox import is_quiet, quiet_until
 from bot.texts import category_labels, t
 from storage import repo
 

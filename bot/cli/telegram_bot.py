@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from bot.channels.setup import PushChannels
 from bot.cli.startup import fail, load_settings, services_or_fail
 
 
@@ -29,7 +30,9 @@ def telegram_bot(
         fail("--webhook needs FUQING_TELEGRAM_SECRET: Telegram sends it with every update")
         return
     services = services_or_fail(settings)
-    channel = services.channels.telegram
+    pushes = services.channels
+    assert isinstance(pushes, PushChannels)  # what the app builds
+    channel = pushes.telegram
     assert channel is not None
 
     async def run() -> None:

@@ -25,8 +25,8 @@ from bot.domain.quarters import (
     due_date,
     report_title,
 )
+from bot.domain.quiet_hours import quiet_until
 from bot.nlp import mask_pii
-from bot.outbox import quiet_until
 from storage import repo
 from storage.models import OrgUnit
 

@@ -83,7 +83,7 @@ async def test_quiet_hours_hold_all_but_urgent(database: Database, clock: Clock)
     """From 21:00 to 08:00 Beijing time only urgent pushes go out; the rest wait, not dropped."""
     from datetime import UTC, datetime
 
-    from bot.outbox import is_quiet, quiet_until
+    from bot.domain.quiet_hours import is_quiet, quiet_until
 
     clock.now = datetime(2026, 3, 18, 14, 30, tzinfo=UTC)  # 22:30 in Beijing
     assert is_quiet(clock.now)
