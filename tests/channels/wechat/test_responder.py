@@ -5,8 +5,7 @@ answered by the engine from its stored reply — the one dedup."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
+import threading
 from typing import Any
 
 import pytest
@@ -57,33 +56,42 @@ async def test_answers_are_remembered_for_a_while_then_forgotten_oldest_first(
     assert responder.knows("msg:oMemory:501")  # remembered again, at the back
 
 
-def _slowed(engine: Engine, *, seconds: float) -> Callable[..., tuple[list[Outgoing], bool]]:
-    """The engine's message handling as if the database were busy for `seconds`: on SQLite the
-    event loop's attempt finds it locked; the writer thread (or PostgreSQL's) waits."""
-    original = engine._handle
+class Held:
+    """The engine's message handling held until the test lets it go, as if the database were
+    busy: on SQLite the event loop's attempt finds it locked; the writer thread (or
+    PostgreSQL's) waits at the gate. No fixed delay: the test says when the database is back."""
 
-    def slow(
-        message: Incoming, max_bytes: int | None, *, wait: bool = True
+    def __init__(self, engine: Engine) -> None:
+        self.gate = threading.Event()
+        self.original = engine._handle
+
+    def __call__(
+        self, message: Incoming, max_bytes: int | None, *, wait: bool = True
     ) -> tuple[list[Outgoing], bool]:
+        """Busy for the loop's quick attempt; the waiting attempt goes on once released."""
         if not wait:
             raise DatabaseBusy
-        time.sleep(seconds)
-        return original(message, max_bytes)
+        assert self.gate.wait(timeout=30), "the test never released the database"
+        return self.original(message, max_bytes)
 
-    return slow
+    def release(self) -> None:
+        """The database is free again."""
+        self.gate.set()
 
 
 async def test_slow_answer_goes_by_customer_service_api(
     wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past the timeout the callback says success and the answer is pushed, once."""
-    monkeypatch.setattr(wx.engine, "_handle", _slowed(wx.engine, seconds=0.4))
+    held = Held(wx.engine)
+    monkeypatch.setattr(wx.engine, "_handle", held)
     assert wx.channels.wechat is not None
     wx.channels.wechat.responder.timeout = 0.1
     woman = wx.peer("oSlow")
     first = await woman.say("我要求助", msg_id="888")
     retry = await woman.say("我要求助", msg_id="888")
     assert first.body == "success" and retry.body == "success"
+    held.release()
     await wx.channels.wechat.responder.drain()
     sends = wx.api.requests_to("/cgi-bin/message/custom/send")
     assert len(sends) == 1
@@ -103,7 +111,8 @@ async def test_a_late_answer_the_database_refused_is_stored_once_it_is_back(
 ) -> None:
     """Storing a late answer for its push fails (the database went away): it is tried again,
     logged, and the answer still goes out once."""
-    monkeypatch.setattr(wx.engine, "_handle", _slowed(wx.engine, seconds=0.3))
+    held = Held(wx.engine)
+    monkeypatch.setattr(wx.engine, "_handle", held)
     monkeypatch.setattr("bot.channels.wechat.responder.UNAVAILABLE_RETRY", (0.01,))
     assert wx.channels.wechat is not None
     responder = wx.channels.wechat.responder
@@ -118,6 +127,7 @@ async def test_a_late_answer_the_database_refused_is_stored_once_it_is_back(
 
     monkeypatch.setattr(responder.dispatcher, "enqueue_replies", flaky)
     assert (await wx.peer("oLate").say("我要求助", msg_id="889")).body == "success"
+    held.release()
     await responder.drain()
     assert failures == []
     assert len(wx.api.requests_to("/cgi-bin/message/custom/send")) == 1
@@ -129,11 +139,13 @@ async def test_failed_push_is_recorded_for_retry(
     wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When the push fails, the outbox row keeps the error and a later due time."""
-    monkeypatch.setattr(wx.engine, "_handle", _slowed(wx.engine, seconds=0.3))
+    held = Held(wx.engine)
+    monkeypatch.setattr(wx.engine, "_handle", held)
     assert wx.channels.wechat is not None
     wx.channels.wechat.responder.timeout = 0.05
     wx.api.fail_next("/cgi-bin/message/custom/send", status=500, times=5)
     assert (await wx.peer("oFail").say("你好", msg_id="999")).body == "success"
+    held.release()
     await wx.channels.wechat.responder.drain()
     with database.read() as session:
         [row] = session.exec(select(Outbox).where(Outbox.channel == "wechat")).all()
