@@ -13,29 +13,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot import texts
 from bot.flows import FLOWS
 from bot.flows.base import normalize
+from bot.nlp.words import alternation, pattern, table, words
 
-# The global commands, then each flow's entry words (its command is its name), then the rest.
+# The global commands, then each flow's entry words (its command is its name), then the rest
+# (bot/nlp/data/words.toml [commands]).
+_GLOBAL = ("cancel", "back", "help", "menu", "human", "progress", "delete")
 WORDS: dict[str, tuple[str, ...]] = {
-    "cancel": ("取消", "退出", "不办了", "放弃", "结束"),
-    "back": ("返回", "上一步", "后退", "回到上一步"),
-    "help": ("帮助", "?", "？", "help", "怎么用", "说明"),
-    "menu": ("菜单", "主菜单", "目录", "开始", "/start", "/menu"),
-    "human": ("转人工", "人工", "人工服务", "找人工", "真人"),
-    "progress": ("查询进度", "进度", "查进度", "我的求助", "求助进度", "待办"),
-    "delete": ("删除我的信息", "删除个人信息", "删除我的数据"),
+    **{name: words("commands", name) for name in _GLOBAL},
     **{flow.name: flow.words for flow in FLOWS},
-    "contacts": ("我的联系点", "联系点", "我的结对户", "查看联系点"),
-    "resume": ("继续", "接着", "继续办"),
-    "more": ("更多", "更多内容", "继续看", "下一页"),
-    "greet": ("你好", "您好", "在吗", "在不在", "有人吗", "hello", "hi", "嗨", "哈喽"),
+    **{name: found for name, found in table("commands").items() if name not in _GLOBAL},
 }
 # The idle menu: (rank, entry, label, who sees it), with each flow's own entry; sorted by rank.
 # Cadres also see 走访记录; district cadres (who submit quarterly summaries) 季度汇总.
 _MENU_ENTRIES = (
-    (30, "progress", "查询进度", "any"),
-    (50, "human", "转人工", "any"),
+    (30, "progress", texts.t("menu.entry.progress"), "any"),
+    (50, "human", texts.t("menu.entry.human"), "any"),
     *((f.menu[0], f.name, f.menu[1], f.menu_for) for f in FLOWS if f.menu is not None),
 )
 
@@ -47,27 +42,28 @@ def _menu_of(*audiences: str) -> tuple[tuple[str, str], ...]:
 MENU = _menu_of("any")
 CADRE_MENU = _menu_of("any", "cadre")
 DISTRICT_MENU = _menu_of("any", "cadre", "district")
-# WeChat/WeCom custom-menu keys → the text entry they stand for (same as typing it).
+# WeChat/WeCom custom-menu keys → the text entry they stand for (same as typing it); the entry's
+# label is the menu button's name.
 MENU_KEYS = {
-    "HELP_REQUEST": "我要求助",
-    "PROGRESS": "查询进度",
-    "VISIT_REPORT": "走访记录",
-    "HUMAN": "转人工",
-    "MENU": "菜单",
-    "DELETE_DATA": "删除我的信息",
+    key: texts.t(f"menu.entry.{entry}")
+    for key, entry in (
+        ("HELP_REQUEST", "help_request"),
+        ("PROGRESS", "progress"),
+        ("VISIT_REPORT", "visit_report"),
+        ("HUMAN", "human"),
+        ("MENU", "menu"),
+        ("DELETE_DATA", "delete"),
+    )
 }
-CODE_COMMANDS = {
-    "受理": "take",
-    "接手": "take",
-    "办结": "resolve",
-    "撤销": "withdraw",
-    "详情": "detail",
-}
-_CODE_RE = re.compile(r"^(受理|接手|办结|撤销|详情)\s*([A-Za-z0-9]{4,8})?\s*(.*)$", re.S)
+# 受理 <编号> … → the request move it makes.
+CODE_COMMANDS = {word: move for move, found in table("code_commands").items() for word in found}
+_CODE_RE = re.compile(
+    rf"^({alternation(tuple(CODE_COMMANDS))})\s*([A-Za-z0-9]{{4,8}})?\s*(.*)$", re.S
+)
 # `联系点 九龙社区` (a short place name); `结对 王某 九龙社区` (spaces required, so that a visit
 # note beginning with 结对帮扶 stays a visit note).
-_POINT_RE = re.compile(r"^(?:登记)?联系点[\s:：]*(\S.{0,29})$", re.S)
-_PAIR_RE = re.compile(r"^(?:登记)?结对(?:户)?[\s:：]+(?!帮扶)(\S{1,12}[\s,，]+\S.{0,29})$", re.S)
+_POINT_RE = pattern("contact_point")
+_PAIR_RE = pattern("pair")
 
 
 @dataclass(frozen=True)
@@ -84,8 +80,8 @@ def parse_command(text: str) -> Command | None:
     answer = normalize(text)
     if not answer:
         return None
-    for name, words in WORDS.items():
-        if answer in words or answer.lower() in words:
+    for name, said in WORDS.items():
+        if answer in said or answer.lower() in said:
             return Command(name)
     for flow in FLOWS:
         if flow.pattern is not None and flow.pattern.match(answer):

@@ -32,6 +32,7 @@ from bot.flows.base import Ctx, FlowRun, InviteView, UserView
 from bot.flows.runner import Flow, FlowRunner, Start, Turn
 from bot.messages import Incoming, Outgoing
 from bot.nlp import NLP
+from bot.nlp.words import words
 from bot.paging import next_page
 from storage import repo
 from storage.models import User
@@ -39,6 +40,9 @@ from storage.orgtree import UnitPath
 
 # While handed over, these commands end the hand-over (and act); anything else goes to a person.
 RELEASING = ("menu", "cancel", "progress", "delete")
+RESUME_BUTTONS = (texts.t("button.resume"), texts.t("button.cancel"))
+DELETE_BUTTONS = (texts.t("button.delete_confirm"), texts.t("button.delete_keep"))
+DELETE_CONFIRM = words("answers", "delete_confirm")
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,7 @@ class Conversation:
         idle = self.idle > self.setup.resume_after
         if state.flow is not None and idle and not self.ctx.analysis.crisis:
             state.pause()
-            return [Outgoing(texts.t("flow.resume", title=self._title()), ("继续", "取消"))]
+            return [Outgoing(texts.t("flow.resume", title=self._title()), RESUME_BUTTONS)]
         command = parse_command(self.text)
         pages = state.take_pages()
         if command is not None and command.name == "more":
@@ -158,7 +162,7 @@ class Conversation:
                 state.pages = rest
             return [page]
         if state.mode is AWAITING_DELETE:
-            if self.text.replace(" ", "") == "确认删除":
+            if self.text.replace(" ", "") in DELETE_CONFIRM:
                 state.confirm_delete()
                 return actions.erase_resident(self.fx)
             state.keep()
@@ -228,7 +232,7 @@ class Conversation:
             return self._with_prompt(contacts.add_pair(self.fx, command.note))
         if name == "delete":
             self.dialogue.ask_delete()
-            return [Outgoing(texts.t("delete.confirm"), ("确认删除", "不删除"))]
+            return [Outgoing(texts.t("delete.confirm"), DELETE_BUTTONS)]
         return self._start(BY_NAME[name], prefill=False)
 
     def _start(

@@ -66,6 +66,57 @@ TEXTS: dict[str, str] = {
     "flow.resume_unclear": "请回复“继续”接着办上次的“{title}”，或回复“取消”放弃。",
     "flow.expired": "您上次没办完的“{title}”已超过 7 天，已自动取消。",
     "flow.not_in_flow": "现在没有进行中的事项。",
+    # ------------------------------------------------------------------ buttons, menu entries, choices
+    # What the bot shows as buttons and option labels. A button the user may press is also a
+    # word it recognises (bot/nlp/data/words.toml); tests/test_homes.py checks the pairs.
+    "button.confirm": "确认",
+    "button.edit": "修改",
+    "button.cancel": "取消",
+    "button.resume": "继续",
+    "button.delete_confirm": "确认删除",
+    "button.delete_keep": "不删除",
+    # the idle menu's entries (each is also the entry's command word) and the WeChat menu's
+    "menu.entry.help_request": "我要求助",
+    "menu.entry.visit_report": "走访记录",
+    "menu.entry.progress": "查询进度",
+    "menu.entry.quarterly": "季度汇总",
+    "menu.entry.human": "转人工",
+    "menu.entry.menu": "菜单",
+    "menu.entry.delete": "删除我的信息",
+    # option labels of choice questions (their answer words are in words.toml)
+    "choice.yes": "是",
+    "choice.no": "否",
+    "choice.right": "对",
+    "choice.agree": "同意",
+    "choice.disagree": "不同意",
+    "choice.contact.chat": "就在这里联系我",
+    "choice.contact.phone": "留个电话",
+    # formatted fragments
+    "list.sep": "、",
+    "flow.summary_line": "{label}：{value}",
+    "visit.whom_value": "{name}（{people}人）",
+    "bind.code_value": "{code}（{unit} {name}）",
+    "contacts.household": "{name}（{community}）",
+    "help.contact_phone": "电话",
+    # ------------------------------------------------------------------ slot labels
+    # A question's name in the summary and in `修改 <字段>` (other names: words.toml *.aliases).
+    "slot.help_request.need": "困难",
+    "slot.help_request.categories": "类别",
+    "slot.help_request.district": "区",
+    "slot.help_request.street": "街道社区",
+    "slot.help_request.contact": "联系方式",
+    "slot.help_request.phone": "电话",
+    "slot.help_request.consent": "同意转交",
+    "slot.visit_report.date": "日期",
+    "slot.visit_report.place": "地点",
+    "slot.visit_report.form": "形式",
+    "slot.visit_report.whom": "对象",
+    "slot.visit_report.focus": "重点群体",
+    "slot.visit_report.notes": "情况",
+    "slot.visit_report.open_help": "建求助单",
+    "slot.quarterly.quarter": "季度",
+    "slot.quarterly.remark": "说明",
+    "slot.onboarding.code": "邀请码",
     # ------------------------------------------------------------------ help request
     "help.title": "我要求助",
     "help.need": "请说说您遇到的困难，越具体越好。",
@@ -431,4 +482,4 @@ def has(key: str) -> bool:
 
 def category_labels(codes: list[str] | tuple[str, ...]) -> str:
     """Chinese labels of category codes, joined: ['jobs', 'knowledge'] → '岗位、知识'."""
-    return "、".join(CATEGORY_LABELS.get(c, c) for c in codes)
+    return t("list.sep").join(CATEGORY_LABELS.get(c, c) for c in codes)

@@ -98,7 +98,9 @@ def cadre_area(session: Session, user: User) -> Area | None:
 
 def display(point: ContactPoint) -> str:
     """'九龙社区', or a household as '王某（九龙社区）'."""
-    return f"{point.name}（{point.community}）" if point.community else point.name
+    if point.community:
+        return texts.t("contacts.household", name=point.name, community=point.community)
+    return point.name
 
 
 def place_in(nlp: NLP, area: Area, text: str) -> Place:
@@ -162,7 +164,7 @@ def _hold(
                 raise Refused("pair_taken", name=name, community=point.community or "")
             return Registration(point=point, added=False, count=len(same), quota=quota)
     if len(same) >= quota:
-        names = "、".join(display(p) for p in same)
+        names = texts.t("list.sep").join(display(p) for p in same)
         noun = texts.t(f"contacts.noun.{kind}")
         raise Refused("over_quota", quota=quota, kind=noun, count=len(same), names=names)
     unit = repo.unit_for_place(

@@ -29,12 +29,14 @@ from typing import TYPE_CHECKING, Any, cast
 from transitions import EventData, Machine
 
 from bot import texts
+from bot.nlp.numbers import chinese_to_int
+from bot.nlp.words import alternation, table, words
 
 if TYPE_CHECKING:
     from bot.nlp import NLP, Analysis
 
 TERMINAL_STATES = ("done", "cancelled")
-SKIP_WORDS = ("跳过", "不知道", "不清楚", "不确定", "没有", "无", "略", "不填", "暂无", "算了")
+SKIP_WORDS = words("answers", "skip")
 MAX_MISSES = 3
 
 
@@ -127,7 +129,7 @@ def show_plain(value: Any) -> str:
     if value is None:
         return texts.t("value.none")
     if isinstance(value, list | tuple):
-        return "、".join(str(v) for v in value) or texts.t("value.none")
+        return texts.t("list.sep").join(str(v) for v in value) or texts.t("value.none")
     return str(value)
 
 
@@ -153,6 +155,13 @@ class Slot:
     def options(self, ctx: Ctx) -> tuple[Choice, ...]:
         """The numbered choices of this question."""
         return self.dynamic_choices(ctx) if self.dynamic_choices is not None else self.choices
+
+
+def labelled(flow: str, name: str, prompt: str, parse: Parser, **options: Any) -> Slot:
+    """A question of `flow` named by texts `slot.<flow>.<name>`, other names words.toml's
+    `<flow>.aliases`."""
+    aliases = table(f"{flow}.aliases").get(name, ())
+    return Slot(name, texts.t(f"slot.{flow}.{name}"), prompt, parse, aliases=aliases, **options)
 
 
 @dataclass(frozen=True)
@@ -298,19 +307,12 @@ def _after_state_change(event: EventData) -> None:
 # ----------------------------------------------------------------------------- answer helpers
 
 _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-_CN_ORDINALS = {
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-    "十": 10,
-}
+_ORDINAL = re.compile(
+    rf"(?:{alternation(words('numerals', 'ordinal_prefixes'))})?\s*"
+    rf"(\d{{1,2}}|{alternation(words('numerals', 'ordinals'))})\s*"
+    rf"(?:{alternation(words('numerals', 'ordinal_suffixes'))})?"
+)
+_NUMBER_LIST = re.compile(rf"[\d\s,，、{''.join(map(re.escape, words('numerals', 'joiners')))}+/]+")
 
 
 def normalize(text: str) -> str:
@@ -322,13 +324,10 @@ def normalize(text: str) -> str:
 def number_of(text: str) -> int | None:
     """The option number in an answer like '2', '２', '第二个', '选3', '二'."""
     text = normalize(text)
-    match = re.fullmatch(
-        r"(?:第|选|选择)?\s*(\d{1,2}|[一二两三四五六七八九十])\s*(?:个|项|号|条)?", text
-    )
+    match = _ORDINAL.fullmatch(text)
     if not match:
         return None
-    token = match.group(1)
-    return int(token) if token.isdecimal() else _CN_ORDINALS[token]
+    return chinese_to_int(match.group(1))
 
 
 def match_choice(text: str, choices: tuple[Choice, ...]) -> Choice | None:
@@ -348,7 +347,7 @@ def match_choices(text: str, choices: tuple[Choice, ...]) -> list[Choice]:
     """Return every choice an answer names ('1 3', '1、3', '健康和帮扶'), in the order given."""
     answer = normalize(text)
     numbers = re.findall(r"\d+", answer)
-    if numbers and re.fullmatch(r"[\d\s,，、和及与+/]+", answer):
+    if numbers and _NUMBER_LIST.fullmatch(answer):
         picked = [int(n) for n in numbers]
         if all(1 <= n <= len(choices) for n in picked):
             return list(dict.fromkeys(choices[n - 1] for n in picked))
@@ -364,7 +363,7 @@ def match_choices(text: str, choices: tuple[Choice, ...]) -> list[Choice]:
 def is_skip(text: str) -> bool:
     """True when the answer declines an optional question."""
     answer = normalize(text)
-    return answer in SKIP_WORDS or answer in ("不用", "不需要", "没", "不知道具体的")
+    return answer in SKIP_WORDS
 
 
 def choice_lines(choices: tuple[Choice, ...]) -> str:

@@ -9,6 +9,7 @@ the flow. Diagram: help_request.mmd.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from bot import texts
@@ -20,7 +21,7 @@ from bot.flows.base import (
     FlowRun,
     FlowSpec,
     Invalid,
-    Slot,
+    labelled,
     match_choice,
     match_choices,
     normalize,
@@ -30,27 +31,24 @@ from bot.flows.runner import CONFIRM_WORDS, Flow
 from bot.messages import Outgoing
 from bot.nlp import mask_pii
 from bot.nlp.categories import Category
+from bot.nlp.places import short_form
+from bot.nlp.words import words
 from storage import repo
 
 #: words that also pick a category (besides its number and label)
 CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
-    Category.JOBS: ("工作", "就业", "创业", "找活"),
-    Category.HEALTH: ("看病", "身体", "体检", "医疗"),
-    Category.KNOWLEDGE: ("培训", "学习", "政策", "咨询"),
-    Category.RELIEF: ("困难", "救助", "补助", "生活"),
-    Category.RIGHTS: ("家暴", "离婚", "纠纷", "法律"),
-    Category.OTHER: (),
+    code: words("help_request.categories", code) for code in Category
 }
 CATEGORY_CHOICES = tuple(
     Choice(code, texts.CATEGORY_LABELS[code], CATEGORY_WORDS[code]) for code in Category
 )
-CONTACT_CHOICES = (
-    Choice("chat", "就在这里联系我", ("这里", "对话", "微信", "在这", "聊天")),
-    Choice("phone", "留个电话", ("电话", "手机", "打给我")),
+CONTACT_CHOICES = tuple(
+    Choice(value, texts.t(f"choice.contact.{value}"), words("help_request.contact", value))
+    for value in ("chat", "phone")
 )
 CONSENT_CHOICES = (
-    Choice("yes", "同意", ("可以", "好的", "行", "愿意", "没问题", "是")),
-    Choice("no", "不同意", ("不行", "不愿意", "不可以", "拒绝", "不要")),
+    Choice("yes", texts.t("choice.agree"), words("help_request.consent", "yes")),
+    Choice("no", texts.t("choice.disagree"), words("help_request.consent", "no")),
 )
 MIN_NEED_CHARS = 4
 
@@ -94,7 +92,7 @@ def categories_prompt(slots: Mapping[str, Any], ctx: Ctx) -> dict[str, str]:
 
 def district_choices(ctx: Ctx) -> tuple[Choice, ...]:
     """The 16 districts as numbered choices (short names accepted)."""
-    return tuple(Choice(d, d, (d.removesuffix("区"),)) for d in ctx.nlp.district_names())
+    return tuple(Choice(d, d, (short_form(d),)) for d in ctx.nlp.district_names())
 
 
 def parse_district(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> str:
@@ -148,7 +146,7 @@ def parse_phone(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> str:
 def parse_consent(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> bool:
     """Consent to share with the cadres; a refusal ends the flow with nothing stored."""
     choice = match_choice(text, CONSENT_CHOICES)
-    if choice is None and normalize(text) in ("不", "否", "no"):
+    if choice is None and normalize(text) in words("help_request.consent", "no_exact"):
         choice = CONSENT_CHOICES[1]
     if choice is None:
         raise Invalid("help.consent_unclear")
@@ -179,80 +177,60 @@ def _show_categories(value: Any) -> str:
 
 
 def _show_contact(value: Any) -> str:
-    return {"chat": texts.t("contact.chat"), "phone": "电话"}.get(str(value), str(value))
+    shown = {"chat": texts.t("contact.chat"), "phone": texts.t("help.contact_phone")}
+    return shown.get(str(value), str(value))
 
 
 def _show_phone(value: Any) -> str:
     return mask_pii(str(value)) if value else texts.t("value.none")
 
 
+_slot = partial(labelled, "help_request")
+
+
 SPEC = FlowSpec(
     name="help_request",
     title=texts.t("help.title"),
     slots=(
-        Slot(
-            "need",
-            "困难",
-            "help.need",
-            parse_need,
-            aliases=("需求", "情况", "内容"),
-            resets=("categories",),
-        ),
-        Slot(
+        _slot("need", "help.need", parse_need, resets=("categories",)),
+        _slot(
             "categories",
-            "类别",
             "help.categories",
             parse_categories,
             choices=CATEGORY_CHOICES,
             show=_show_categories,
             fmt=categories_prompt,
-            aliases=("分类",),
-            quick=("对",),
+            quick=(texts.t("choice.right"),),
         ),
-        Slot(
+        _slot(
             "district",
-            "区",
             "help.district",
             parse_district,
             dynamic_choices=district_choices,
-            aliases=("地点", "地址", "所在区", "区县"),
             resets=("street",),
         ),
-        Slot(
-            "street",
-            "街道社区",
-            "help.street",
-            parse_street,
-            optional=True,
-            show=show_street,
-            aliases=("街道", "社区", "乡镇", "村"),
-        ),
-        Slot(
+        _slot("street", "help.street", parse_street, optional=True, show=show_street),
+        _slot(
             "contact",
-            "联系方式",
             "help.contact",
             parse_contact,
             choices=CONTACT_CHOICES,
             show=_show_contact,
             resets=("phone",),
         ),
-        Slot(
+        _slot(
             "phone",
-            "电话",
             "help.phone",
             parse_phone,
             show=_show_phone,
             when=lambda s: s.get("contact") == "phone",
-            aliases=("手机", "号码"),
         ),
-        Slot(
+        _slot(
             "consent",
-            "同意转交",
             "help.consent",
             parse_consent,
             choices=CONSENT_CHOICES,
-            show=lambda v: "同意" if v else "不同意",
-            aliases=("同意",),
+            show=lambda v: texts.t("choice.agree" if v else "choice.disagree"),
         ),
     ),
     extract=extract,
@@ -297,8 +275,8 @@ def route(ctx: Ctx) -> dict[str, Any] | None:
 
 FLOW = Flow(
     spec=SPEC,
-    words=("我要求助", "求助", "我需要帮助"),
+    words=words("help_request", "entry"),
     finish=finish,
-    menu=(20, "我要求助"),
+    menu=(20, texts.t("menu.entry.help_request")),
     route=route,
 )

@@ -13,13 +13,14 @@ from typing import Any
 
 from bot import texts
 from bot.actions import Effects, unit_label
-from bot.flows.base import Ctx, FlowRun, FlowSpec, Invalid, Slot
+from bot.flows.base import Ctx, FlowRun, FlowSpec, Invalid, labelled
 from bot.flows.runner import Flow, Start, Turn
 from bot.messages import Outgoing
+from bot.nlp.words import pattern, words
 from storage import repo
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9]{6,12}")
-WORDS = ("绑定", "干部绑定")
+WORDS = words("onboarding", "entry")
 
 
 def parse_code(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> dict[str, str]:
@@ -39,13 +40,13 @@ def show_code(value: Any) -> str:
     """'ABCD2345（朝阳区双井街道 张三）'."""
     if not value:
         return texts.t("value.none")
-    return f"{value['code']}（{value['unit']} {value['name']}）"
+    return texts.t("bind.code_value", code=value["code"], unit=value["unit"], name=value["name"])
 
 
 SPEC = FlowSpec(
     name="onboarding",
     title=texts.t("bind.title"),
-    slots=(Slot("code", "邀请码", "bind.code", parse_code, show=show_code, aliases=("码",)),),
+    slots=(labelled("onboarding", "code", "bind.code", parse_code, show=show_code),),
 )
 
 
@@ -73,6 +74,6 @@ FLOW = Flow(
     finish=finish,
     who="resident",
     refusal="bind.already",
-    pattern=re.compile(r"^绑定\s*[A-Za-z0-9]{6,12}$"),
+    pattern=pattern("onboarding"),
     start=start,
 )

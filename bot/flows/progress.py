@@ -22,23 +22,21 @@ from bot.actions import Effects, unit_label
 from bot.domain import requests
 from bot.domain.errors import DomainError
 from bot.messages import Outgoing
+from bot.nlp.words import words
 from storage import repo
 from storage.models import OPEN_STATUSES, HelpRequest
 
 # What a rating answer may start with → the stored rating (longest words first).
-RATING_WORDS = (
-    ("非常满意", "satisfied"),
-    ("很满意", "satisfied"),
-    ("基本满意", "basic"),
-    ("比较满意", "basic"),
-    ("还算满意", "basic"),
-    ("还行", "basic"),
-    ("不太满意", "unsatisfied"),
-    ("不满意", "unsatisfied"),
-    ("满意", "satisfied"),
+RATINGS = ("satisfied", "basic", "unsatisfied")
+RATING_WORDS = tuple(
+    sorted(
+        ((word, rating) for rating in RATINGS for word in words("ratings", rating)),
+        key=lambda pair: -len(pair[0]),
+    )
 )
+NOT_BEFORE = words("ratings", "not_before")  # 满意度 is no rating
 RATING_NUMBERS = {"1": "satisfied", "2": "basic", "3": "unsatisfied"}
-RATING_CHOICES = ("满意", "基本满意", "不满意")
+RATING_CHOICES = tuple(texts.t(f"rate.{rating}") for rating in RATINGS)
 _SEPARATORS = " \t\n,，。.、:：;；!！~～"
 _NUMBER_RATING = re.compile(r"^([123１２３])(?:$|[\s,，。.、:：;；!！])")
 
@@ -112,7 +110,7 @@ def parse_rating(text: str, *, numbers: bool) -> tuple[str, str | None] | None:
     rating = None
     rest = ""
     for word, value in RATING_WORDS:
-        if answer.startswith(word) and not answer[len(word) :].startswith("度"):
+        if answer.startswith(word) and not answer[len(word) :].startswith(NOT_BEFORE):
             rating, rest = value, answer[len(word) :]
             break
     if rating is None and numbers:

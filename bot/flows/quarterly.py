@@ -13,6 +13,7 @@ everyone else gets a short explanation. Diagram: quarterly.mmd.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from bot import texts
@@ -20,21 +21,32 @@ from bot.actions import Effects
 from bot.domain.figures import QuarterFigures
 from bot.domain.quarters import Quarter
 from bot.domain.reviews import nearest_due, open_quarters
-from bot.flows.base import Choice, Ctx, FlowRun, FlowSpec, Invalid, Slot, match_choice, normalize
+from bot.flows.base import (
+    Choice,
+    Ctx,
+    FlowRun,
+    FlowSpec,
+    Invalid,
+    labelled,
+    match_choice,
+    normalize,
+)
 from bot.flows.runner import CONFIRM_WORDS, Flow, FlowRunner, Start, Turn
 from bot.messages import Outgoing
 from bot.nlp import mask_pii
+from bot.nlp.words import table, words
 from bot.reporting.figures import compile_figures
 from bot.reporting.text import figures_text
 from storage import repo
 from storage.models import OrgUnit
 from storage.orgtree import UnitPath
 
-_CN_NUMBERS = "一二三四"
 MIN_REMARK_CHARS = 2
 # A bare `修改` at the summary means: write the remark.
-EDIT_WORDS = ("修改", "改", "改一下", "补充", "加说明", "写说明", "备注", "加备注")
-REMARK = "说明"
+EDIT_WORDS = words("quarterly", "edit")
+DEFAULT_WORDS = (*CONFIRM_WORDS, *words("quarterly", "default"))
+QUARTER_WORDS = table("quarterly.quarters")
+REMARK = "remark"
 
 
 def district_unit(fx: Effects) -> OrgUnit | None:
@@ -55,7 +67,7 @@ def begin(fx: Effects, *, due_days: int) -> dict[str, Any] | list[Outgoing]:
     found = open_quarters(fx.session, unit=unit, today=fx.ref, due_days=due_days)
     if not found:
         current = Quarter.of(fx.ref)
-        names = "、".join(str(q) for q in (current.previous(), current))
+        names = texts.t("list.sep").join(str(q) for q in (current.previous(), current))
         return [Outgoing(texts.t("quarterly.none_open", quarters=names))]
     entries = [
         {
@@ -97,9 +109,9 @@ def edit_word(text: str, state: str) -> str | None:
 
 
 def _label(quarter: Quarter, current: Quarter) -> Choice:
-    relative = ("本季度", "这个季度", "这季度") if quarter == current else ("上季度", "上个季度")
-    number = _CN_NUMBERS[quarter.q - 1]
-    synonyms = (*relative, f"{number}季度", f"Q{quarter.q}", f"q{quarter.q}", str(quarter).lower())
+    relative = QUARTER_WORDS["current" if quarter == current else "previous"]
+    named = QUARTER_WORDS[f"q{quarter.q}"]
+    synonyms = (*relative, *named, f"Q{quarter.q}", f"q{quarter.q}", str(quarter).lower())
     return Choice(str(quarter), str(quarter), synonyms)
 
 
@@ -112,7 +124,7 @@ def quarter_choices(ctx: Ctx) -> tuple[Choice, ...]:
 def parse_quarter(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> dict[str, Any]:
     """One of the open quarters, by number, name (2026Q1, 本季度, 一季度), or 好 for the default."""
     entries = {e["quarter"]: e for e in slots.get("_open") or []}
-    if normalize(text) in (*CONFIRM_WORDS, "默认", "就它", "行"):
+    if normalize(text) in DEFAULT_WORDS:
         wanted = str(slots.get("_default") or "")
     else:
         choice = match_choice(text, quarter_choices(ctx))
@@ -135,7 +147,8 @@ def quarter_prompt(slots: Mapping[str, Any], ctx: Ctx) -> dict[str, str]:
         )
         for e in slots.get("_open") or []
     ]
-    return {"due_lines": "、".join(lines), "default": str(slots.get("_default") or "")}
+    due_lines = texts.t("list.sep").join(lines)
+    return {"due_lines": due_lines, "default": str(slots.get("_default") or "")}
 
 
 def show_quarter(value: Any) -> str:
@@ -158,28 +171,20 @@ def parse_remark(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> str:
     return remark
 
 
+_slot = partial(labelled, "quarterly")
 SPEC = FlowSpec(
     name="quarterly",
     title=texts.t("quarterly.title"),
     slots=(
-        Slot(
+        _slot(
             "quarter",
-            "季度",
             "quarterly.quarter",
             parse_quarter,
             dynamic_choices=quarter_choices,
             fmt=quarter_prompt,
             show=show_quarter,
-            aliases=("数据", "汇总"),
         ),
-        Slot(
-            "remark",
-            REMARK,
-            "quarterly.remark",
-            parse_remark,
-            optional=True,
-            aliases=("备注", "补充", "补充说明", "意见"),
-        ),
+        _slot(REMARK, "quarterly.remark", parse_remark, optional=True),
     ),
     summary_title="quarterly.summary",
 )
@@ -215,9 +220,9 @@ def finish(fx: Effects, run: FlowRun) -> list[Outgoing]:
 
 FLOW = Flow(
     spec=SPEC,
-    words=("季度汇总", "季度总结", "季度报告", "汇总"),
+    words=words("quarterly", "entry"),
     finish=finish,
-    menu=(40, "季度汇总"),
+    menu=(40, texts.t("menu.entry.quarterly")),
     menu_for="district",
     start=begin_flow,
     edit_word=edit_word,

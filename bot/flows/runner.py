@@ -31,26 +31,14 @@ from bot.flows.base import (
     normalize,
 )
 from bot.messages import Outgoing
+from bot.nlp.words import alternation, words
 
-CONFIRM_WORDS = (
-    "确认",
-    "确定",
-    "提交",
-    "对",
-    "是",
-    "是的",
-    "没问题",
-    "好",
-    "好的",
-    "可以",
-    "ok",
-    "OK",
-    "对的",
-    "没错",
-    "确认提交",
-    "正确",
-)
-EDIT_PATTERN = re.compile(r"^(?:修改|更改|改一下|改)\s*(.*)$")
+CONFIRM_WORDS = words("answers", "confirm")
+EDIT_PATTERN = re.compile(rf"^(?:{alternation(words('answers', 'edit'))})\s*(.*)$")
+
+
+# The summary's buttons: 确认 / 修改 / 取消.
+BUTTONS = tuple(texts.t(f"button.{b}") for b in ("confirm", "edit", "cancel"))
 
 
 @dataclass
@@ -126,7 +114,7 @@ class FlowRunner:
         """Jump to the slot named in `修改 <字段>`."""
         slot = self.spec.find_slot(word) if word else None
         if slot is None or (slot.when is not None and not slot.when(run.slots)):
-            fields = "、".join(s.label for s in self._applicable(run))
+            fields = texts.t("list.sep").join(s.label for s in self._applicable(run))
             reply = Outgoing(texts.t("flow.edit_which", fields=fields))
             return Turn(run, state, [reply])
         self.machine.fire(run, f"ask_{slot.name}", state)
@@ -177,9 +165,10 @@ class FlowRunner:
         lines = [texts.t(self.spec.summary_title, title=self.spec.title)]
         for slot in self._applicable(run):
             if slot.in_summary:
-                lines.append(f"{slot.label}：{slot.show(run.slots.get(slot.name))}")
+                value = slot.show(run.slots.get(slot.name))
+                lines.append(texts.t("flow.summary_line", label=slot.label, value=value))
         lines.append(texts.t("flow.summary_actions"))
-        return Outgoing("\n".join(lines), ("确认", "修改", "取消"))
+        return Outgoing("\n".join(lines), BUTTONS)
 
     # ------------------------------------------------------------------ internals
 

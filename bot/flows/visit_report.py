@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextlib import suppress
 from datetime import date
+from functools import partial
 from typing import Any
 
 from bot import texts
@@ -20,8 +21,8 @@ from bot.flows.base import (
     FlowRun,
     FlowSpec,
     Invalid,
-    Slot,
     UserView,
+    labelled,
     match_choice,
     match_choices,
     normalize,
@@ -29,30 +30,22 @@ from bot.flows.base import (
 from bot.flows.runner import Flow
 from bot.messages import Outgoing
 from bot.nlp import mask_pii, parse_count, parse_date
+from bot.nlp.words import table, words
 from storage import repo
 
+# The four forms and the focus groups are TAXONOMY.md values: stored as they are, shown as
+# their own labels; "another kind of visit" is stored as ''.
 FORM_CHOICES = (
-    Choice("一对一访谈", "一对一访谈", ("一对一", "访谈", "面谈", "单独聊")),
-    Choice("实地考察", "实地考察", ("考察", "实地")),
-    Choice("座谈交流", "座谈交流", ("座谈", "交流会")),
-    Choice("结对帮扶", "结对帮扶", ("结对",)),
-    Choice("", texts.t("visit.other_form"), ("其他", "走访", "入户", "上门", "看望", "都不是")),
+    *(Choice(form, form, syn) for form, syn in table("visit_report.forms").items()),
+    Choice("", texts.t("visit.other_form"), words("visit_report", "other_form")),
 )
-FOCUS_CHOICES = tuple(
-    Choice(name, name, syn)
-    for name, syn in (
-        ("单亲贫困母亲", ("单亲",)),
-        ("特殊困难妇女", ("特殊困难", "残疾", "重病")),
-        ("创业就业", ("就业", "创业")),
-        ("参选参政", ("参选", "参政", "选举")),
-        ("帮扶救助", ("救助", "帮扶")),
-    )
-)
+FOCUS_CHOICES = tuple(Choice(name, name, syn) for name, syn in table("visit_report.focus").items())
 YES_NO = (
-    Choice("yes", "是", ("要", "需要", "建", "好", "可以", "对")),
-    Choice("no", "否", ("不", "不用", "不需要", "没必要", "算了")),
+    Choice("yes", texts.t("choice.yes"), words("visit_report.open_help", "yes")),
+    Choice("no", texts.t("choice.no"), words("visit_report.open_help", "no")),
 )
-NONE_WORDS = ("无", "没有", "都不是", "都不涉及", "不涉及", "没", "跳过")
+NONE_WORDS = words("visit_report", "none")
+NOTE_MARKERS = words("visit_report", "note_markers")  # free text with these reads as a visit
 MIN_NOTES_CHARS = 6
 NOTE_CHARS = 15  # a message this long that says a need is taken as the visit notes
 
@@ -129,7 +122,7 @@ def show_whom(value: Any) -> str:
     """'王某（1人）'."""
     if not value:
         return texts.t("value.none")
-    return f"{value['name']}（{value['people']}人）"
+    return texts.t("visit.whom_value", name=value["name"], people=value["people"])
 
 
 def parse_focus(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> list[str]:
@@ -188,49 +181,25 @@ def show_date(value: Any) -> str:
     return date.fromisoformat(str(value)).isoformat() if value else texts.t("value.none")
 
 
+_slot = partial(labelled, "visit_report")
+
+
 SPEC = FlowSpec(
     name="visit_report",
     title=texts.t("visit.title"),
     slots=(
-        Slot("date", "日期", "visit.date", parse_visit_date, show=show_date, aliases=("时间",)),
-        Slot(
-            "place",
-            "地点",
-            "visit.place",
-            parse_place,
-            show=show_place,
-            fmt=place_help,
-            aliases=("地方", "社区", "街道"),
-        ),
-        Slot(
-            "form",
-            "形式",
-            "visit.form",
-            parse_form,
-            choices=FORM_CHOICES,
-            show=show_form,
-            aliases=("走访形式",),
-        ),
-        Slot(
-            "whom", "对象", "visit.whom", parse_whom, show=show_whom, aliases=("人数", "走访对象")
-        ),
-        Slot(
-            "focus",
-            "重点群体",
-            "visit.focus",
-            parse_focus,
-            choices=FOCUS_CHOICES,
-            aliases=("群体", "重点"),
-        ),
-        Slot("notes", "情况", "visit.notes", parse_notes, aliases=("记录", "内容", "需求")),
-        Slot(
+        _slot("date", "visit.date", parse_visit_date, show=show_date),
+        _slot("place", "visit.place", parse_place, show=show_place, fmt=place_help),
+        _slot("form", "visit.form", parse_form, choices=FORM_CHOICES, show=show_form),
+        _slot("whom", "visit.whom", parse_whom, show=show_whom),
+        _slot("focus", "visit.focus", parse_focus, choices=FOCUS_CHOICES),
+        _slot("notes", "visit.notes", parse_notes),
+        _slot(
             "open_help",
-            "建求助单",
             "visit.open_help",
             parse_open_help,
             choices=YES_NO,
-            show=lambda v: "是" if v else "否",
-            aliases=("求助单",),
+            show=lambda v: texts.t("choice.yes" if v else "choice.no"),
         ),
     ),
     extract=extract,
@@ -307,18 +276,18 @@ def route(ctx: Ctx) -> dict[str, Any] | None:
     reads = (
         said >= 1
         and len(text) >= NOTE_CHARS
-        and ("走访" in text or "访" in text or said == 2 or bool(analysis.focus))
+        and (any(w in text for w in NOTE_MARKERS) or said == 2 or bool(analysis.focus))
     )
     return {} if reads else None
 
 
 FLOW = Flow(
     spec=SPEC,
-    words=("走访记录", "走访", "记录走访", "写走访"),
+    words=words("visit_report", "entry"),
     finish=finish,
     who="cadre",
     refusal="visit.cadre_only",
-    menu=(10, "走访记录"),
+    menu=(10, texts.t("menu.entry.visit_report")),
     menu_for="cadre",
     route=route,
 )
