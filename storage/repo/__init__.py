@@ -135,6 +135,7 @@ from storage.repo.requests import (
     set_status,
 )
 from storage.repo.staff import clear_login_failures as clear_login_failures
+from storage.repo.staff import count_urgent_requests as count_urgent_requests
 from storage.repo.staff import create_staff as create_staff
 from storage.repo.staff import end_sessions as end_sessions
 from storage.repo.staff import forget_login_failures as forget_login_failures
