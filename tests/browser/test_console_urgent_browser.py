@@ -7,32 +7,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from storage import repo
 from tests.browser.conftest import LiveServer, csp_violations
 from tests.browser.test_console_browser import desktop, log_in
-from tests.console.sessions import T0, bind_cadre, file_request, make_staff
+from tests.console.sessions import T0, bind_cadre, file_request, make_staff, take_request
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 POLL_MS = 30_000  # bot/console/static/urgent.js
 MARK = "【紧急】"
-
-
-def take(server: LiveServer, code: str, cadre_id: int) -> None:
-    """A cadre takes the request."""
-    with server.database.transaction() as session:
-        request = repo.request_by_code(session, code=code)
-        assert request is not None
-        repo.set_status(
-            session,
-            request=request,
-            status="assigned",
-            actor_id=cadre_id,
-            note=None,
-            now=T0 + timedelta(hours=5),
-            assigned_to=cadre_id,
-        )
 
 
 def test_badge_and_flashing_title_follow_the_urgent_cases(
@@ -77,8 +60,8 @@ def test_badge_and_flashing_title_follow_the_urgent_cases(
     expect(badge).to_have_text("紧急 2")
     assert page.evaluate("window.stillHere") is True  # no reload
 
-    take(live_server, waiting, cadre)
-    take(live_server, second, cadre)
+    take_request(db, waiting, cadre)
+    take_request(db, second, cadre)
     page.clock.run_for(POLL_MS)
     expect(badge).to_be_hidden()
     page.clock.run_for(3000)

@@ -10,9 +10,15 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from storage import repo
 from storage.db import Database
-from tests.console.sessions import T0, bind_cadre, file_request, logged_in, make_staff
+from tests.console.sessions import (
+    T0,
+    bind_cadre,
+    file_request,
+    logged_in,
+    make_staff,
+    take_request,
+)
 
 PAGES = (
     "/console",
@@ -36,22 +42,6 @@ def badge(html: str) -> str | None:
 def codes_in_order(html: str) -> list[str]:
     """The request codes the queue lists, top to bottom."""
     return re.findall(r'<td class="code"><a href="/console/requests/([A-Z0-9]{6})"', html)
-
-
-def accept(database: Database, code: str, cadre_id: int) -> None:
-    """A cadre takes the request (status `assigned`)."""
-    with database.transaction() as session:
-        request = repo.request_by_code(session, code=code)
-        assert request is not None
-        repo.set_status(
-            session,
-            request=request,
-            status="assigned",
-            actor_id=cadre_id,
-            note=None,
-            now=T0 + timedelta(days=1),
-            assigned_to=cadre_id,
-        )
 
 
 @pytest.fixture
@@ -93,7 +83,7 @@ def cases(database: Database) -> dict[str, str]:
         ),
     }
     cadre = bind_cadre(database, "朝阳区/劲松街道", "张秀英", "cadre-js")
-    accept(database, codes["cy_taken"], cadre)
+    take_request(database, codes["cy_taken"], cadre)
     make_staff(database, "chaoyang", "朝阳区")
     make_staff(database, "haidian", "海淀区")
     make_staff(database, "city", "北京市")
@@ -111,11 +101,16 @@ async def test_unaccepted_urgent_cases_are_pinned_first_and_marked(
     assert codes_in_order(page) == [
         cases[k] for k in ("cy_waiting", "cy_health", "cy_jobs", "cy_taken")
     ]
-    rows = re.findall(r"<tr( class=\"waiting\")?>\s*<td class=\"code\">(.*?)</td>", page, re.S)
-    marks = {re.search(r"([A-Z0-9]{6})", cell).group(1): (cls, cell) for cls, cell in rows}  # type: ignore[union-attr]
-    assert marks[cases["cy_waiting"]][0] and "紧急·待受理" in marks[cases["cy_waiting"]][1]
-    assert not marks[cases["cy_taken"]][0] and "紧急·待受理" not in marks[cases["cy_taken"]][1]
-    assert ">紧急<" in marks[cases["cy_taken"]][1]
+    rows = re.findall(
+        r'<tr( class="waiting")?>\s*<td class="code"><a href="/console/requests/(\w+)">'
+        r"\w+</a>(.*?)</td>",
+        page,
+        re.S,
+    )
+    marks = {code: (bool(waiting), cell) for waiting, code, cell in rows}
+    assert marks[cases["cy_waiting"]] == (True, ' <span class="badge urgent">紧急·待受理</span>')
+    assert marks[cases["cy_taken"]] == (False, ' <span class="badge urgent">紧急</span>')
+    assert marks[cases["cy_jobs"]] == (False, "")
     assert "紧急且尚无人受理的求助排在最前" in page
 
 
@@ -144,7 +139,7 @@ async def test_every_page_shows_the_count_of_her_units(
         page = await client.get(path)
         assert page.status_code == 200, path
         assert badge(page.text) == shown, path
-        assert 'href="/console/requests"' in BADGE.search(page.text).group(0)  # type: ignore[union-attr]
+        assert re.search(r'<a id="urgent-badge"[^>]*href="/console/requests"', page.text)
     own = cases["hd_waiting" if username == "haidian" else "cy_taken"]
     assert badge((await client.get(f"/console/requests/{own}")).text) == shown
 
@@ -171,7 +166,7 @@ async def test_the_count_endpoint_is_scoped_and_follows_acceptance(
     assert answer.headers["cache-control"] == "no-store"
     assert answer.headers["content-type"].startswith("application/json")
     cadre = bind_cadre(database, "朝阳区/双井街道", "李桂兰", "cadre-sj")
-    accept(database, cases["cy_waiting"], cadre)
+    take_request(database, cases["cy_waiting"], cadre)
     assert (await client.get("/console/urgent")).json() == {"count": 0}
     assert badge((await client.get("/console/requests")).text) is None
     client.cookies.clear()
