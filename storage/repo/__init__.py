@@ -47,7 +47,6 @@ from storage.repo.dialogue import (
     stored_reply,
 )
 from storage.repo.gauges import outbox_backlog as outbox_backlog
-from storage.repo.gauges import unaccepted_crisis_requests as unaccepted_crisis_requests
 from storage.repo.org import (
     all_units,
     ancestors,
