@@ -47,7 +47,6 @@ from storage.repo.dialogue import (
     stored_reply,
 )
 from storage.repo.gauges import outbox_backlog as outbox_backlog
-from storage.repo.gauges import unaccepted_crisis_requests as unaccepted_crisis_requests
 from storage.repo.org import (
     all_units,
     ancestors,
@@ -135,6 +134,7 @@ from storage.repo.requests import (
     set_status,
 )
 from storage.repo.staff import clear_login_failures as clear_login_failures
+from storage.repo.staff import count_urgent_requests as count_urgent_requests
 from storage.repo.staff import create_staff as create_staff
 from storage.repo.staff import end_sessions as end_sessions
 from storage.repo.staff import forget_login_failures as forget_login_failures
