@@ -15,8 +15,8 @@ recall. It works on regular expressions from `data/crisis.tsv`, in four steps:
    (现在还/刚才/又/正在). The past is scoped by clause (`clauses.py`): a threat in a clause
    with no past marker in it or after it is live whatever an earlier clause says ("以前他打过
    我，他说要弄死我"). Protection-order questions with no present threat stay false;
-5. *signal* patterns (怕他, 我该不该走, 他又喝醉了, 威胁 without a time …) and a threat that
-   has ended only by a marker in a later clause are danger signals without enough to be sure:
+5. *signal* patterns (怕他, 我该不该走, 他又喝醉了, harm said without a time …) are danger
+   signals without enough to be sure:
    `signal` is set, and the caller may ask whether she is safe (TAXONOMY's safety_check).
 """
 
