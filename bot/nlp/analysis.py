@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.nlp.crisis_model import CrisisModel
+from bot.nlp.crisis_train import train as train_crisis_model
 from bot.nlp.dates import Holiday, load_holidays, parse_date
 from bot.nlp.forms import FormReader
 from bot.nlp.lexicon import DATA_DIR
@@ -116,7 +117,9 @@ class NLP:
             forms=forms,
             holidays=load_holidays(),
             normaliser=Normaliser(data_dir),
-            model=CrisisModel.load(segmenter.segment, data_dir=data_dir, cache_dir=model_cache),
+            model=CrisisModel.load(
+                segmenter.segment, train_crisis_model, data_dir=data_dir, cache_dir=model_cache
+            ),
         )
 
     def analyze(self, text: str, ref: dt.date) -> Analysis:

@@ -20,8 +20,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
+from bot.nlp.analysis import NLP, Analysis
 from bot.nlp.scoring import Metric
 
 BLIND_DIR = Path(__file__).resolve().parents[2] / "tests" / "data" / "blind"
@@ -30,17 +30,6 @@ CRISIS_LABELS = ("crisis", "safety_check", "none")
 DANGER_RECALL = 0.97
 MAX_FALSE_ALARMS = 0.05
 MAX_CHECKS = 0.10
-
-
-class _Reading(Protocol):
-    crisis: bool
-    safety_check: bool
-    primary: str | None
-    categories: tuple[str, ...]
-
-
-class _Analyzer(Protocol):
-    def analyze(self, text: str, ref: dt.date) -> _Reading: ...
 
 
 @dataclass(frozen=True)
@@ -96,14 +85,14 @@ def read_needs_round(path: Path) -> list[NeedsRow]:
     return rows
 
 
-def crisis_metrics(rows: list[CrisisRow], readings: list[_Reading]) -> list[Metric]:
+def crisis_metrics(rows: list[CrisisRow], readings: list[Analysis]) -> list[Metric]:
     """Crisis recall, danger recall, false alarms and safety checks on none."""
     pairs = list(zip(rows, readings, strict=True))
     crisis = [r for row, r in pairs if row.label == "crisis"]
     danger = [r for row, r in pairs if row.label != "none"]
     calm = [r for row, r in pairs if row.label == "none"]
 
-    def share(items: list[_Reading], hit: bool | None = None, *, check: bool = False) -> float:
+    def share(items: list[Analysis], hit: bool | None = None, *, check: bool = False) -> float:
         if not items:
             return 0.0
         if check:
@@ -121,12 +110,15 @@ def crisis_metrics(rows: list[CrisisRow], readings: list[_Reading]) -> list[Metr
         ),
         Metric(f"false alarms ({len(calm)})", share(calm), MAX_FALSE_ALARMS, at_most=True),
         Metric(
-            f"safety checks on none ({len(calm)})", share(calm, check=True), MAX_CHECKS, at_most=True
+            f"safety checks on none ({len(calm)})",
+            share(calm, check=True),
+            MAX_CHECKS,
+            at_most=True,
         ),
     ]
 
 
-def needs_metrics(rows: list[NeedsRow], readings: list[_Reading]) -> list[Metric]:
+def needs_metrics(rows: list[NeedsRow], readings: list[Analysis]) -> list[Metric]:
     """Primary accuracy, micro-F1 over categories, share of messages without a primary."""
     right = tp = fp = fn = unread = 0
     for row, r in zip(rows, readings, strict=True):
@@ -153,7 +145,7 @@ def _by_style(rows: Iterable[CrisisRow | NeedsRow]) -> dict[str, list[int]]:
     return dict(sorted(groups.items()))
 
 
-def score_blind(nlp: _Analyzer, blind_dir: Path = BLIND_DIR) -> list[str]:
+def score_blind(nlp: NLP, blind_dir: Path = BLIND_DIR) -> list[str]:
     """The report lines of every blind round in blind_dir (none when there is no such folder)."""
     if not blind_dir.is_dir():
         return []

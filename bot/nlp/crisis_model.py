@@ -29,6 +29,8 @@ LABELS = ("crisis", "safety_check", "none")
 _BLANK = re.compile(r"\s+")
 
 Tokenize = Callable[[str], list[str]]
+#: trains on (text, label, source) rows: `crisis_train.train`
+Trainer = Callable[..., dict[str, object]]
 
 
 def features(text: str, tokens: Iterable[str]) -> set[str]:
@@ -85,9 +87,17 @@ class CrisisModel:
 
     @classmethod
     def load(
-        cls, tokenize: Tokenize, *, data_dir: Path = DATA_DIR, cache_dir: Path | None = None
+        cls,
+        tokenize: Tokenize,
+        trainer: Trainer,
+        *,
+        data_dir: Path = DATA_DIR,
+        cache_dir: Path | None = None,
     ) -> CrisisModel:
-        """The shipped weights when they match the training data, else cached or retrained ones."""
+        """The shipped weights when they match the training data, else cached or retrained ones.
+
+        `trainer` (`crisis_train.train`) runs only when no weights match: it imports scikit-learn.
+        """
         wanted = training_hash(data_dir)
         candidates = [data_dir / MODEL_FILE]
         if cache_dir is not None:
@@ -97,9 +107,7 @@ class CrisisModel:
                 payload = json.loads(path.read_text(encoding="utf-8"))
                 if payload.get("hash") == wanted:
                     return cls(payload)
-        from bot.nlp.crisis_train import train  # scikit-learn: only when the weights are stale
-
-        payload = train(read_training(data_dir), tokenize, data_hash=wanted)
+        payload = trainer(read_training(data_dir), tokenize, data_hash=wanted)
         if cache_dir is not None:
             cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             candidates[-1].write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")

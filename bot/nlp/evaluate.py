@@ -25,8 +25,8 @@ from pathlib import Path
 
 from bot.nlp.analysis import NLP, PlaceUnit, build_segmenter
 from bot.nlp.blind import BLIND_DIR, score_blind
-from bot.nlp.scoring import Metric
 from bot.nlp.crisis_model import Tokenize
+from bot.nlp.scoring import Metric
 from storage.orgtree import load_units
 
 ROOT = Path(__file__).resolve().parents[2]

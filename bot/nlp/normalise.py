@@ -5,7 +5,7 @@
 1. full-width ASCII letters, digits and the ideographic space → half-width (NFKC on those
    code points only: the Chinese punctuation ，。！？ the lexicon is written with stays as it is);
 2. traditional → simplified characters with OpenCC's `t2s` tables (phrase-level, so 乾淨 →
-   干净 but 乾隆 stays), only when the text has a character outside the common simplified set;
+   干净 but 乾隆 stays), with 著 after a verb read as 着 (拿著 → 拿着), for any non-ASCII text;
 3. Latin lower-cased, tone marks dropped (jiùmìng → jiuming);
 4. pinyin and English danger words → Chinese, from `data/danger_words.tsv` (whole words,
    longest first: "ta yao sha wo" → 他要杀我, "help me" → 救救我).
@@ -28,6 +28,11 @@ from bot.nlp.lexicon import DATA_DIR, read_table
 _WIDE = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F) if chr(c - 0xFEE0).isalnum()}
 _WIDE[0x3000] = 0x20
 _LATIN = re.compile(r"[A-Za-zÀ-ɏ]")
+# OpenCC keeps 著 (a simplified character too: 著名); after a verb it is the aspect marker 着.
+_ZHE = re.compile(
+    r"(?<=[拿攥握提拎举抓揣带跟看盯守等关锁躺坐站靠抱背牵睡拉藏追蹲堵捂掐按逼忍瞒])著(?![名作称述书录者])"
+    r"|著急"
+)
 _HAS_WIDE = re.compile("[\u3000\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 
 
@@ -52,6 +57,8 @@ class Normaliser:
             text = text.translate(_WIDE)
         if not text.isascii():
             text = self._t2s(text)
+            if "著" in text:
+                text = _ZHE.sub(lambda m: "着" + m.group()[1:], text)
         if _LATIN.search(text):
             text = _strip_tones(text.lower())
             text = self._words.sub(lambda m: self._map[_squash(m.group())], text)

@@ -82,7 +82,10 @@ def test_needs_round_reader() -> None:
 def test_crisis_metrics_count_each_figure(nlp: NLP) -> None:
     """Recall, danger recall, false alarms and checks on none are shares of their labels."""
     rows = read_crisis_round(FIXTURES / "crisis_sample.tsv")
-    metrics = {m.name.split(" (")[0]: m for m in crisis_metrics(rows, [nlp.analyze(r.text, REF) for r in rows])}
+    metrics = {
+        m.name.split(" (")[0]: m
+        for m in crisis_metrics(rows, [nlp.analyze(r.text, REF) for r in rows])
+    }
     assert metrics["crisis recall"].value == 1.0
     assert metrics["danger recall"].value == 1.0 and metrics["danger recall"].target == 0.97
     assert metrics["false alarms"].value == 0.0 and metrics["false alarms"].at_most
