@@ -118,7 +118,7 @@ class NLP:
             holidays=load_holidays(),
             normaliser=Normaliser(data_dir),
             model=CrisisModel.load(
-                segmenter.segment, train_crisis_model, data_dir=data_dir, cache_dir=model_cache
+                segmenter.tokens, train_crisis_model, data_dir=data_dir, cache_dir=model_cache
             ),
         )
 
@@ -126,9 +126,11 @@ class NLP:
         """Read need, crisis, date, places, visit form, focus and contacts from one text."""
         norm = self._normaliser.normalise(text)
         safety = self._safety.check(norm)
-        scores = self._model.scores(norm, self._segmenter.segment(norm))
-        crisis = safety.crisis or scores.crisis >= self._model.crisis_threshold
-        check = not crisis and (safety.signal or scores.danger >= self._model.danger_threshold)
+        crisis, check = safety.crisis, False
+        if not crisis:  # the lexicon is sure: the model cannot change the answer
+            scores = self._model.scores(norm, self._segmenter.tokens(norm))
+            crisis = scores.crisis >= self._model.crisis_threshold
+            check = not crisis and (safety.signal or scores.danger >= self._model.danger_threshold)
         tagging = self._tagger.tag(norm, crisis=crisis, self_harm=safety.self_harm)
         district, street, community = self._gazetteer.match(text)
         return Analysis(
@@ -183,5 +185,5 @@ def _parts(
 
 
 def build_segmenter(units: Iterable[PlaceUnit], cache_dir: pathlib.Path | None = None) -> Segmenter:
-    """The tokenizer `NLP.load` would build for these units (what the crisis model trains on)."""
+    """The tokenizer `NLP.load` would build for these units (its `tokens` train the crisis model)."""
     return _parts(units, cache_dir)[3]

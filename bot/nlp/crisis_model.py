@@ -24,7 +24,7 @@ from bot.nlp.lexicon import DATA_DIR
 TRAIN_FILE = "crisis_train.tsv"
 MODEL_FILE = "crisis_model.json"
 #: bump when `features` changes: old weights then no longer match
-FEATURE_VERSION = "1"
+FEATURE_VERSION = "2"  # 2: jieba tokens without HMM
 LABELS = ("crisis", "safety_check", "none")
 _BLANK = re.compile(r"\s+")
 

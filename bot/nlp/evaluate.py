@@ -167,7 +167,7 @@ def load_nlp() -> NLP:
 
 def load_segmenter() -> Tokenize:
     """The tokenizer of `load_nlp()`, without the crisis model (what the model trains on)."""
-    return build_segmenter(seed_units()).segment
+    return build_segmenter(seed_units()).tokens
 
 
 def main(argv: list[str] | None = None) -> int:
