@@ -185,5 +185,5 @@ def _parts(
 
 
 def build_segmenter(units: Iterable[PlaceUnit], cache_dir: pathlib.Path | None = None) -> Segmenter:
-    """The tokenizer `NLP.load` would build for these units (its `tokens` train the crisis model)."""
+    """The tokenizer `NLP.load` builds for these units (its `tokens` train the crisis model)."""
     return _parts(units, cache_dir)[3]
