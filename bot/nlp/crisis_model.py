@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 from bot.nlp.lexicon import DATA_DIR
@@ -36,7 +37,9 @@ Trainer = Callable[..., dict[str, object]]
 def features(text: str, tokens: Iterable[str]) -> set[str]:
     """The model's features of a normalised text: its 1–3-grams of characters and `w:` tokens."""
     t = _BLANK.sub(" ", text).strip()
-    out = {t[i : i + n] for n in (1, 2, 3) for i in range(len(t) - n + 1)}
+    out = set(t)
+    out.update(map(t.__getitem__, map(slice, range(len(t) - 1), range(2, len(t) + 1))))
+    out.update(map(t.__getitem__, map(slice, range(len(t) - 2), range(3, len(t) + 1))))
     out.update("w:" + token for token in tokens if len(token) > 1)
     return out
 
@@ -77,9 +80,9 @@ class CrisisModel:
         thresholds = payload["thresholds"]
         assert isinstance(weights, dict) and isinstance(bias, list)
         assert isinstance(thresholds, dict)
-        self._weights: dict[str, tuple[float, float]] = {
-            str(k): (float(v[0]), float(v[1])) for k, v in weights.items()
-        }
+        # one dict per model: `sum(map(dict.get, features, zeros))` runs the lookups in C
+        self._crisis: dict[str, float] = {str(k): float(v[0]) for k, v in weights.items() if v[0]}
+        self._danger: dict[str, float] = {str(k): float(v[1]) for k, v in weights.items() if v[1]}
         self._bias = (float(bias[0]), float(bias[1]))
         self.crisis_threshold = float(thresholds["crisis"])
         self.danger_threshold = float(thresholds["danger"])
@@ -115,13 +118,10 @@ class CrisisModel:
 
     def scores(self, text: str, tokens: Iterable[str]) -> Scores:
         """P(crisis) and P(crisis or safety_check) of a normalised text and its tokens."""
-        a, b = self._bias
-        get = self._weights.get
-        for feature in features(text, tokens):
-            w = get(feature)
-            if w is not None:
-                a += w[0]
-                b += w[1]
+        found = features(text, tokens)
+        zeros = repeat(0.0, len(found))
+        a = self._bias[0] + sum(map(self._crisis.get, found, zeros))
+        b = self._bias[1] + sum(map(self._danger.get, found, repeat(0.0, len(found))))
         return Scores(crisis=_sigmoid(a), danger=_sigmoid(b))
 
 
