@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pathlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -34,6 +35,8 @@ from bot.nlp.segment import Segmenter
 from bot.nlp.tagger import NeedTagger
 
 __all__ = ["NLP", "Analysis", "PlaceUnit"]
+
+_UPPER = re.compile("[A-Z]")
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,9 @@ class NLP:
             scores = self._model.scores(norm, self._segmenter.tokens(norm))
             crisis = scores.crisis >= self._model.crisis_threshold
             check = not crisis and (safety.signal or scores.danger >= self._model.danger_threshold)
-        tagging = self._tagger.tag(norm, crisis=crisis, self_harm=safety.self_harm)
+        # the need lexicon has upper-case terms (ICU): it reads the text with Latin case kept
+        cased = self._normaliser.normalise(text, lower=False) if _UPPER.search(text) else norm
+        tagging = self._tagger.tag(cased, crisis=crisis, self_harm=safety.self_harm)
         district, street, community = self._gazetteer.match(text)
         return Analysis(
             text=text,
@@ -144,7 +149,7 @@ class NLP:
             district=district,
             street=street,
             community=community,
-            visit_form=self._forms.visit_form(norm),
+            visit_form=self._forms.visit_form(cased),
             focus=self._forms.focus_groups(text, tagging.categories),
             phones=tuple(find_phones(text)),
             id_numbers=tuple(find_id_numbers(text)),

@@ -50,9 +50,16 @@ class Normaliser:
             r"\s*".join(re.escape(part) for part in latin.split()) for latin, _ in pairs
         )
         self._words = re.compile(rf"(?<![a-z])(?:{alternatives})(?![a-z])")
+        self._words_any_case = re.compile(
+            rf"(?<![a-zA-Z])(?:{alternatives})(?![a-zA-Z])", re.IGNORECASE
+        )
 
-    def normalise(self, text: str) -> str:
-        """Text in simplified characters, half-width, lower case, danger words in Chinese."""
+    def normalise(self, text: str, *, lower: bool = True) -> str:
+        """Text in simplified characters, half-width, lower case, danger words in Chinese.
+
+        With lower=False the Latin keeps its case (the need lexicon has terms such as ICU, PICC)
+        and danger words are still found, whatever their case.
+        """
         if _HAS_WIDE.search(text):
             text = text.translate(_WIDE)
         if not text.isascii():
@@ -60,8 +67,9 @@ class Normaliser:
             if "著" in text:
                 text = _ZHE.sub(lambda m: "着" + m.group()[1:], text)
         if _LATIN.search(text):
-            text = _strip_tones(text.lower())
-            text = self._words.sub(lambda m: self._map[_squash(m.group())], text)
+            text = _strip_tones(text.lower() if lower else text)
+            words = self._words if lower else self._words_any_case
+            text = words.sub(lambda m: self._map[_squash(m.group())], text)
         return text
 
 

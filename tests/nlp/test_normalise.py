@@ -53,3 +53,8 @@ def test_plain_simplified_text_is_unchanged(normaliser: Normaliser, text: str) -
 def test_danger_words_match_whole_words_only(normaliser: Normaliser, text: str) -> None:
     """A danger word inside a longer Latin word is not replaced (sha in shampoo, help in helpdesk)."""
     assert normaliser.normalise(text) == text
+
+
+def test_case_can_be_kept(normaliser: Normaliser) -> None:
+    """With lower=False the Latin keeps its case (ICU) and danger words are still mapped."""
+    assert normaliser.normalise("孩子在ICU，HELP ME", lower=False) == "孩子在ICU，救救我"
