@@ -26,10 +26,12 @@ def test_clauses_cut_at_punctuation_and_turns() -> None:
         "以前他打过我，他说要把我打残",
         "之前被家暴过，前几天他又找到我，说要弄死我",
         "那年他把我推下楼梯，这次他拿着刀在门口",
+        "他昨天没动手，今天拿着刀在门口转",
+        "他没打我，但他说今晚回来弄死我",
     ],
 )
 def test_a_past_clause_does_not_end_a_present_threat(nlp: NLP, text: str) -> None:
-    """A past marker in an earlier clause leaves a later threat live: crisis."""
+    """A past marker or a negation in an earlier clause leaves a later threat live: crisis."""
     assert nlp.analyze(text, REF).crisis is True
 
 
@@ -41,6 +43,7 @@ def test_a_past_clause_does_not_end_a_present_threat(nlp: NLP, text: str) -> Non
         "那年被他推下楼梯摔断了腿，离婚后再没见过他",
         "我妈十几年前喝过农药，抢救过来了，现在身体挺好",
         "他从没打过我，就是不爱说话",
+        "他没动手，就是骂了几句",
     ],
 )
 def test_past_or_negated_danger_is_no_crisis(nlp: NLP, text: str) -> None:
