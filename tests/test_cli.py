@@ -28,6 +28,7 @@ TAXONOMY_KEYS = [
     "primary",
     "categories",
     "crisis",
+    "safety_check",
     "date",
     "district",
     "street",

@@ -1,22 +1,33 @@
 """The NLP façade: one `NLP` object built at start-up, `analyze(text, ref)` per message.
 
-`NLP.load(units)` reads every data file, builds the gazetteer from the app's org units and
-warms one private jieba tokenizer (see `segment.py`), so nothing loads on the first message.
-`analyze` is pure: it runs the crisis detector, the need tagger, the date parser, the place
-matcher, the visit-form/focus reader and the PII finders over the text and returns a frozen
-`Analysis`, whose `to_json` is the `fuqing nlp` object of TAXONOMY.md.
+`NLP.load(units)` reads every data file, builds the gazetteer from the app's org units,
+warms one private jieba tokenizer (see `segment.py`), OpenCC and the crisis model's weights, so
+nothing loads on the first message. `analyze` is pure: it normalises the text (`normalise.py`),
+runs the crisis detector (lexicon, clause-scoped) and the crisis model on the normalised text,
+the need tagger and visit-form reader on it too, and the date parser, the place matcher and the
+PII finders on the original; it returns a frozen `Analysis`, whose `to_json` is the `fuqing nlp`
+object of TAXONOMY.md.
+
+The crisis decision is asymmetric (a missed crisis is the worst error, a false alarm costs
+little): `crisis` when the lexicon says crisis or the model is confident (P(crisis) at or above
+its cross-validated threshold); otherwise `safety_check` when the lexicon sees a danger signal
+or the model leans to danger (P(crisis or safety_check) at or above its threshold).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import pathlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.nlp.crisis_model import CrisisModel
+from bot.nlp.crisis_train import train as train_crisis_model
 from bot.nlp.dates import Holiday, load_holidays, parse_date
 from bot.nlp.forms import FormReader
 from bot.nlp.lexicon import DATA_DIR
+from bot.nlp.normalise import Normaliser
 from bot.nlp.pii import find_id_numbers, find_phones
 from bot.nlp.places import Gazetteer, PlaceUnit
 from bot.nlp.safety import CrisisDetector
@@ -24,6 +35,8 @@ from bot.nlp.segment import Segmenter
 from bot.nlp.tagger import NeedTagger
 
 __all__ = ["NLP", "Analysis", "PlaceUnit"]
+
+_UPPER = re.compile("[A-Z]")
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,8 @@ class Analysis:
     focus: tuple[str, ...]
     phones: tuple[str, ...]
     id_numbers: tuple[str, ...]
+    #: danger signals without enough to be sure: ask whether she is safe (never with crisis)
+    safety_check: bool = False
 
     def to_json(self) -> dict[str, object]:
         """The TAXONOMY `fuqing nlp` object, then the extra keys self_harm and id_numbers."""
@@ -51,6 +66,7 @@ class Analysis:
             "primary": self.primary,
             "categories": list(self.categories),
             "crisis": self.crisis,
+            "safety_check": self.safety_check,
             "date": self.date.isoformat() if self.date else None,
             "district": self.district,
             "street": self.street,
@@ -75,6 +91,8 @@ class NLP:
         safety: CrisisDetector,
         forms: FormReader,
         holidays: tuple[Holiday, ...],
+        normaliser: Normaliser,
+        model: CrisisModel,
     ) -> None:
         self._segmenter = segmenter
         self._gazetteer = gazetteer
@@ -82,21 +100,18 @@ class NLP:
         self._safety = safety
         self._forms = forms
         self._holidays = holidays
+        self._normaliser = normaliser
+        self._model = model
 
     @classmethod
     def load(cls, units: Iterable[PlaceUnit], *, cache_dir: pathlib.Path | None = None) -> NLP:
-        """Read all lexicons and the gazetteer and warm the tokenizer (jieba cache in cache_dir)."""
+        """Read all lexicons, the gazetteer and the crisis model; warm the tokenizer and OpenCC.
+
+        The jieba cache, and crisis weights retrained for changed training data, go to cache_dir.
+        """
         data_dir = DATA_DIR
-        gazetteer = Gazetteer(units, data_dir)
-        tagger = NeedTagger(data_dir)
-        forms = FormReader(data_dir)
-        words = [
-            *gazetteer.words(),
-            *tagger.lexicon.terms(),
-            *forms.forms.terms(),
-            *forms.focus.terms(),
-        ]
-        segmenter = Segmenter.build(words, cache_dir=cache_dir, data_dir=data_dir)
+        gazetteer, tagger, forms, segmenter = _parts(units, cache_dir)
+        model_cache = cache_dir / "crisis-model" if cache_dir else None
         return cls(
             segmenter=segmenter,
             gazetteer=gazetteer,
@@ -104,24 +119,37 @@ class NLP:
             safety=CrisisDetector(data_dir),
             forms=forms,
             holidays=load_holidays(),
+            normaliser=Normaliser(data_dir),
+            model=CrisisModel.load(
+                segmenter.tokens, train_crisis_model, data_dir=data_dir, cache_dir=model_cache
+            ),
         )
 
     def analyze(self, text: str, ref: dt.date) -> Analysis:
         """Read need, crisis, date, places, visit form, focus and contacts from one text."""
-        safety = self._safety.check(text)
-        tagging = self._tagger.tag(text, crisis=safety.crisis, self_harm=safety.self_harm)
+        norm = self._normaliser.normalise(text)
+        safety = self._safety.check(norm)
+        crisis, check = safety.crisis, False
+        if not crisis:  # the lexicon is sure: the model cannot change the answer
+            scores = self._model.scores(norm, self._segmenter.tokens(norm))
+            crisis = scores.crisis >= self._model.crisis_threshold
+            check = not crisis and (safety.signal or scores.danger >= self._model.danger_threshold)
+        # the need lexicon has upper-case terms (ICU): it reads the text with Latin case kept
+        cased = self._normaliser.normalise(text, lower=False) if _UPPER.search(text) else norm
+        tagging = self._tagger.tag(cased, crisis=crisis, self_harm=safety.self_harm)
         district, street, community = self._gazetteer.match(text)
         return Analysis(
             text=text,
             primary=tagging.primary,
             categories=tagging.categories,
-            crisis=safety.crisis,
+            crisis=crisis,
+            safety_check=check,
             self_harm=safety.self_harm,
             date=parse_date(text, ref, holidays=self._holidays),
             district=district,
             street=street,
             community=community,
-            visit_form=self._forms.visit_form(text),
+            visit_form=self._forms.visit_form(cased),
             focus=self._forms.focus_groups(text, tagging.categories),
             phones=tuple(find_phones(text)),
             id_numbers=tuple(find_id_numbers(text)),
@@ -142,3 +170,25 @@ class NLP:
     def streets_of(self, district: str) -> list[str]:
         """The 街道/乡镇 of a district, in gazetteer order."""
         return self._gazetteer.streets_of(district)
+
+
+def _parts(
+    units: Iterable[PlaceUnit], cache_dir: pathlib.Path | None
+) -> tuple[Gazetteer, NeedTagger, FormReader, Segmenter]:
+    """The gazetteer, tagger and form reader, and the tokenizer that knows all their words."""
+    gazetteer = Gazetteer(units, DATA_DIR)
+    tagger = NeedTagger(DATA_DIR)
+    forms = FormReader(DATA_DIR)
+    words = [
+        *gazetteer.words(),
+        *tagger.lexicon.terms(),
+        *forms.forms.terms(),
+        *forms.focus.terms(),
+    ]
+    segmenter = Segmenter.build(words, cache_dir=cache_dir, data_dir=DATA_DIR)
+    return gazetteer, tagger, forms, segmenter
+
+
+def build_segmenter(units: Iterable[PlaceUnit], cache_dir: pathlib.Path | None = None) -> Segmenter:
+    """The tokenizer `NLP.load` builds for these units (its `tokens` train the crisis model)."""
+    return _parts(units, cache_dir)[3]

@@ -9,10 +9,17 @@ recall. It works on regular expressions from `data/crisis.tsv`, in four steps:
    (so every trap must start with a literal character or a class of them);
 2. *self* patterns (不想活了, 一了百了, 吃了一整瓶安眠药, 跳楼, 割腕 …) make a self-harm crisis;
 3. *danger* patterns (救命, 正在打, a weapon in hand, 砸门, locked in, followed right now …)
-   make a crisis whatever else the text says;
+   make a crisis whatever else the text says, unless every clause holding one is in the past
+   (a past marker and no now marker in that clause: "那年被他推下楼梯" is a past near-miss);
+   such a past danger is then read as a threat (step 4);
 4. *threat* patterns (打我, 家暴, 跟踪 …) make a crisis unless a *past* marker says it has
    ended (之前/以前/离婚三年了/搬出来/挺安全) and no *now* marker says it is back
-   (现在还/刚才/又/正在). Protection-order questions with no present threat stay false.
+   (现在还/刚才/又/正在). The past is scoped by clause (`clauses.py`): a threat in a clause
+   with no past marker in it or after it is live whatever an earlier clause says ("以前他打过
+   我，他说要弄死我"). Protection-order questions with no present threat stay false;
+5. *signal* patterns (怕他, 我该不该走, 他又喝醉了, harm said without a time …) are danger
+   signals without enough to be sure:
+   `signal` is set, and the caller may ask whether she is safe (TAXONOMY's safety_check).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.nlp.clauses import clauses
 from bot.nlp.lexicon import DATA_DIR, Lexicon, first_chars, read_table
 
 
@@ -30,6 +38,8 @@ class Safety:
 
     crisis: bool
     self_harm: bool
+    #: danger signals without enough to be sure (never set with crisis)
+    signal: bool = False
 
 
 class CrisisDetector:
@@ -37,7 +47,7 @@ class CrisisDetector:
 
     def __init__(self, data_dir: Path = DATA_DIR) -> None:
         rows = read_table("crisis.tsv", 2, data_dir)
-        expected = {"trap", "self", "danger", "threat", "past", "now"}
+        expected = {"trap", "self", "danger", "threat", "past", "now", "signal"}
         if {kind for kind, _ in rows} != expected:
             raise ValueError(f"crisis.tsv must define exactly {sorted(expected)}")
         traps = [f"(?:{pattern})" for kind, pattern in rows if kind == "trap"]
@@ -63,12 +73,36 @@ class CrisisDetector:
         kinds = self._kinds.labels_in(clean)
         if "self" in kinds:
             return Safety(crisis=True, self_harm=True)
-        if "danger" in kinds:
+        if "danger" in kinds and not self._danger_all_past(clean):
             return Safety(crisis=True, self_harm=False)
         if "threat" in kinds:
-            ended = "past" in kinds and "now" not in kinds
-            return Safety(crisis=not ended, self_harm=False)
-        return Safety(crisis=False, self_harm=False)
+            if "past" not in kinds or "now" in kinds or self._threat_after_past(clean):
+                return Safety(crisis=True, self_harm=False)
+            return Safety(crisis=False, self_harm=False, signal="signal" in kinds)
+        return Safety(crisis=False, self_harm=False, signal="signal" in kinds)
+
+    def _danger_all_past(self, text: str) -> bool:
+        """True when every clause with a danger hit is past (a past marker, no now marker)."""
+        if "past" not in self._kinds.labels_in(text):
+            return False
+        found = False
+        for part in clauses(text):
+            kinds = self._kinds.labels_in(part)
+            if "danger" in kinds:
+                if "past" not in kinds or "now" in kinds:
+                    return False
+                found = True
+        return found  # a danger match across clauses is not scoped: it stays a crisis
+
+    def _threat_after_past(self, text: str) -> bool:
+        """True when a clause holds a threat and neither it nor a later clause a past marker."""
+        past_seen = False
+        for part in reversed(clauses(text)):
+            kinds = self._kinds.labels_in(part)
+            past_seen = past_seen or "past" in kinds
+            if "threat" in kinds and not past_seen:
+                return True
+        return False
 
     def _blank_traps(self, text: str) -> str:
         """Text with every trap blanked, like `re.sub` (leftmost match first, no overlaps)."""

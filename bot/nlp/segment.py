@@ -76,6 +76,11 @@ class Segmenter:
         """Words of text, whitespace dropped."""
         return [w for w in self._tokenizer.lcut(text) if w.strip()]
 
+    def tokens(self, text: str) -> list[str]:
+        """Dictionary words of text (no HMM guesses for unknown words: a third faster), the
+        crisis model's tokens."""
+        return self._tokenizer.lcut(text, HMM=False)  # type: ignore[no-any-return]
+
 
 def _load_cache(tokenizer: Any, path: Path) -> bool:
     """Fill the tokenizer's prefix dictionary from its cache file, as `initialize()` would, but

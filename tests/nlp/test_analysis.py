@@ -21,6 +21,7 @@ def test_to_json_shape(nlp: NLP) -> None:
         "primary",
         "categories",
         "crisis",
+        "safety_check",
         "date",
         "district",
         "street",
@@ -38,6 +39,8 @@ def test_to_json_shape(nlp: NLP) -> None:
     assert out["visit_form"] == "一对一访谈"
     assert out["primary"] == "jobs"
     assert out["categories"] == ["jobs"]
+    assert out["crisis"] is False
+    assert out["safety_check"] is False
     assert out["focus"] == ["创业就业"]
     assert out["phones"] == ["13912345678"]
     assert out["crisis"] is False

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from bot.nlp import NLP
+from bot.nlp.blind import (
+    CrisisRow,
+    crisis_metrics,
+    read_crisis_round,
+    read_needs_round,
+    score_blind,
+)
 from bot.nlp.evaluate import Metric, evaluate, main
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+#: a made-up round in the blind rounds' columns: the real rounds are never opened by tests
+REF = dt.date(2026, 3, 18)
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "blind"
 
 
 def test_dev_targets_are_met(nlp: NLP) -> None:
@@ -28,7 +41,7 @@ def test_metric_targets() -> None:
 
 def test_main_prints_the_report(capsys) -> None:  # type: ignore[no-untyped-def]
     """The command prints every figure and says whether all targets are met."""
-    assert main([str(DATA)]) == 0
+    assert main([str(DATA), "--blind", str(FIXTURES)]) == 0
     out = capsys.readouterr().out
     for name in (
         "primary accuracy",
@@ -39,3 +52,50 @@ def test_main_prints_the_report(capsys) -> None:  # type: ignore[no-untyped-def]
     ):
         assert name in out
     assert "all targets met" in out
+    assert "crisis_sample.tsv" in out and "needs_sample.tsv" in out
+    assert "danger recall (3)" in out and "safety checks on none (2)" in out
+
+
+def test_crisis_round_reader() -> None:
+    """Comments are skipped, the four columns read, a missing style shown as '-'."""
+    rows = read_crisis_round(FIXTURES / "crisis_sample.tsv")
+    assert [r.label for r in rows] == ["crisis", "crisis", "safety_check", "none", "none"]
+    assert rows[1] == CrisisRow("jiu ming ta yao sha wo", "crisis", "threat", "pinyin")
+    assert rows[-1].style == "-"
+
+
+def test_crisis_round_rejects_unknown_labels(tmp_path: Path) -> None:
+    """A label outside crisis/safety_check/none is an error, not a silent none."""
+    path = tmp_path / "crisis_bad.tsv"
+    path.write_text("他拿刀了\t1\tweapon\tplain\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown label"):
+        read_crisis_round(path)
+
+
+def test_needs_round_reader() -> None:
+    """The categories column is split on commas; the style is kept."""
+    rows = read_needs_round(FIXTURES / "needs_sample.tsv")
+    assert rows[1].categories == ("knowledge", "jobs")
+    assert rows[1].style == "traditional"
+
+
+def test_crisis_metrics_count_each_figure(nlp: NLP) -> None:
+    """Recall, danger recall, false alarms and checks on none are shares of their labels."""
+    rows = read_crisis_round(FIXTURES / "crisis_sample.tsv")
+    metrics = {
+        m.name.split(" (")[0]: m
+        for m in crisis_metrics(rows, [nlp.analyze(r.text, REF) for r in rows])
+    }
+    assert metrics["crisis recall"].value == 1.0
+    assert metrics["danger recall"].value == 1.0 and metrics["danger recall"].target == 0.97
+    assert metrics["false alarms"].value == 0.0 and metrics["false alarms"].at_most
+    assert metrics["safety checks on none"].target == 0.10
+
+
+def test_score_blind_prints_figures_not_messages(nlp: NLP, tmp_path: Path) -> None:
+    """Each round gets its figures and per-style lines; no message text is printed."""
+    lines = score_blind(nlp, FIXTURES)
+    text = "\n".join(lines)
+    assert "style pinyin" in text and "style traditional" in text
+    assert "他拿着刀" not in text and "育嬰師" not in text
+    assert score_blind(nlp, tmp_path / "absent") == []

@@ -1,0 +1,47 @@
+"""Retrain the crisis model: rebuild its training data, fit it, show the cross-validated figures.
+
+    python -m bot.nlp.retrain build  # tests/data sets + data/crisis_extra.tsv → crisis_train.tsv
+    python -m bot.nlp.retrain train  # crisis_train.tsv → crisis_model.json (CV figures shown)
+    python -m bot.nlp.retrain cv     # cross-validated figures of lexicon + model, by source
+
+`train` tokenizes with the segmenter `NLP.load` builds over the seed gazetteer, so the shipped
+weights match what the app computes at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from bot.nlp.crisis_model import MODEL_FILE, read_training, training_hash
+from bot.nlp.crisis_train import build, combined_report, train
+from bot.nlp.evaluate import load_segmenter
+from bot.nlp.lexicon import DATA_DIR
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`build` or `train` (see the module doc)."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["build"]:
+        for key, count in sorted(build().items()):
+            print(f"{key:<32}{count:5d}")
+        return 0
+    if args[:1] == ["train"]:
+        payload = train(read_training(), load_segmenter(), data_hash=training_hash())
+        (DATA_DIR / MODEL_FILE).write_text(
+            json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n",
+            encoding="utf-8",
+        )
+        print(json.dumps({k: payload[k] for k in ("thresholds", "cv")}, indent=1))
+        print(f"{len(payload['weights'])} weights")  # type: ignore[arg-type]
+        return 0
+    if args[:1] == ["cv"]:
+        for line in combined_report(read_training(), load_segmenter()):
+            print(line)
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,51 @@
+"""Clause scope: past-tense markers and negation apply to the clause that holds the hit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.nlp import NLP
+from bot.nlp.clauses import clauses
+
+REF = dt.date(2026, 4, 15)
+
+
+def test_clauses_cut_at_punctuation_and_turns() -> None:
+    """Punctuation, line breaks and words such as 但是/现在/今天 open a new clause."""
+    assert clauses("以前他打过我，现在他又拿刀了") == ["以前他打过我", "现在他又拿刀了"]
+    assert clauses("他喝醉了但是没动手\n我在屋里！") == ["他喝醉了", "但是没动手", "我在屋里"]
+    assert clauses("  ，。 ") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "以前他打过我，现在他又拿刀了",
+        "以前他打过我，他说要把我打残",
+        "之前被家暴过，前几天他又找到我，说要弄死我",
+        "那年他把我推下楼梯，这次他拿着刀在门口",
+        "他昨天没动手，今天拿着刀在门口转",
+        "他没打我，但他说今晚回来弄死我",
+    ],
+)
+def test_a_past_clause_does_not_end_a_present_threat(nlp: NLP, text: str) -> None:
+    """A past marker or a negation in an earlier clause leaves a later threat live: crisis."""
+    assert nlp.analyze(text, REF).crisis is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "之前被家暴过，已经离婚三年了",
+        "他打过我，已经离婚三年了，想问问孩子上学的事",
+        "那年被他推下楼梯摔断了腿，离婚后再没见过他",
+        "我妈十几年前喝过农药，抢救过来了，现在身体挺好",
+        "他从没打过我，就是不爱说话",
+        "他没动手，就是骂了几句",
+    ],
+)
+def test_past_or_negated_danger_is_no_crisis(nlp: NLP, text: str) -> None:
+    """Violence that ended, a relative's stable past attempt and 没打过 raise no crisis."""
+    assert nlp.analyze(text, REF).crisis is False

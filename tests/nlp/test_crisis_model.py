@@ -1,0 +1,149 @@
+"""The crisis model: deterministic training, cached weights, and the asymmetric decision."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.nlp import NLP, crisis_train
+from bot.nlp.crisis_model import (
+    MODEL_FILE,
+    TRAIN_FILE,
+    CrisisModel,
+    features,
+    read_training,
+    training_hash,
+)
+from bot.nlp.lexicon import DATA_DIR
+
+REF = dt.date(2026, 4, 15)
+
+
+def _small_rows() -> list[tuple[str, str, str]]:
+    """Every 8th row of the training data and every safety_check row (five folds need five of
+    each label): enough to train, quick to do twice."""
+    rows = read_training()
+    return [r for i, r in enumerate(rows) if i % 8 == 0 or r[1] == "safety_check"]
+
+
+def _chars(text: str) -> list[str]:
+    """A stand-in tokenizer (no jieba) for the training tests."""
+    return list(text)
+
+
+def test_features_are_char_ngrams_and_tokens() -> None:
+    """1–3-grams of characters (whitespace folded) and `w:` tokens longer than one character."""
+    got = features("他 打我", ["他", "打我"])
+    assert {"他", "打", "他 打", "打我", "w:打我"} <= got
+    assert "w:他" not in got
+
+
+def test_shipped_weights_match_the_training_data() -> None:
+    """The committed weights were trained on the committed data (no retraining at start-up)."""
+    payload = json.loads((DATA_DIR / MODEL_FILE).read_text(encoding="utf-8"))
+    assert payload["hash"] == training_hash()
+    assert 0.5 <= payload["thresholds"]["crisis"] < 1
+    assert 0 < payload["thresholds"]["danger"] < payload["thresholds"]["crisis"]
+
+
+def test_training_is_deterministic() -> None:
+    """The same rows give the same weights, thresholds and figures, in any input order."""
+    rows = _small_rows()
+    first = crisis_train.train(rows, _chars, data_hash="x")
+    second = crisis_train.train(list(reversed(rows)), _chars, data_hash="x")
+    assert first == second
+
+
+def test_stale_weights_are_retrained_once_then_cached(tmp_path: Path) -> None:
+    """Changed training data is trained on first load, and the cached weights reused after."""
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = _small_rows()
+    body = "".join(f"{t}\t{lab}\t{src}\n" for t, lab, src in rows)
+    (data / TRAIN_FILE).write_text(body, encoding="utf-8")
+    shutil.copy(DATA_DIR / MODEL_FILE, data / MODEL_FILE)  # stale: another hash
+    cache = tmp_path / "cache"
+    trained = CrisisModel.load(_chars, crisis_train.train, data_dir=data, cache_dir=cache)
+    assert trained.data_hash == training_hash(data)
+    assert len(list(cache.glob("crisis_model-*.json"))) == 1
+
+    def no_training(*args: object, **kwargs: object) -> dict[str, object]:
+        raise AssertionError("retrained although cached weights match")
+
+    again = CrisisModel.load(_chars, no_training, data_dir=data, cache_dir=cache)
+    assert again.crisis_threshold == trained.crisis_threshold
+    assert again.scores("他拿刀", ["拿刀"]) == trained.scores("他拿刀", ["拿刀"])
+
+
+def test_thresholds_favour_recall() -> None:
+    """Crisis: never below 0.5, at most 2 % of none above it; danger: 98 % of the danger rows
+    caught, unless that would check more than 8 % of the none rows."""
+    labels = ["crisis"] * 50 + ["none"] * 50
+    p = [0.9 - i / 100 for i in range(50)] + [0.45 - i / 200 for i in range(50)]
+    t = crisis_train.choose_thresholds(labels, p, p)
+    assert t["crisis"] == 0.5
+    assert t["danger"] == pytest.approx(0.43, abs=1e-4)  # the check budget: 4 of 50 above
+    wide = [0.9 - i / 100 for i in range(50)] + [0.2 - i / 400 for i in range(50)]
+    assert crisis_train.choose_thresholds(labels, wide, wide)["danger"] == pytest.approx(0.42)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "他说等他下班回来再收拾我",
+        "他攥着一把砍刀在院子里转",
+        "俺男人抄起斧头就往屋里冲",
+        "说好去打工，到了就被关起来了",
+        "经理让我下班后去他办公室，不去就辞退",
+        "对门的孩子又被打得直叫",
+        "他說今晚回來就弄死我",
+        "wo lao gong na dao le",
+        "help me he is hitting me",
+        "I want to die, I have the pills here",
+        "以前他打过我，现在他又拿刀了",
+    ],
+)
+def test_crises_in_any_wording(nlp: NLP, text: str) -> None:
+    """Dialect weapons, threats with a time, held, coercion, others hurt, any script: crisis."""
+    a = nlp.analyze(text, REF)
+    assert a.crisis is True
+    assert a.safety_check is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "他又喝醉了",
+        "我该不该走",
+        "我怕我老公",
+        "他又喝醉了，在客厅骂骂咧咧的",
+    ],
+)
+def test_danger_signals_ask_for_a_safety_check(nlp: NLP, text: str) -> None:
+    """Danger without enough to be sure: safety_check, not crisis."""
+    a = nlp.analyze(text, REF)
+    assert (a.crisis, a.safety_check) == (False, True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "之前被家暴过，已经离婚三年了",
+        "我妈十几年前喝过农药，现在身体挺好",
+        "老公一个月不跟我说话",
+        "房贷还不上了，愁死了",
+        "笑死，累死了",
+        "孩子该打疫苗了",
+        "我想出去打工",
+        "想报个育婴师培训班",
+        "问一下，骂人算不算家暴，我就是好奇",
+    ],
+)
+def test_hard_non_crises_stay_calm(nlp: NLP, text: str) -> None:
+    """Past violence, a relative's stable attempt, cold violence, money, colloquial 死, 打工."""
+    a = nlp.analyze(text, REF)
+    assert (a.crisis, a.safety_check) == (False, False)
