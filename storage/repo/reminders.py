@@ -22,6 +22,7 @@ from storage.models import (
     HelpRequest,
     OrgUnit,
     Outbox,
+    StaffAccount,
     User,
     Visit,
 )
@@ -106,6 +107,36 @@ def open_requests_created_in(
     if not windows:
         return []
     created = col(HelpRequest.created_at)
+    return _open_requests(
+        session,
+        col(HelpRequest.status).in_(OPEN_STATUSES),
+        or_(*(and_(created > stored(a), created <= stored(b)) for a, b in windows)),
+    )
+
+
+def unaccepted_urgent(session: Session, *, created_before: datetime) -> list[OpenRequest]:
+    """The urgent (crisis) requests nobody has accepted (status `new`) created at or before
+    `created_before`, oldest first: the urgent chases' requests."""
+    return _open_requests(
+        session,
+        col(HelpRequest.status) == "new",
+        col(HelpRequest.crisis).is_(True),
+        col(HelpRequest.created_at) <= stored(created_before),
+    )
+
+
+def duty_user_ids(session: Session) -> list[int]:
+    """The chat users linked to the active staff accounts on duty, ascending."""
+    query = select(StaffAccount.user_id).where(
+        col(StaffAccount.active).is_(True),
+        col(StaffAccount.on_duty).is_(True),
+        col(StaffAccount.user_id).is_not(None),
+    )
+    return sorted({uid for uid in session.exec(query).all() if uid is not None})
+
+
+def _open_requests(session: Session, *conditions: ColumnElement[bool]) -> list[OpenRequest]:
+    created = col(HelpRequest.created_at)
     # More columns than sqlmodel's typed select() takes: SQLAlchemy's select, run by execute().
     query = (
         sa_select(
@@ -121,10 +152,7 @@ def open_requests_created_in(
             col(HelpRequest.community),
             created,
         )
-        .where(
-            col(HelpRequest.status).in_(OPEN_STATUSES),
-            or_(*(and_(created > stored(a), created <= stored(b)) for a, b in windows)),
-        )
+        .where(*conditions)
         .order_by(created, col(HelpRequest.id))
     )
     return [
