@@ -17,7 +17,8 @@ in all but `awaiting_delete` and `crisis` and asked only in `RATING_ASKED_IN`.
 Stored as before (`storage.repo.dialogue`: columns flow and state, JSON data): `pending`
 ("delete" or "resume"), `handoff`, `rate` and `rate_asked`, `run`, `more`, `expired`, and now
 `crisis` (the urgent case's code). The format only grew, so every stored row — and
-`storage.repo.expect_rating`, which writes `rate` from outside a dialogue — reads as before. Diagram: dialogue.mmd (`python -m bot.flows.diagram`).
+`storage.repo.expect_rating`, which writes `rate` from outside a dialogue — reads as before.
+Diagram: dialogue.mmd (`python -m bot.flows.diagram`).
 """
 
 from __future__ import annotations
