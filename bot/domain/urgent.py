@@ -14,7 +14,7 @@ the same people. The chases of unaccepted cases are scheduler/rules.py's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlmodel import Session
@@ -217,3 +217,32 @@ def _push(session: Session, user_id: int, text: str, *, key: str, now: datetime)
         session, user_id=user_id, text=text, now=now, key=f"{key}:{user_id}", urgent=True
     )
     return int(row is not None)
+
+
+# ----------------------------------------------------------------------------- chases
+
+
+@dataclass(frozen=True)
+class ChaseTimes:
+    """When an unaccepted urgent case is chased (FUQING_URGENT_*_MINUTES)."""
+
+    first: timedelta = timedelta(minutes=10)  # to the responsible unit's cadres
+    escalate: timedelta = timedelta(minutes=30)  # also to the district and the duty staff
+    every: timedelta = timedelta(minutes=30)  # again, until someone accepts
+
+    @classmethod
+    def of_minutes(cls, first: int, escalate: int, every: int) -> ChaseTimes:
+        """The times from the settings' minutes."""
+        return cls(timedelta(minutes=first), timedelta(minutes=escalate), timedelta(minutes=every))
+
+
+def chase_stage(age: timedelta, times: ChaseTimes) -> tuple[int, bool] | None:
+    """The chase due for a case unaccepted for `age`: (its moment in minutes, whether it goes
+    beyond the unit), the latest one reached; None before the first. A scheduler down for a
+    while sends the current stage once, not every stage it missed."""
+    if age < times.first:
+        return None
+    if age < times.escalate:
+        return int(times.first.total_seconds() // 60), False
+    repeats = (age - times.escalate) // times.every
+    return int((times.escalate + repeats * times.every).total_seconds() // 60), True

@@ -56,6 +56,7 @@ class OpenRequest:
     street: str | None
     community: str | None
     created_at: datetime  # aware UTC
+    danger_kind: str | None = None  # an urgent case's kind (bot.domain.urgent.DangerKind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,7 @@ def _open_requests(session: Session, *conditions: ColumnElement[bool]) -> list[O
             col(HelpRequest.street),
             col(HelpRequest.community),
             created,
+            col(HelpRequest.danger_kind),
         )
         .where(*conditions)
         .order_by(created, col(HelpRequest.id))
@@ -168,6 +170,7 @@ def _open_requests(session: Session, *conditions: ColumnElement[bool]) -> list[O
             street=street,
             community=community,
             created_at=as_utc(created_at),
+            danger_kind=kind,
         )
         for (
             rid,
@@ -181,6 +184,7 @@ def _open_requests(session: Session, *conditions: ColumnElement[bool]) -> list[O
             street,
             community,
             created_at,
+            kind,
         ) in session.execute(query).all()
         if rid is not None
     ]

@@ -13,9 +13,9 @@ from transitions import MachineError
 
 from bot.domain.dialogue import (
     AWAITING_DELETE,
-    CRISIS,
     AWAITING_RATING,
     AWAITING_RESUME,
+    CRISIS,
     HANDED_OVER,
     IDLE,
     IN_FLOW,

@@ -4,7 +4,7 @@ own transaction and pushes it at once; what she is told is what happened."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlmodel import select
@@ -231,5 +231,5 @@ KINDS = [
 @pytest.mark.parametrize(("text", "kind"), KINDS)
 def test_danger_kind(text: str, kind: DangerKind, nlp: NLP) -> None:
     """The kind of danger comes from the analysis and the words of [urgent.kinds]."""
-    analysis = nlp.analyze(text, datetime(2026, 3, 18).date())
+    analysis = nlp.analyze(text, date(2026, 3, 18))
     assert danger_kind(analysis) is kind
