@@ -137,7 +137,7 @@ class Conversation:
         )
         if state.mode is CRISIS and case is not None:
             self._add_to_case(case)
-            return [Outgoing(hotlines, urgent=True), Outgoing(texts.t("crisis.added"), urgent=True)]
+            return [Outgoing(hotlines, urgent=True), Outgoing(texts.t("crisis.added"))]
         opened = urgent.open_case(
             self.session,
             user_id=user_id,
@@ -150,7 +150,7 @@ class Conversation:
         reached = texts.t(f"crisis.reached.{opened.reached}", unit=opened.unit_label)
         replies = [Outgoing(f"{hotlines}\n{reached}", urgent=True)]
         if not opened.request.phone:
-            replies.append(Outgoing(texts.t("crisis.ask_phone"), urgent=True))
+            replies.append(Outgoing(texts.t("crisis.ask_phone")))
         return replies
 
     def _in_crisis(self) -> list[Outgoing] | None:
@@ -172,9 +172,9 @@ class Conversation:
         phones = self.ctx.analysis.phones
         if phones and case.phone != phones[0]:
             urgent.add_phone(self.session, request=case, phone=phones[0], now=self.message.at)
-            return Outgoing(texts.t("crisis.phone_saved"), urgent=True)
+            return Outgoing(texts.t("crisis.phone_saved"))
         urgent.add_words(self.session, request=case, text=self.text, now=self.message.at)
-        return Outgoing(texts.t("crisis.added"), urgent=True)
+        return Outgoing(texts.t("crisis.added"))
 
     def _dispatch(self) -> list[Outgoing]:
         """A flow left too long, a rating she owes (heard, asked or waiting: the dialogue's
