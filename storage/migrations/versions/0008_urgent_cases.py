@@ -22,10 +22,11 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Apply this revision."""
-    with op.batch_alter_table("help_requests", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("danger_kind", sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column("channel", sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column("address", sa.String(length=512), nullable=True))
+    # Plain ALTER TABLE (SQLite has ADD and DROP COLUMN): other tables refer to help_requests,
+    # so it is not recreated in batch mode.
+    op.add_column("help_requests", sa.Column("danger_kind", sa.String(length=16), nullable=True))
+    op.add_column("help_requests", sa.Column("channel", sa.String(length=16), nullable=True))
+    op.add_column("help_requests", sa.Column("address", sa.String(length=512), nullable=True))
     with op.batch_alter_table("staff_accounts", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("on_duty", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -40,7 +41,5 @@ def downgrade() -> None:
         batch_op.drop_constraint("fk_staff_accounts_user_id_users", type_="foreignkey")
         batch_op.drop_column("user_id")
         batch_op.drop_column("on_duty")
-    with op.batch_alter_table("help_requests", schema=None) as batch_op:
-        batch_op.drop_column("address")
-        batch_op.drop_column("channel")
-        batch_op.drop_column("danger_kind")
+    for column in ("address", "channel", "danger_kind"):
+        op.drop_column("help_requests", column)
