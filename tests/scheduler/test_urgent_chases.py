@@ -7,9 +7,16 @@ from datetime import timedelta
 
 import pytest
 
+from bot.config import Settings
 from bot.domain.urgent import ChaseTimes, chase_stage
+from bot.outbox import Dispatcher
 from scheduler.rules import Reminder, reminders
+from scheduler.runner import Scheduler
 from storage import repo
+from storage.db import Database
+from tests.conftest import Clock
+from tests.factories import bind_cadre, help_request
+from tests.fakes.senders import RecordingSender
 from tests.scheduler.test_rules import SH, World, at, file_request, move
 from tests.scheduler.test_rules import world as world  # the fixture
 
@@ -91,3 +98,37 @@ def test_plain_requests_and_settings(world: World) -> None:
     assert {r.key.split(":")[2] for r in chases(world, 5, times)} == {"5m"}
     assert {r.key.split(":")[2] for r in chases(world, 46, times)} == {"45m"}
     assert case.code
+
+
+async def test_the_runner_chases_on_its_clock_with_the_settings(database: Database) -> None:
+    """The scheduler's tick, on its clock at 23:00 Beijing time, queues and sends the unit's chase
+    at FUQING_URGENT_FIRST_CHASE_MINUTES (here 5) — once — and the escalation at 15 minutes."""
+    with database.transaction() as session:
+        cadre = bind_cadre(session, place="朝阳区/双井街道", channel="wechat", now=FILED).id
+        district = bind_cadre(
+            session, place="朝阳区", name="区干部", channel="wechat", now=FILED
+        ).id
+        case = help_request(session, need="他拿着刀说要砍死我", crisis=True, now=FILED)
+    settings = Settings(
+        env="test",
+        database_url=database.url,
+        urgent_first_chase_minutes=5,
+        urgent_escalate_minutes=15,
+        urgent_repeat_minutes=15,
+    )
+    sender = RecordingSender()
+    clock = Clock()
+    clock.now = FILED
+    dispatcher = Dispatcher(db=database, senders={"wechat": sender}, clock=clock)
+    runner = Scheduler(settings=settings, db=database, dispatcher=dispatcher, clock=clock)
+    clock.advance(minutes=4)
+    assert [k for k in (await runner.tick(clock())).enqueued if k.startswith("urgent:")] == []
+    clock.advance(minutes=1)
+    first = await runner.tick(clock())
+    assert f"urgent:{case.code}:5m:u{cadre}" in first.enqueued and first.sent >= 1
+    assert (await runner.tick(clock())).enqueued == []
+    clock.advance(minutes=10)
+    later = await runner.tick(clock())
+    assert f"urgent:{case.code}:15m:u{district}" in later.enqueued
+    assert any(case.code in text for _user, text in sender.sent)
+    await runner.stop()
