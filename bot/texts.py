@@ -168,7 +168,7 @@ TEXTS: dict[str, str] = {
     "help.consent_unclear": "请回复 1（同意）或 2（不同意）。",
     "help.no_consent": "好的，您的信息没有保存。如需帮助，可以随时拨打妇女维权热线 12338。",
     "help.filed": "已提交！编号 {code}，由{unit}负责，会尽快联系您。回复“查询进度”可随时查看。",
-    "help.filed_urgent": "已按紧急求助提交，编号 {code}，已通知{unit}。",
+    "help.filed_urgent": "已按紧急求助提交，编号 {code}，由{unit}负责，会尽快联系您。",
     "help.notify": "【新求助 {code}】{categories}｜{place}\n{need}\n联系方式：{contact}\n"
     "回复“受理 {code}”接手。",
     "help.notify_urgent": "【紧急求助 {code}】{categories}｜{place}\n{need}\n联系方式：{contact}\n"
