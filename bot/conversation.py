@@ -160,10 +160,11 @@ class Conversation:
         state = self.dialogue
         command = parse_command(self.text)
         case = urgent.open_case_of(self.session, code=state.case or "", user_id=self.user.id or 0)
-        if command is not None and command.name == "more" and case is not None:
-            return None
-        if case is None or command is not None or self.idle > self.setup.resume_after:
+        ends = command is not None and command.name != "more"
+        if case is None or ends or self.idle > self.setup.resume_after:
             state.end_crisis()
+            return None
+        if command is not None:  # 更多: the crisis reply's next page
             return None
         return [self._add_to_case(case)]
 

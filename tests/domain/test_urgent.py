@@ -195,6 +195,18 @@ def test_a_crisis_inside_a_flow_pauses_it(chat: Callable[..., Chat], database: D
     woman.run([("继续", "我理解您的需求属于")])
 
 
+
+def test_a_paused_flow_is_offered_again_after_a_while(
+    chat: Callable[..., Chat], database: Database, clock: Clock
+) -> None:
+    """A crisis inside a flow, then 更多 two hours later: the crisis mode ends and the paused
+    flow is offered for resumption."""
+    woman = chat()
+    woman.run([("我要求助", "请说说您遇到的困难"), (KNIFE, "110")])
+    clock.advance(hours=2)
+    woman.run([("更多", "继续"), ("继续", "请说说您遇到的困难")])
+
+
 def test_a_second_crisis_message_goes_to_the_same_case(
     chat: Callable[..., Chat], database: Database
 ) -> None:
