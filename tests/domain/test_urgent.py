@@ -195,7 +195,6 @@ def test_a_crisis_inside_a_flow_pauses_it(chat: Callable[..., Chat], database: D
     woman.run([("继续", "我理解您的需求属于")])
 
 
-
 def test_a_paused_flow_is_offered_again_after_a_while(
     chat: Callable[..., Chat], database: Database, clock: Clock
 ) -> None:
