@@ -145,6 +145,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(api_channel.router(settings))
     app.include_router(webchat.router)
+    app.include_router(webchat.neutral)
     app.include_router(staff_api.router)
     app.include_router(reports_api.router)
     app.include_router(console_pages)

@@ -1,11 +1,12 @@
 """Security headers: what the console and the web chat pages may load, and HTTPS only.
 
 The console (`/console…`) and the web chat (`/chat…`) get a Content-Security-Policy that
-allows nothing but this origin's own stylesheets (and, for the chat, its script and its fetches),
-no inline script or style, no framing (`frame-ancestors 'none'`, and X-Frame-Options for old
-browsers), no referrer, and `nosniff`. The pages satisfy it: their styles live in
-`bot/console/static/console.css` and `bot/channels/webchat/chat.css`, the chat's script in
-`chat.js` (a browser test listens for violations). In production every response also carries
+allows nothing but this origin's own stylesheets, scripts and fetches, no inline script or
+style, no framing (`frame-ancestors 'none'`, and X-Frame-Options for old browsers), no
+referrer, and `nosniff`. The pages satisfy it: their styles live in
+`bot/console/static/console.css` and `bot/channels/webchat/chat.css`, their scripts in
+`bot/console/static/urgent.js` (the console's count of urgent cases) and `chat.js` (browser
+tests listen for violations). In production every response also carries
 `Strict-Transport-Security`: TLS ends at the proxy, and the browser should never try plain http
 again.
 """
@@ -17,7 +18,9 @@ from starlette.datastructures import MutableHeaders
 from bot.limits import ASGIApp, Message, Receive, Scope, Send
 
 _COMMON_CSP = "default-src 'none'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
-CONSOLE_CSP = _COMMON_CSP + "style-src 'self'; frame-ancestors 'none'"
+CONSOLE_CSP = (
+    _COMMON_CSP + "script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'"
+)
 CHAT_CSP = (
     _COMMON_CSP + "script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'"
 )

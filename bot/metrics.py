@@ -9,7 +9,7 @@ count each (`storage/repo/gauges.py`) and one small file:
 - `fuqing_message_seconds{channel}`: the time to answer one (histogram)
 - `fuqing_outbox_backlog{status="pending"|"sending"}`: pushes waiting or being sent
 - `fuqing_outbox_dead`: dead letters, pushes given up after every retry
-- `fuqing_crisis_requests_unaccepted`: crisis help requests nobody accepted yet (status `new`)
+- `fuqing_crisis_requests_unaccepted`: urgent cases nobody accepted yet (bot/domain/urgency.py)
 - `fuqing_scheduler_last_tick_timestamp_seconds`: the scheduler's heartbeat (absent before its
   first tick, and when the scheduler runs with another data directory)
 - `fuqing_database_up`: 0 while the database cannot be read (the three gauges above are left out)
@@ -41,6 +41,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import DBAPIError
 
+from bot.domain import urgency
 from bot.http import bearer_guard
 from storage import repo
 from storage.db import Database
@@ -66,7 +67,7 @@ class StateCollector(Collector):
         try:
             with self.db.read() as session:
                 backlog = repo.outbox_backlog(session)
-                crises = repo.unaccepted_crisis_requests(session)
+                crises = urgency.count_waiting(session, unit_ids=None)
         except DBAPIError:
             yield GaugeMetricFamily("fuqing_database_up", "The database answered.", value=0)
         else:

@@ -482,6 +482,13 @@ TEXTS: dict[str, str] = {
     "telegram.command.help": "帮助：说明当前的问题",
     "telegram.command.cancel": "取消正在办的事项",
     "telegram.command.menu": "主菜单",
+    # ------------------------------------------------------------ console: urgent cases waiting
+    # (bot/domain/urgency.py: a crisis request nobody has accepted yet)
+    "console.urgent.badge": "紧急 {n}",
+    "console.urgent.badge_title": "{n} 件紧急求助尚无人受理",
+    "console.urgent.tab": "【紧急】",
+    "console.urgent.waiting": "紧急·待受理",
+    "console.urgent.pinned": "紧急且尚无人受理的求助排在最前。",
 }
 
 CATEGORY_LABELS: dict[str, str] = {

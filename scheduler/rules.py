@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot.domain import urgency
 from bot.domain.quarters import Quarter, due_date
 from bot.domain.quiet_hours import is_quiet, quiet_until
 from bot.domain.reviews import SUBMITTED_STATUSES
@@ -152,7 +153,9 @@ class _Tree:
 def _urgent_reminders(
     session: Session, tree: _Tree, *, now: datetime, times: ChaseTimes
 ) -> Iterator[Reminder]:
-    requests = repo.unaccepted_urgent(session, created_before=now - times.first)
+    requests = repo.unaccepted_urgent(
+        session, created_before=now - times.first, statuses=urgency.WAITING
+    )
     duty = repo.duty_user_ids(session) if requests else []
     for request in requests:
         stage = chase_stage(now - request.created_at, times)

@@ -1,9 +1,13 @@
 """The web chat channel: the page at `/chat`, its assets, and its JSON and SSE endpoints.
 
-A thin channel like the JSON API. Her identity is a random id in a signed, HttpOnly cookie
-(channel `web`) that the page sets; a message without it is refused with a new one (the page
-sends again), so a client that keeps no cookies cannot make a resident per message. The
-dialogue state lives on the server under that id, the visible transcript in her browser.
+A thin channel like the JSON API. Her identity is a random id in a signed, HttpOnly session
+cookie (channel `web`) that the page sets; a message without it is refused with a new one (the
+page sends again), so a client that keeps no cookies cannot make a resident per message. The
+cookie lasts the browser session (no expiry date) and its signature `IDENTITY_SECONDS` since it
+was last renewed (each visit, message and push read renews it): an abuser who picks up her
+phone later finds no conversation to continue. The dialogue state lives on the server under
+that id, the visible transcript in her browser's tab (sessionStorage). The page's 快速离开
+wipes the transcript and opens `EXIT_PATH`, a neutral page whose answer deletes the cookie.
 `POST /chat/api/messages` runs one message through the engine; pushes (status changes,
 reminders) are pulled from the outbox, every second by the SSE stream `GET /chat/api/events` or
 on demand by `GET /chat/api/pending` — pulling needs no shared memory, so it works with several
@@ -17,6 +21,7 @@ send without a CORS preflight this app never grants.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import re
@@ -43,6 +48,7 @@ from bot.messages import Incoming, Outgoing
 from bot.paging import ChannelProfile, fit
 
 router = APIRouter(prefix="/chat", tags=["web chat"])
+neutral = APIRouter(include_in_schema=False)  # the quick exit's page, outside /chat
 
 CHANNEL = "web"
 PROFILE = ChannelProfile()  # no length limit; choices are buttons under the bubble
@@ -54,7 +60,10 @@ STATIC_TYPES = {
 }
 COOKIE = "fuqing_web"
 COOKIE_PATH = "/chat"
-COOKIE_MAX_AGE = 365 * 24 * 3600  # a year, renewed each time she opens the page
+# How long a signed identity holds since it was last renewed; the cookie itself has no expiry
+# date (it ends with the browser session). Was a year, kept by the browser: see docs/privacy.md.
+IDENTITY_SECONDS = 12 * 3600
+EXIT_PATH = "/tips"  # the neutral page 快速离开 opens: nothing on it names the federation
 COOKIE_SALT = "fuqing.webchat.identity"
 USER_RE = re.compile(r"^w[0-9a-f]{32}$")
 CSRF_HEADER = "x-requested-with"
@@ -90,7 +99,7 @@ def read_identity(settings: Settings, cookie: str | None) -> str | None:
     if not cookie:
         return None
     try:
-        value = _serializer(settings).loads(cookie, max_age=COOKIE_MAX_AGE)
+        value = _serializer(settings).loads(cookie, max_age=IDENTITY_SECONDS)
     except BadSignature:
         return None
     return value if isinstance(value, str) and USER_RE.fullmatch(value) else None
@@ -103,14 +112,14 @@ async def web_user(request: Request) -> WebUser:
 
 
 def remember(request: Request, response: Response, user: WebUser, *, renew: bool = False) -> None:
-    """Set the identity cookie when the id is new (or `renew`: the page renews it); Secure in
-    production whatever the scheme (TLS ends at the proxy)."""
+    """Set the identity cookie when the id is new (or `renew`: signed again, so it holds
+    `IDENTITY_SECONDS` from now); a session cookie, Secure in production whatever the scheme
+    (TLS ends at the proxy)."""
     if not (user.fresh or renew):
         return
     response.set_cookie(
         COOKIE,
         _serializer(services(request).settings).dumps(user.id),
-        max_age=COOKIE_MAX_AGE,
         path=COOKIE_PATH,
         httponly=True,
         samesite="lax",
@@ -205,11 +214,14 @@ def _version() -> str:
 
 @cache
 def page_html() -> str:
-    """The chat page, with the welcome text and asset versions filled in (built once)."""
+    """The chat page, with the welcome text, the quick exit's page and asset versions filled
+    in (built once)."""
     welcome = {"text": texts.t("webchat.welcome"), "choices": [label for _, label in MENU]}
     page = _asset("index.html").decode()
-    return page.replace("{{version}}", _version()).replace(
-        "{{welcome}}", _escape_attribute(json.dumps(welcome, ensure_ascii=False))
+    return (
+        page.replace("{{version}}", _version())
+        .replace("{{welcome}}", _escape_attribute(json.dumps(welcome, ensure_ascii=False)))
+        .replace("{{exit}}", EXIT_PATH)
     )
 
 
@@ -270,7 +282,7 @@ async def post_message(request: Request, response: Response, user: User) -> WebR
         at=svc.engine.clock(),
     )
     replies = await svc.engine.handle(incoming)
-    remember(request, response, user)
+    remember(request, response, user, renew=True)
     return _rendered(replies)
 
 
@@ -279,7 +291,7 @@ async def pending(request: Request, response: Response, user: User) -> WebReplie
     """What was pushed to her since the last read (for pages without SSE, and tests)."""
     engine = services(request).engine
     pushed = await asyncio.to_thread(engine.pull, channel=CHANNEL, user=user.id)
-    remember(request, response, user)
+    remember(request, response, user, renew=True)
     return _rendered(pushed)
 
 
@@ -340,5 +352,50 @@ async def events(request: Request, user: User) -> StreamingResponse:
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
-    remember(request, response, user)
+    remember(request, response, user, renew=True)
+    return response
+
+
+# ----------------------------------------------------------------------------- quick exit
+
+
+@cache
+def _neutral_page() -> tuple[bytes, str]:
+    """The neutral page and its Content-Security-Policy (its one inline style, by hash)."""
+    page = _asset("tips.html")
+    style = page.split(b"<style>", 1)[1].split(b"</style>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(style).digest()).decode()
+    policy = (
+        f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
+    )
+    return page, policy
+
+
+def forget_identity(request: Request, response: Response) -> None:
+    """Delete the identity cookie (expired at once, on the chat's path)."""
+    response.delete_cookie(
+        COOKIE, path=COOKIE_PATH, httponly=True, samesite="lax", secure=secure_cookies(request)
+    )
+
+
+@neutral.get(EXIT_PATH)
+async def neutral_page(request: Request) -> Response:
+    """The page 快速离开 opens in place of the chat: everyday tips, nothing about the
+    federation, no script; its answer deletes the identity cookie, unless another site sent
+    her here (Sec-Fetch-Site `cross-site`: a link elsewhere must not end her conversation)."""
+    page, policy = _neutral_page()
+    response = Response(
+        page,
+        media_type="text/html; charset=utf-8",
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": policy,
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
+        },
+    )
+    if request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none"):
+        forget_identity(request, response)
     return response

@@ -7,8 +7,9 @@ https), and void after 8 hours or once the staff member logs out (logout moves t
 generation on). Before login, a pre-session cookie carries the login form's CSRF token, good
 only while there is no live session. Every POST checks the token (`check_csrf`); every page
 checks the session (`current_staff`), which also resolves the units the staff member may see:
-her unit's subtree, every unit for the city's staff. Logins are throttled per username
-(bot/console/throttle.py).
+her unit's subtree, every unit for the city's staff; and counts the urgent cases in them nobody
+has accepted yet (bot/domain/urgency.py), which every page's navigation shows. Logins are
+throttled per username (bot/console/throttle.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from bot import texts
 from bot.console import throttle
+from bot.domain import urgency
 from bot.domain.org import unit_label
 from bot.http import Services, secure_cookies, services
 from storage import repo
@@ -272,7 +274,9 @@ async def end_session(request: Request, response: Response) -> None:
 # ----------------------------------------------------------------------------- dependencies
 
 
-def _load_staff(svc: Services, found: _Session) -> Staff | None:
+def _load_staff(svc: Services, found: _Session) -> tuple[Staff, int] | None:
+    """The session's staff member and how many urgent cases in her units wait for someone to
+    accept them (shown in the navigation of every page); None when the session is void."""
     with svc.db.read() as session:
         account: StaffAccount | None = repo.get_staff(session, staff_id=found.staff_id)
         if account is None or not account.active:
@@ -282,7 +286,7 @@ def _load_staff(svc: Services, found: _Session) -> Staff | None:
         unit = repo.get_unit(session, unit_id=account.unit_id)
         if unit is None:
             return None
-        return Staff(
+        staff = Staff(
             id=account.id or 0,
             username=account.username,
             unit_id=unit.id or 0,
@@ -292,6 +296,8 @@ def _load_staff(svc: Services, found: _Session) -> Staff | None:
             unit_ids=tuple(sorted(repo.units_below(session, unit=unit))),
             district=UnitPath.parse(unit.path).district,
         )
+        scope = None if staff.is_city else staff.unit_ids
+        return staff, urgency.count_waiting(session, unit_ids=scope)
 
 
 def _here(request: Request) -> str:
@@ -309,12 +315,20 @@ async def current_staff(request: Request) -> Staff:
     found = _session(request)
     if found is None:
         raise LoginRequired(_here(request))
-    staff = await asyncio.to_thread(_load_staff, services(request), found)
-    if staff is None:
+    loaded = await asyncio.to_thread(_load_staff, services(request), found)
+    if loaded is None:
         raise LoginRequired(_here(request))
+    staff, request.state.console_urgent = loaded
     request.state.console_staff = staff
     request.state.console_csrf = found.csrf
     return staff
+
+
+def urgent_waiting(request: Request) -> int:
+    """How many urgent cases in the logged-in staff member's units nobody has accepted yet, as
+    counted when `current_staff` checked her session (0 before that)."""
+    found = getattr(request.state, "console_urgent", 0)
+    return found if isinstance(found, int) else 0
 
 
 async def check_csrf(request: Request) -> None:
@@ -351,6 +365,8 @@ def _templates() -> Jinja2Templates:
     # the cache's hour (the pages' styles all live there since the CSP allows no inline ones).
     css = (STATIC / "console.css").read_bytes()
     templates.env.globals["css_version"] = hashlib.sha256(css).hexdigest()[:12]
+    script = (STATIC / "urgent.js").read_bytes()
+    templates.env.globals["js_version"] = hashlib.sha256(script).hexdigest()[:12]
     return templates
 
 
@@ -398,7 +414,8 @@ def _flashes(request: Request) -> list[tuple[str, str]]:
 
 def render(request: Request, template: str, staff: Staff | None, **context: object) -> HTMLResponse:
     """Render a console page (bot/console/templates) with `staff`, `csrf_token`, `nav`,
-    `flashes` [(kind, text)], `local` (a datetime in the federation's time zone) and `t`.
+    `flashes` [(kind, text)], `urgent_waiting` (the navigation's count of urgent cases nobody
+    has accepted), `local` (a datetime in the federation's time zone) and `t`.
 
     Without a staff member (the login page) the CSRF token comes from the pre-session cookie,
     set here when missing. Set `status_code` on the result for anything but 200.
@@ -431,6 +448,7 @@ def render(request: Request, template: str, staff: Staff | None, **context: obje
             "csrf_token": token or "",
             "nav": nav,
             "flashes": flashes,
+            "urgent_waiting": urgent_waiting(request) if staff is not None else 0,
             "local": lambda at: local_time(at, tz),
             **context,
         },

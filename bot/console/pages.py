@@ -1,6 +1,6 @@
 """The console's pages: login and logout, the request queue and a request's page (with its
-actions), and the console's static files. The other pages have their own routers and use
-`bot.console.auth` the same way."""
+actions), the count of urgent cases the navigation polls, and the console's static files. The
+other pages have their own routers and use `bot.console.auth` the same way."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 from bot import texts
 from bot.console import queue, throttle
 from bot.console.auth import (
     STATIC,
+    LoginRequired,
     Staff,
     check_csrf,
     current_staff,
@@ -24,6 +25,7 @@ from bot.console.auth import (
     render,
     safe_next,
     start_session,
+    urgent_waiting,
     verify_login,
 )
 from bot.console.overview.listing import pager
@@ -43,6 +45,18 @@ async def static_file(name: str) -> FileResponse:
     if path.parent != STATIC.resolve() or not path.is_file():
         raise HTTPException(404, "no such file")
     return FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
+
+
+@router.get("/console/urgent")
+async def urgent_count(request: Request) -> JSONResponse:
+    """`{"count": n}`: the urgent cases in her units nobody has accepted yet (the navigation's
+    badge polls it); 401 `login_required` without a live session."""
+    headers = {"Cache-Control": "no-store"}
+    try:
+        await current_staff(request)
+    except LoginRequired:
+        return JSONResponse({"error": "login_required"}, status_code=401, headers=headers)
+    return JSONResponse({"count": urgent_waiting(request)}, headers=headers)
 
 
 # ----------------------------------------------------------------------------- login
@@ -139,7 +153,8 @@ async def requests_page(
     q: Annotated[str | None, Query(max_length=16)] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
-    """The request queue of her units: filters, newest first, paged."""
+    """The request queue of her units: filters, urgent cases nobody accepted first, then
+    newest first, paged."""
     filters = queue.Filters(
         status=status if status in REQUEST_STATUSES else None,
         category=category if category in texts.CATEGORY_LABELS else None,

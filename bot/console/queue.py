@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.console.auth import Staff, local_time
-from bot.domain import requests
+from bot.domain import requests, urgency
 from bot.domain.errors import Conflict, Invalid, NotFound
 from bot.domain.org import place_text, unit_label
 from bot.nlp import mask_pii
@@ -52,6 +52,7 @@ class Row:
     status: str
     categories: str
     crisis: bool
+    waiting: bool  # urgent and nobody has accepted it yet: pinned at the top, marked
     place: str
     need: str
     assignee: str
@@ -110,7 +111,8 @@ class Outcome:
 
 
 def queue_page(db: Database, staff: Staff, filters: Filters, tz: ZoneInfo) -> Page:
-    """The queue page: her units' requests matching the filters, newest first."""
+    """The queue page: her units' requests matching the filters, the urgent ones nobody has
+    accepted first (bot/domain/urgency.py), then newest first."""
     with db.read() as session:
         rows, total = repo.queue_requests(
             session,
@@ -120,6 +122,7 @@ def queue_page(db: Database, staff: Staff, filters: Filters, tz: ZoneInfo) -> Pa
             district=filters.district,
             urgent=filters.urgent,
             code=filters.q,
+            pinned=urgency.WAITING,
             limit=PAGE_SIZE,
             offset=(filters.page - 1) * PAGE_SIZE,
         )
@@ -131,6 +134,7 @@ def queue_page(db: Database, staff: Staff, filters: Filters, tz: ZoneInfo) -> Pa
                     status=r.status,
                     categories=texts.category_labels(r.categories),
                     crisis=r.crisis,
+                    waiting=urgency.is_waiting(r),
                     place=place_text(r.district, r.street, r.community),
                     need=mask_pii(r.need),
                     assignee=(cadre.name or "") if cadre else "",

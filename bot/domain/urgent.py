@@ -6,9 +6,10 @@ person's life; docs/TAXONOMY.md "Crisis"). The case is a help request (`crisis` 
 wrote from, any place or phone the message names, and the kind of danger. It is pushed at once —
 urgent, so quiet hours do not hold it — to the cadres of the responsible unit (the routing rule)
 and to the chat users linked to the staff accounts on duty; every duty account also sees it in
-the console (`storage.repo.unaccepted_urgent_requests`). `Opened.reached` says whom it reached,
-so that what she is told is true. Her phone and anything she adds go to the same case and on to
-the same people. The chases of unaccepted cases are scheduler/rules.py's.
+the console (pinned and counted while waiting: `bot.domain.urgency`). `Opened.reached` says
+whom it reached, so that what she is told is true. Her phone and anything she adds go to the
+same case and on to the same people. The chases of unaccepted cases (in `urgency.WAITING`) are
+scheduler/rules.py's.
 """
 
 from __future__ import annotations

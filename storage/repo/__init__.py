@@ -47,7 +47,6 @@ from storage.repo.dialogue import (
     stored_reply,
 )
 from storage.repo.gauges import outbox_backlog as outbox_backlog
-from storage.repo.gauges import unaccepted_crisis_requests as unaccepted_crisis_requests
 from storage.repo.org import (
     all_units,
     ancestors,
@@ -135,10 +134,10 @@ from storage.repo.requests import (
     requests_of,
     set_rating,
     set_status,
-    unaccepted_urgent_requests,
     update_request,
 )
 from storage.repo.staff import clear_login_failures as clear_login_failures
+from storage.repo.staff import count_urgent_requests as count_urgent_requests
 from storage.repo.staff import create_staff as create_staff
 from storage.repo.staff import duty_staff as duty_staff
 from storage.repo.staff import end_sessions as end_sessions
@@ -235,7 +234,6 @@ __all__ = [
     "submit_report",
     "take_pending",
     "unaccepted_urgent",
-    "unaccepted_urgent_requests",
     "unit_by_path",
     "unit_contains",
     "unit_for_place",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from storage.models import HelpRequest, Outbox
+from storage.models import Outbox
 
 BACKLOG_STATUSES = ("pending", "sending", "dead")  # never `sent`: that count only grows
 
@@ -20,13 +20,3 @@ def outbox_backlog(session: Session) -> dict[str, int]:
     ).all()
     found = {status: int(n) for status, n in rows}
     return {status: found.get(status, 0) for status in BACKLOG_STATUSES}
-
-
-def unaccepted_crisis_requests(session: Session) -> int:
-    """How many crisis help requests nobody has accepted yet (status `new`)."""
-    query = (
-        select(func.count())
-        .select_from(HelpRequest)
-        .where(HelpRequest.status == "new", col(HelpRequest.crisis).is_(True))
-    )
-    return int(session.exec(query).one())

@@ -115,12 +115,15 @@ def open_requests_created_in(
     )
 
 
-def unaccepted_urgent(session: Session, *, created_before: datetime) -> list[OpenRequest]:
-    """The urgent (crisis) requests nobody has accepted (status `new`) created at or before
-    `created_before`, oldest first: the urgent chases' requests."""
+def unaccepted_urgent(
+    session: Session, *, created_before: datetime, statuses: Sequence[str]
+) -> list[OpenRequest]:
+    """The urgent (crisis) requests in one of `statuses` (nobody has accepted them:
+    `bot.domain.urgency.WAITING`) created at or before `created_before`, oldest first: the
+    urgent chases' requests."""
     return _open_requests(
         session,
-        col(HelpRequest.status) == "new",
+        col(HelpRequest.status).in_(list(statuses)),
         col(HelpRequest.crisis).is_(True),
         col(HelpRequest.created_at) <= stored(created_before),
     )

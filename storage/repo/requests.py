@@ -118,19 +118,6 @@ def open_requests_in(
     )
 
 
-def unaccepted_urgent_requests(
-    session: Session, *, unit_ids: Sequence[int] | None = None, limit: int = 100
-) -> list[HelpRequest]:
-    """The urgent (crisis) requests nobody has accepted yet (status `new`), oldest first: all,
-    or those filed with these units (the console's pinned list and its count)."""
-    query = select(HelpRequest).where(
-        HelpRequest.status == "new", col(HelpRequest.crisis).is_(True)
-    )
-    if unit_ids is not None:
-        query = query.where(col(HelpRequest.unit_id).in_(list(unit_ids)))
-    return list(session.exec(query.order_by(col(HelpRequest.id)).limit(limit)).all())
-
-
 def update_request(
     session: Session,
     *,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, delete, func
+from sqlalchemy import String, and_, case, cast, delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -169,11 +169,13 @@ def queue_requests(
     district: str | None = None,
     urgent: bool = False,
     code: str | None = None,
+    pinned: Sequence[str] = (),
     limit: int = 20,
     offset: int = 0,
 ) -> tuple[list[tuple[HelpRequest, User | None]], int]:
-    """Requests filed with one of `unit_ids` matching the filters, newest first, with their
-    assignee; and how many match in all."""
+    """Requests filed with one of `unit_ids` matching the filters, with their assignee: the
+    crisis requests in one of the `pinned` statuses first, then newest first; and how many
+    match in all."""
     clauses = _queue_filters(
         unit_ids=unit_ids,
         status=status,
@@ -187,11 +189,38 @@ def queue_requests(
         select(HelpRequest, User)
         .join(User, col(User.id) == col(HelpRequest.assigned_to), isouter=True)
         .where(*clauses)
-        .order_by(col(HelpRequest.created_at).desc(), col(HelpRequest.id).desc())
+        .order_by(
+            *_urgent_first(pinned),
+            col(HelpRequest.created_at).desc(),
+            col(HelpRequest.id).desc(),
+        )
         .offset(offset)
         .limit(limit)
     ).all()
     return [(row[0], row[1]) for row in rows], int(total)
+
+
+def _urgent_first(statuses: Sequence[str]) -> list[Any]:
+    """The ORDER BY term that puts crisis requests in one of `statuses` first (none: [])."""
+    if not statuses:
+        return []
+    waiting = and_(col(HelpRequest.crisis).is_(True), col(HelpRequest.status).in_(list(statuses)))
+    return [case((waiting, 0), else_=1)]
+
+
+def count_urgent_requests(
+    session: Session, *, unit_ids: Sequence[int] | None, statuses: Sequence[str]
+) -> int:
+    """How many crisis requests in one of `statuses` are filed with one of `unit_ids` (None:
+    every unit)."""
+    query = (
+        select(func.count())
+        .select_from(HelpRequest)
+        .where(col(HelpRequest.crisis).is_(True), col(HelpRequest.status).in_(list(statuses)))
+    )
+    if unit_ids is not None:
+        query = query.where(col(HelpRequest.unit_id).in_(list(unit_ids)))
+    return int(session.exec(query).one())
 
 
 def request_in_units(session: Session, *, code: str, unit_ids: Sequence[int]) -> HelpRequest | None:

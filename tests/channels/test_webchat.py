@@ -60,7 +60,7 @@ async def test_page_sets_a_signed_http_only_cookie(client: httpx.AsyncClient) ->
     assert cookie.startswith(f"{webchat.COOKIE}=")
     lowered = cookie.lower()
     assert "httponly" in lowered and "samesite=lax" in lowered and "path=/chat" in lowered
-    assert f"max-age={webchat.COOKIE_MAX_AGE}" in lowered
+    assert "max-age" not in lowered and "expires" not in lowered  # the browser session only
     assert "https://" not in page.text and "http://" not in page.text  # no external requests
 
 
@@ -356,3 +356,67 @@ async def test_crisis_over_the_web_chat_is_escalated(
     replies = await sayer(client)("我在朝阳区双井街道，他拿着刀说要砍死我")
     assert replies[0]["urgent"] is True and "110" in str(replies[0]["text"])
     escalated(database, users)
+
+
+# ----------------------------------------------------------------------------- quick exit
+
+
+async def test_the_page_offers_a_quick_exit_to_a_neutral_page(client: httpx.AsyncClient) -> None:
+    """The chat page has its 快速离开 button and names the neutral page it opens."""
+    page = (await client.get("/chat")).text
+    assert 'id="exit"' in page and ">快速离开</button>" in page
+    assert f'data-exit="{webchat.EXIT_PATH}"' in page and not webchat.EXIT_PATH.startswith("/chat")
+
+
+async def test_the_neutral_page_says_nothing_of_us_and_deletes_the_identity(
+    client: httpx.AsyncClient,
+) -> None:
+    """The neutral page names neither the federation nor the chat, runs no script, is never
+    cached, and its answer deletes the identity cookie; the next visit to /chat is a new person."""
+    await client.get("/chat")
+    before = client.cookies[webchat.COOKIE]
+    page = await client.get(webchat.EXIT_PATH)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for word in ("妇", "妇联", "妇情通", "求助", "chat", "fuqing", "<script"):
+        assert word not in page.text, word
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert "style-src 'sha256-" in policy
+    assert page.headers["cache-control"] == "no-store"
+    deleted = page.headers["set-cookie"].lower()
+    assert deleted.startswith(f'{webchat.COOKIE}=""') and "max-age=0" in deleted
+    assert "path=/chat" in deleted
+    assert webchat.COOKIE not in client.cookies
+    await client.get("/chat")
+    assert client.cookies[webchat.COOKIE] != before
+
+
+async def test_another_site_cannot_end_her_conversation(client: httpx.AsyncClient) -> None:
+    """Sent to the neutral page by another site (Sec-Fetch-Site: cross-site), her cookie stays."""
+    await client.get("/chat")
+    page = await client.get(webchat.EXIT_PATH, headers={"Sec-Fetch-Site": "cross-site"})
+    assert page.status_code == 200 and "set-cookie" not in page.headers
+    assert webchat.COOKIE in client.cookies
+
+
+async def test_the_identity_holds_within_the_session_and_lapses_when_idle(
+    client: httpx.AsyncClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each message signs the identity again, so she continues while she writes; an identity
+    signed longer than IDENTITY_SECONDS ago is no longer hers (a new one is made)."""
+    say = sayer(client)
+    await say("你好")
+    answer = await client.post("/chat/api/messages", headers=WEB, json={"text": "你好"})
+    assert answer.headers["set-cookie"].startswith(f"{webchat.COOKIE}=")  # renewed
+    user = webchat.new_user_id()
+    fresh = webchat._serializer(settings).dumps(user)
+    assert webchat.read_identity(settings, fresh) == user
+    import itsdangerous.timed
+
+    real = itsdangerous.timed.time.time
+    monkeypatch.setattr(
+        itsdangerous.timed.time, "time", lambda: real() - webchat.IDENTITY_SECONDS - 60
+    )
+    stale = webchat._serializer(settings).dumps(user)
+    monkeypatch.undo()
+    assert webchat.read_identity(settings, stale) is None

@@ -120,3 +120,19 @@ def bind_cadre(database: Database, unit: str, name: str, external_id: str) -> in
             factories.bind_cadre(session, place=unit, name=name, external_id=external_id, now=T0).id
             or 0
         )
+
+
+def take_request(database: Database, code: str, cadre_id: int, at: datetime = T0) -> None:
+    """The cadre takes request `code` (status `assigned`, as stored data)."""
+    with database.transaction() as session:
+        request = repo.request_by_code(session, code=code)
+        assert request is not None
+        repo.set_status(
+            session,
+            request=request,
+            status="assigned",
+            actor_id=cadre_id,
+            note=None,
+            now=at,
+            assigned_to=cadre_id,
+        )

@@ -78,11 +78,12 @@ def two_districts(database: Database) -> dict[str, str]:
 async def test_district_staff_see_only_their_district(
     client: httpx.AsyncClient, two_districts: dict[str, str]
 ) -> None:
-    """朝阳区's staff list 朝阳区's requests, newest first, and never 海淀区's."""
+    """朝阳区's staff list 朝阳区's requests, the unaccepted urgent one pinned first, then newest
+    first, and never 海淀区's."""
     await logged_in(client, "chaoyang")
     page = (await client.get("/console/requests")).text
     assert codes_on(page) == {two_districts[k] for k in ("cy_jobs", "cy_urgent", "cy_health")}
-    order = [page.index(two_districts[k]) for k in ("cy_health", "cy_urgent", "cy_jobs")]
+    order = [page.index(two_districts[k]) for k in ("cy_urgent", "cy_health", "cy_jobs")]
     assert order == sorted(order)
     assert "共 3 条" in page
     # A district filter from a district's staff is ignored: her scope stays her district.

@@ -184,9 +184,9 @@ def test_erase_requests_of_keeps_counts_not_content(database: Database) -> None:
         assert kept.categories == ["job"]
 
 
-def test_unaccepted_urgent_requests_and_duty_staff(database: Database) -> None:
-    """The console's query lists the urgent requests nobody accepted, oldest first (all, or
-    within units); the duty queries see only active accounts on duty."""
+def test_unaccepted_urgent_and_duty_staff(database: Database) -> None:
+    """The chases' query lists the urgent requests in the waiting statuses filed by a moment,
+    oldest first; the duty queries see only active accounts on duty."""
     from tests.factories import help_request
 
     now = datetime(2026, 3, 18, 2, tzinfo=UTC)
@@ -198,14 +198,11 @@ def test_unaccepted_urgent_requests_and_duty_staff(database: Database) -> None:
         repo.set_status(
             session, request=taken, status="assigned", actor_id=None, note=None, now=now
         )
-        assert [r.code for r in repo.unaccepted_urgent_requests(session)] == [
-            first.code,
-            other.code,
-        ]
-        haidian = repo.unit_by_path(session, path="海淀区")
-        assert haidian is not None and haidian.id is not None
-        found = repo.unaccepted_urgent_requests(session, unit_ids=[haidian.id])
-        assert [r.code for r in found] == [other.code]
+        found = repo.unaccepted_urgent(session, created_before=now, statuses=("new",))
+        assert [r.code for r in found] == [first.code, other.code]
+        assert found[0].created_at == now and found[0].danger_kind is None
+        earlier = now.replace(hour=1)
+        assert repo.unaccepted_urgent(session, created_before=earlier, statuses=("new",)) == []
         city = repo.unit_by_path(session, path="北京市")
         assert city is not None
         cadre = bind_cadre(session, place="", now=now)

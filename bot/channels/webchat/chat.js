@@ -1,6 +1,8 @@
 // 妇情通 web chat: bubbles, choice buttons, a typing indicator and pushed messages (SSE).
-// Her identity is an HttpOnly cookie set by the server; the visible transcript is kept in
-// localStorage so a reload shows it again. No libraries, no build step, no external requests.
+// Her identity is an HttpOnly cookie set by the server for the browser session; the visible
+// transcript is kept in sessionStorage (this tab, until the browser closes) so a reload shows it
+// again. 快速离开 wipes both and opens a neutral page in place of this one (docs/privacy.md).
+// No libraries, no build step, no external requests.
 "use strict";
 
 (() => {
@@ -31,16 +33,31 @@
   const sendButton = document.getElementById("send");
   const status = document.getElementById("status");
   const welcome = JSON.parse(document.body.dataset.welcome || "{}");
+  const exitPage = document.body.dataset.exit || "about:blank";
+
+  // Before the transcript moved to sessionStorage it was kept in localStorage for good.
+  forget(() => localStorage.removeItem(STORE));
 
   let transcript = load();
   let busy = false;
   let typing = null;
+  let source = null; // the push stream (EventSource), closed on a quick exit
+  let poller = null; // or the polling timer, for browsers without EventSource
+  let gone = false; // after a quick exit: an answer still on its way is dropped, not kept
 
   // ---------------------------------------------------------------- transcript
 
+  function forget(wipe) {
+    try {
+      wipe();
+    } catch {
+      // storage disabled (private mode, a policy): there is nothing in it to forget
+    }
+  }
+
   function load() {
     try {
-      const saved = JSON.parse(localStorage.getItem(STORE) || "[]");
+      const saved = JSON.parse(sessionStorage.getItem(STORE) || "[]");
       return Array.isArray(saved) ? saved : [];
     } catch {
       return [];
@@ -48,15 +65,17 @@
   }
 
   function save() {
+    if (gone) return;
     transcript = transcript.slice(-KEEP);
     try {
-      localStorage.setItem(STORE, JSON.stringify(transcript));
+      sessionStorage.setItem(STORE, JSON.stringify(transcript));
     } catch {
       // Private mode or a full storage: the conversation still works, it just won't survive.
     }
   }
 
   function record(entry) {
+    if (gone) return;
     transcript.push(entry);
     save();
     render(entry, true);
@@ -339,10 +358,10 @@
           // try again at the next tick
         }
       };
-      setInterval(poll, POLL_MS);
+      poller = setInterval(poll, POLL_MS);
       return;
     }
-    const source = new EventSource("/chat/api/events");
+    source = new EventSource("/chat/api/events");
     source.addEventListener("message", (event) => {
       try {
         pushed(JSON.parse(event.data));
@@ -356,19 +375,42 @@
     });
     source.addEventListener("error", () => {
       document.body.dataset.live = "0";
-      if (source.readyState === EventSource.CLOSED) {
+      if (source && source.readyState === EventSource.CLOSED) {
         setStatus(TEXT.offline);
         setTimeout(listen, 5000);
       }
     });
   }
 
-  // Another tab of the same chat wrote the transcript: show the same conversation here.
-  window.addEventListener("storage", (event) => {
-    if (event.key !== STORE) return;
-    transcript = load();
-    renderAll();
-  });
+  // ---------------------------------------------------------------- quick exit
+
+  // 快速离开: someone may be looking over her shoulder. At once, nothing waits on the network:
+  // the conversation leaves the page and the browser's storage, the push stream closes, and the
+  // neutral page replaces this one in the tab's history (Back does not come back here). The
+  // identity cookie is HttpOnly: the neutral page's answer deletes it.
+  function quickExit() {
+    gone = true;
+    transcript = [];
+    forget(() => sessionStorage.removeItem(STORE));
+    forget(() => localStorage.removeItem(STORE));
+    if (source) source.close();
+    if (poller) clearInterval(poller);
+    source = null;
+    poller = null;
+    document.title = "";
+    document.body.replaceChildren();
+    // Any cookie a script could read (the chat sets none today; its own is HttpOnly).
+    for (const pair of document.cookie.split(";")) {
+      const name = pair.split("=")[0].trim();
+      if (!name) continue;
+      for (const path of ["/chat", "/"]) {
+        document.cookie = `${name}=; Max-Age=0; path=${path}; SameSite=Lax`;
+      }
+    }
+    window.location.replace(exitPage);
+  }
+
+  document.getElementById("exit").addEventListener("click", quickExit);
 
   function greet() {
     if (!transcript.length && welcome.text) {
