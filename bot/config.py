@@ -164,6 +164,13 @@ class Settings(BaseSettings):
     resume_after_minutes: int = Field(default=30, ge=1)
     drop_after_days: int = Field(default=7, ge=1)
 
+    # Urgent cases nobody accepted (scheduler/rules.py): chased after this many minutes to the
+    # responsible unit's cadres, after this many to the district and the city's duty staff, then
+    # every this many minutes until someone accepts, day or night.
+    urgent_first_chase_minutes: int = Field(default=10, ge=1)
+    urgent_escalate_minutes: int = Field(default=30, ge=1)
+    urgent_repeat_minutes: int = Field(default=30, ge=1)
+
     # API limits.
     max_body_bytes: int = 16 * 1024
     # A longer message is cut to this, on every channel, and she is told (bot/engine.py). The

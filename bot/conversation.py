@@ -19,9 +19,11 @@ from sqlmodel import Session
 from bot import actions, texts
 from bot.commands import Command, menu_entry, menu_labels, parse_command
 from bot.config import Settings
+from bot.domain import urgent
 from bot.domain.dialogue import (
     AWAITING_DELETE,
     AWAITING_RESUME,
+    CRISIS,
     HANDED_OVER,
     RATING_ASKED_IN,
     RATING_HEARD_IN,
@@ -35,7 +37,7 @@ from bot.nlp import NLP
 from bot.nlp.words import words
 from bot.paging import next_page
 from storage import repo
-from storage.models import User
+from storage.models import HelpRequest, User
 from storage.orgtree import UnitPath
 
 # While handed over, these commands end the hand-over (and act); anything else goes to a person.
@@ -97,8 +99,8 @@ class Conversation:
     # ------------------------------------------------------------------ the pipeline
 
     def respond(self, *, is_new: bool) -> list[Outgoing]:
-        """Return the replies to this message (crisis first, greeting for a newcomer)."""
-        first: list[Outgoing] = []
+        """Return the replies to this message (a crisis: the urgent case and nothing else; a
+        greeting for a newcomer)."""
         if self.message.kind == "event":
             return self._event(is_new=is_new)
         if self.message.kind in ("image", "location", "link"):
@@ -106,13 +108,74 @@ class Conversation:
         if not self.text:
             key = "voice_no_text" if self.message.kind == "voice" else "empty"
             return self._with_prompt([Outgoing(texts.t(key))])
-        analysis = self.ctx.analysis
-        if analysis.crisis:
-            key = "crisis.self" if analysis.self_harm else "crisis"
-            first.append(Outgoing(texts.t(key), urgent=True))
+        if self.ctx.analysis.crisis:
+            return self._crisis()
+        if self.dialogue.mode is CRISIS:
+            added = self._in_crisis()
+            if added is not None:
+                return added
+        first: list[Outgoing] = []
         if is_new:
             first.append(Outgoing(texts.t("greeting") + "\n" + texts.t("privacy")))
         return first + self._dispatch()
+
+    # ------------------------------------------------------------------ a crisis
+
+    def _crisis(self) -> list[Outgoing]:
+        """A crisis message: the hotlines and whom her urgent case reached, in this message's
+        transaction (a flow she was in is paused); one optional question for a phone. In a
+        crisis already, the message is added to her open case."""
+        analysis = self.ctx.analysis
+        hotlines = texts.t("crisis.self" if analysis.self_harm else "crisis")
+        state = self.dialogue
+        state.take_pages()
+        user_id = self.user.id or 0
+        case = (
+            urgent.open_case_of(self.session, code=state.case, user_id=user_id)
+            if state.case
+            else None
+        )
+        if state.mode is CRISIS and case is not None:
+            self._add_to_case(case)
+            return [Outgoing(hotlines, urgent=True), Outgoing(texts.t("crisis.added"))]
+        opened = urgent.open_case(
+            self.session,
+            user_id=user_id,
+            analysis=analysis,
+            channel=self.message.channel,
+            address=self.message.user,
+            now=self.message.at,
+        )
+        state.enter_crisis(opened.request.code)
+        reached = texts.t(f"crisis.reached.{opened.reached}", unit=opened.unit_label)
+        replies = [Outgoing(f"{hotlines}\n{reached}", urgent=True)]
+        if not opened.request.phone:
+            replies.append(Outgoing(texts.t("crisis.ask_phone")))
+        return replies
+
+    def _in_crisis(self) -> list[Outgoing] | None:
+        """After a crisis reply: a phone or anything else she writes goes to her urgent case;
+        a command (but 更多), a closed case or a long pause ends the crisis mode (None: the
+        message then goes on as any other)."""
+        state = self.dialogue
+        command = parse_command(self.text)
+        case = urgent.open_case_of(self.session, code=state.case or "", user_id=self.user.id or 0)
+        ends = command is not None and command.name != "more"
+        if case is None or ends or self.idle > self.setup.resume_after:
+            state.end_crisis()
+            return None
+        if command is not None:  # 更多: the crisis reply's next page
+            return None
+        return [self._add_to_case(case)]
+
+    def _add_to_case(self, case: HelpRequest) -> Outgoing:
+        """Her phone, or her words, on her open urgent case."""
+        phones = self.ctx.analysis.phones
+        if phones and case.phone != phones[0]:
+            urgent.add_phone(self.session, request=case, phone=phones[0], now=self.message.at)
+            return Outgoing(texts.t("crisis.phone_saved"))
+        urgent.add_words(self.session, request=case, text=self.text, now=self.message.at)
+        return Outgoing(texts.t("crisis.added"))
 
     def _dispatch(self) -> list[Outgoing]:
         """A flow left too long, a rating she owes (heard, asked or waiting: the dialogue's
@@ -125,8 +188,8 @@ class Conversation:
         if expired:
             notes.append(Outgoing(texts.t("flow.expired", title=self._title(expired))))
         owed = (state.rating, state.rating_asked) if state.rating else None
-        # A crisis or a pending 删除 comes first; the rating waits.
-        quiet = self.ctx.analysis.crisis or state.mode not in RATING_HEARD_IN
+        # A pending 删除 comes first; the rating waits (a crisis never gets here).
+        quiet = state.mode not in RATING_HEARD_IN
         if owed and not quiet:
             rated = progress.parse_rating(self.text, numbers=state.flow is None)
             thanks = progress.rate(self.fx, owed[0], *rated) if rated is not None else None
@@ -149,7 +212,7 @@ class Conversation:
         """Resume offer, paging, pending confirmations, hand-over, commands, flow or routing."""
         state = self.dialogue
         idle = self.idle > self.setup.resume_after
-        if state.flow is not None and idle and not self.ctx.analysis.crisis:
+        if state.flow is not None and idle:
             state.pause()
             return [Outgoing(texts.t("flow.resume", title=self._title()), RESUME_BUTTONS)]
         command = parse_command(self.text)
@@ -263,8 +326,6 @@ class Conversation:
         runner = self._runner()
         assert runner is not None
         run, step = self._run(runner)
-        if self.ctx.analysis.crisis:
-            run.meta["crisis"] = True
         edit_word = BY_NAME[runner.spec.name].edit_word
         field = edit_word(self.text, step) if edit_word is not None else None
         if field is not None:

@@ -47,9 +47,33 @@ TEXTS: dict[str, str] = {
     "delete.event": "本人删除了个人信息",
     # ------------------------------------------------------------------ crisis
     "crisis": "您现在有危险吗？请马上拨打 110 报警；全国妇联妇女维权热线 12338 全天可以求助。"
-    "如果可以，先到安全的地方。我们已把您的求助标为紧急。",
+    "如果可以，先到安全的地方。",
     "crisis.self": "您的生命很重要。请马上拨打 110，或心理援助热线 12356；"
     "也可以拨打妇女维权热线 12338。请告诉身边信任的人陪着您。",
+    # whom her urgent case reached (bot/domain/urgent.py): only what happened
+    "crisis.reached.both": "您的求助已作为紧急求助转给{unit}的干部和北京市妇联值班人员。",
+    "crisis.reached.unit": "您的求助已作为紧急求助转给{unit}的干部。",
+    "crisis.reached.duty": "您的求助已作为紧急求助转给北京市妇联值班人员。",
+    "crisis.reached.none": "您的求助已记下，妇联会尽快跟进。",
+    "crisis.ask_phone": "方便留个电话吗？我们的干部会尽快联系您",
+    "crisis.phone_saved": "电话已记下，会尽快有人打给您。有危险请先拨打 110。",
+    "crisis.added": "已补充到您的紧急求助里。有危险请先拨打 110。",
+    "urgent.notify": "【紧急求助 {code}】{kind}｜{place}\n{need}\n联系方式：{contact}\n"
+    "请立即联系！回复“受理 {code}”接手。",
+    "urgent.notify_phone": "【紧急求助 {code}】求助人留了电话：{phone}。请立即联系！",
+    "urgent.notify_more": "【紧急求助 {code}】求助人补充：{text}",
+    "urgent.contact.address": "对话中回复（{channel}）",
+    "urgent.kind.violence": "本人遭受暴力",
+    "urgent.kind.child": "孩子遭受伤害",
+    "urgent.kind.other": "他人遭受伤害",
+    "urgent.kind.self_harm": "自伤/轻生风险",
+    "urgent.kind.held": "被困/被拐卖",
+    "urgent.event.phone": "求助人留了电话",
+    "urgent.event.added": "求助人补充了情况",
+    "remind.urgent.unit": "【紧急】紧急求助 {code}（{kind}｜{place}）已 {minutes} 分钟无人受理！"
+    "请立即联系，回复“受理 {code}”接手。",
+    "remind.urgent.escalated": "【紧急】{unit}的紧急求助 {code}（{kind}｜{place}）已 {minutes} 分钟无人受理！"
+    "请立即督办，回复“受理 {code}”接手。",
     # ------------------------------------------------------------------ flows (common)
     "flow.summary": "请核对{title}：",
     "flow.summary_actions": "回复“确认”提交，“修改 字段”修改（如“修改 地点”），“取消”放弃。",
@@ -144,7 +168,7 @@ TEXTS: dict[str, str] = {
     "help.consent_unclear": "请回复 1（同意）或 2（不同意）。",
     "help.no_consent": "好的，您的信息没有保存。如需帮助，可以随时拨打妇女维权热线 12338。",
     "help.filed": "已提交！编号 {code}，由{unit}负责，会尽快联系您。回复“查询进度”可随时查看。",
-    "help.filed_urgent": "已按紧急求助提交，编号 {code}，已通知{unit}。",
+    "help.filed_urgent": "已按紧急求助提交，编号 {code}，由{unit}负责，会尽快联系您。",
     "help.notify": "【新求助 {code}】{categories}｜{place}\n{need}\n联系方式：{contact}\n"
     "回复“受理 {code}”接手。",
     "help.notify_urgent": "【紧急求助 {code}】{categories}｜{place}\n{need}\n联系方式：{contact}\n"

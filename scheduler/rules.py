@@ -13,6 +13,10 @@ computes the same reminder under the same business key, so the outbox sends it o
   about crisis requests are urgent.
 - Paired households not visited for 30 days (from the last visit, or from registration), every 30
   days; contact points not visited this quarter, at the quarter's middle day → their holder.
+- Urgent (crisis) requests nobody accepted: after 10 minutes → the responsible unit's cadres;
+  after 30 → also the cadres of its district and the chat users of the duty staff; then every 30
+  minutes until someone accepts (FUQING_URGENT_*_MINUTES; `bot.domain.urgent.chase_stage`).
+  Urgent, day or night.
 - Quiet hours 21:00–08:00: everything but urgent reminders is held until 08:00.
 """
 
@@ -25,10 +29,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot.domain import urgency
 from bot.domain.quarters import Quarter, due_date
 from bot.domain.quiet_hours import is_quiet, quiet_until
 from bot.domain.reviews import SUBMITTED_STATUSES
 from bot.domain.routing import nearest_with_cadres
+from bot.domain.urgent import ChaseTimes, chase_stage, kind_label
 from bot.texts import category_labels, t
 from storage import repo
 
@@ -61,12 +67,19 @@ class Reminder:
 
 
 def reminders(
-    session: Session, *, now: datetime, settings_due_days: int, tz: ZoneInfo
+    session: Session,
+    *,
+    now: datetime,
+    settings_due_days: int,
+    tz: ZoneInfo,
+    chases: ChaseTimes | None = None,
 ) -> list[Reminder]:
-    """Every reminder due at `now` (aware): summaries, requests, then contact points and pairs."""
+    """Every reminder due at `now` (aware): urgent chases, summaries, requests, then contact
+    points and pairs."""
     now = now.astimezone(UTC)
     tree = _Tree(repo.unit_nodes(session), repo.cadre_ids_by_unit(session))
     found = [
+        *_urgent_reminders(session, tree, now=now, times=chases or ChaseTimes()),
         *_report_reminders(session, tree, now=now, days=settings_due_days, tz=tz),
         *_request_reminders(session, tree, now=now),
         *_point_reminders(session, tree, now=now, tz=tz),
@@ -132,6 +145,43 @@ class _Tree:
         """A unit's name ('' if unknown)."""
         node = self.nodes.get(unit_id) if unit_id is not None else None
         return node.name if node else ""
+
+
+# ----------------------------------------------------------------------------- urgent cases
+
+
+def _urgent_reminders(
+    session: Session, tree: _Tree, *, now: datetime, times: ChaseTimes
+) -> Iterator[Reminder]:
+    requests = repo.unaccepted_urgent(
+        session, created_before=now - times.first, statuses=urgency.WAITING
+    )
+    duty = repo.duty_user_ids(session) if requests else []
+    for request in requests:
+        stage = chase_stage(now - request.created_at, times)
+        if stage is None:
+            continue
+        minutes, escalated = stage
+        fields = {
+            "code": request.code,
+            "kind": kind_label(request.danger_kind),
+            "place": "".join(p for p in (request.district, request.street, request.community) if p)
+            or t("place.unknown"),
+            "minutes": minutes,
+        }
+        unit = tree.responsible(request.unit_id)
+        texts_for = {uid: t("remind.urgent.unit", **fields) for uid in unit}
+        if escalated:
+            wider = t("remind.urgent.escalated", unit=tree.name(request.unit_id), **fields)
+            for uid in [*tree.responsible(tree.district_of(request.unit_id)), *duty]:
+                texts_for.setdefault(uid, wider)
+        for user_id, text in texts_for.items():
+            yield Reminder(
+                key=f"urgent:{request.code}:{minutes}m:u{user_id}",
+                user_id=user_id,
+                text=text,
+                urgent=True,
+            )
 
 
 # ----------------------------------------------------------------------------- summaries

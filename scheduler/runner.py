@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
 from bot.domain.dialogue import forget_abandoned
+from bot.domain.urgent import ChaseTimes
 from bot.messages import utcnow
 from bot.outbox import Dispatcher
 from scheduler.rules import reminders
@@ -85,7 +86,15 @@ class Scheduler:
         inserted: list[str] = []
         with self.db.transaction() as session:
             due = reminders(
-                session, now=now, settings_due_days=self.settings.report_due_days, tz=self.tz
+                session,
+                now=now,
+                settings_due_days=self.settings.report_due_days,
+                tz=self.tz,
+                chases=ChaseTimes.of_minutes(
+                    self.settings.urgent_first_chase_minutes,
+                    self.settings.urgent_escalate_minutes,
+                    self.settings.urgent_repeat_minutes,
+                ),
             )
             known = repo.existing_outbox_keys(session, keys=[r.key for r in due])
             for reminder in due:

@@ -137,7 +137,12 @@ class HelpRequest(SQLModel, table=True):
     need: str = Field(sa_column=Column(EncryptedText, nullable=False))
     primary: str = Field(max_length=16)
     categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    crisis: bool = False
+    crisis: bool = False  # urgent: a danger now (bot/domain/urgent.py opens these at once)
+    # violence | child | other | self_harm | held (bot.domain.urgent.DangerKind); None: not urgent
+    danger_kind: str | None = Field(default=None, max_length=16)
+    # The channel and address she wrote from (an urgent case is opened before any form).
+    channel: str | None = Field(default=None, max_length=16)
+    address: str | None = Field(default=None, sa_column=Column(EncryptedString(NAME_COLUMN)))
     district: str | None = Field(default=None, max_length=32)
     street: str | None = Field(default=None, max_length=64)
     community: str | None = Field(default=None, max_length=64)
@@ -280,6 +285,10 @@ class StaffAccount(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     unit_id: int = Field(foreign_key="org_units.id", index=True)
     active: bool = True
+    # On duty: the city's duty staff get every urgent case at once (console, and chat when linked).
+    on_duty: bool = False
+    # Her chat identity (a users row), when linked: urgent cases and their chases reach her there.
+    user_id: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime
     last_login_at: datetime | None = None
     session_generation: int = 0

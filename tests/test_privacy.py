@@ -33,7 +33,9 @@ from tests.conftest import TEST_SECRET_KEY, Chat
 
 HER = "oWx9Z_her-openid-7781"  # a WeChat-openid-like address on the api channel
 PHONE = "13912345678"
-NEED = "前夫常来纠缠我在小区门口堵我想找律师咨询离婚后孩子抚养费"
+# Not a crisis (a crisis opens an urgent case at once: `test_erasure_of_an_urgent_case`).
+NEED = "前夫一直拖欠孩子抚养费，想找律师咨询离婚后孩子抚养费"
+DANGER = "前夫常来纠缠，现在就在小区门口堵我，拿着刀说要砍死我"
 RATING_WORDS = "律师姐姐特别耐心帮我写了申请书"
 HANDOVER_WORDS = "我还想问问孩子转学到双井那边的小学"
 ID_NUMBER = "110105199003071234"
@@ -130,6 +132,22 @@ def test_erasure_leaves_nothing_of_her_and_keeps_the_counts(
     assert kept.requests.resolved == counted.requests.resolved == 1
     assert kept.needs == counted.needs
     assert "妇情通" in woman.say("你好")  # the same address starts over as a new person
+
+
+def test_erasure_of_an_urgent_case(
+    chat: Callable[..., Chat], cadre: Callable[..., Chat], database: Database
+) -> None:
+    """An urgent case, opened before any consent, holds her words, phone and address; after
+    删除我的信息 none of them is left and the case is cancelled."""
+    cadre()
+    woman = chat(HER)
+    woman.run([(DANGER, "110"), (PHONE, "电话已记下"), ("他还在门口", "已补充")])
+    before = _texts_of_every_table(database)
+    assert any(DANGER in t for t in before) and any(HER in t for t in before)
+    woman.run([("删除我的信息", "确认删除"), ("确认删除", "已删除")])
+    after = _texts_of_every_table(database)
+    for secret in (PHONE, DANGER, "他还在门口", HER):
+        assert not [t for t in after if secret in t], secret
 
 
 FQ_TOKEN = re.compile(rb"fq1:[0-9a-f]{8}:[A-Za-z0-9_-]+")
@@ -237,6 +255,7 @@ def test_every_encrypted_column_is_rotated() -> None:
         "users.phone",
         "invites.name",
         "help_requests.phone",
+        "help_requests.address",
         "help_requests.need",
         "help_requests.resolution",
         "help_requests.rating_note",

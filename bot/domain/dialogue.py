@@ -2,19 +2,23 @@
 
 A dialogue is in exactly one mode: idle, in a flow, awaiting her answer to the offer to resume
 a flow, awaiting her confirmation of 删除我的信息, handed over to a person, or awaiting her
-rating of a resolved request. Beside the mode it holds the flow underneath (name, step, run), a
-rating she owes (and whether she was reminded), replies waiting behind 更多 and the name of a
-flow dropped unattended. Next come the crisis and safety-check modes (not here yet).
+rating of a resolved request, or in a crisis (her urgent case is open: a phone she leaves and
+anything else she writes go to it). Beside the mode it holds the flow underneath (name, step,
+run), a rating she owes (and whether she was reminded), replies waiting behind 更多, the name of a
+flow dropped unattended and the code of her urgent case. The safety-check mode comes next.
 
 Precedence is declared, not inferred: `PRECEDENCE` orders the modes a dialogue may hold at once
-(a pending 删除 above a hand-over above a resume offer above a flow above a rating above idle);
-leaving a mode falls back to the highest one still held (`FALLBACK`). A rating waits in the
-modes above it: it is heard in all but `awaiting_delete` and asked only in `RATING_ASKED_IN`.
+(a crisis above a pending 删除 above a hand-over above a resume offer above a flow above a
+rating above idle); leaving a mode falls back to the highest one still held (`FALLBACK`). A
+crisis may begin in any mode: a flow underneath is paused (leaving the crisis offers to resume
+it), a pending 删除 or a hand-over is dropped. A rating waits in the modes above it: it is heard
+in all but `awaiting_delete` and `crisis` and asked only in `RATING_ASKED_IN`.
 
 Stored as before (`storage.repo.dialogue`: columns flow and state, JSON data): `pending`
-("delete" or "resume"), `handoff`, `rate` and `rate_asked`, `run`, `more`, `expired`. The format
-did not change, so every stored row — and `storage.repo.expect_rating`, which writes `rate` from
-outside a dialogue — reads as before. Diagram: dialogue.mmd (`python -m bot.flows.diagram`).
+("delete" or "resume"), `handoff`, `rate` and `rate_asked`, `run`, `more`, `expired`, and now
+`crisis` (the urgent case's code). The format only grew, so every stored row — and
+`storage.repo.expect_rating`, which writes `rate` from outside a dialogue — reads as before.
+Diagram: dialogue.mmd (`python -m bot.flows.diagram`).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from transitions import EventData, Machine
 
 
 class Mode(StrEnum):
-    """What her next message means (crisis and safety_check come next)."""
+    """What her next message means (safety_check comes next)."""
 
     IDLE = "idle"
     IN_FLOW = "in_flow"
@@ -38,6 +42,7 @@ class Mode(StrEnum):
     AWAITING_DELETE = "awaiting_delete"
     HANDED_OVER = "handed_over"
     AWAITING_RATING = "awaiting_rating"
+    CRISIS = "crisis"
 
 
 IDLE = Mode.IDLE
@@ -46,13 +51,23 @@ AWAITING_RESUME = Mode.AWAITING_RESUME
 AWAITING_DELETE = Mode.AWAITING_DELETE
 HANDED_OVER = Mode.HANDED_OVER
 AWAITING_RATING = Mode.AWAITING_RATING
+CRISIS = Mode.CRISIS
 
 # When a dialogue holds several marks at once, the first of these it holds is its mode.
-PRECEDENCE = (AWAITING_DELETE, HANDED_OVER, AWAITING_RESUME, IN_FLOW, AWAITING_RATING, IDLE)
+PRECEDENCE = (
+    CRISIS,
+    AWAITING_DELETE,
+    HANDED_OVER,
+    AWAITING_RESUME,
+    IN_FLOW,
+    AWAITING_RATING,
+    IDLE,
+)
 # A rating she owes is asked (reminded once) only in these; in the others it waits.
 RATING_ASKED_IN = frozenset({IDLE, IN_FLOW, AWAITING_RATING})
-# ... and heard (her 满意 / 不满意 taken) in all but a pending 删除.
-RATING_HEARD_IN = frozenset(m for m in Mode if m is not AWAITING_DELETE)
+# ... and heard (her 满意 / 不满意 taken) in all but a pending 删除 and a crisis (her words then
+# go to her urgent case).
+RATING_HEARD_IN = frozenset(m for m in Mode if m not in (AWAITING_DELETE, CRISIS))
 # Stored `pending` values of the two confirmations.
 PENDING = {AWAITING_DELETE: "delete", AWAITING_RESUME: "resume"}
 
@@ -69,6 +84,7 @@ class DialogueState:
     rating_asked: bool = False  # reminded once already: dropped after her next other message
     pages: list[str] | None = None  # replies waiting behind 更多
     expired: str | None = None  # a flow dropped unattended: she hears it was cancelled
+    case: str | None = None  # in a crisis: the code of her urgent case
 
     # ------------------------------------------------------------------ stored form
 
@@ -79,6 +95,7 @@ class DialogueState:
         """The state of a stored dialogue (columns flow and state, JSON data)."""
         data = dict(data or {})
         held = {
+            CRISIS: bool(data.get("crisis")),
             AWAITING_DELETE: data.get("pending") == "delete",
             HANDED_OVER: bool(data.get("handoff")),
             AWAITING_RESUME: data.get("pending") == "resume" and flow is not None,
@@ -95,6 +112,7 @@ class DialogueState:
             rating_asked=bool(data.get("rate_asked")),
             pages=list(data["more"]) if data.get("more") else None,
             expired=str(data["expired"]) if data.get("expired") else None,
+            case=str(data["crisis"]) if data.get("crisis") else None,
         )
 
     def to_stored(self) -> tuple[str | None, str | None, dict[str, Any]]:
@@ -104,6 +122,8 @@ class DialogueState:
             data["pending"] = PENDING[self.mode]
         if self.mode is HANDED_OVER:
             data["handoff"] = True
+        if self.mode is CRISIS and self.case:
+            data["crisis"] = self.case
         if self.flow is not None and self.run is not None:
             data["run"] = self.run
         if self.rating:
@@ -168,6 +188,18 @@ class DialogueState:
     def release(self) -> None:
         """A global command ends the hand-over."""
         self._fire("release")
+
+    def enter_crisis(self, case: str) -> None:
+        """A crisis message opened urgent case `case`: a flow underneath is paused (she may
+        resume it after), a pending 删除 or a hand-over is dropped."""
+        self._fire("enter_crisis")
+        self.case = case
+
+    def end_crisis(self) -> None:
+        """She moved on (a command, or a while later): back to a paused flow's resume offer, a
+        rating she owes, or idle."""
+        self.case = None
+        self._fire("end_crisis")
 
     def expect_rating(self, code: str) -> None:
         """Request `code` was resolved: she owes its rating (`storage.repo.expect_rating` writes
@@ -268,6 +300,9 @@ MOVES: tuple[Move, ...] = (
     *_fallback("keep", AWAITING_DELETE, flow=True),
     Move("hand_over", (IDLE, AWAITING_RATING, IN_FLOW), HANDED_OVER),
     *_fallback("release", HANDED_OVER),
+    Move("enter_crisis", tuple(Mode), CRISIS),
+    Move("end_crisis", (CRISIS,), AWAITING_RESUME, has_flow),
+    *_fallback("end_crisis", CRISIS),
     Move("expect_rating", (IDLE,), AWAITING_RATING),
     Move("expect_rating", _except(IDLE), None),
     Move("rated", (AWAITING_RATING,), IDLE),

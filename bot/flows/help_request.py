@@ -266,11 +266,9 @@ def finish(fx: Effects, run: FlowRun) -> list[Outgoing]:
 
 
 def route(ctx: Ctx) -> dict[str, Any] | None:
-    """Free text at idle that says a need (or a crisis) starts a request, prefilled."""
-    analysis = ctx.analysis
-    if analysis.crisis:
-        return {"crisis": True}
-    return {} if analysis.primary is not None else None
+    """Free text at idle that says a need starts a request, prefilled (a crisis never gets
+    here: the conversation opens an urgent case at once, bot/domain/urgent.py)."""
+    return {} if ctx.analysis.primary is not None else None
 
 
 FLOW = Flow(

@@ -105,10 +105,12 @@ from storage.repo.reminders import (
     OpenRequest,
     UnitNode,
     cadre_ids_by_unit,
+    duty_user_ids,
     existing_outbox_keys,
     held_points,
     last_pair_visits,
     open_requests_created_in,
+    unaccepted_urgent,
     unit_nodes,
     unvisited_points,
 )
@@ -132,10 +134,12 @@ from storage.repo.requests import (
     requests_of,
     set_rating,
     set_status,
+    update_request,
 )
 from storage.repo.staff import clear_login_failures as clear_login_failures
 from storage.repo.staff import count_urgent_requests as count_urgent_requests
 from storage.repo.staff import create_staff as create_staff
+from storage.repo.staff import duty_staff as duty_staff
 from storage.repo.staff import end_sessions as end_sessions
 from storage.repo.staff import forget_login_failures as forget_login_failures
 from storage.repo.staff import get_staff as get_staff
@@ -147,6 +151,7 @@ from storage.repo.staff import record_login as record_login
 from storage.repo.staff import remove_staff as remove_staff
 from storage.repo.staff import request_events as request_events
 from storage.repo.staff import request_in_units as request_in_units
+from storage.repo.staff import set_duty as set_duty
 from storage.repo.staff import staff_by_username as staff_by_username
 from storage.repo.visits import create_visit, list_visits
 
@@ -177,6 +182,7 @@ __all__ = [
     "district_units",
     "due_date_overrides",
     "due_pushes",
+    "duty_user_ids",
     "enqueue",
     "enqueue_to",
     "erase_requests_of",
@@ -227,11 +233,13 @@ __all__ = [
     "stored_reply",
     "submit_report",
     "take_pending",
+    "unaccepted_urgent",
     "unit_by_path",
     "unit_contains",
     "unit_for_place",
     "unit_nodes",
     "units_below",
     "unvisited_points",
+    "update_request",
     "user_at",
 ]

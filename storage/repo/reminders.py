@@ -22,6 +22,7 @@ from storage.models import (
     HelpRequest,
     OrgUnit,
     Outbox,
+    StaffAccount,
     User,
     Visit,
 )
@@ -55,6 +56,7 @@ class OpenRequest:
     street: str | None
     community: str | None
     created_at: datetime  # aware UTC
+    danger_kind: str | None = None  # an urgent case's kind (bot.domain.urgent.DangerKind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,39 @@ def open_requests_created_in(
     if not windows:
         return []
     created = col(HelpRequest.created_at)
+    return _open_requests(
+        session,
+        col(HelpRequest.status).in_(OPEN_STATUSES),
+        or_(*(and_(created > stored(a), created <= stored(b)) for a, b in windows)),
+    )
+
+
+def unaccepted_urgent(
+    session: Session, *, created_before: datetime, statuses: Sequence[str]
+) -> list[OpenRequest]:
+    """The urgent (crisis) requests in one of `statuses` (nobody has accepted them:
+    `bot.domain.urgency.WAITING`) created at or before `created_before`, oldest first: the
+    urgent chases' requests."""
+    return _open_requests(
+        session,
+        col(HelpRequest.status).in_(list(statuses)),
+        col(HelpRequest.crisis).is_(True),
+        col(HelpRequest.created_at) <= stored(created_before),
+    )
+
+
+def duty_user_ids(session: Session) -> list[int]:
+    """The chat users linked to the active staff accounts on duty, ascending."""
+    query = select(StaffAccount.user_id).where(
+        col(StaffAccount.active).is_(True),
+        col(StaffAccount.on_duty).is_(True),
+        col(StaffAccount.user_id).is_not(None),
+    )
+    return sorted({uid for uid in session.exec(query).all() if uid is not None})
+
+
+def _open_requests(session: Session, *conditions: ColumnElement[bool]) -> list[OpenRequest]:
+    created = col(HelpRequest.created_at)
     # More columns than sqlmodel's typed select() takes: SQLAlchemy's select, run by execute().
     query = (
         sa_select(
@@ -120,11 +155,9 @@ def open_requests_created_in(
             col(HelpRequest.street),
             col(HelpRequest.community),
             created,
+            col(HelpRequest.danger_kind),
         )
-        .where(
-            col(HelpRequest.status).in_(OPEN_STATUSES),
-            or_(*(and_(created > stored(a), created <= stored(b)) for a, b in windows)),
-        )
+        .where(*conditions)
         .order_by(created, col(HelpRequest.id))
     )
     return [
@@ -140,6 +173,7 @@ def open_requests_created_in(
             street=street,
             community=community,
             created_at=as_utc(created_at),
+            danger_kind=kind,
         )
         for (
             rid,
@@ -153,6 +187,7 @@ def open_requests_created_in(
             street,
             community,
             created_at,
+            kind,
         ) in session.execute(query).all()
         if rid is not None
     ]

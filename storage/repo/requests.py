@@ -29,8 +29,12 @@ def create_help_request(
     created_by: int | None,
     source: str,
     now: datetime,
+    danger_kind: str | None = None,
+    channel: str | None = None,
+    address: str | None = None,
 ) -> HelpRequest:
-    """File a help request under a fresh short code, with its 'created' event."""
+    """File a help request under a fresh short code, with its 'created' event (an urgent case:
+    with the kind of danger and the channel and address she wrote from)."""
     while True:
         code = new_code(REQUEST_CODE_LENGTH)
         if session.exec(select(HelpRequest.id).where(HelpRequest.code == code)).first() is None:
@@ -46,6 +50,9 @@ def create_help_request(
         primary=primary,
         categories=list(categories),
         crisis=crisis,
+        danger_kind=danger_kind,
+        channel=channel,
+        address=address,
         district=district,
         street=street,
         community=community,
@@ -109,6 +116,28 @@ def open_requests_in(
             .limit(limit)
         ).all()
     )
+
+
+def update_request(
+    session: Session,
+    *,
+    request: HelpRequest,
+    kind: str,
+    note: str | None,
+    actor_id: int | None,
+    now: datetime,
+    need: str | None = None,
+    phone: str | None = None,
+) -> None:
+    """Change an open request's words or phone (she added to it) with one event `kind`."""
+    if need is not None:
+        request.need = need
+    if phone is not None:
+        request.phone = phone
+        request.contact = "phone"
+    request.updated_at = stored(now)
+    session.add(request)
+    add_event(session, request=request, kind=kind, actor_id=actor_id, note=note, now=now)
 
 
 def set_status(
@@ -192,6 +221,7 @@ def erase_requests_of(
     for request in rows:
         request.need = placeholder
         request.phone = None
+        request.address = None
         request.resolution = None
         request.rating_note = None
         request.requester_id = None

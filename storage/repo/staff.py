@@ -58,6 +58,24 @@ def list_staff(session: Session) -> list[tuple[StaffAccount, OrgUnit]]:
     return [(row[0], row[1]) for row in rows]
 
 
+def set_duty(
+    session: Session, *, staff: StaffAccount, on_duty: bool, user_id: int | None = None
+) -> None:
+    """Put an account on duty or off it; `user_id`: link it to that chat user as well."""
+    staff.on_duty = on_duty
+    if user_id is not None:
+        staff.user_id = user_id
+    session.add(staff)
+
+
+def duty_staff(session: Session) -> list[StaffAccount]:
+    """The active accounts on duty (they get every urgent case), by id."""
+    query = select(StaffAccount).where(
+        col(StaffAccount.active).is_(True), col(StaffAccount.on_duty).is_(True)
+    )
+    return list(session.exec(query.order_by(col(StaffAccount.id))).all())
+
+
 def record_login(
     session: Session, *, staff: StaffAccount, new_hash: str | None, now: datetime
 ) -> None:

@@ -19,9 +19,11 @@ from bot.channels.wechat.crypto import MessageCrypto
 from bot.config import Settings
 from bot.engine import Engine
 from bot.nlp import NLP
+from storage import repo
 from storage.db import Database
-from storage.models import InboundMessage
+from storage.models import HelpRequest, InboundMessage, Outbox
 from tests.conftest import Clock, served
+from tests.factories import bind_cadre
 from tests.fakes.wechat_peer import WeChatPeer
 from tests.fakes.wechat_server import APPID, CORP_ID, CORP_SECRET, SECRET, FakeWeChatServer
 
@@ -153,3 +155,37 @@ async def wecom_http(
     engine = Engine(settings=settings, db=database, nlp=nlp)
     async with served(settings, engine) as app:
         yield app.http
+
+
+# ----------------------------------------------------------------------------- urgent cases
+
+
+def responders(database: Database, clock: Clock) -> tuple[int, int]:
+    """A cadre of 朝阳区/双井街道 and a city duty account linked to a chat user (both on the api
+    channel): the user ids an urgent case there must reach."""
+    with database.transaction() as session:
+        cadre = bind_cadre(session, place="朝阳区/双井街道", external_id="cadre-sj", now=clock())
+        duty_user, _dialogue, _new = repo.user_at(
+            session, channel="api", external_id="duty-1", now=clock()
+        )
+        city = repo.unit_by_path(session, path="北京市")
+        assert city is not None
+        staff = repo.create_staff(
+            session, username="duty-1", password_hash="x", unit=city, now=clock()
+        )
+        repo.set_duty(session, staff=staff, on_duty=True, user_id=duty_user.id)
+        return cadre.id or 0, duty_user.id or 0
+
+
+def escalated(database: Database, users: tuple[int, int]) -> str:
+    """The one urgent case's code, after checking it was pushed (urgent) to both `users`."""
+    with database.read() as session:
+        [case] = session.exec(select(HelpRequest)).all()
+        pushed = {
+            row.user_id
+            for row in session.exec(select(Outbox)).all()
+            if row.urgent and case.code in row.text
+        }
+    assert case.crisis and case.status == "new"
+    assert set(users) <= pushed, (users, pushed)
+    return case.code

@@ -8,7 +8,9 @@ import pytest
 from bot import texts
 from bot.config import Settings
 from bot.engine import Engine
-from tests.conftest import ADMIN, API, long_text, served
+from storage.db import Database
+from tests.channels.conftest import escalated, responders
+from tests.conftest import ADMIN, API, Clock, long_text, served
 from tests.fakes.nlp import RecordingNLP
 
 
@@ -252,3 +254,19 @@ async def test_outbox_listing(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/outbox?status=lost", headers=ADMIN)).status_code == 422
     pending = (await client.get("/api/v1/outbox?status=pending", headers=ADMIN)).json()
     assert pending == []  # the only push was pulled: nothing else is waiting
+
+
+async def test_crisis_over_the_api_is_escalated(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A crisis over the JSON API: hotlines first, the urgent case stored and pushed at once,
+    in that one message."""
+    users = responders(database, Clock())
+    response = await client.post(
+        "/api/v1/messages",
+        headers=API,
+        json={"user": "u-danger", "text": "我在朝阳区双井街道，他拿着刀说要砍死我"},
+    )
+    replies = response.json()["replies"]
+    assert "110" in replies[0]["text"] and "您好" not in str(replies)
+    escalated(database, users)

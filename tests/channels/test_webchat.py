@@ -17,7 +17,8 @@ from bot.engine import Engine
 from bot.messages import Outgoing
 from storage.db import Database
 from storage.models import Identity, User
-from tests.conftest import ADMIN, API, long_text, served
+from tests.channels.conftest import escalated, responders
+from tests.conftest import ADMIN, API, Clock, long_text, served
 from tests.fakes.nlp import RecordingNLP
 
 WEB = {"X-Requested-With": "fuqing"}
@@ -345,6 +346,16 @@ async def test_event_stream_ends_after_its_lifetime() -> None:
         )
     ]
     assert chunks.count(": keep-alive\n\n") == 3 and len(chunks) == 4
+
+
+async def test_crisis_over_the_web_chat_is_escalated(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A crisis in the web chat: hotlines first, the urgent case stored and pushed at once."""
+    users = responders(database, Clock())
+    replies = await sayer(client)("我在朝阳区双井街道，他拿着刀说要砍死我")
+    assert replies[0]["urgent"] is True and "110" in str(replies[0]["text"])
+    escalated(database, users)
 
 
 # ----------------------------------------------------------------------------- quick exit

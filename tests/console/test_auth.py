@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -376,3 +377,42 @@ def test_staff_add_refuses_a_taken_username(migrated_env: dict[str, str]) -> Non
     assert runner.invoke(app, args, env=migrated_env).exit_code == 0
     again = runner.invoke(app, args, env=migrated_env)
     assert again.exit_code == 1 and "taken" in again.output
+
+
+def test_staff_duty_marks_and_links_an_account(migrated_env: dict[str, str]) -> None:
+    """`staff add --duty` and `staff duty NAME on|off [--chat CHANNEL:ID]` set the duty flag
+    and the chat link; `staff list` shows both; an unknown chat address is refused."""
+    runner = CliRunner()
+    args = ["staff", "add", "li", "--unit", "北京市", "--password", PASSWORD, "--duty"]
+    made = runner.invoke(app, args, env=migrated_env)
+    assert made.exit_code == 0 and "on duty" in made.output
+    assert (
+        "li\t北京市\tactive\tlast login never\ton duty"
+        in runner.invoke(app, ["staff", "list"], env=migrated_env).output
+    )
+    unknown = runner.invoke(
+        app, ["staff", "duty", "li", "on", "--chat", "wecom:nobody"], env=migrated_env
+    )
+    assert unknown.exit_code == 1 and "no chat user" in unknown.output
+    db = Database(migrated_env["FUQING_DATABASE_URL"])
+    try:
+        with db.transaction() as session:
+            user, _dialogue, _new = repo.user_at(
+                session, channel="wecom", external_id="lisi", now=datetime.now(UTC)
+            )
+            user_id = user.id
+        linked = runner.invoke(
+            app, ["staff", "duty", "li", "on", "--chat", "wecom:lisi"], env=migrated_env
+        )
+        assert linked.exit_code == 0 and "console and chat" in linked.output
+        off = runner.invoke(app, ["staff", "duty", "li", "off"], env=migrated_env)
+        assert off.exit_code == 0 and "off duty" in off.output
+        assert (
+            "off duty (chat linked)"
+            in runner.invoke(app, ["staff", "list"], env=migrated_env).output
+        )
+        with db.read() as session:
+            account = repo.staff_by_username(session, username="li")
+            assert account is not None and not account.on_duty and account.user_id == user_id
+    finally:
+        db.dispose()

@@ -15,6 +15,7 @@ from bot.domain.dialogue import (
     AWAITING_DELETE,
     AWAITING_RATING,
     AWAITING_RESUME,
+    CRISIS,
     HANDED_OVER,
     IDLE,
     IN_FLOW,
@@ -56,6 +57,8 @@ OLD_ROWS = [
     ("help_request", {"run": RUN, "pending": "resume", "rate": "AB12CD"}, AWAITING_RESUME),
     (None, {"rate": "AB12CD"}, AWAITING_RATING),
     (None, {"expired": "visit_report", "more": ["第二页"]}, IDLE),
+    (None, {"crisis": "AB12CD"}, CRISIS),
+    ("help_request", {"run": RUN, "crisis": "AB12CD", "rate": "EF34GH"}, CRISIS),
 ]
 
 
@@ -254,3 +257,43 @@ def test_a_hand_over_holds_the_rating_until_it_ends(
             ("2", "谢谢您的评价（基本满意）"),
         ]
     )
+
+
+# ----------------------------------------------------------------------------- crisis
+
+CRISIS_EXITS = [
+    ({}, IDLE),
+    ({"rating": "AB12CD"}, AWAITING_RATING),
+]
+
+
+@pytest.mark.parametrize(("extra", "after"), CRISIS_EXITS)
+def test_a_crisis_falls_back_to_what_is_still_held(extra: dict[str, Any], after: Mode) -> None:
+    """Leaving a crisis (no flow underneath) returns to a rating she owes, else idle."""
+    state = DialogueState(**extra)
+    if state.rating:
+        state.mode = AWAITING_RATING
+    state.enter_crisis("XY12ZW")
+    assert state.mode is CRISIS and state.to_stored()[2]["crisis"] == "XY12ZW"
+    state.end_crisis()
+    assert state.mode is after and state.case is None
+
+
+@pytest.mark.parametrize("mode", [IN_FLOW, AWAITING_RESUME, AWAITING_DELETE])
+def test_a_crisis_pauses_the_flow_underneath(mode: Mode) -> None:
+    """A crisis in a flow (or above one) keeps the flow; leaving it offers to resume it."""
+    state = _in_flow()
+    state.mode = mode
+    state.enter_crisis("XY12ZW")
+    assert state.flow == "help_request" and state.step == "categories"
+    state.end_crisis()
+    assert state.mode is AWAITING_RESUME
+
+
+def test_a_crisis_drops_a_hand_over() -> None:
+    """A crisis while handed over: the case takes over; afterwards she is idle."""
+    state = DialogueState()
+    state.hand_over()
+    state.enter_crisis("XY12ZW")
+    state.end_crisis()
+    assert state.mode is IDLE and "handoff" not in state.to_stored()[2]

@@ -176,23 +176,15 @@ def test_help_at_a_question_explains_and_asks_again(chat: Callable[..., Chat]) -
 def test_crisis_gets_hotlines_first_and_an_urgent_request(
     chat: Callable[..., Chat], database: Database
 ) -> None:
-    """A woman in danger gets 110 and 12338 before anything else; her request is urgent."""
+    """A woman in danger gets 110 and 12338 before anything else, and her request is filed as
+    urgent within that one message: no form, no consent step, no greeting after it."""
     woman = chat()
     first = woman.say("他拿着刀在门外砸门，说要杀了我")
-    hotlines = first.split("\n\n")[0]  # the first bubble, before the greeting and the question
-    assert "110" in hotlines and "12338" in hotlines and "困难" not in hotlines
-    woman.run(
-        [
-            ("对", "哪个区"),
-            ("朝阳", "街道"),
-            ("跳过", "联系"),
-            ("1", "同意"),
-            ("同意", "核对"),
-        ]
-    )
-    assert "紧急" in woman.say("确认")
+    hotlines = first.split("\n\n")[0]
+    assert "110" in hotlines and "12338" in hotlines and "困难" not in first
+    assert "您好" not in first and "隐私" not in first
     [request] = _requests(database)
-    assert request.crisis
+    assert request.crisis and request.need == "他拿着刀在门外砸门，说要杀了我"
 
 
 def test_self_harm_adds_12356(chat: Callable[..., Chat]) -> None:

@@ -144,12 +144,16 @@ def test_in_a_flow_a_number_answers_the_question(
 def test_a_crisis_comes_before_the_rating(
     chat: Callable[..., Chat], cadre: Callable[..., Chat], database: Database
 ) -> None:
-    """A crisis message is not taken as a rate nor followed by the question; she can rate later."""
+    """A crisis message is not taken as a rate nor followed by the question (it opens an urgent
+    case of its own); she can rate later."""
     officer, woman = cadre(), chat()
-    _resolved(woman, officer)
+    code = _resolved(woman, officer)
     answer = woman.say("不满意，他昨晚又打我了，我很害怕")
     assert "110" in answer and "满意吗" not in answer
     woman.say("取消")
     woman.run([("不满意 没人再联系我", "如实告诉我们")])
-    request, _kinds = _request(database)
-    assert (request.rating, request.rating_note) == ("unsatisfied", "没人再联系我")
+    with database.read() as session:
+        rated = session.exec(select(HelpRequest).where(HelpRequest.code == code)).one()
+        urgent = session.exec(select(HelpRequest).where(HelpRequest.code != code)).one()
+    assert (rated.rating, rated.rating_note) == ("unsatisfied", "没人再联系我")
+    assert urgent.crisis and urgent.rating is None

@@ -182,3 +182,35 @@ def test_erase_requests_of_keeps_counts_not_content(database: Database) -> None:
         assert "想找" not in kept.need
         assert kept.status == "cancelled"
         assert kept.categories == ["job"]
+
+
+def test_unaccepted_urgent_and_duty_staff(database: Database) -> None:
+    """The chases' query lists the urgent requests in the waiting statuses filed by a moment,
+    oldest first; the duty queries see only active accounts on duty."""
+    from tests.factories import help_request
+
+    now = datetime(2026, 3, 18, 2, tzinfo=UTC)
+    with database.transaction() as session:
+        first = help_request(session, need="他拿刀", crisis=True, now=now)
+        help_request(session, need="找工作", now=now)
+        other = help_request(session, place="海淀区", need="被关起来了", crisis=True, now=now)
+        taken = help_request(session, need="他又动手", crisis=True, now=now)
+        repo.set_status(
+            session, request=taken, status="assigned", actor_id=None, note=None, now=now
+        )
+        found = repo.unaccepted_urgent(session, created_before=now, statuses=("new",))
+        assert [r.code for r in found] == [first.code, other.code]
+        assert found[0].created_at == now and found[0].danger_kind is None
+        earlier = now.replace(hour=1)
+        assert repo.unaccepted_urgent(session, created_before=earlier, statuses=("new",)) == []
+        city = repo.unit_by_path(session, path="北京市")
+        assert city is not None
+        cadre = bind_cadre(session, place="", now=now)
+        on = repo.create_staff(session, username="on", password_hash="x", unit=city, now=now)
+        repo.create_staff(session, username="off", password_hash="x", unit=city, now=now)
+        repo.set_duty(session, staff=on, on_duty=True, user_id=cadre.id)
+        assert [s.username for s in repo.duty_staff(session)] == ["on"]
+        assert repo.duty_user_ids(session) == [cadre.id]
+        on.active = False
+        session.add(on)
+        assert repo.duty_staff(session) == [] and repo.duty_user_ids(session) == []

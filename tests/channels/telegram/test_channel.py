@@ -31,7 +31,7 @@ from bot.paging import fit
 from storage import repo
 from storage.db import Database
 from storage.models import HelpRequest, Identity, InboundMessage, Outbox
-from tests.channels.conftest import channel_settings
+from tests.channels.conftest import channel_settings, escalated, responders
 from tests.conftest import Clock, long_text
 from tests.factories import bind_cadre
 from tests.fakes.nlp import RecordingNLP
@@ -484,3 +484,12 @@ async def test_polling_holds_a_whole_help_request(
         [request] = session.exec(select(HelpRequest)).all()
     assert request.street == "双井街道"
     assert "/bot<token>/getUpdates" in caplog.text and TOKEN not in caplog.text
+
+
+async def test_crisis_over_telegram_is_escalated(tg: TelegramSetup, database: Database) -> None:
+    """A crisis over Telegram: hotlines first, the urgent case stored and pushed at once."""
+    users = responders(database, tg.clock)
+    she = TelegramUser(tg.api, chat_id=1099)
+    answer = await tg.say(she, she.text("我在朝阳区双井街道，他拿着刀说要砍死我"))
+    assert answer.index("110") < 40
+    escalated(database, users)

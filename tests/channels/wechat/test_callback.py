@@ -12,7 +12,7 @@ from bot import texts
 from bot.channels.wechat.crypto import sha1_signature
 from storage.db import Database
 from storage.models import HelpRequest
-from tests.channels.conftest import TOKEN, WeChatSetup, inbound_count
+from tests.channels.conftest import TOKEN, WeChatSetup, escalated, inbound_count, responders
 from tests.conftest import long_text
 from tests.factories import bind_cadre
 from tests.fakes.nlp import RecordingNLP
@@ -251,3 +251,18 @@ async def test_status_changes_reach_her_in_wechat(wx: WeChatSetup, database: Dat
         if isinstance(r.body, dict) and r.body.get("touser") == "oProgress"
     ]
     assert any("受理" in s for s in sent) and any("保洁岗位" in s for s in sent)
+
+
+async def test_crisis_is_escalated_and_a_retry_opens_no_second_case(
+    wx: WeChatSetup, database: Database
+) -> None:
+    """A crisis over WeChat opens the urgent case within that message and pushes it to the
+    unit's cadres and the duty staff; WeChat retrying the same message opens no second case."""
+    users = responders(database, wx.clock)
+    peer = wx.peer("oDanger")
+    first = await peer.say("我在朝阳区双井街道，他拿着刀说要砍死我")
+    assert first.content is not None and first.content.index("110") < 40
+    assert "值班人员" in first.content and "您好" not in first.content
+    code = escalated(database, users)
+    await peer.resend(first)
+    assert escalated(database, users) == code

@@ -7,7 +7,9 @@ import time
 import httpx
 
 from bot.channels.wechat.crypto import MessageCrypto
-from tests.channels.conftest import WECOM_AES_KEY, WECOM_TOKEN, wecom_peer
+from storage.db import Database
+from tests.channels.conftest import WECOM_AES_KEY, WECOM_TOKEN, escalated, responders, wecom_peer
+from tests.conftest import Clock
 from tests.fakes.wechat_server import CORP_ID
 
 
@@ -46,3 +48,13 @@ async def test_other_corp_and_plaintext_are_refused(wecom_http: httpx.AsyncClien
     params = {"timestamp": str(int(time.time())), "nonce": "2", "msg_signature": "0" * 40}
     plain = await peer.post_raw(params, xml.encode())
     assert plain.status == 403 and "encrypted" in plain.body
+
+
+async def test_crisis_over_wecom_is_escalated(
+    wecom_http: httpx.AsyncClient, database: Database
+) -> None:
+    """A crisis over WeCom: hotlines first, the urgent case stored and pushed at once."""
+    users = responders(database, Clock())
+    answer = await wecom_peer(wecom_http).say("我在朝阳区双井街道，他拿着刀说要砍死我")
+    assert answer.content is not None and "110" in answer.content
+    escalated(database, users)
