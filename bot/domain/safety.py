@@ -132,7 +132,7 @@ def escalate_unanswered(session: Session, *, now: datetime, wait: timedelta) -> 
     return the cases' codes. A dialogue she answered meanwhile is left alone."""
     opened: list[str] = []
     for dialogue in repo.unanswered_safety_checks(
-        session, asked_before=now - wait, limit=ESCALATE_BATCH
+        session, asked_by=now - wait, limit=ESCALATE_BATCH
     ):
         state = DialogueState.from_stored(dialogue.flow, dialogue.state, dialogue.data)
         if state.mode is not SAFETY_CHECK or state.check is None:

@@ -142,18 +142,16 @@ def safety_asked_at(data: dict[str, Any]) -> datetime | None:
     return stored(datetime.fromisoformat(str(check["at"])))
 
 
-def unanswered_safety_checks(
-    session: Session, *, asked_before: datetime, limit: int
-) -> list[Dialogue]:
-    """Up to `limit` dialogues whose safety check was asked before `asked_before` and is still
-    pending, the oldest first."""
+def unanswered_safety_checks(session: Session, *, asked_by: datetime, limit: int) -> list[Dialogue]:
+    """Up to `limit` dialogues whose safety check was asked at or before `asked_by` and is
+    still pending, the oldest first."""
     rows = session.execute(
         select_columns(DIALOGUES.c.user_id, *DIALOGUE_COLUMNS)
-        .where(DIALOGUES.c.safety_asked_at < stored(asked_before))
+        .where(DIALOGUES.c.safety_asked_at <= stored(asked_by))
         .order_by(DIALOGUES.c.safety_asked_at, DIALOGUES.c.id)
         .limit(limit)
     ).all()
-    return [dialogue_from_row(row[0], row[1:], now=asked_before) for row in rows]
+    return [dialogue_from_row(row[0], row[1:], now=asked_by) for row in rows]
 
 
 # The stored length of an empty dialogue state: `data` is one ciphertext, whose length follows
