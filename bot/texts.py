@@ -496,6 +496,7 @@ TEXTS: dict[str, str] = {
     "button.unsafe": "不安全",
     "attention.mark": "【需关注】",
     "attention.label": "需关注",
+    "console.col.attention": "需关注",
     "attention.title": "求助人提到了危险信号，回答“安全”后继续求助：请留意她的安全",
 }
 
