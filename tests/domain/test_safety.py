@@ -5,7 +5,7 @@ clock — follows the crisis path."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -78,9 +78,7 @@ def test_only_a_clear_safe_is_safe(answer: str, safe: bool) -> None:
 
 def test_a_pending_check_round_trips(nlp: NLP) -> None:
     """The remembered message is stored as JSON and read back whole (the scheduler has no NLP)."""
-    analysis = nlp.analyze(
-        "我在朝阳区双井街道，" + WORRY + "，电话13800138000", datetime(2026, 3, 18).date()
-    )
+    analysis = nlp.analyze("我在朝阳区双井街道，" + WORRY + "，电话13800138000", date(2026, 3, 18))
     check = safety.SafetyCheck(
         analysis=analysis,
         channel="api",
@@ -93,7 +91,7 @@ def test_a_pending_check_round_trips(nlp: NLP) -> None:
 
 def test_the_case_holds_the_message_and_her_answer(nlp: NLP) -> None:
     """The urgent case's words: the remembered message, then her answer, with its phone."""
-    day = datetime(2026, 3, 18).date()
+    day = date(2026, 3, 18)
     merged = safety.with_answer(nlp.analyze(WORRY, day), nlp.analyze("不安全 13800138000", day))
     assert merged.text == f"{WORRY}\n不安全 13800138000" and merged.phones == ("13800138000",)
 
@@ -108,6 +106,7 @@ def test_overdue_after_the_wait() -> None:
 
 
 def _blank() -> safety.Analysis:
+    """A remembered message with only its words."""
     return safety.analysis_from_json({"text": WORRY})
 
 
