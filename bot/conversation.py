@@ -149,6 +149,7 @@ class Conversation:
             address=self.message.user,
             asked_at=self.message.at,
             first=is_new,
+            idle=self.idle,
         )
         self.dialogue.ask_safety(check.to_json())
         return [Outgoing(texts.t("safety.ask"), SAFETY_BUTTONS, urgent=True)]
@@ -161,7 +162,7 @@ class Conversation:
             check = safety.SafetyCheck.from_json(state.take_check())
             return self._open_case(safety.with_answer(check.analysis, self.ctx.analysis))
         check = safety.SafetyCheck.from_json(state.safe())
-        self.text = check.analysis.text
+        self.text, self.idle = check.analysis.text, check.idle  # as if it came just now
         self.ctx = dataclasses.replace(self.ctx, text=self.text, _analysis=check.analysis)
         first = [Outgoing(texts.t("greeting") + "\n" + texts.t("privacy"))] if check.first else []
         replies = first + self._dispatch()

@@ -43,6 +43,7 @@ class SafetyCheck:
     address: str
     asked_at: datetime
     first: bool = False  # her first message: the greeting comes when the intake goes on
+    idle: timedelta = timedelta(0)  # how long her dialogue had been idle before the message
 
     def to_json(self) -> dict[str, Any]:
         """The stored form (dialogue data `safety`; `at` is what the scheduler looks at)."""
@@ -51,6 +52,7 @@ class SafetyCheck:
             "channel": self.channel,
             "address": self.address,
             "first": self.first,
+            "idle": self.idle.total_seconds(),
             "analysis": self.analysis.to_json(),
         }
 
@@ -63,6 +65,7 @@ class SafetyCheck:
             address=str(data.get("address") or ""),
             asked_at=datetime.fromisoformat(str(data["at"])),
             first=bool(data.get("first")),
+            idle=timedelta(seconds=float(data.get("idle") or 0)),
         )
 
 

@@ -85,6 +85,7 @@ def test_a_pending_check_round_trips(nlp: NLP) -> None:
         address="u1",
         asked_at=datetime(2026, 3, 18, 2, 0, tzinfo=UTC),
         first=True,
+        idle=timedelta(minutes=42),
     )
     assert safety.SafetyCheck.from_json(check.to_json()) == check
 
@@ -184,6 +185,17 @@ def test_a_flow_underneath_goes_on_after_safe(
     woman = chat()
     woman.run([("我要求助", "请说说您遇到的困难"), (WORRY, ASKED), ("安全", "对吗")])
     assert _mode(database, "resident-1").run["meta"]["attention"] is True  # type: ignore[index]
+
+
+def test_after_a_pause_safe_goes_on_as_the_message_would_have(
+    chat: Callable[..., Chat], clock: Clock
+) -> None:
+    """A worrying message after a long pause in a flow: after 安全 it gets what it would have
+    had without the question — the offer to resume the flow."""
+    woman = chat()
+    woman.run([("我要求助", "请说说您遇到的困难")])
+    clock.advance(hours=2)
+    woman.run([(WORRY, ASKED), ("安全", "还没完成")])
 
 
 # ----------------------------------------------------------------------------- silence
