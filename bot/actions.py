@@ -67,8 +67,10 @@ def open_request(
     phone: str | None,
     requester: User | None,
     source: str,
+    attention: bool = False,
 ) -> tuple[HelpRequest, OrgUnit]:
-    """File a request at its place's unit; tell the nearest cadres up the tree."""
+    """File a request at its place's unit; tell the nearest cadres up the tree (`attention`:
+    需关注, after a safety check she answered 安全: the cadres' notice is marked)."""
     place_unit = repo.unit_for_place(
         fx.session, district=district, street=street, community=community
     )
@@ -90,6 +92,7 @@ def open_request(
         created_by=fx.user.id,
         source=source,
         now=fx.now,
+        attention=attention,
     )
     contact_text = (
         texts.t("contact.phone", phone=phone)
@@ -104,6 +107,8 @@ def open_request(
         need=need,
         contact=contact_text,
     )
+    if attention:
+        note = texts.t("attention.mark") + note
     notify_cadres(fx, cadres=cadres, text=note, urgent=crisis, key=f"request:{request.code}:new")
     return request, unit
 

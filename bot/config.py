@@ -170,6 +170,9 @@ class Settings(BaseSettings):
     urgent_first_chase_minutes: int = Field(default=10, ge=1)
     urgent_escalate_minutes: int = Field(default=30, ge=1)
     urgent_repeat_minutes: int = Field(default=30, ge=1)
+    # A safety check (您现在安全吗？) left unanswered this long follows the crisis path: the
+    # scheduler opens her urgent case (bot/domain/safety.py).
+    safety_check_minutes: int = Field(default=10, ge=1)
 
     # API limits.
     max_body_bytes: int = 16 * 1024

@@ -8,6 +8,7 @@ the dialogue machine (the modes and their precedence are declared there). The en
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,7 +20,7 @@ from sqlmodel import Session
 from bot import actions, texts
 from bot.commands import Command, menu_entry, menu_labels, parse_command
 from bot.config import Settings
-from bot.domain import urgent
+from bot.domain import safety, urgent
 from bot.domain.dialogue import (
     AWAITING_DELETE,
     AWAITING_RESUME,
@@ -27,13 +28,14 @@ from bot.domain.dialogue import (
     HANDED_OVER,
     RATING_ASKED_IN,
     RATING_HEARD_IN,
+    SAFETY_CHECK,
     DialogueState,
 )
 from bot.flows import BY_NAME, FLOWS, contacts, progress
 from bot.flows.base import Ctx, FlowRun, InviteView, UserView
 from bot.flows.runner import Flow, FlowRunner, Start, Turn
 from bot.messages import Incoming, Outgoing
-from bot.nlp import NLP
+from bot.nlp import NLP, Analysis
 from bot.nlp.words import words
 from bot.paging import next_page
 from storage import repo
@@ -45,6 +47,7 @@ RELEASING = ("menu", "cancel", "progress", "delete")
 RESUME_BUTTONS = (texts.t("button.resume"), texts.t("button.cancel"))
 DELETE_BUTTONS = (texts.t("button.delete_confirm"), texts.t("button.delete_keep"))
 DELETE_CONFIRM = words("answers", "delete_confirm")
+SAFETY_BUTTONS = (texts.t("button.safe"), texts.t("button.unsafe"))
 
 
 @dataclass(frozen=True)
@@ -110,14 +113,62 @@ class Conversation:
             return self._with_prompt([Outgoing(texts.t(key))])
         if self.ctx.analysis.crisis:
             return self._crisis()
+        if self.dialogue.mode is SAFETY_CHECK:
+            return self._safety_answer()
         if self.dialogue.mode is CRISIS:
             added = self._in_crisis()
             if added is not None:
                 return added
+        if self._asks_safety():
+            return self._ask_safety(is_new=is_new)
         first: list[Outgoing] = []
         if is_new:
             first.append(Outgoing(texts.t("greeting") + "\n" + texts.t("privacy")))
         return first + self._dispatch()
+
+    # ------------------------------------------------------------------ a safety check
+
+    def _asks_safety(self) -> bool:
+        """Her message has danger signals (the NLP's `safety_check`) and is neither a command
+        (she is working the bot), nor written to a person (handed over), nor a cadre's (cadres
+        write about others: visit notes, resolutions; their own danger is a crisis)."""
+        return (
+            self.ctx.analysis.safety_check
+            and self.dialogue.mode is not HANDED_OVER
+            and not self.ctx.user.is_cadre
+            and parse_command(self.text) is None
+        )
+
+    def _ask_safety(self, *, is_new: bool) -> list[Outgoing]:
+        """Danger signals without enough to be sure: 您现在安全吗？ first and alone; the message
+        is remembered (`bot.domain.safety.SafetyCheck`) until she answers."""
+        self.dialogue.take_pages()
+        check = safety.SafetyCheck(
+            analysis=self.ctx.analysis,
+            channel=self.message.channel,
+            address=self.message.user,
+            asked_at=self.message.at,
+            first=is_new,
+            idle=self.idle,
+        )
+        self.dialogue.ask_safety(check.to_json())
+        return [Outgoing(texts.t("safety.ask"), SAFETY_BUTTONS, urgent=True)]
+
+    def _safety_answer(self) -> list[Outgoing]:
+        """Her answer: a clear 安全 goes on with the remembered message (a request it starts is
+        marked 需关注); anything else opens her urgent case with its words and her answer."""
+        state = self.dialogue
+        if not safety.is_clearly_safe(self.text):
+            check = safety.SafetyCheck.from_json(state.take_check())
+            return self._open_case(safety.with_answer(check.analysis, self.ctx.analysis))
+        check = safety.SafetyCheck.from_json(state.safe())
+        self.text, self.idle = check.analysis.text, check.idle  # as if it came just now
+        self.ctx = dataclasses.replace(self.ctx, text=self.text, _analysis=check.analysis)
+        first = [Outgoing(texts.t("greeting") + "\n" + texts.t("privacy"))] if check.first else []
+        replies = first + self._dispatch()
+        if state.flow is not None and state.run is not None:
+            state.run = {**state.run, "meta": {**(state.run.get("meta") or {}), "attention": True}}
+        return replies
 
     # ------------------------------------------------------------------ a crisis
 
@@ -138,17 +189,24 @@ class Conversation:
         if state.mode is CRISIS and case is not None:
             self._add_to_case(case)
             return [Outgoing(hotlines, urgent=True), Outgoing(texts.t("crisis.added"))]
+        if state.mode is SAFETY_CHECK:  # the remembered message goes into the case too
+            check = safety.SafetyCheck.from_json(state.take_check())
+            analysis = safety.with_answer(check.analysis, analysis)
+        return self._open_case(analysis)
+
+    def _open_case(self, analysis: Analysis) -> list[Outgoing]:
+        """The crisis path: her urgent case opened now with `analysis`'s words, the crisis mode,
+        the hotlines and whom it reached, then the optional phone question."""
         opened = urgent.open_case(
             self.session,
-            user_id=user_id,
+            user_id=self.user.id or 0,
             analysis=analysis,
             channel=self.message.channel,
             address=self.message.user,
             now=self.message.at,
         )
-        state.enter_crisis(opened.request.code)
-        reached = texts.t(f"crisis.reached.{opened.reached}", unit=opened.unit_label)
-        replies = [Outgoing(f"{hotlines}\n{reached}", urgent=True)]
+        self.dialogue.enter_crisis(opened.request.code)
+        replies = [Outgoing(safety.crisis_reply(opened, self_harm=analysis.self_harm), urgent=True)]
         if not opened.request.phone:
             replies.append(Outgoing(texts.t("crisis.ask_phone")))
         return replies

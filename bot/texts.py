@@ -489,6 +489,15 @@ TEXTS: dict[str, str] = {
     "console.urgent.tab": "【紧急】",
     "console.urgent.waiting": "紧急·待受理",
     "console.urgent.pinned": "紧急且尚无人受理的求助排在最前。",
+    # Safety check (bot/domain/safety.py): asked first and alone; anything but a clear 安全
+    # follows the crisis path.
+    "safety.ask": "您现在安全吗？如果有危险，请立即拨打110。",
+    "button.safe": "安全",
+    "button.unsafe": "不安全",
+    "attention.mark": "【需关注】",
+    "attention.label": "需关注",
+    "console.col.attention": "需关注",
+    "attention.title": "求助人提到了危险信号，回答“安全”后继续求助：请留意她的安全",
 }
 
 CATEGORY_LABELS: dict[str, str] = {

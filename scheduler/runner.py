@@ -2,7 +2,9 @@
 
 Reminder state lives in our tables; APScheduler only ticks. A tick asks `scheduler.rules` what
 is due at that moment and inserts one outbox row per reminder under its business key (unique),
-so a repeated tick, a restart or a second scheduler cannot send twice; then it clears the
+so a repeated tick, a restart or a second scheduler cannot send twice; it escalates the safety
+checks left unanswered longer than FUQING_SAFETY_CHECK_MINUTES (`bot.domain.safety`: the
+urgent case opened, her hotlines pushed); then it clears the
 dialogues abandoned longer than FUQING_DROP_AFTER_DAYS (her story and phone typed into a flow
 she never finished, before she consented) and dispatches what is due. On PostgreSQL a
 session-level advisory lock lets one scheduler act: a second one stays idle and takes over when
@@ -29,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
 from bot.domain.dialogue import forget_abandoned
+from bot.domain.safety import escalate_unanswered
 from bot.domain.urgent import ChaseTimes
 from bot.messages import utcnow
 from bot.outbox import Dispatcher
@@ -52,6 +55,7 @@ class TickResult:
 
     at: datetime
     enqueued: list[str] = field(default_factory=list)
+    escalated: list[str] = field(default_factory=list)  # urgent cases of unanswered safety checks
     sent: int = 0
     forgotten: int = 0  # idle web visitors deleted
     cleared: int = 0  # abandoned dialogues cleared
@@ -117,6 +121,13 @@ class Scheduler:
                     inserted.append(reminder.key)
         return inserted
 
+    def escalate_safety_checks(self, now: datetime) -> list[str]:
+        """Open the urgent cases of the safety checks unanswered for FUQING_SAFETY_CHECK_MINUTES
+        at `now` (`bot.domain.safety.escalate_unanswered`); return their codes."""
+        wait = timedelta(minutes=self.settings.safety_check_minutes)
+        with self.db.transaction() as session:
+            return escalate_unanswered(session, now=now, wait=wait)
+
     def clear_abandoned(self, now: datetime) -> int:
         """Clear the dialogues idle longer than FUQING_DROP_AFTER_DAYS at `now`
         (`bot.domain.dialogue.forget_abandoned`); return how many. One she answered meanwhile is
@@ -145,10 +156,13 @@ class Scheduler:
         at = now or self.clock()
         if not await asyncio.to_thread(self.acquire):
             return TickResult(at=at, active=False)
+        escalated = await asyncio.to_thread(self.escalate_safety_checks, at)
         enqueued = await asyncio.to_thread(self.enqueue_due, at)
         cleared = await asyncio.to_thread(self.clear_abandoned, at)
         sent = await self.dispatcher.deliver_due(limit=500)
         forgotten = await asyncio.to_thread(self.sweep, at)
+        if escalated:
+            log.warning("tick %s: unanswered safety checks escalated: %s", at, escalated)
         if enqueued or sent or cleared or forgotten:
             log.info(
                 "tick %s: %d reminders queued, %d idle dialogues cleared, %d pushes sent, "
@@ -159,7 +173,14 @@ class Scheduler:
                 sent,
                 forgotten,
             )
-        return TickResult(at=at, enqueued=enqueued, sent=sent, cleared=cleared, forgotten=forgotten)
+        return TickResult(
+            at=at,
+            enqueued=enqueued,
+            escalated=escalated,
+            sent=sent,
+            cleared=cleared,
+            forgotten=forgotten,
+        )
 
     def sweep(self, now: datetime) -> int:
         """Forget the idle web visitors (at most once per `SWEEP_EVERY`); how many."""

@@ -99,6 +99,9 @@ class DialogueSession(SQLModel, table=True):
     )
     version: int = 0
     updated_at: datetime
+    # When a pending safety check was asked (mirrors data["safety"]["at"], written by
+    # `repo.save_dialogue`): the scheduler escalates unanswered ones (bot/domain/safety.py).
+    safety_asked_at: datetime | None = Field(default=None, index=True)
 
 
 class InboundMessage(SQLModel, table=True):
@@ -138,6 +141,8 @@ class HelpRequest(SQLModel, table=True):
     primary: str = Field(max_length=16)
     categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     crisis: bool = False  # urgent: a danger now (bot/domain/urgent.py opens these at once)
+    # 需关注: filed after she answered 安全 to a safety check (bot/domain/safety.py)
+    attention: bool = False
     # violence | child | other | self_harm | held (bot.domain.urgent.DangerKind); None: not urgent
     danger_kind: str | None = Field(default=None, max_length=16)
     # The channel and address she wrote from (an urgent case is opened before any form).

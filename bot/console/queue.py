@@ -53,6 +53,7 @@ class Row:
     categories: str
     crisis: bool
     waiting: bool  # urgent and nobody has accepted it yet: pinned at the top, marked
+    attention: bool  # 需关注: filed after she answered 安全 to a safety check
     place: str
     need: str
     assignee: str
@@ -87,6 +88,7 @@ class Detail:
     status: str
     categories: str
     crisis: bool
+    attention: bool  # 需关注: filed after she answered 安全 to a safety check
     place: str
     unit: str
     need: str
@@ -135,6 +137,7 @@ def queue_page(db: Database, staff: Staff, filters: Filters, tz: ZoneInfo) -> Pa
                     categories=texts.category_labels(r.categories),
                     crisis=r.crisis,
                     waiting=urgency.is_waiting(r),
+                    attention=r.attention,
                     place=place_text(r.district, r.street, r.community),
                     need=mask_pii(r.need),
                     assignee=(cadre.name or "") if cadre else "",
@@ -197,6 +200,7 @@ def request_detail(db: Database, staff: Staff, code: str, tz: ZoneInfo) -> Detai
             status=request.status,
             categories=texts.category_labels(request.categories),
             crisis=request.crisis,
+            attention=request.attention,
             place=place_text(request.district, request.street, request.community),
             unit=unit_label(unit),
             need=mask_pii(request.need),

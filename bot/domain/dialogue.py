@@ -2,22 +2,31 @@
 
 A dialogue is in exactly one mode: idle, in a flow, awaiting her answer to the offer to resume
 a flow, awaiting her confirmation of 删除我的信息, handed over to a person, or awaiting her
-rating of a resolved request, or in a crisis (her urgent case is open: a phone she leaves and
-anything else she writes go to it). Beside the mode it holds the flow underneath (name, step,
-run), a rating she owes (and whether she was reminded), replies waiting behind 更多, the name of a
-flow dropped unattended and the code of her urgent case. The safety-check mode comes next.
+rating of a resolved request, in a crisis (her urgent case is open: a phone she leaves and
+anything else she writes go to it), or awaiting her answer to the safety check (您现在安全吗？:
+a message with danger signals, remembered until she answers; `bot.domain.safety`). Beside the
+mode it holds the flow underneath (name, step, run), a rating she owes (and whether she was
+reminded), replies waiting behind 更多, the name of a flow dropped unattended, the code of her
+urgent case and the remembered message of a pending safety check.
 
 Precedence is declared, not inferred: `PRECEDENCE` orders the modes a dialogue may hold at once
-(a crisis above a pending 删除 above a hand-over above a resume offer above a flow above a
-rating above idle); leaving a mode falls back to the highest one still held (`FALLBACK`). A
-crisis may begin in any mode: a flow underneath is paused (leaving the crisis offers to resume
-it), a pending 删除 or a hand-over is dropped. A rating waits in the modes above it: it is heard
-in all but `awaiting_delete` and `crisis` and asked only in `RATING_ASKED_IN`.
+(a crisis above a safety check above a pending 删除 above a hand-over above a resume offer above
+a flow above a rating above idle); leaving a mode falls back to the highest one still held
+(`FALLBACK`). A crisis may begin in any mode: a flow underneath is paused (leaving the crisis
+offers to resume it), a pending 删除 or a hand-over is dropped. A rating waits in the modes
+above it: it is heard in all but `awaiting_delete`, `crisis` and `safety_check` and asked
+only in `RATING_ASKED_IN`.
+A safety check may begin in any mode but a crisis and a hand-over (her words go to a person
+there): a flow underneath is kept (her 安全 goes on with the remembered message in it), a
+pending 删除 or a resume offer is dropped; a clear 安全 falls back to the highest mode still
+held, anything else enters the crisis.
 
 Stored as before (`storage.repo.dialogue`: columns flow and state, JSON data): `pending`
 ("delete" or "resume"), `handoff`, `rate` and `rate_asked`, `run`, `more`, `expired`, and now
-`crisis` (the urgent case's code). The format only grew, so every stored row — and
-`storage.repo.expect_rating`, which writes `rate` from outside a dialogue — reads as before.
+`crisis` (the urgent case's code) and `safety` (the remembered message of a pending safety
+check: its words, when it was asked, what the message asked for). The format only grew, so
+every stored row — and `storage.repo.expect_rating`, which writes `rate` from outside a
+dialogue — reads as before.
 Diagram: dialogue.mmd (`python -m bot.flows.diagram`).
 """
 
@@ -34,7 +43,7 @@ from transitions import EventData, Machine
 
 
 class Mode(StrEnum):
-    """What her next message means (safety_check comes next)."""
+    """What her next message means."""
 
     IDLE = "idle"
     IN_FLOW = "in_flow"
@@ -43,6 +52,7 @@ class Mode(StrEnum):
     HANDED_OVER = "handed_over"
     AWAITING_RATING = "awaiting_rating"
     CRISIS = "crisis"
+    SAFETY_CHECK = "safety_check"
 
 
 IDLE = Mode.IDLE
@@ -52,10 +62,12 @@ AWAITING_DELETE = Mode.AWAITING_DELETE
 HANDED_OVER = Mode.HANDED_OVER
 AWAITING_RATING = Mode.AWAITING_RATING
 CRISIS = Mode.CRISIS
+SAFETY_CHECK = Mode.SAFETY_CHECK
 
 # When a dialogue holds several marks at once, the first of these it holds is its mode.
 PRECEDENCE = (
     CRISIS,
+    SAFETY_CHECK,
     AWAITING_DELETE,
     HANDED_OVER,
     AWAITING_RESUME,
@@ -65,9 +77,9 @@ PRECEDENCE = (
 )
 # A rating she owes is asked (reminded once) only in these; in the others it waits.
 RATING_ASKED_IN = frozenset({IDLE, IN_FLOW, AWAITING_RATING})
-# ... and heard (her 满意 / 不满意 taken) in all but a pending 删除 and a crisis (her words then
-# go to her urgent case).
-RATING_HEARD_IN = frozenset(m for m in Mode if m not in (AWAITING_DELETE, CRISIS))
+# ... and heard (her 满意 / 不满意 taken) in all but a pending 删除, a crisis (her words then
+# go to her urgent case) and a safety check (her words answer it).
+RATING_HEARD_IN = frozenset(m for m in Mode if m not in (AWAITING_DELETE, CRISIS, SAFETY_CHECK))
 # Stored `pending` values of the two confirmations.
 PENDING = {AWAITING_DELETE: "delete", AWAITING_RESUME: "resume"}
 
@@ -85,6 +97,7 @@ class DialogueState:
     pages: list[str] | None = None  # replies waiting behind 更多
     expired: str | None = None  # a flow dropped unattended: she hears it was cancelled
     case: str | None = None  # in a crisis: the code of her urgent case
+    check: dict[str, Any] | None = None  # a pending safety check: the remembered message
 
     # ------------------------------------------------------------------ stored form
 
@@ -96,6 +109,7 @@ class DialogueState:
         data = dict(data or {})
         held = {
             CRISIS: bool(data.get("crisis")),
+            SAFETY_CHECK: bool(data.get("safety")),
             AWAITING_DELETE: data.get("pending") == "delete",
             HANDED_OVER: bool(data.get("handoff")),
             AWAITING_RESUME: data.get("pending") == "resume" and flow is not None,
@@ -113,6 +127,7 @@ class DialogueState:
             pages=list(data["more"]) if data.get("more") else None,
             expired=str(data["expired"]) if data.get("expired") else None,
             case=str(data["crisis"]) if data.get("crisis") else None,
+            check=dict(data["safety"]) if data.get("safety") else None,
         )
 
     def to_stored(self) -> tuple[str | None, str | None, dict[str, Any]]:
@@ -124,6 +139,8 @@ class DialogueState:
             data["handoff"] = True
         if self.mode is CRISIS and self.case:
             data["crisis"] = self.case
+        if self.mode is SAFETY_CHECK and self.check:
+            data["safety"] = self.check
         if self.flow is not None and self.run is not None:
             data["run"] = self.run
         if self.rating:
@@ -200,6 +217,26 @@ class DialogueState:
         rating she owes, or idle."""
         self.case = None
         self._fire("end_crisis")
+
+    def ask_safety(self, check: dict[str, Any]) -> None:
+        """A message with danger signals: 您现在安全吗？ is asked, the message remembered (`check`,
+        `bot.domain.safety.SafetyCheck.to_json`); a flow underneath is kept, a pending 删除 or a
+        resume offer is dropped (never asked in a crisis or handed over)."""
+        self._fire("ask_safety")
+        self.check = check
+
+    def safe(self) -> dict[str, Any]:
+        """A clear 安全: back to the highest mode still held; returns the remembered message
+        (it goes on as any other)."""
+        check, self.check = self.check or {}, None
+        self._fire("safe")
+        return check
+
+    def take_check(self) -> dict[str, Any]:
+        """The remembered message of a pending safety check, gone from the state (the crisis
+        path then takes the dialogue: `enter_crisis`)."""
+        check, self.check = self.check or {}, None
+        return check
 
     def expect_rating(self, code: str) -> None:
         """Request `code` was resolved: she owes its rating (`storage.repo.expect_rating` writes
@@ -301,12 +338,14 @@ MOVES: tuple[Move, ...] = (
     Move("hand_over", (IDLE, AWAITING_RATING, IN_FLOW), HANDED_OVER),
     *_fallback("release", HANDED_OVER),
     Move("enter_crisis", tuple(Mode), CRISIS),
+    Move("ask_safety", _except(CRISIS, SAFETY_CHECK, HANDED_OVER), SAFETY_CHECK),
+    *_fallback("safe", SAFETY_CHECK, flow=True),
     Move("end_crisis", (CRISIS,), AWAITING_RESUME, has_flow),
     *_fallback("end_crisis", CRISIS),
     Move("expect_rating", (IDLE,), AWAITING_RATING),
     Move("expect_rating", _except(IDLE), None),
     Move("rated", (AWAITING_RATING,), IDLE),
-    Move("rated", _except(AWAITING_RATING, AWAITING_DELETE), None),
+    Move("rated", _except(AWAITING_RATING, AWAITING_DELETE, SAFETY_CHECK), None),
     Move("drop_rating", (AWAITING_RATING,), IDLE),
     Move("drop_rating", _except(AWAITING_RATING), None),
 )

@@ -260,6 +260,7 @@ def finish(fx: Effects, run: FlowRun) -> list[Outgoing]:
         phone=phone,
         requester=fx.user,
         source="chat",
+        attention=bool(run.meta.get("attention")),  # 需关注: she answered 安全 to a safety check
     )
     key = "help.filed_urgent" if crisis else "help.filed"
     return [Outgoing(texts.t(key, code=request.code, unit=unit_label(unit)), urgent=crisis)]

@@ -45,6 +45,7 @@ from storage.repo.dialogue import (
     save_dialogue,
     set_reply,
     stored_reply,
+    unanswered_safety_checks,
 )
 from storage.repo.gauges import outbox_backlog as outbox_backlog
 from storage.repo.org import (
@@ -234,6 +235,7 @@ __all__ = [
     "submit_report",
     "take_pending",
     "unaccepted_urgent",
+    "unanswered_safety_checks",
     "unit_by_path",
     "unit_contains",
     "unit_for_place",

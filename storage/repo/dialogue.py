@@ -54,6 +54,7 @@ _SAVE_DIALOGUE = (
         data=bindparam("new_data"),
         version=bindparam("new_version"),
         updated_at=bindparam("at"),
+        safety_asked_at=bindparam("asked"),
     )
 )
 _CREATE_DIALOGUE = insert(DIALOGUES).values(
@@ -63,6 +64,7 @@ _CREATE_DIALOGUE = insert(DIALOGUES).values(
     data=bindparam("new_data"),
     version=1,
     updated_at=bindparam("at"),
+    safety_asked_at=bindparam("asked"),
 )
 
 
@@ -92,7 +94,13 @@ def save_dialogue(
     """Store the dialogue's new state; raise ConcurrentUpdate if someone saved it meanwhile
     (its version moved, or a first save raced another: the unique user_id refuses it)."""
     session.flush()  # what the message changed through the ORM lands first
-    values = {"new_flow": flow, "new_state": state, "new_data": data, "at": stored(now)}
+    values = {
+        "new_flow": flow,
+        "new_state": state,
+        "new_data": data,
+        "at": stored(now),
+        "asked": safety_asked_at(data),
+    }
     if dialogue.id is None:
         try:
             result = cast(
@@ -122,6 +130,28 @@ def save_dialogue(
     if result.rowcount != 1:
         raise ConcurrentUpdate(f"dialogue {dialogue.id} changed concurrently")
     dialogue.version += 1
+
+
+def safety_asked_at(data: dict[str, Any]) -> datetime | None:
+    """When the dialogue's pending safety check was asked (`data["safety"]["at"]`, the stored
+    form of `bot.domain.safety.SafetyCheck`); None without one. Stored beside the data, which is
+    encrypted, so that the scheduler can find the unanswered ones."""
+    check = data.get("safety")
+    if not isinstance(check, dict) or not check.get("at"):
+        return None
+    return stored(datetime.fromisoformat(str(check["at"])))
+
+
+def unanswered_safety_checks(session: Session, *, asked_by: datetime, limit: int) -> list[Dialogue]:
+    """Up to `limit` dialogues whose safety check was asked at or before `asked_by` and is
+    still pending, the oldest first."""
+    rows = session.execute(
+        select_columns(DIALOGUES.c.user_id, *DIALOGUE_COLUMNS)
+        .where(DIALOGUES.c.safety_asked_at <= stored(asked_by))
+        .order_by(DIALOGUES.c.safety_asked_at, DIALOGUES.c.id)
+        .limit(limit)
+    ).all()
+    return [dialogue_from_row(row[0], row[1:], now=asked_by) for row in rows]
 
 
 # The stored length of an empty dialogue state: `data` is one ciphertext, whose length follows

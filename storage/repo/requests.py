@@ -32,9 +32,11 @@ def create_help_request(
     danger_kind: str | None = None,
     channel: str | None = None,
     address: str | None = None,
+    attention: bool = False,
 ) -> HelpRequest:
     """File a help request under a fresh short code, with its 'created' event (an urgent case:
-    with the kind of danger and the channel and address she wrote from)."""
+    with the kind of danger and the channel and address she wrote from; `attention`: 需关注,
+    filed after she answered 安全 to a safety check)."""
     while True:
         code = new_code(REQUEST_CODE_LENGTH)
         if session.exec(select(HelpRequest.id).where(HelpRequest.code == code)).first() is None:
@@ -50,6 +52,7 @@ def create_help_request(
         primary=primary,
         categories=list(categories),
         crisis=crisis,
+        attention=attention,
         danger_kind=danger_kind,
         channel=channel,
         address=address,

@@ -270,3 +270,27 @@ async def test_crisis_over_the_api_is_escalated(
     replies = response.json()["replies"]
     assert "110" in replies[0]["text"] and "您好" not in str(replies)
     escalated(database, users)
+
+
+async def test_a_safety_check_over_the_api(client: httpx.AsyncClient, database: Database) -> None:
+    """Danger signals over the JSON API: 您现在安全吗 first and alone, with 安全 / 不安全;
+    安全 goes on with the intake; 不安全 (another user) opens the urgent case at once, pushed to
+    the unit's cadres and the duty staff."""
+    users = responders(database, Clock())
+    worry = "我在朝阳区双井街道，他最近老喝酒，喝完就摔东西，我不知道该不该走"
+
+    async def say(user: str, text: str) -> list[dict[str, object]]:
+        response = await client.post(
+            "/api/v1/messages", headers=API, json={"user": user, "text": text}
+        )
+        return list(response.json()["replies"])
+
+    asked = await say("u-calm", worry)
+    assert asked == [
+        {"text": "您现在安全吗？如果有危险，请立即拨打110。", "choices": ["安全", "不安全"]}
+    ]
+    assert "维权" in str(await say("u-calm", "安全"))
+    await say("u-scared", worry)
+    replies = await say("u-scared", "不安全")
+    assert "110" in str(replies[0]["text"]) and "方便留个电话吗" in str(replies)
+    escalated(database, users)

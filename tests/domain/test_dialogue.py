@@ -21,6 +21,7 @@ from bot.domain.dialogue import (
     IN_FLOW,
     MOVES,
     PRECEDENCE,
+    SAFETY_CHECK,
     DialogueState,
     Mode,
     forget_abandoned,
@@ -59,6 +60,8 @@ OLD_ROWS = [
     (None, {"expired": "visit_report", "more": ["第二页"]}, IDLE),
     (None, {"crisis": "AB12CD"}, CRISIS),
     ("help_request", {"run": RUN, "crisis": "AB12CD", "rate": "EF34GH"}, CRISIS),
+    (None, {"safety": {"at": "2026-03-18T02:00:00+00:00"}}, SAFETY_CHECK),
+    ("help_request", {"run": RUN, "safety": {"at": "x"}, "rate": "EF34GH"}, SAFETY_CHECK),
 ]
 
 
@@ -297,3 +300,57 @@ def test_a_crisis_drops_a_hand_over() -> None:
     state.enter_crisis("XY12ZW")
     state.end_crisis()
     assert state.mode is IDLE and "handoff" not in state.to_stored()[2]
+
+
+# ----------------------------------------------------------------------------- safety check
+
+CHECK = {"at": "2026-03-18T02:00:00+00:00", "analysis": {"text": "他又喝醉了"}}
+
+
+def test_safety_check_sits_below_crisis_and_above_the_rest() -> None:
+    """The declared precedence: a crisis, then a safety check, then everything else."""
+    assert PRECEDENCE[:2] == (CRISIS, SAFETY_CHECK)
+
+
+@pytest.mark.parametrize(
+    ("mode", "after"),
+    [(IDLE, IDLE), (IN_FLOW, IN_FLOW), (AWAITING_RESUME, IN_FLOW), (AWAITING_DELETE, IN_FLOW)],
+)
+def test_a_clear_safe_falls_back_to_what_is_still_held(mode: Mode, after: Mode) -> None:
+    """A safety check may begin above a flow (kept) or a confirmation (dropped); 安全 returns
+    the remembered message and falls back to the flow, or idle."""
+    state = _in_flow() if mode is not IDLE else DialogueState()
+    state.mode = mode
+    state.ask_safety(dict(CHECK))
+    assert state.mode is SAFETY_CHECK and state.to_stored()[2]["safety"] == CHECK
+    assert state.safe() == CHECK
+    assert state.mode is after and state.check is None and "safety" not in state.to_stored()[2]
+
+
+def test_a_safety_check_keeps_a_rating_she_owes() -> None:
+    """A rating she owes waits under a safety check, unheard, and is owed after 安全."""
+    state = DialogueState(rating="AB12CD", mode=AWAITING_RATING)
+    state.ask_safety(dict(CHECK))
+    assert state.mode is SAFETY_CHECK and state.rating == "AB12CD"
+    state.safe()
+    assert state.mode is AWAITING_RATING
+
+
+def test_anything_but_safe_enters_the_crisis_with_the_flow_paused() -> None:
+    """Not a clear 安全: the remembered message is taken and the crisis begins; a flow underneath
+    is paused (leaving the crisis offers to resume it)."""
+    state = _in_flow()
+    state.ask_safety(dict(CHECK))
+    assert state.take_check() == CHECK
+    state.enter_crisis("XY12ZW")
+    assert state.mode is CRISIS and "safety" not in state.to_stored()[2]
+    state.end_crisis()
+    assert state.mode is AWAITING_RESUME
+
+
+@pytest.mark.parametrize("mode", [CRISIS, SAFETY_CHECK, HANDED_OVER])
+def test_no_safety_check_in_a_crisis_a_check_or_a_hand_over(mode: Mode) -> None:
+    """A safety check is never asked in a crisis (her words go to the case), above another
+    one, or handed over (her words go to a person)."""
+    with pytest.raises(MachineError):
+        DialogueState(mode=mode).ask_safety(dict(CHECK))

@@ -266,3 +266,16 @@ async def test_crisis_is_escalated_and_a_retry_opens_no_second_case(
     code = escalated(database, users)
     await peer.resend(first)
     assert escalated(database, users) == code
+
+
+async def test_a_safety_check_over_wechat(wx: WeChatSetup, database: Database) -> None:
+    """Danger signals over WeChat: 您现在安全吗 alone (its choices in words, no buttons);
+    不安全 opens the urgent case, pushed to the unit's cadres and the duty staff."""
+    users = responders(database, wx.clock)
+    peer = wx.peer("oWorried")
+    asked = await peer.say("我在朝阳区双井街道，他最近老喝酒，喝完就摔东西，我不知道该不该走")
+    assert asked.content == "您现在安全吗？如果有危险，请立即拨打110。"
+    answer = await peer.say("不安全")
+    assert answer.content is not None and answer.content.index("110") < 40
+    assert "值班人员" in answer.content
+    escalated(database, users)
