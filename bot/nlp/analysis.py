@@ -11,7 +11,8 @@ object of TAXONOMY.md.
 The crisis decision is asymmetric (a missed crisis is the worst error, a false alarm costs
 little): `crisis` when the lexicon says crisis or the model is confident (P(crisis) at or above
 its cross-validated threshold); otherwise `safety_check` when the lexicon sees a danger signal
-or the model leans to danger (P(crisis or safety_check) at or above its threshold).
+or the model leans to danger (P(crisis or safety_check) at or above its threshold). When the
+model alone raises a crisis, `self_harm` follows its self-harm head (12356 in the reply).
 """
 
 from __future__ import annotations
@@ -129,14 +130,17 @@ class NLP:
         """Read need, crisis, date, places, visit form, focus and contacts from one text."""
         norm = self._normaliser.normalise(text)
         safety = self._safety.check(norm)
-        crisis, check = safety.crisis, False
+        crisis, check, self_harm = safety.crisis, False, safety.self_harm
         if not crisis:  # the lexicon is sure: the model cannot change the answer
-            scores = self._model.scores(norm, self._segmenter.tokens(norm))
-            crisis = scores.crisis >= self._model.crisis_threshold
-            check = not crisis and (safety.signal or scores.danger >= self._model.danger_threshold)
+            model = self._model
+            scores = model.scores(norm, self._segmenter.tokens(norm))
+            crisis = scores.crisis >= model.crisis_threshold
+            check = not crisis and (safety.signal or scores.danger >= model.danger_threshold)
+            # the model alone raised it: 12356 too when the danger is probably to herself
+            self_harm = crisis and scores.self_harm >= model.self_threshold
         # the need lexicon has upper-case terms (ICU): it reads the text with Latin case kept
         cased = self._normaliser.normalise(text, lower=False) if _UPPER.search(text) else norm
-        tagging = self._tagger.tag(cased, crisis=crisis, self_harm=safety.self_harm)
+        tagging = self._tagger.tag(cased, crisis=crisis, self_harm=self_harm)
         district, street, community = self._gazetteer.match(text)
         return Analysis(
             text=text,
@@ -144,7 +148,7 @@ class NLP:
             categories=tagging.categories,
             crisis=crisis,
             safety_check=check,
-            self_harm=safety.self_harm,
+            self_harm=self_harm,
             date=parse_date(text, ref, holidays=self._holidays),
             district=district,
             street=street,

@@ -19,6 +19,8 @@ from bot.nlp.crisis_model import (
     training_hash,
 )
 from bot.nlp.lexicon import DATA_DIR
+from bot.nlp.normalise import Normaliser
+from bot.nlp.safety import CrisisDetector
 
 REF = dt.date(2026, 4, 15)
 
@@ -40,6 +42,13 @@ def test_features_are_char_ngrams_and_tokens() -> None:
     got = features("他 打我", ["他", "打我"])
     assert {"他", "打", "他 打", "打我", "w:打我"} <= got
     assert "w:他" not in got
+
+
+def test_latin_words_are_their_own_features() -> None:
+    """Latin words are `l:` features and never character n-grams (Latin script is no signal)."""
+    got = features("he 打我 now", ["he", " ", "打我", "now"])
+    assert {"l:he", "l:now", "打我", "w:打我"} <= got
+    assert not {"h", "he", "e ", "w:he", "w:now"} & got
 
 
 def test_shipped_weights_match_the_training_data() -> None:
@@ -147,3 +156,42 @@ def test_hard_non_crises_stay_calm(nlp: NLP, text: str) -> None:
     """Past violence, a relative's stable attempt, cold violence, money, colloquial 死, 打工."""
     a = nlp.analyze(text, REF)
     assert (a.crisis, a.safety_check) == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "wo xiang bao ming dian nao pei xun ban",
+        "ni men ji dian xia ban",
+        "Where can I renew my social security card",
+        "I would like to volunteer at the community centre on weekends",
+        "婚内强奸怎么认定",
+        "家暴的一方离婚时会少分财产吗",
+    ],
+)
+def test_ordinary_latin_and_law_questions_stay_calm(nlp: NLP, text: str) -> None:
+    """Ordinary pinyin and English, and questions about the law with no case of her own."""
+    a = nlp.analyze(text, REF)
+    assert (a.crisis, a.safety_check) == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text", ["门口有人守着不让我们出去", "he is beating my daughter right now"]
+)
+def test_held_by_guards_and_english_violence_are_crises(nlp: NLP, text: str) -> None:
+    """Being held by guards, and violence now in English, raise a crisis."""
+    assert nlp.analyze(text, REF).crisis
+
+
+@pytest.mark.parametrize("text", ["这些天我都把药扔了，不想再治了", "我就想安安静静地走"])
+def test_model_alone_self_harm_gets_12356(nlp: NLP, text: str) -> None:
+    """A self-harm crisis only the model raises still sets self_harm (12356 in the reply)."""
+    assert not CrisisDetector().check(Normaliser().normalise(text)).crisis
+    a = nlp.analyze(text, REF)
+    assert (a.crisis, a.self_harm) == (True, True)
+
+
+def test_violence_to_her_is_not_self_harm(nlp: NLP) -> None:
+    """A crisis of violence to her (an oblique weapon) does not claim self-harm."""
+    a = nlp.analyze("他把柴刀磨得锃亮放在床头", REF)
+    assert a.crisis and not a.self_harm
