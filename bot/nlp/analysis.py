@@ -12,7 +12,8 @@ The crisis decision is asymmetric (a missed crisis is the worst error, a false a
 little): `crisis` when the lexicon says crisis or the model is confident (P(crisis) at or above
 its cross-validated threshold); otherwise `safety_check` when the lexicon sees a danger signal
 or the model leans to danger (P(crisis or safety_check) at or above its threshold). When the
-model alone raises a crisis, `self_harm` follows its self-harm head (12356 in the reply).
+model alone raises a crisis or a safety check, `self_harm` follows its self-harm head (12356
+in the reply).
 """
 
 from __future__ import annotations
@@ -133,11 +134,13 @@ class NLP:
         crisis, check, self_harm = safety.crisis, False, safety.self_harm
         if not crisis:  # the lexicon is sure: the model cannot change the answer
             model = self._model
-            scores = model.scores(norm, self._segmenter.tokens(norm))
+            clean = self._safety.blank_traps(norm)  # the model reads traps as the lexicon does
+            scores = model.scores(clean, self._segmenter.tokens(clean))
             crisis = scores.crisis >= model.crisis_threshold
             check = not crisis and (safety.signal or scores.danger >= model.danger_threshold)
-            # the model alone raised it: 12356 too when the danger is probably to herself
-            self_harm = crisis and scores.self_harm >= model.self_threshold
+            # the model alone raised it: 12356 too when the danger is probably to herself (a
+            # safety check she does not answer 安全 follows the crisis path, so it is set there too)
+            self_harm = (crisis or check) and scores.self_harm >= model.self_threshold
         # the need lexicon has upper-case terms (ICU): it reads the text with Latin case kept
         cased = self._normaliser.normalise(text, lower=False) if _UPPER.search(text) else norm
         tagging = self._tagger.tag(cased, crisis=crisis, self_harm=self_harm)

@@ -69,7 +69,7 @@ class CrisisDetector:
 
     def check(self, text: str) -> Safety:
         """Whether text shows a crisis now, and whether the danger is to herself."""
-        clean = self._blank_traps(text)
+        clean = self.blank_traps(text)
         kinds = self._kinds.labels_in(clean)
         if "self" in kinds:
             return Safety(crisis=True, self_harm=True)
@@ -104,8 +104,12 @@ class CrisisDetector:
                 return True
         return False
 
-    def _blank_traps(self, text: str) -> str:
-        """Text with every trap blanked, like `re.sub` (leftmost match first, no overlaps)."""
+    def blank_traps(self, text: str) -> str:
+        """Text with every trap blanked, like `re.sub` (leftmost match first, no overlaps).
+
+        The crisis model reads this too: colloquial 死, 打工, quoted words and the other traps
+        mean to it what they mean to the lexicon.
+        """
         parts: list[str] = []
         done = 0
         find, match = self._trap_start.search, self._trap.match

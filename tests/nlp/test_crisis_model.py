@@ -167,6 +167,9 @@ def test_hard_non_crises_stay_calm(nlp: NLP, text: str) -> None:
         "I would like to volunteer at the community centre on weekends",
         "婚内强奸怎么认定",
         "家暴的一方离婚时会少分财产吗",
+        "非法拘禁的立案标准是什么",
+        "如果老公打孩子，妈妈可以报警吗，我们家没这事",
+        "想参加培训，学怎么开导想轻生的人",
     ],
 )
 def test_ordinary_latin_and_law_questions_stay_calm(nlp: NLP, text: str) -> None:
@@ -195,3 +198,14 @@ def test_violence_to_her_is_not_self_harm(nlp: NLP) -> None:
     """A crisis of violence to her (an oblique weapon) does not claim self-harm."""
     a = nlp.analyze("他把柴刀磨得锃亮放在床头", REF)
     assert a.crisis and not a.self_harm
+
+
+def test_the_model_reads_traps_blanked() -> None:
+    """The model scores the text the lexicon reads: colloquial 死 is blanked before it."""
+    detector = CrisisDetector()
+    assert "死" not in detector.blank_traps("笑死我了")
+
+
+def test_he_does_not_know_where_she_is_is_no_threat(nlp: NLP) -> None:
+    """ "他不知道我在哪" is the opposite of "他知道我住哪": past violence she got away from."""
+    assert not nlp.analyze("他以前打过我，现在我搬到外地了，他不知道我在哪", REF).crisis
