@@ -91,3 +91,16 @@ def test_traps_are_not_crisis(nlp: NLP, text: str) -> None:
 def test_violence_named_as_a_topic_is_not_an_event(nlp: NLP, text: str, crisis: bool) -> None:
     """家暴/虐待 named in a question or a policy is no crisis; with a victim or actor it is."""
     assert nlp.analyze(text, REF).crisis is crisis
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "他从厨房抄了家伙出来，眼睛都红了",
+        "工头锁了宿舍大门，谁也出不去",
+        "He is outside the bedroom with a knife, I'm hiding",
+    ],
+)
+def test_oblique_weapons_locked_doors_and_english_are_crises(nlp: NLP, text: str) -> None:
+    """A weapon named obliquely, a door locked on her by someone, danger said in English."""
+    assert nlp.analyze(text, REF).crisis is True
