@@ -11,7 +11,9 @@ object of TAXONOMY.md.
 The crisis decision is asymmetric (a missed crisis is the worst error, a false alarm costs
 little): `crisis` when the lexicon says crisis or the model is confident (P(crisis) at or above
 its cross-validated threshold); otherwise `safety_check` when the lexicon sees a danger signal
-or the model leans to danger (P(crisis or safety_check) at or above its threshold). When the
+or the model leans to danger (P(crisis or safety_check) at or above its threshold); a crisis
+the model alone raises in a text that says its danger has ended (a past marker and no now
+marker: the model does not scope the past by clause) is a safety check instead. When the
 model alone raises a crisis or a safety check, `self_harm` follows its self-harm head (12356
 in the reply).
 """
@@ -32,7 +34,7 @@ from bot.nlp.lexicon import DATA_DIR
 from bot.nlp.normalise import Normaliser
 from bot.nlp.pii import find_id_numbers, find_phones
 from bot.nlp.places import Gazetteer, PlaceUnit
-from bot.nlp.safety import CrisisDetector
+from bot.nlp.safety import CrisisDetector, decide
 from bot.nlp.segment import Segmenter
 from bot.nlp.tagger import NeedTagger
 
@@ -136,11 +138,10 @@ class NLP:
             model = self._model
             clean = self._safety.blank_traps(norm)  # the model reads traps as the lexicon does
             scores = model.scores(clean, self._segmenter.tokens(clean))
-            crisis = scores.crisis >= model.crisis_threshold
-            check = not crisis and (safety.signal or scores.danger >= model.danger_threshold)
-            # the model alone raised it: 12356 too when the danger is probably to herself (a
-            # safety check she does not answer 安全 follows the crisis path, so it is set there too)
-            self_harm = (crisis or check) and scores.self_harm >= model.self_threshold
+            decision = decide(
+                safety, scores.crisis, scores.danger, scores.self_harm, model.thresholds
+            )
+            crisis, check, self_harm = decision.crisis, decision.safety_check, decision.self_harm
         # the need lexicon has upper-case terms (ICU): it reads the text with Latin case kept
         cased = self._normaliser.normalise(text, lower=False) if _UPPER.search(text) else norm
         tagging = self._tagger.tag(cased, crisis=crisis, self_harm=self_harm)

@@ -110,6 +110,8 @@ class CrisisModel:
         self.crisis_threshold = float(thresholds["crisis"])
         self.danger_threshold = float(thresholds["danger"])
         self.self_threshold = float(thresholds["self"])
+        #: (crisis, danger, self-harm) thresholds, in `safety.decide`'s order
+        self.thresholds = (self.crisis_threshold, self.danger_threshold, self.self_threshold)
         self.data_hash = str(payload["hash"])
 
     @classmethod

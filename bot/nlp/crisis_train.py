@@ -257,18 +257,20 @@ def combined_report(rows: list[tuple[str, str, str]], tokenize: Tokenize) -> lis
     The lexicon was tuned on most of these rows, so its part is optimistic; the model's part is
     out of fold.
     """
-    from bot.nlp.safety import CrisisDetector
+    from bot.nlp.safety import CrisisDetector, decide
 
     rows = sorted(rows)
-    p_crisis, p_danger, _ = cross_validate(rows, tokenize)
+    p_crisis, p_danger, p_self = cross_validate(rows, tokenize)
     labels = [label for _, label, _ in rows]
     t = choose_thresholds(labels, p_crisis, p_danger)
+    t["self"] = self_threshold(self_harm_labels(rows), p_self)
     normalise, detector = Normaliser().normalise, CrisisDetector()
     table: dict[str, Counter[str]] = {}
-    for (text, label, source), pc, pd in zip(rows, p_crisis, p_danger, strict=True):
-        lexicon = detector.check(normalise(text))
-        crisis = lexicon.crisis or pc >= t["crisis"]
-        check = not crisis and (lexicon.signal or pd >= t["danger"])
+    for (text, label, source), pc, pd, ps in zip(rows, p_crisis, p_danger, p_self, strict=True):
+        d = decide(
+            detector.check(normalise(text)), pc, pd, ps, (t["crisis"], t["danger"], t["self"])
+        )
+        crisis, check = d.crisis, d.safety_check
         for key in ("all", source.split(":")[0]):
             c = table.setdefault(key, Counter())
             c[label] += 1

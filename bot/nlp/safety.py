@@ -40,6 +40,38 @@ class Safety:
     self_harm: bool
     #: danger signals without enough to be sure (never set with crisis)
     signal: bool = False
+    #: the text says its danger has ended (a past marker, no now marker): the model alone may
+    #: then ask whether she is safe, not raise a crisis (it does not scope past by clause)
+    ended: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The crisis decision of one message: lexicon and model together."""
+
+    crisis: bool
+    safety_check: bool
+    self_harm: bool
+
+
+def decide(
+    safety: Safety,
+    p_crisis: float,
+    p_danger: float,
+    p_self: float,
+    thresholds: tuple[float, float, float],
+) -> Decision:
+    """Lexicon first; else the model's crisis (a safety check when the text says it has ended),
+    its safety check, and its self-harm head when it raised either (see `analysis`)."""
+    if safety.crisis:
+        return Decision(crisis=True, safety_check=False, self_harm=safety.self_harm)
+    t_crisis, t_danger, t_self = thresholds
+    sure = p_crisis >= t_crisis
+    crisis = sure and not safety.ended
+    check = not crisis and (sure or safety.signal or p_danger >= t_danger)
+    return Decision(
+        crisis=crisis, safety_check=check, self_harm=(crisis or check) and p_self >= t_self
+    )
 
 
 class CrisisDetector:
@@ -75,11 +107,11 @@ class CrisisDetector:
             return Safety(crisis=True, self_harm=True)
         if "danger" in kinds and not self._danger_all_past(clean):
             return Safety(crisis=True, self_harm=False)
-        if "threat" in kinds:
-            if "past" not in kinds or "now" in kinds or self._threat_after_past(clean):
-                return Safety(crisis=True, self_harm=False)
-            return Safety(crisis=False, self_harm=False, signal="signal" in kinds)
-        return Safety(crisis=False, self_harm=False, signal="signal" in kinds)
+        live = "past" not in kinds or "now" in kinds
+        if "threat" in kinds and (live or self._threat_after_past(clean)):
+            return Safety(crisis=True, self_harm=False)
+        ended = "past" in kinds and "now" not in kinds
+        return Safety(crisis=False, self_harm=False, signal="signal" in kinds, ended=ended)
 
     def _danger_all_past(self, text: str) -> bool:
         """True when every clause with a danger hit is past (a past marker, no now marker)."""

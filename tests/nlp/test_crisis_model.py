@@ -209,3 +209,30 @@ def test_the_model_reads_traps_blanked() -> None:
 def test_he_does_not_know_where_she_is_is_no_threat(nlp: NLP) -> None:
     """ "他不知道我在哪" is the opposite of "他知道我住哪": past violence she got away from."""
     assert not nlp.analyze("他以前打过我，现在我搬到外地了，他不知道我在哪", REF).crisis
+
+
+def test_model_alone_asks_when_the_text_says_the_danger_ended() -> None:
+    """A model-only crisis in a text whose danger has ended is a safety check, not a crisis."""
+    from bot.nlp.safety import Safety, decide
+
+    live = Safety(crisis=False, self_harm=False)
+    ended = Safety(crisis=False, self_harm=False, ended=True)
+    assert decide(live, 0.99, 0.99, 0.0, (0.9, 0.3, 0.5)).crisis
+    got = decide(ended, 0.99, 0.99, 0.9, (0.9, 0.3, 0.5))
+    assert (got.crisis, got.safety_check, got.self_harm) == (False, True, True)
+    lexicon = decide(Safety(crisis=True, self_harm=True), 0.0, 0.0, 0.0, (0.9, 0.3, 0.5))
+    assert (lexicon.crisis, lexicon.self_harm) == (True, True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Could someone help me fill out the application form",
+        "My feet are killing me after standing all day",
+        "He doesn't hit me, but he shouts a lot",
+        "这个活动我想死了都要去",
+    ],
+)
+def test_english_requests_and_idioms_are_no_crisis(nlp: NLP, text: str) -> None:
+    """ "help me fill", "killing me" of sore feet, a negated hit, 想死了都要去: no crisis."""
+    assert not nlp.analyze(text, REF).crisis
