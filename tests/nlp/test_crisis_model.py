@@ -236,3 +236,15 @@ def test_model_alone_asks_when_the_text_says_the_danger_ended() -> None:
 def test_english_requests_and_idioms_are_no_crisis(nlp: NLP, text: str) -> None:
     """ "help me fill", "killing me" of sore feet, a negated hit, 想死了都要去: no crisis."""
     assert not nlp.analyze(text, REF).crisis
+
+
+def test_hard_messages_by_cause_keep_their_figures(nlp: NLP) -> None:
+    """The helper-written hard set (not blind): every danger flagged, at most 5 % false alarms."""
+    from bot.nlp.blind import read_crisis_round
+
+    rows = read_crisis_round(Path(__file__).parent / "fixtures" / "hard" / "crisis_by_cause.tsv")
+    readings = [nlp.analyze(row.text, REF) for row in rows]
+    danger = [r for row, r in zip(rows, readings, strict=True) if row.label != "none"]
+    calm = [r for row, r in zip(rows, readings, strict=True) if row.label == "none"]
+    assert all(r.crisis or r.safety_check for r in danger)
+    assert sum(r.crisis for r in calm) <= 0.05 * len(calm)
