@@ -17,6 +17,9 @@ recall. It works on regular expressions from `data/crisis.tsv`, in four steps:
    (现在还/刚才/又/正在). The past is scoped by clause (`clauses.py`): a threat in a clause
    with no past marker in it or after it is live whatever an earlier clause says ("以前他打过
    我，他说要弄死我"). Protection-order questions with no present threat stay false;
+   Violence named as a topic (家暴, 虐待 in a question or a policy) is no threat: the patterns
+   want a victim or an actor beside it; "not my own case" (帮朋友问, 我们家没这事) is a past
+   marker;
 5. *signal* patterns (怕他, 我该不该走, 他又喝醉了, harm said without a time …) are danger
    signals without enough to be sure:
    `signal` is set, and the caller may ask whether she is safe (TAXONOMY's safety_check).
