@@ -41,6 +41,14 @@ from bot.nlp.tagger import NeedTagger
 __all__ = ["NLP", "Analysis", "PlaceUnit"]
 
 _UPPER = re.compile("[A-Z]")
+#: fewer letters or characters than this: the crisis model is not asked (see `analyze`)
+MODEL_MIN_CHARS = 5
+_NOT_EVIDENCE = re.compile(r"[\W_]+")
+
+
+def _evidence(text: str) -> int:
+    """Letters, digits and characters in text (spaces and punctuation left out)."""
+    return len(_NOT_EVIDENCE.sub("", text))
 
 
 @dataclass(frozen=True)
@@ -134,7 +142,10 @@ class NLP:
         norm = self._normaliser.normalise(text)
         safety = self._safety.check(norm)
         crisis, check, self_harm = safety.crisis, False, safety.self_harm
-        if not crisis:  # the lexicon is sure: the model cannot change the answer
+        # The lexicon is sure: the model cannot change the answer. Under MODEL_MIN_CHARS letters
+        # the model has no evidence to weigh (a form reply: 不用了, 对, 1): the lexicon decides
+        # alone, and it knows the short cries (救命, 他又来了, jiu ming).
+        if not crisis and _evidence(norm) >= MODEL_MIN_CHARS:
             model = self._model
             clean = self._safety.blank_traps(norm)  # the model reads traps as the lexicon does
             scores = model.scores(clean, self._segmenter.tokens(clean))

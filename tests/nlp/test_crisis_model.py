@@ -90,12 +90,12 @@ def test_stale_weights_are_retrained_once_then_cached(tmp_path: Path) -> None:
 
 def test_thresholds_favour_recall() -> None:
     """Crisis: never below 0.5, at most 2 % of none above it; danger: 98 % of the danger rows
-    caught, unless that would check more than 8 % of the none rows."""
+    caught, unless that would check more than 10 % of the none rows (issue 14's budget)."""
     labels = ["crisis"] * 50 + ["none"] * 50
     p = [0.9 - i / 100 for i in range(50)] + [0.45 - i / 200 for i in range(50)]
     t = crisis_train.choose_thresholds(labels, p, p)
     assert t["crisis"] == 0.5
-    assert t["danger"] == pytest.approx(0.43, abs=1e-4)  # the check budget: 4 of 50 above
+    assert t["danger"] == pytest.approx(0.425, abs=1e-4)  # the check budget: 5 of 50 above
     wide = [0.9 - i / 100 for i in range(50)] + [0.2 - i / 400 for i in range(50)]
     assert crisis_train.choose_thresholds(labels, wide, wide)["danger"] == pytest.approx(0.42)
 
@@ -248,3 +248,17 @@ def test_hard_messages_by_cause_keep_their_figures(nlp: NLP) -> None:
     calm = [r for row, r in zip(rows, readings, strict=True) if row.label == "none"]
     assert all(r.crisis or r.safety_check for r in danger)
     assert sum(r.crisis for r in calm) <= 0.05 * len(calm)
+
+
+@pytest.mark.parametrize("text", ["不用了", "对", "1", "好的", "没有了", "算了吧", "留个电话"])
+def test_short_form_replies_are_not_weighed_by_the_model(nlp: NLP, text: str) -> None:
+    """A form reply has too little for the model to weigh: no crisis, no safety question."""
+    a = nlp.analyze(text, REF)
+    assert (a.crisis, a.safety_check) == (False, False)
+
+
+@pytest.mark.parametrize("text", ["救命", "他又来了", "jiu ming", "救救我"])
+def test_short_cries_are_still_heard(nlp: NLP, text: str) -> None:
+    """Short cries are the lexicon's: they raise a crisis or a safety check without the model."""
+    a = nlp.analyze(text, REF)
+    assert a.crisis or a.safety_check
