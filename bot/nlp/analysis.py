@@ -11,7 +11,11 @@ object of TAXONOMY.md.
 The crisis decision is asymmetric (a missed crisis is the worst error, a false alarm costs
 little): `crisis` when the lexicon says crisis or the model is confident (P(crisis) at or above
 its cross-validated threshold); otherwise `safety_check` when the lexicon sees a danger signal
-or the model leans to danger (P(crisis or safety_check) at or above its threshold).
+or the model leans to danger (P(crisis or safety_check) at or above its threshold); a crisis
+the model alone raises in a text that says its danger has ended (a past marker and no now
+marker: the model does not scope the past by clause) is a safety check instead. When the
+model alone raises a crisis or a safety check, `self_harm` follows its self-harm head (12356
+in the reply).
 """
 
 from __future__ import annotations
@@ -30,13 +34,21 @@ from bot.nlp.lexicon import DATA_DIR
 from bot.nlp.normalise import Normaliser
 from bot.nlp.pii import find_id_numbers, find_phones
 from bot.nlp.places import Gazetteer, PlaceUnit
-from bot.nlp.safety import CrisisDetector
+from bot.nlp.safety import CrisisDetector, decide
 from bot.nlp.segment import Segmenter
 from bot.nlp.tagger import NeedTagger
 
 __all__ = ["NLP", "Analysis", "PlaceUnit"]
 
 _UPPER = re.compile("[A-Z]")
+#: fewer letters or characters than this: the crisis model is not asked (see `analyze`)
+MODEL_MIN_CHARS = 5
+_NOT_EVIDENCE = re.compile(r"[\W_]+")
+
+
+def _evidence(text: str) -> int:
+    """Letters, digits and characters in text (spaces and punctuation left out)."""
+    return len(_NOT_EVIDENCE.sub("", text))
 
 
 @dataclass(frozen=True)
@@ -129,14 +141,21 @@ class NLP:
         """Read need, crisis, date, places, visit form, focus and contacts from one text."""
         norm = self._normaliser.normalise(text)
         safety = self._safety.check(norm)
-        crisis, check = safety.crisis, False
-        if not crisis:  # the lexicon is sure: the model cannot change the answer
-            scores = self._model.scores(norm, self._segmenter.tokens(norm))
-            crisis = scores.crisis >= self._model.crisis_threshold
-            check = not crisis and (safety.signal or scores.danger >= self._model.danger_threshold)
+        crisis, check, self_harm = safety.crisis, False, safety.self_harm
+        # The lexicon is sure: the model cannot change the answer. Under MODEL_MIN_CHARS letters
+        # the model has no evidence to weigh (a form reply: 不用了, 对, 1): the lexicon decides
+        # alone, and it knows the short cries (救命, 他又来了, jiu ming).
+        if not crisis and _evidence(norm) >= MODEL_MIN_CHARS:
+            model = self._model
+            clean = self._safety.blank_traps(norm)  # the model reads traps as the lexicon does
+            scores = model.scores(clean, self._segmenter.tokens(clean))
+            decision = decide(
+                safety, scores.crisis, scores.danger, scores.self_harm, model.thresholds
+            )
+            crisis, check, self_harm = decision.crisis, decision.safety_check, decision.self_harm
         # the need lexicon has upper-case terms (ICU): it reads the text with Latin case kept
         cased = self._normaliser.normalise(text, lower=False) if _UPPER.search(text) else norm
-        tagging = self._tagger.tag(cased, crisis=crisis, self_harm=safety.self_harm)
+        tagging = self._tagger.tag(cased, crisis=crisis, self_harm=self_harm)
         district, street, community = self._gazetteer.match(text)
         return Analysis(
             text=text,
@@ -144,7 +163,7 @@ class NLP:
             categories=tagging.categories,
             crisis=crisis,
             safety_check=check,
-            self_harm=safety.self_harm,
+            self_harm=self_harm,
             date=parse_date(text, ref, holidays=self._holidays),
             district=district,
             street=street,

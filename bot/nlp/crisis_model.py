@@ -1,8 +1,14 @@
 """The statistical crisis model: a linear model over character n-grams and jieba tokens.
 
-Two logistic regressions share one feature set (characters 1–3-grams of the normalised text and
-its jieba tokens, each present or not): `crisis` (crisis against the rest) and `danger` (crisis
-or safety_check against none). Their weights are exported to `data/crisis_model.json`, keyed by
+Three logistic regressions share one feature set (characters 1–3-grams of the normalised text's
+Chinese, its jieba tokens, and its Latin words in their own `l:` namespace, each present or not):
+`crisis` (crisis against the rest), `danger` (crisis or safety_check against none) and `self`
+(a danger to herself against the rest: the reply adds 12356 when the model alone raises a
+crisis). Latin words are kept out of the character n-grams and trained at a small value
+(`LATIN_SCALE`, i.e. a stronger L2 penalty): the training data has far more Latin in crises
+than in ordinary messages, and the model must not learn that Latin script itself means danger
+(the danger words of pinyin and English are mapped to Chinese before, `normalise.py`). Their
+weights are exported to `data/crisis_model.json`, keyed by
 the SHA-256 of the training data (`data/crisis_train.tsv`), with the two thresholds chosen by
 cross-validation (`crisis_train.py`). Scoring is our own sparse dot product over a dict, so
 scikit-learn is not imported at run time; when the shipped weights do not match the training
@@ -25,9 +31,14 @@ from bot.nlp.lexicon import DATA_DIR
 TRAIN_FILE = "crisis_train.tsv"
 MODEL_FILE = "crisis_model.json"
 #: bump when `features` changes: old weights then no longer match
-FEATURE_VERSION = "2"  # 2: jieba tokens without HMM
+FEATURE_VERSION = "3"  # 2: jieba tokens without HMM; 3: Latin words in `l:`, a self-harm head
 LABELS = ("crisis", "safety_check", "none")
 _BLANK = re.compile(r"\s+")
+#: Latin words (and the blanks between them): out of the n-grams, into `l:` features
+_LATIN_RUN = re.compile(r"[a-z]+(?:[\s'-]+[a-z]+)*")
+_LATIN_WORD = re.compile(r"[a-z]+")
+#: the value a Latin feature has in training (the exported weights are scaled by it)
+LATIN_SCALE = 0.5
 
 Tokenize = Callable[[str], list[str]]
 #: trains on (text, label, source) rows: `crisis_train.train`
@@ -35,12 +46,21 @@ Trainer = Callable[..., dict[str, object]]
 
 
 def features(text: str, tokens: Iterable[str]) -> set[str]:
-    """The model's features of a normalised text: its 1–3-grams of characters and `w:` tokens."""
+    """The model's features of a normalised text: 1–3-grams of characters, `w:` and `l:` words.
+
+    Latin letters are not in the n-grams: each Latin word is one `l:` feature, and jieba's Latin
+    tokens are dropped (the `l:` words already hold them).
+    """
     t = _BLANK.sub(" ", text).strip()
+    latin: list[str] = []
+    if _LATIN_WORD.search(t):
+        latin = _LATIN_WORD.findall(t)
+        t = _BLANK.sub(" ", _LATIN_RUN.sub(" ", t)).strip()
     out = set(t)
     out.update(map(t.__getitem__, map(slice, range(len(t) - 1), range(2, len(t) + 1))))
     out.update(map(t.__getitem__, map(slice, range(len(t) - 2), range(3, len(t) + 1))))
-    out.update("w:" + token for token in tokens if len(token) > 1)
+    out.update("w:" + token for token in tokens if len(token) > 1 and not token.isascii())
+    out.update("l:" + word for word in latin if len(word) > 1)
     return out
 
 
@@ -69,6 +89,8 @@ class Scores:
 
     crisis: float
     danger: float
+    #: P(the danger is to herself)
+    self_harm: float = 0.0
 
 
 class CrisisModel:
@@ -83,9 +105,13 @@ class CrisisModel:
         # one dict per model: `sum(map(dict.get, features, zeros))` runs the lookups in C
         self._crisis: dict[str, float] = {str(k): float(v[0]) for k, v in weights.items() if v[0]}
         self._danger: dict[str, float] = {str(k): float(v[1]) for k, v in weights.items() if v[1]}
-        self._bias = (float(bias[0]), float(bias[1]))
+        self._self: dict[str, float] = {str(k): float(v[2]) for k, v in weights.items() if v[2]}
+        self._bias = (float(bias[0]), float(bias[1]), float(bias[2]))
         self.crisis_threshold = float(thresholds["crisis"])
         self.danger_threshold = float(thresholds["danger"])
+        self.self_threshold = float(thresholds["self"])
+        #: (crisis, danger, self-harm) thresholds, in `safety.decide`'s order
+        self.thresholds = (self.crisis_threshold, self.danger_threshold, self.self_threshold)
         self.data_hash = str(payload["hash"])
 
     @classmethod
@@ -117,12 +143,13 @@ class CrisisModel:
         return cls(payload)
 
     def scores(self, text: str, tokens: Iterable[str]) -> Scores:
-        """P(crisis) and P(crisis or safety_check) of a normalised text and its tokens."""
+        """P(crisis), P(crisis or safety_check) and P(danger to herself) of a normalised text."""
         found = features(text, tokens)
-        zeros = repeat(0.0, len(found))
-        a = self._bias[0] + sum(map(self._crisis.get, found, zeros))
-        b = self._bias[1] + sum(map(self._danger.get, found, repeat(0.0, len(found))))
-        return Scores(crisis=_sigmoid(a), danger=_sigmoid(b))
+        n = len(found)
+        a = self._bias[0] + sum(map(self._crisis.get, found, repeat(0.0, n)))
+        b = self._bias[1] + sum(map(self._danger.get, found, repeat(0.0, n)))
+        c = self._bias[2] + sum(map(self._self.get, found, repeat(0.0, n)))
+        return Scores(crisis=_sigmoid(a), danger=_sigmoid(b), self_harm=_sigmoid(c))
 
 
 def _sigmoid(z: float) -> float:

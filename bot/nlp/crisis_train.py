@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bot.nlp.crisis_model import FEATURE_VERSION, TRAIN_FILE, Tokenize, features
+from bot.nlp.crisis_model import FEATURE_VERSION, LATIN_SCALE, TRAIN_FILE, Tokenize, features
 from bot.nlp.lexicon import DATA_DIR
 from bot.nlp.normalise import Normaliser
 
@@ -23,9 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED = 13
 FOLDS = 5
 C = 4.0
-MAX_CRISIS_ALARMS = 0.02
+MAX_CRISIS_ALARMS = 0.01
 DANGER_RECALL = 0.98
-MAX_CHECKS = 0.08
+MAX_CHECKS = 0.10
+#: the self-harm head's threshold catches this share of the self-harm rows (out of fold), at most
+#: 0.5: a 12356 number given when the danger was to someone else costs nothing
+SELF_RECALL = 0.97
 #: weights smaller than this in both models are dropped from the export
 PRUNE = 0.01
 
@@ -76,17 +79,37 @@ def _lines(path: Path) -> list[str]:
     return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
-def _docs(rows: list[tuple[str, str, str]], tokenize: Tokenize) -> list[dict[str, int]]:
-    """Each row's features, as the model sees them at run time (normalised text and tokens)."""
-    normalise = Normaliser().normalise
+def _docs(rows: list[tuple[str, str, str]], tokenize: Tokenize) -> list[dict[str, float]]:
+    """Each row's features, as the model sees them at run time (normalised text and tokens).
+
+    A Latin word (`l:`) has the value LATIN_SCALE, so its weight is penalised more (see
+    `crisis_model`); the exported weight is scaled back, and at run time every feature counts 1.
+    """
+    from bot.nlp.safety import CrisisDetector
+
+    normalise, blank = Normaliser().normalise, CrisisDetector().blank_traps
     docs = []
     for text, _, _ in rows:
-        norm = normalise(text)
-        docs.append(dict.fromkeys(sorted(features(norm, tokenize(norm))), 1))
+        norm = blank(normalise(text))
+        found = sorted(features(norm, tokenize(norm)))
+        docs.append({f: LATIN_SCALE if f.startswith("l:") else 1.0 for f in found})
     return docs
 
 
-def _fit(matrix: Any, y: list[int]) -> Any:
+def self_harm_labels(rows: list[tuple[str, str, str]]) -> list[bool]:
+    """Which rows are a danger to herself: crises the lexicon reads as self-harm, and written
+    examples whose cause starts with `self`."""
+    from bot.nlp.safety import CrisisDetector
+
+    normalise, detector = Normaliser().normalise, CrisisDetector()
+    return [
+        label == "crisis"
+        and (source.startswith("extra:self") or detector.check(normalise(text)).self_harm)
+        for text, label, source in rows
+    ]
+
+
+def _fit(matrix: Any, y: list[bool]) -> Any:
     """One deterministic logistic regression."""
     from sklearn.linear_model import LogisticRegression
 
@@ -98,15 +121,17 @@ def _fit(matrix: Any, y: list[int]) -> Any:
 
 def cross_validate(
     rows: list[tuple[str, str, str]], tokenize: Tokenize
-) -> tuple[list[float], list[float]]:
-    """Out-of-fold P(crisis) and P(danger) for every row (5 folds, fixed seed)."""
+) -> tuple[list[float], list[float], list[float]]:
+    """Out-of-fold P(crisis), P(danger) and P(self-harm) for every row (5 folds, fixed seed)."""
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.model_selection import StratifiedKFold
 
     docs = _docs(rows, tokenize)
     labels = [label for _, label, _ in rows]
+    selfs = self_harm_labels(rows)
     p_crisis = [0.0] * len(rows)
     p_danger = [0.0] * len(rows)
+    p_self = [0.0] * len(rows)
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
     for train_idx, test_idx in folds.split(docs, labels):
         vectorizer = DictVectorizer()
@@ -114,14 +139,24 @@ def cross_validate(
         x_test = vectorizer.transform([docs[i] for i in test_idx])
         crisis = _fit(x_train, [labels[i] == "crisis" for i in train_idx])
         danger = _fit(x_train, [labels[i] != "none" for i in train_idx])
-        for i, pc, pd in zip(
+        self_harm = _fit(x_train, [selfs[i] for i in train_idx])
+        for i, pc, pd, ps in zip(
             test_idx,
             crisis.predict_proba(x_test)[:, 1],
             danger.predict_proba(x_test)[:, 1],
+            self_harm.predict_proba(x_test)[:, 1],
             strict=True,
         ):
-            p_crisis[i], p_danger[i] = float(pc), float(pd)
-    return p_crisis, p_danger
+            p_crisis[i], p_danger[i], p_self[i] = float(pc), float(pd), float(ps)
+    return p_crisis, p_danger, p_self
+
+
+def self_threshold(selfs: list[bool], p_self: list[float]) -> float:
+    """The lowest P(self-harm) that still catches SELF_RECALL of the self-harm rows, at most 0.5."""
+    found = sorted(p for p, is_self in zip(p_self, selfs, strict=True) if is_self)
+    if not found:
+        return 0.5
+    return round(min(0.5, found[int((1 - SELF_RECALL) * len(found))]), 6)
 
 
 def choose_thresholds(
@@ -156,25 +191,41 @@ def train(
 
     rows = sorted(rows)
     labels = [label for _, label, _ in rows]
-    p_crisis, p_danger = cross_validate(rows, tokenize)
+    selfs = self_harm_labels(rows)
+    p_crisis, p_danger, p_self = cross_validate(rows, tokenize)
     thresholds = choose_thresholds(labels, p_crisis, p_danger)
+    thresholds["self"] = self_threshold(selfs, p_self)
     docs = _docs(rows, tokenize)
     vectorizer = DictVectorizer()
     matrix = vectorizer.fit_transform(docs)
-    crisis = _fit(matrix, [label == "crisis" for label in labels])
-    danger = _fit(matrix, [label != "none" for label in labels])
+    models = (
+        _fit(matrix, [label == "crisis" for label in labels]),
+        _fit(matrix, [label != "none" for label in labels]),
+        _fit(matrix, selfs),
+    )
     weights: dict[str, list[float]] = {}
-    for name, a, b in zip(
-        vectorizer.get_feature_names_out(), crisis.coef_[0], danger.coef_[0], strict=True
-    ):
-        if abs(a) >= PRUNE or abs(b) >= PRUNE:
-            weights[str(name)] = [round(float(a), 4), round(float(b), 4)]
+    names = vectorizer.get_feature_names_out()
+    columns = zip(names, *(model.coef_[0] for model in models), strict=True)
+    for name, *ws in columns:
+        if any(abs(w) >= PRUNE for w in ws):
+            scale = LATIN_SCALE if str(name).startswith("l:") else 1.0
+            weights[str(name)] = [round(float(w) * scale, 4) for w in ws]
+    figures = cv_figures(labels, p_crisis, p_danger, thresholds)
+    crises = [(s, p) for s, p, lab in zip(selfs, p_self, labels, strict=True) if lab == "crisis"]
+    figures["self_recall"] = round(
+        sum(p >= thresholds["self"] for s, p in crises if s) / max(1, sum(s for s, _ in crises)), 4
+    )
+    figures["self_on_other_crises"] = round(
+        sum(p >= thresholds["self"] for s, p in crises if not s)
+        / max(1, sum(not s for s, _ in crises)),
+        4,
+    )
     return {
         "hash": data_hash,
         "feature_version": FEATURE_VERSION,
-        "bias": [round(float(crisis.intercept_[0]), 4), round(float(danger.intercept_[0]), 4)],
+        "bias": [round(float(model.intercept_[0]), 4) for model in models],
         "thresholds": thresholds,
-        "cv": cv_figures(labels, p_crisis, p_danger, thresholds),
+        "cv": figures,
         "weights": dict(sorted(weights.items())),
     }
 
@@ -206,18 +257,20 @@ def combined_report(rows: list[tuple[str, str, str]], tokenize: Tokenize) -> lis
     The lexicon was tuned on most of these rows, so its part is optimistic; the model's part is
     out of fold.
     """
-    from bot.nlp.safety import CrisisDetector
+    from bot.nlp.safety import CrisisDetector, decide
 
     rows = sorted(rows)
-    p_crisis, p_danger = cross_validate(rows, tokenize)
+    p_crisis, p_danger, p_self = cross_validate(rows, tokenize)
     labels = [label for _, label, _ in rows]
     t = choose_thresholds(labels, p_crisis, p_danger)
+    t["self"] = self_threshold(self_harm_labels(rows), p_self)
     normalise, detector = Normaliser().normalise, CrisisDetector()
     table: dict[str, Counter[str]] = {}
-    for (text, label, source), pc, pd in zip(rows, p_crisis, p_danger, strict=True):
-        lexicon = detector.check(normalise(text))
-        crisis = lexicon.crisis or pc >= t["crisis"]
-        check = not crisis and (lexicon.signal or pd >= t["danger"])
+    for (text, label, source), pc, pd, ps in zip(rows, p_crisis, p_danger, p_self, strict=True):
+        d = decide(
+            detector.check(normalise(text)), pc, pd, ps, (t["crisis"], t["danger"], t["self"])
+        )
+        crisis, check = d.crisis, d.safety_check
         for key in ("all", source.split(":")[0]):
             c = table.setdefault(key, Counter())
             c[label] += 1

@@ -17,6 +17,9 @@ recall. It works on regular expressions from `data/crisis.tsv`, in four steps:
    (现在还/刚才/又/正在). The past is scoped by clause (`clauses.py`): a threat in a clause
    with no past marker in it or after it is live whatever an earlier clause says ("以前他打过
    我，他说要弄死我"). Protection-order questions with no present threat stay false;
+   Violence named as a topic (家暴, 虐待 in a question or a policy) is no threat: the patterns
+   want a victim or an actor beside it; "not my own case" (帮朋友问, 我们家没这事) is a past
+   marker;
 5. *signal* patterns (怕他, 我该不该走, 他又喝醉了, harm said without a time …) are danger
    signals without enough to be sure:
    `signal` is set, and the caller may ask whether she is safe (TAXONOMY's safety_check).
@@ -40,6 +43,38 @@ class Safety:
     self_harm: bool
     #: danger signals without enough to be sure (never set with crisis)
     signal: bool = False
+    #: the text says its danger has ended (a past marker, no now marker): the model alone may
+    #: then ask whether she is safe, not raise a crisis (it does not scope past by clause)
+    ended: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The crisis decision of one message: lexicon and model together."""
+
+    crisis: bool
+    safety_check: bool
+    self_harm: bool
+
+
+def decide(
+    safety: Safety,
+    p_crisis: float,
+    p_danger: float,
+    p_self: float,
+    thresholds: tuple[float, float, float],
+) -> Decision:
+    """Lexicon first; else the model's crisis (a safety check when the text says it has ended),
+    its safety check, and its self-harm head when it raised either (see `analysis`)."""
+    if safety.crisis:
+        return Decision(crisis=True, safety_check=False, self_harm=safety.self_harm)
+    t_crisis, t_danger, t_self = thresholds
+    sure = p_crisis >= t_crisis
+    crisis = sure and not safety.ended
+    check = not crisis and (sure or safety.signal or p_danger >= t_danger)
+    return Decision(
+        crisis=crisis, safety_check=check, self_harm=(crisis or check) and p_self >= t_self
+    )
 
 
 class CrisisDetector:
@@ -69,17 +104,17 @@ class CrisisDetector:
 
     def check(self, text: str) -> Safety:
         """Whether text shows a crisis now, and whether the danger is to herself."""
-        clean = self._blank_traps(text)
+        clean = self.blank_traps(text)
         kinds = self._kinds.labels_in(clean)
         if "self" in kinds:
             return Safety(crisis=True, self_harm=True)
         if "danger" in kinds and not self._danger_all_past(clean):
             return Safety(crisis=True, self_harm=False)
-        if "threat" in kinds:
-            if "past" not in kinds or "now" in kinds or self._threat_after_past(clean):
-                return Safety(crisis=True, self_harm=False)
-            return Safety(crisis=False, self_harm=False, signal="signal" in kinds)
-        return Safety(crisis=False, self_harm=False, signal="signal" in kinds)
+        live = "past" not in kinds or "now" in kinds
+        if "threat" in kinds and (live or self._threat_after_past(clean)):
+            return Safety(crisis=True, self_harm=False)
+        ended = "past" in kinds and "now" not in kinds
+        return Safety(crisis=False, self_harm=False, signal="signal" in kinds, ended=ended)
 
     def _danger_all_past(self, text: str) -> bool:
         """True when every clause with a danger hit is past (a past marker, no now marker)."""
@@ -104,8 +139,12 @@ class CrisisDetector:
                 return True
         return False
 
-    def _blank_traps(self, text: str) -> str:
-        """Text with every trap blanked, like `re.sub` (leftmost match first, no overlaps)."""
+    def blank_traps(self, text: str) -> str:
+        """Text with every trap blanked, like `re.sub` (leftmost match first, no overlaps).
+
+        The crisis model reads this too: colloquial 死, 打工, quoted words and the other traps
+        mean to it what they mean to the lexicon.
+        """
         parts: list[str] = []
         done = 0
         find, match = self._trap_start.search, self._trap.match

@@ -19,6 +19,8 @@ from bot.nlp.crisis_model import (
     training_hash,
 )
 from bot.nlp.lexicon import DATA_DIR
+from bot.nlp.normalise import Normaliser
+from bot.nlp.safety import CrisisDetector
 
 REF = dt.date(2026, 4, 15)
 
@@ -40,6 +42,13 @@ def test_features_are_char_ngrams_and_tokens() -> None:
     got = features("他 打我", ["他", "打我"])
     assert {"他", "打", "他 打", "打我", "w:打我"} <= got
     assert "w:他" not in got
+
+
+def test_latin_words_are_their_own_features() -> None:
+    """Latin words are `l:` features and never character n-grams (Latin script is no signal)."""
+    got = features("he 打我 now", ["he", " ", "打我", "now"])
+    assert {"l:he", "l:now", "打我", "w:打我"} <= got
+    assert not {"h", "he", "e ", "w:he", "w:now"} & got
 
 
 def test_shipped_weights_match_the_training_data() -> None:
@@ -81,12 +90,12 @@ def test_stale_weights_are_retrained_once_then_cached(tmp_path: Path) -> None:
 
 def test_thresholds_favour_recall() -> None:
     """Crisis: never below 0.5, at most 2 % of none above it; danger: 98 % of the danger rows
-    caught, unless that would check more than 8 % of the none rows."""
+    caught, unless that would check more than 10 % of the none rows (issue 14's budget)."""
     labels = ["crisis"] * 50 + ["none"] * 50
     p = [0.9 - i / 100 for i in range(50)] + [0.45 - i / 200 for i in range(50)]
     t = crisis_train.choose_thresholds(labels, p, p)
     assert t["crisis"] == 0.5
-    assert t["danger"] == pytest.approx(0.43, abs=1e-4)  # the check budget: 4 of 50 above
+    assert t["danger"] == pytest.approx(0.425, abs=1e-4)  # the check budget: 5 of 50 above
     wide = [0.9 - i / 100 for i in range(50)] + [0.2 - i / 400 for i in range(50)]
     assert crisis_train.choose_thresholds(labels, wide, wide)["danger"] == pytest.approx(0.42)
 
@@ -147,3 +156,109 @@ def test_hard_non_crises_stay_calm(nlp: NLP, text: str) -> None:
     """Past violence, a relative's stable attempt, cold violence, money, colloquial 死, 打工."""
     a = nlp.analyze(text, REF)
     assert (a.crisis, a.safety_check) == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "wo xiang bao ming dian nao pei xun ban",
+        "ni men ji dian xia ban",
+        "Where can I renew my social security card",
+        "I would like to volunteer at the community centre on weekends",
+        "婚内强奸怎么认定",
+        "家暴的一方离婚时会少分财产吗",
+        "非法拘禁的立案标准是什么",
+        "如果老公打孩子，妈妈可以报警吗，我们家没这事",
+        "想参加培训，学怎么开导想轻生的人",
+    ],
+)
+def test_ordinary_latin_and_law_questions_stay_calm(nlp: NLP, text: str) -> None:
+    """Ordinary pinyin and English, and questions about the law with no case of her own."""
+    a = nlp.analyze(text, REF)
+    assert (a.crisis, a.safety_check) == (False, False)
+
+
+@pytest.mark.parametrize(
+    "text", ["门口有人守着不让我们出去", "he is beating my daughter right now"]
+)
+def test_held_by_guards_and_english_violence_are_crises(nlp: NLP, text: str) -> None:
+    """Being held by guards, and violence now in English, raise a crisis."""
+    assert nlp.analyze(text, REF).crisis
+
+
+@pytest.mark.parametrize("text", ["这些天我都把药扔了，不想再治了", "我就想安安静静地走"])
+def test_model_alone_self_harm_gets_12356(nlp: NLP, text: str) -> None:
+    """A self-harm crisis only the model raises still sets self_harm (12356 in the reply)."""
+    assert not CrisisDetector().check(Normaliser().normalise(text)).crisis
+    a = nlp.analyze(text, REF)
+    assert (a.crisis, a.self_harm) == (True, True)
+
+
+def test_violence_to_her_is_not_self_harm(nlp: NLP) -> None:
+    """A crisis of violence to her (an oblique weapon) does not claim self-harm."""
+    a = nlp.analyze("他把柴刀磨得锃亮放在床头", REF)
+    assert a.crisis and not a.self_harm
+
+
+def test_the_model_reads_traps_blanked() -> None:
+    """The model scores the text the lexicon reads: colloquial 死 is blanked before it."""
+    detector = CrisisDetector()
+    assert "死" not in detector.blank_traps("笑死我了")
+
+
+def test_he_does_not_know_where_she_is_is_no_threat(nlp: NLP) -> None:
+    """ "他不知道我在哪" is the opposite of "他知道我住哪": past violence she got away from."""
+    assert not nlp.analyze("他以前打过我，现在我搬到外地了，他不知道我在哪", REF).crisis
+
+
+def test_model_alone_asks_when_the_text_says_the_danger_ended() -> None:
+    """A model-only crisis in a text whose danger has ended is a safety check, not a crisis."""
+    from bot.nlp.safety import Safety, decide
+
+    live = Safety(crisis=False, self_harm=False)
+    ended = Safety(crisis=False, self_harm=False, ended=True)
+    assert decide(live, 0.99, 0.99, 0.0, (0.9, 0.3, 0.5)).crisis
+    got = decide(ended, 0.99, 0.99, 0.9, (0.9, 0.3, 0.5))
+    assert (got.crisis, got.safety_check, got.self_harm) == (False, True, True)
+    lexicon = decide(Safety(crisis=True, self_harm=True), 0.0, 0.0, 0.0, (0.9, 0.3, 0.5))
+    assert (lexicon.crisis, lexicon.self_harm) == (True, True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Could someone help me fill out the application form",
+        "My feet are killing me after standing all day",
+        "He doesn't hit me, but he shouts a lot",
+        "这个活动我想死了都要去",
+    ],
+)
+def test_english_requests_and_idioms_are_no_crisis(nlp: NLP, text: str) -> None:
+    """ "help me fill", "killing me" of sore feet, a negated hit, 想死了都要去: no crisis."""
+    assert not nlp.analyze(text, REF).crisis
+
+
+def test_hard_messages_by_cause_keep_their_figures(nlp: NLP) -> None:
+    """The helper-written hard set (not blind): every danger flagged, at most 5 % false alarms."""
+    from bot.nlp.blind import read_crisis_round
+
+    rows = read_crisis_round(Path(__file__).parent / "fixtures" / "hard" / "crisis_by_cause.tsv")
+    readings = [nlp.analyze(row.text, REF) for row in rows]
+    danger = [r for row, r in zip(rows, readings, strict=True) if row.label != "none"]
+    calm = [r for row, r in zip(rows, readings, strict=True) if row.label == "none"]
+    assert all(r.crisis or r.safety_check for r in danger)
+    assert sum(r.crisis for r in calm) <= 0.05 * len(calm)
+
+
+@pytest.mark.parametrize("text", ["不用了", "对", "1", "好的", "没有了", "算了吧", "留个电话"])
+def test_short_form_replies_are_not_weighed_by_the_model(nlp: NLP, text: str) -> None:
+    """A form reply has too little for the model to weigh: no crisis, no safety question."""
+    a = nlp.analyze(text, REF)
+    assert (a.crisis, a.safety_check) == (False, False)
+
+
+@pytest.mark.parametrize("text", ["救命", "他又来了", "jiu ming", "救救我"])
+def test_short_cries_are_still_heard(nlp: NLP, text: str) -> None:
+    """Short cries are the lexicon's: they raise a crisis or a safety check without the model."""
+    a = nlp.analyze(text, REF)
+    assert a.crisis or a.safety_check

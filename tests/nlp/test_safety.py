@@ -73,3 +73,34 @@ def test_suicidal_intent_is_self_harm_crisis(nlp: NLP, text: str) -> None:
 def test_traps_are_not_crisis(nlp: NLP, text: str) -> None:
     """Colloquial 死, non-violent 打, ended violence and order questions are not crises."""
     assert nlp.analyze(text, REF).crisis is False
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("妇联对家暴受害妇女有什么救助政策", False),
+        ("孩子被老师体罚，算不算虐待，怎么投诉", False),
+        ("跟第一任丈夫离婚就是因为他动手，现在的老公人很好", False),
+        ("我十几岁时被继父打过，现在三十多了，想做个心理疏导", False),
+        ("跟踪骚扰能报警吗？不是我，是我们小区有个姑娘", False),
+        ("他天天家暴我，今晚又喝多了", True),
+        ("闺女被邻居猥亵了，那人还住楼上", True),
+        ("老公一直虐待孩子，我拦不住", True),
+    ],
+)
+def test_violence_named_as_a_topic_is_not_an_event(nlp: NLP, text: str, crisis: bool) -> None:
+    """家暴/虐待 named in a question or a policy is no crisis; with a victim or actor it is."""
+    assert nlp.analyze(text, REF).crisis is crisis
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "他从厨房抄了家伙出来，眼睛都红了",
+        "工头锁了宿舍大门，谁也出不去",
+        "He is outside the bedroom with a knife, I'm hiding",
+    ],
+)
+def test_oblique_weapons_locked_doors_and_english_are_crises(nlp: NLP, text: str) -> None:
+    """A weapon named obliquely, a door locked on her by someone, danger said in English."""
+    assert nlp.analyze(text, REF).crisis is True
