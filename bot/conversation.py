@@ -131,13 +131,22 @@ class Conversation:
     def _asks_safety(self) -> bool:
         """Her message has danger signals (the NLP's `safety_check`) and is neither a command
         (she is working the bot), nor written to a person (handed over), nor a cadre's (cadres
-        write about others: visit notes, resolutions; their own danger is a crisis)."""
+        write about others: visit notes, resolutions; their own danger is a crisis), nor the
+        rating she owes (`基本满意 还可以更快些` answers 满意吗; a crisis in it still counts)."""
         return (
             self.ctx.analysis.safety_check
             and self.dialogue.mode is not HANDED_OVER
             and not self.ctx.user.is_cadre
             and parse_command(self.text) is None
+            and not self._rates()
         )
+
+    def _rates(self) -> bool:
+        """Her message is the rating she owes, where a rating is heard."""
+        state = self.dialogue
+        if not state.rating or state.mode not in RATING_HEARD_IN:
+            return False
+        return progress.parse_rating(self.text, numbers=state.flow is None) is not None
 
     def _ask_safety(self, *, is_new: bool) -> list[Outgoing]:
         """Danger signals without enough to be sure: 您现在安全吗？ first and alone; the message
