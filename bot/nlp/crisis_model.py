@@ -30,8 +30,10 @@ from bot.nlp.lexicon import DATA_DIR
 
 TRAIN_FILE = "crisis_train.tsv"
 MODEL_FILE = "crisis_model.json"
+PINYIN_FILE = "pinyin_words.tsv"
 #: bump when `features` changes: old weights then no longer match
-FEATURE_VERSION = "3"  # 2: jieba tokens without HMM; 3: Latin words in `l:`, a self-harm head
+FEATURE_VERSION = "4"  # 2: jieba tokens without HMM; 3: Latin words in `l:`, a self-harm head;
+#: 4: pinyin read as Chinese (the pinyin table is hashed with the training data)
 LABELS = ("crisis", "safety_check", "none")
 _BLANK = re.compile(r"\s+")
 #: Latin words (and the blanks between them): out of the n-grams, into `l:` features
@@ -68,6 +70,7 @@ def training_hash(data_dir: Path = DATA_DIR) -> str:
     """SHA-256 of the training data and the feature version (what the weights are keyed by)."""
     digest = hashlib.sha256(FEATURE_VERSION.encode())
     digest.update((data_dir / TRAIN_FILE).read_bytes())
+    digest.update((data_dir / PINYIN_FILE).read_bytes())
     return digest.hexdigest()
 
 

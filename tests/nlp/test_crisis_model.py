@@ -75,6 +75,7 @@ def test_stale_weights_are_retrained_once_then_cached(tmp_path: Path) -> None:
     body = "".join(f"{t}\t{lab}\t{src}\n" for t, lab, src in rows)
     (data / TRAIN_FILE).write_text(body, encoding="utf-8")
     shutil.copy(DATA_DIR / MODEL_FILE, data / MODEL_FILE)  # stale: another hash
+    shutil.copy(DATA_DIR / "pinyin_words.tsv", data / "pinyin_words.tsv")
     cache = tmp_path / "cache"
     trained = CrisisModel.load(_chars, crisis_train.train, data_dir=data, cache_dir=cache)
     assert trained.data_hash == training_hash(data)
@@ -262,3 +263,15 @@ def test_short_cries_are_still_heard(nlp: NLP, text: str) -> None:
     """Short cries are the lexicon's: they raise a crisis or a safety check without the model."""
     a = nlp.analyze(text, REF)
     assert a.crisis or a.safety_check
+
+
+def test_pinyin_reaches_what_chinese_reaches(nlp: NLP) -> None:
+    """The hard set spelled in pinyin: danger recall ≥ 0.97, false alarms ≤ 6 % (Chinese: 2.4 %)."""
+    from bot.nlp.blind import read_crisis_round
+
+    rows = read_crisis_round(Path(__file__).parent / "fixtures" / "hard" / "pinyin_by_cause.tsv")
+    readings = [nlp.analyze(row.text, REF) for row in rows]
+    danger = [r for row, r in zip(rows, readings, strict=True) if row.label != "none"]
+    calm = [r for row, r in zip(rows, readings, strict=True) if row.label == "none"]
+    assert sum(r.crisis or r.safety_check for r in danger) >= 0.97 * len(danger)
+    assert sum(r.crisis for r in calm) <= 0.06 * len(calm)
