@@ -187,7 +187,7 @@ def test_held_by_guards_and_english_violence_are_crises(nlp: NLP, text: str) -> 
     assert nlp.analyze(text, REF).crisis
 
 
-@pytest.mark.parametrize("text", ["这些天我都把药扔了，不想再治了", "我就想安安静静地走"])
+@pytest.mark.parametrize("text", ["这些天我都把药扔了，不想再治了", "不想再拖累孩子了，就这样吧"])
 def test_model_alone_self_harm_gets_12356(nlp: NLP, text: str) -> None:
     """A self-harm crisis only the model raises still sets self_harm (12356 in the reply)."""
     assert not CrisisDetector().check(Normaliser().normalise(text)).crisis
