@@ -5,7 +5,9 @@ data, the danger words and the crisis lexicon) maps tone-less pinyin to the Chin
 often spells there. A text is read as pinyin when at least `PINYIN_SHARE` of its Latin words
 split into pinyin syllables (so English stays English: "he is" has one pinyin word of two).
 Each run of such words is split into syllables (joined words too: "nazhe dao"), then into the
-fewest table entries (ties: the most frequent), and replaced by their Chinese.
+fewest table entries (ties: the most frequent), and replaced by their Chinese. A lone syllable
+typed inside Chinese (想si, 被da: a word the writer would not type) reads as the character the
+crisis data most often has for it (`~` entries), not the most common one (死, not 四).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ TABLE_FILE = "pinyin_words.tsv"
 PINYIN_SHARE = 0.6
 _WORD = re.compile(r"[a-z]+")
 _VOWEL = re.compile(r"[aeiouv]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 _RUN = re.compile(r"[a-z]+(?:[ \t]+[a-z]+)*")
 #: ASCII punctuation of a text read as pinyin → the Chinese punctuation clauses are cut at
 _PUNCT = str.maketrans(",.!?;:", "，。！？；：")
@@ -66,7 +69,18 @@ class PinyinReader:
         split = {w: self.syllables(w) for w in set(words)}
         if sum(split[w] is not None for w in words) < PINYIN_SHARE * len(words):
             return text
-        return _RUN.sub(lambda m: self._run(m.group(), split), text).translate(_PUNCT)
+        return _RUN.sub(lambda m: self._match(m, split), text).translate(_PUNCT)
+
+    def _match(self, m: re.Match[str], split: dict[str, list[str] | None]) -> str:
+        """One run; a lone syllable typed inside Chinese (想si) reads as the crisis data's."""
+        run, text = m.group(), m.string
+        syllables = split.get(run)
+        if syllables is not None and len(syllables) == 1:
+            near = text[m.start() - 1 : m.start()] + text[m.end() : m.end() + 1]
+            typed = self._table.get(("~" + run,))
+            if typed is not None and _HAN.search(near):
+                return typed[0]
+        return self._run(run, split)
 
     def _run(self, run: str, split: dict[str, list[str] | None]) -> str:
         """One run of Latin words: its pinyin stretches as Chinese, other words kept."""

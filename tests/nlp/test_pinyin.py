@@ -22,6 +22,9 @@ def reader() -> PinyinReader:
         ("wo bu xiang huo le", "我不想活了"),
         ("hai zi fa shao le zen me ban?", "孩子发烧了怎么办？"),
         ("我老公 na zhe dao", "我老公 拿着刀"),
+        ("na ge ren zai shequ gongzuo", "那个人在社区工作"),
+        ("想si", "想死"),
+        ("他要sha我", "他要杀我"),
     ],
 )
 def test_pinyin_is_read_as_chinese(reader: PinyinReader, text: str, expected: str) -> None:
