@@ -15,7 +15,9 @@ or the model leans to danger (P(crisis or safety_check) at or above its threshol
 the model alone raises in a text that says its danger has ended (a past marker and no now
 marker: the model does not scope the past by clause) is a safety check instead. When the
 model alone raises a crisis or a safety check, `self_harm` follows its self-harm head (12356
-in the reply).
+in the reply). A long text (`LONG_CHARS` or more) is also read two sentences at a time, and its
+P(danger) is the highest of the whole and its windows: a danger told in the middle of unrelated
+background is not diluted by it (the crisis head reads the whole text only).
 """
 
 from __future__ import annotations
@@ -43,7 +45,18 @@ __all__ = ["NLP", "Analysis", "PlaceUnit"]
 _UPPER = re.compile("[A-Z]")
 #: fewer letters or characters than this: the crisis model is not asked (see `analyze`)
 MODEL_MIN_CHARS = 5
+#: this many characters or more: the danger head also reads two-sentence windows (see above)
+LONG_CHARS = 80
+_SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
 _NOT_EVIDENCE = re.compile(r"[\W_]+")
+
+
+def _windows(text: str) -> list[str]:
+    """Each sentence of a text with the next one (nothing when it is a single sentence)."""
+    sentences = [part for part in _SENTENCE_END.split(text) if part.strip()]
+    if len(sentences) < 2:
+        return []
+    return ["".join(sentences[i : i + 2]) for i in range(len(sentences) - 1)]
 
 
 def _evidence(text: str) -> int:
@@ -149,9 +162,13 @@ class NLP:
             model = self._model
             clean = self._safety.blank_traps(norm)  # the model reads traps as the lexicon does
             scores = model.scores(clean, self._segmenter.tokens(clean))
-            decision = decide(
-                safety, scores.crisis, scores.danger, scores.self_harm, model.thresholds
-            )
+            p_danger = scores.danger
+            if len(clean) >= LONG_CHARS:
+                for window in _windows(clean):
+                    p_danger = max(
+                        p_danger, model.scores(window, self._segmenter.tokens(window)).danger
+                    )
+            decision = decide(safety, scores.crisis, p_danger, scores.self_harm, model.thresholds)
             crisis, check, self_harm = decision.crisis, decision.safety_check, decision.self_harm
         # the need lexicon has upper-case terms (ICU): it reads the text with Latin case kept
         cased = self._normaliser.normalise(text, lower=False) if _UPPER.search(text) else norm

@@ -30,13 +30,50 @@ from bot.nlp.lexicon import DATA_DIR
 
 TRAIN_FILE = "crisis_train.tsv"
 MODEL_FILE = "crisis_model.json"
+PINYIN_FILE = "pinyin_words.tsv"
 #: bump when `features` changes: old weights then no longer match
-FEATURE_VERSION = "3"  # 2: jieba tokens without HMM; 3: Latin words in `l:`, a self-harm head
+FEATURE_VERSION = "4"  # 2: jieba tokens without HMM; 3: Latin words in `l:`, a self-harm head;
+#: 4: pinyin read as Chinese (the pinyin table is hashed with the training data), no English
+#: function words
 LABELS = ("crisis", "safety_check", "none")
 _BLANK = re.compile(r"\s+")
 #: Latin words (and the blanks between them): out of the n-grams, into `l:` features
 _LATIN_RUN = re.compile(r"[a-z]+(?:[\s'-]+[a-z]+)*")
 _LATIN_WORD = re.compile(r"[a-z]+")
+#: English function words: no `l:` feature (they say nothing about danger)
+_FUNCTION_WORDS = frozenset(
+    [
+        "the",
+        "to",
+        "at",
+        "on",
+        "in",
+        "of",
+        "an",
+        "and",
+        "or",
+        "for",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "with",
+        "from",
+        "by",
+        "as",
+        "so",
+        "but",
+        "if",
+    ]
+)
 #: the value a Latin feature has in training (the exported weights are scaled by it)
 LATIN_SCALE = 0.5
 
@@ -49,7 +86,8 @@ def features(text: str, tokens: Iterable[str]) -> set[str]:
     """The model's features of a normalised text: 1–3-grams of characters, `w:` and `l:` words.
 
     Latin letters are not in the n-grams: each Latin word is one `l:` feature, and jieba's Latin
-    tokens are dropped (the `l:` words already hold them).
+    tokens are dropped (the `l:` words already hold them). English function words (the, to, at)
+    are no feature: longer English crises have more of them, and they would mean danger.
     """
     t = _BLANK.sub(" ", text).strip()
     latin: list[str] = []
@@ -60,7 +98,7 @@ def features(text: str, tokens: Iterable[str]) -> set[str]:
     out.update(map(t.__getitem__, map(slice, range(len(t) - 1), range(2, len(t) + 1))))
     out.update(map(t.__getitem__, map(slice, range(len(t) - 2), range(3, len(t) + 1))))
     out.update("w:" + token for token in tokens if len(token) > 1 and not token.isascii())
-    out.update("l:" + word for word in latin if len(word) > 1)
+    out.update("l:" + word for word in latin if len(word) > 1 and word not in _FUNCTION_WORDS)
     return out
 
 
@@ -68,6 +106,7 @@ def training_hash(data_dir: Path = DATA_DIR) -> str:
     """SHA-256 of the training data and the feature version (what the weights are keyed by)."""
     digest = hashlib.sha256(FEATURE_VERSION.encode())
     digest.update((data_dir / TRAIN_FILE).read_bytes())
+    digest.update((data_dir / PINYIN_FILE).read_bytes())
     return digest.hexdigest()
 
 

@@ -7,7 +7,9 @@
 2. traditional → simplified characters with OpenCC's `t2s` tables (phrase-level, so 乾淨 →
    干净 but 乾隆 stays), with 著 after a verb read as 着 (拿著 → 拿着), for any non-ASCII text;
 3. Latin lower-cased, tone marks dropped (jiùmìng → jiuming);
-4. pinyin and English danger words → Chinese, from `data/danger_words.tsv` (whole words,
+4. a text mostly in pinyin read back into Chinese (`pinyin.py`: "ta na zhe dao" → 他拿着刀),
+   so pinyin reaches everything the Chinese lexicon and model know;
+5. pinyin and English danger words left → Chinese, from `data/danger_words.tsv` (whole words,
    longest first: "ta yao sha wo" → 他要杀我, "help me" → 救救我).
 
 Offsets are not kept: nothing downstream of the crisis and need readers needs them (dates,
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.nlp.lexicon import DATA_DIR, read_table
+from bot.nlp.pinyin import PinyinReader
 
 # Full-width ！ to ～ (U+FF01–U+FF5E) map to ASCII by subtracting 0xFEE0; only letters and digits
 # are folded, the full-width punctuation the lexicon is written with is kept.
@@ -44,6 +47,7 @@ class Normaliser:
 
         converter: Any = opencc.OpenCC("t2s")
         self._t2s = converter.convert
+        self._pinyin = PinyinReader(data_dir).read
         pairs = sorted(read_table("danger_words.tsv", 2, data_dir), key=lambda r: -len(r[0]))
         self._map = {_squash(latin): chinese for latin, chinese in pairs}
         alternatives = "|".join(
@@ -68,6 +72,9 @@ class Normaliser:
                 text = _ZHE.sub(lambda m: "着" + m.group()[1:], text)
         if _LATIN.search(text):
             text = _strip_tones(text.lower() if lower else text)
+            read = self._pinyin(text if lower else text.lower())
+            if read != (text if lower else text.lower()):
+                text = read
             words = self._words if lower else self._words_any_case
             text = words.sub(lambda m: self._map[_squash(m.group())], text)
         return text

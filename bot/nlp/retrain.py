@@ -3,6 +3,7 @@
     python -m bot.nlp.retrain build  # tests/data sets + data/crisis_extra.tsv → crisis_train.tsv
     python -m bot.nlp.retrain train  # crisis_train.tsv → crisis_model.json (CV figures shown)
     python -m bot.nlp.retrain cv     # cross-validated figures of lexicon + model, by source
+    python -m bot.nlp.retrain pinyin # crisis_train.tsv + lexicons → pinyin_words.tsv (pypinyin)
 
 `train` tokenizes with the segmenter `NLP.load` builds over the seed gazetteer, so the shipped
 weights match what the app computes at run time.
@@ -38,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] == ["cv"]:
         for line in combined_report(read_training(), load_segmenter()):
             print(line)
+        return 0
+    if args[:1] == ["pinyin"]:
+        from bot.nlp.pinyin_build import build as build_pinyin  # dev only: needs pypinyin
+
+        print(f"{build_pinyin()} pinyin entries")
         return 0
     print(__doc__)
     return 2

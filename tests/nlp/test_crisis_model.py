@@ -75,6 +75,7 @@ def test_stale_weights_are_retrained_once_then_cached(tmp_path: Path) -> None:
     body = "".join(f"{t}\t{lab}\t{src}\n" for t, lab, src in rows)
     (data / TRAIN_FILE).write_text(body, encoding="utf-8")
     shutil.copy(DATA_DIR / MODEL_FILE, data / MODEL_FILE)  # stale: another hash
+    shutil.copy(DATA_DIR / "pinyin_words.tsv", data / "pinyin_words.tsv")
     cache = tmp_path / "cache"
     trained = CrisisModel.load(_chars, crisis_train.train, data_dir=data, cache_dir=cache)
     assert trained.data_hash == training_hash(data)
@@ -186,7 +187,7 @@ def test_held_by_guards_and_english_violence_are_crises(nlp: NLP, text: str) -> 
     assert nlp.analyze(text, REF).crisis
 
 
-@pytest.mark.parametrize("text", ["这些天我都把药扔了，不想再治了", "我就想安安静静地走"])
+@pytest.mark.parametrize("text", ["这些天我都把药扔了，不想再治了", "不想再拖累孩子了，就这样吧"])
 def test_model_alone_self_harm_gets_12356(nlp: NLP, text: str) -> None:
     """A self-harm crisis only the model raises still sets self_harm (12356 in the reply)."""
     assert not CrisisDetector().check(Normaliser().normalise(text)).crisis
@@ -262,3 +263,46 @@ def test_short_cries_are_still_heard(nlp: NLP, text: str) -> None:
     """Short cries are the lexicon's: they raise a crisis or a safety check without the model."""
     a = nlp.analyze(text, REF)
     assert a.crisis or a.safety_check
+
+
+def test_pinyin_reaches_what_chinese_reaches(nlp: NLP) -> None:
+    """The hard set spelled in pinyin: danger recall ≥ 0.97, false alarms ≤ 6 % (Chinese: 2.4 %)."""
+    from bot.nlp.blind import read_crisis_round
+
+    rows = read_crisis_round(Path(__file__).parent / "fixtures" / "hard" / "pinyin_by_cause.tsv")
+    readings = [nlp.analyze(row.text, REF) for row in rows]
+    danger = [r for row, r in zip(rows, readings, strict=True) if row.label != "none"]
+    calm = [r for row, r in zip(rows, readings, strict=True) if row.label == "none"]
+    assert sum(r.crisis or r.safety_check for r in danger) >= 0.97 * len(danger)
+    assert sum(r.crisis for r in calm) <= 0.06 * len(calm)
+
+
+@pytest.mark.parametrize("name", ["long_by_cause.tsv", "english_by_cause.tsv"])
+def test_long_and_english_messages_keep_their_figures(nlp: NLP, name: str) -> None:
+    """Long messages with the danger mid-way, and English by cause: every danger flagged,
+    at most one false alarm."""
+    from bot.nlp.blind import read_crisis_round
+
+    rows = read_crisis_round(Path(__file__).parent / "fixtures" / "hard" / name)
+    readings = [nlp.analyze(row.text, REF) for row in rows]
+    danger = [r for row, r in zip(rows, readings, strict=True) if row.label != "none"]
+    calm = [r for row, r in zip(rows, readings, strict=True) if row.label == "none"]
+    assert all(r.crisis or r.safety_check for r in danger)
+    assert sum(r.crisis for r in calm) <= 1
+
+
+def test_a_long_text_is_also_read_by_windows(nlp: NLP, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A danger told in two sentences of a long, calm text asks at least (the whole text alone
+    reads calm: the windows find it)."""
+    import bot.nlp.analysis as analysis
+
+    text = (
+        "我是去年从外省嫁过来的，婆家人对我还算客气，就是不怎么让我出门，说外面乱。"
+        "最近我老公说要带我去南方见个老板，说那边一个月能挣两万，可是他不让我告诉我妈，"
+        "身份证也说帮我拿着。我想了解下咱们这边有没有家政培训。"
+    )
+    a = nlp.analyze(text, REF)
+    assert a.crisis or a.safety_check
+    monkeypatch.setattr(analysis, "LONG_CHARS", 10**6)
+    b = nlp.analyze(text, REF)
+    assert not (b.crisis or b.safety_check)

@@ -104,3 +104,43 @@ def test_violence_named_as_a_topic_is_not_an_event(nlp: NLP, text: str, crisis: 
 def test_oblique_weapons_locked_doors_and_english_are_crises(nlp: NLP, text: str) -> None:
     """A weapon named obliquely, a door locked on her by someone, danger said in English."""
     assert nlp.analyze(text, REF).crisis is True
+
+
+@pytest.mark.parametrize(
+    ("text", "self_harm"),
+    [
+        ("他放话了，等过完节回来就跟我算账", False),
+        ("他说明天就要你的命", False),
+        ("那人掂着把斧子在院里转", False),
+        ("中介说欠的钱不还清就走不了", False),
+        ("老板不让我们出门，说要干满一年", False),
+        ("等我把闺女安顿好了，就一口气全吃了", True),
+        ("我攒了好几瓶安眠药", True),
+        ("我就想安安静静地走", True),
+    ],
+)
+def test_lexicon_reads_time_threats_oblique_weapons_held_and_plans(
+    nlp: NLP, text: str, self_harm: bool
+) -> None:
+    """Threats carried by a time, other ways to hold a weapon, held by a debt or a keeper,
+    and self-harm planned once others are settled are crises the lexicon itself reads."""
+    from bot.nlp.normalise import Normaliser
+    from bot.nlp.safety import CrisisDetector
+
+    safety = CrisisDetector().check(Normaliser().normalise(text))
+    assert (safety.crisis, safety.self_harm) == (True, self_harm)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "等过完年回来我就去新单位上班",
+        "老板说过完节就把工资结清",
+        "我爸掂着一兜子菜去看我奶奶了",
+        "娘俩吃了上顿没下顿，想申请低保",
+        "下班了想一个人安静地走回家，有没有夜跑的活动",
+    ],
+)
+def test_time_words_and_holding_verbs_alone_are_no_crisis(nlp: NLP, text: str) -> None:
+    """A time word without harm, a holding verb without a weapon, a poverty idiom: no crisis."""
+    assert not nlp.analyze(text, REF).crisis
