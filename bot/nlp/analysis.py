@@ -51,12 +51,9 @@ _SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
 _NOT_EVIDENCE = re.compile(r"[\W_]+")
 
 
-def _windows(text: str) -> list[str]:
-    """Each sentence of a text with the next one (nothing when it is a single sentence)."""
-    sentences = [part for part in _SENTENCE_END.split(text) if part.strip()]
-    if len(sentences) < 2:
-        return []
-    return ["".join(sentences[i : i + 2]) for i in range(len(sentences) - 1)]
+def _sentences(text: str) -> list[str]:
+    """The sentences of a text, each with its end mark (they join back into the text)."""
+    return [part for part in _SENTENCE_END.split(text) if part]
 
 
 def _evidence(text: str) -> int:
@@ -161,13 +158,16 @@ class NLP:
         if not crisis and _evidence(norm) >= MODEL_MIN_CHARS:
             model = self._model
             clean = self._safety.blank_traps(norm)  # the model reads traps as the lexicon does
-            scores = model.scores(clean, self._segmenter.tokens(clean))
+            # Each sentence is tokenized once: jieba cuts at the end marks anyway, so the whole
+            # text's tokens and each window's are the sentences' tokens joined.
+            sentences = _sentences(clean)
+            tokens = [self._segmenter.tokens(sentence) for sentence in sentences]
+            scores = model.scores(clean, [t for part in tokens for t in part])
             p_danger = scores.danger
             if len(clean) >= LONG_CHARS:
-                for window in _windows(clean):
-                    p_danger = max(
-                        p_danger, model.scores(window, self._segmenter.tokens(window)).danger
-                    )
+                for i in range(len(sentences) - 1):
+                    window = sentences[i] + sentences[i + 1]
+                    p_danger = max(p_danger, model.scores(window, tokens[i] + tokens[i + 1]).danger)
             decision = decide(safety, scores.crisis, p_danger, scores.self_harm, model.thresholds)
             crisis, check, self_harm = decision.crisis, decision.safety_check, decision.self_harm
         # the need lexicon has upper-case terms (ICU): it reads the text with Latin case kept
