@@ -288,7 +288,7 @@ async def test_event_stream_endpoint(
     blocks = [b for b in stream.text.split("\n\n") if b]
     assert blocks[0] == f"retry: {webchat.RETRY_MS}"
     events = [json.loads(b.removeprefix("data: ")) for b in blocks if b.startswith("data: ")]
-    assert any(item["code"] in e["text"] and e["urgent"] is False for e in events)
+    assert any(item["code"] in e["text"] and e["urgent"] is False for e in events), blocks
 
 
 async def test_event_stream_pulls_beats_and_stops() -> None:
