@@ -151,7 +151,8 @@ class NLP:
         """Read need, crisis, date, places, visit form, focus and contacts from one text."""
         norm = self._normaliser.normalise(text)
         safety = self._safety.check(norm)
-        crisis, check, self_harm = safety.crisis, False, safety.self_harm
+        # a danger signal of the lexicon asks whether she is safe, however short the message
+        crisis, check, self_harm = safety.crisis, safety.signal, safety.self_harm
         # The lexicon is sure: the model cannot change the answer. Under MODEL_MIN_CHARS letters
         # the model has no evidence to weigh (a form reply: 不用了, 对, 1): the lexicon decides
         # alone, and it knows the short cries (救命, 他又来了, jiu ming).

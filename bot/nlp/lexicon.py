@@ -245,6 +245,10 @@ class Lexicon:
         self._last = (text, found)
         return found
 
+    def spans(self, text: str) -> list[tuple[str, int, int]]:
+        """Every (label, start, end) match in text, overlapping ones included, unordered."""
+        return [(e.label, start, end) for e, start, end in self._index.matches(text)]
+
     def terms(self) -> list[str]:
         """The plain (non-regex) terms, e.g. to add to the tokenizer as words."""
         return [e.term for e in self._entries if not e.term.startswith("re:")]

@@ -6,11 +6,14 @@
    code points only: the Chinese punctuation ，。！？ the lexicon is written with stays as it is);
 2. traditional → simplified characters with OpenCC's `t2s` tables (phrase-level, so 乾淨 →
    干净 but 乾隆 stays), with 著 after a verb read as 着 (拿著 → 拿着), for any non-ASCII text;
-3. Latin lower-cased, tone marks dropped (jiùmìng → jiuming);
-4. a text mostly in pinyin read back into Chinese (`pinyin.py`: "ta na zhe dao" → 他拿着刀),
+3. dialect words (Cantonese 咗/喺/佢, Wu 侬/弗, Min Nan 伫/袂 …) → Mandarin, from
+   `data/dialect.tsv` (literal words longest first with pyahocorasick, a few in context by regex);
+4. Latin lower-cased, tone marks dropped (jiùmìng → jiuming);
+5. a text mostly in pinyin read back into Chinese (`pinyin.py`: "ta na zhe dao" → 他拿着刀),
    so pinyin reaches everything the Chinese lexicon and model know;
-5. pinyin and English danger words left → Chinese, from `data/danger_words.tsv` (whole words,
-   longest first: "ta yao sha wo" → 他要杀我, "help me" → 救救我).
+6. pinyin and English danger words left → Chinese, from `data/danger_words.tsv` (whole words,
+   English in any inflection by its Snowball stem: beating → beat; longest first: "ta yao sha
+   wo" → 他要杀我, "help me" → 救救我).
 
 Offsets are not kept: nothing downstream of the crisis and need readers needs them (dates,
 places and PII read the original text). OpenCC is imported when a `Normaliser` is built.
@@ -22,6 +25,8 @@ import re
 import unicodedata
 from pathlib import Path
 from typing import Any
+
+import ahocorasick
 
 from bot.nlp.lexicon import DATA_DIR, read_table
 from bot.nlp.pinyin import PinyinReader
@@ -47,11 +52,17 @@ class Normaliser:
 
         converter: Any = opencc.OpenCC("t2s")
         self._t2s = converter.convert
-        self._pinyin = PinyinReader(data_dir).read
+        reader = PinyinReader(data_dir)
+        self._pinyin = reader.read
+        self._dialect = DialectReader(data_dir).read
+        self._inflections = Inflections(reader)
         pairs = sorted(read_table("danger_words.tsv", 2, data_dir), key=lambda r: -len(r[0]))
-        self._map = {_squash(latin): chinese for latin, chinese in pairs}
+        self._map: dict[str, str] = {}
+        for latin, chinese in pairs:  # longest first: "hitting me" (在打我) before "hit me"
+            self._map.setdefault(self._inflections.key(latin), chinese)
         alternatives = "|".join(
-            r"\s*".join(re.escape(part) for part in latin.split()) for latin, _ in pairs
+            r"\s*".join(self._inflections.pattern(part) for part in latin.split())
+            for latin, _ in pairs
         )
         self._words = re.compile(rf"(?<![a-z])(?:{alternatives})(?![a-z])")
         self._words_any_case = re.compile(
@@ -70,19 +81,91 @@ class Normaliser:
             text = self._t2s(text)
             if "著" in text:
                 text = _ZHE.sub(lambda m: "着" + m.group()[1:], text)
+            text = self._dialect(text)
         if _LATIN.search(text):
             text = _strip_tones(text.lower() if lower else text)
             read = self._pinyin(text if lower else text.lower())
             if read != (text if lower else text.lower()):
                 text = read
             words = self._words if lower else self._words_any_case
-            text = words.sub(lambda m: self._map[_squash(m.group())], text)
+            text = words.sub(self._danger_word, text)
         return text
 
+    def _danger_word(self, match: re.Match[str]) -> str:
+        """The Chinese of a matched danger word, or the match itself when its inflection is
+        another word (an English word is matched by its stem and any ending: "killer" ≠ kill)."""
+        return self._map.get(self._inflections.key(match.group()), match.group())
 
-def _squash(latin: str) -> str:
-    """A danger word's key: lower case, no spaces."""
-    return "".join(latin.lower().split())
+
+class Inflections:
+    """English words of the danger table matched in any inflection (beating, beats, beaten →
+    beat): Snowball's English stemmer (snowballstemmer) folds both the table's words and the
+    text's. Pinyin words (ta, sha, wo) are kept as they are."""
+
+    def __init__(self, pinyin: PinyinReader) -> None:
+        import snowballstemmer
+
+        self._stem = snowballstemmer.stemmer("english").stemWord
+        self._pinyin = pinyin
+
+    def _english(self, word: str) -> bool:
+        return len(word) >= 3 and self._pinyin.syllables(word) is None
+
+    def stem(self, word: str) -> str:
+        """An English word's stem (lower case); a pinyin or very short word unchanged."""
+        word = word.lower()
+        return self._stem(word) if self._english(word) else word
+
+    def key(self, latin: str) -> str:
+        """A danger word's key: its words stemmed, no spaces."""
+        return "".join(self.stem(word) for word in latin.split())
+
+    def pattern(self, word: str) -> str:
+        """A regex for one word of the table: an English word by the part it shares with its
+        stem (less a final e, i or y, which inflections change) and up to five more letters (the
+        key then tells a real inflection)."""
+        word = word.lower()
+        if not self._english(word):
+            return re.escape(word)
+        stem = self._stem(word)
+        shared = min(len(word), len(stem))
+        shared = next((i for i in range(shared) if word[i] != stem[i]), shared)
+        prefix = word[:shared]
+        if len(prefix) > 3 and prefix[-1] in "eiy":  # choke/choking, bruise/bruising, cry/cries
+            prefix = prefix[:-1]
+        return re.escape(prefix) + "[a-z]{0,5}"
+
+
+class DialectReader:
+    """Dialect words → Mandarin (`data/dialect.tsv`): literal words in one Aho–Corasick pass
+    (longest match, left to right), then the few words that need a context, by regex."""
+
+    def __init__(self, data_dir: Path = DATA_DIR) -> None:
+        rows = read_table("dialect.tsv", 2, data_dir)
+        self._words = ahocorasick.Automaton()
+        for dialect, mandarin in rows:
+            if not dialect.startswith("re:"):
+                self._words.add_word(dialect, (dialect, mandarin))
+        self._words.make_automaton()
+        self._rules = [
+            (re.compile(dialect.removeprefix("re:")), mandarin)
+            for dialect, mandarin in rows
+            if dialect.startswith("re:")
+        ]
+
+    def read(self, text: str) -> str:
+        """Text with its dialect words in Mandarin (unchanged when it has none)."""
+        parts: list[str] = []
+        done = 0
+        for end, (dialect, mandarin) in self._words.iter_long(text):
+            start = end - len(dialect) + 1
+            parts += [text[done:start], mandarin]
+            done = end + 1
+        if parts:
+            text = "".join(parts) + text[done:]
+        for rule, mandarin in self._rules:
+            text = rule.sub(mandarin, text)
+        return text
 
 
 def _strip_tones(text: str) -> str:

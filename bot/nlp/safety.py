@@ -7,7 +7,8 @@ recall. It works on regular expressions from `data/crisis.tsv`, in four steps:
    violence (打工, 打疫苗, 打电话) and words someone else said in quotes ("你咋不去死");
    the traps are one alternation, tried only where a character a trap can start with occurs
    (so every trap must start with a literal character or a class of them);
-2. *self* patterns (不想活了, 一了百了, 吃了一整瓶安眠药, 跳楼, 割腕 …) make a self-harm crisis;
+2. *self* patterns (不想活了, 一了百了, 吃了一整瓶安眠药, 跳楼, 割腕 …) make a self-harm crisis,
+   unless every clause holding one is in the past (as danger, step 3: "我妈前年想不开过");
 3. *danger* patterns (救命, 正在打, a weapon in hand, 砸门, locked in, followed right now …)
    make a crisis whatever else the text says, unless every clause holding one is in the past
    (a past marker and no now marker in that clause: "那年被他推下楼梯" is a past near-miss);
@@ -20,6 +21,8 @@ recall. It works on regular expressions from `data/crisis.tsv`, in four steps:
    Violence named as a topic (家暴, 虐待 in a question or a policy) is no threat: the patterns
    want a victim or an actor beside it; "not my own case" (帮朋友问, 我们家没这事) is a past
    marker;
+   A character in a story or a show (女主, 剧里) and "what to do when …" (…的时候怎么办) are
+   past markers too: not her danger now;
 5. *signal* patterns (怕他, 我该不该走, 他又喝醉了, harm said without a time …) are danger
    signals without enough to be sure:
    `signal` is set, and the caller may ask whether she is safe (TAXONOMY's safety_check).
@@ -33,6 +36,7 @@ from pathlib import Path
 
 from bot.nlp.clauses import clauses
 from bot.nlp.lexicon import DATA_DIR, Lexicon, first_chars, read_table
+from bot.nlp.normalise import DialectReader
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,10 @@ class CrisisDetector:
     """Regex-based crisis detector loaded from `crisis.tsv`."""
 
     def __init__(self, data_dir: Path = DATA_DIR) -> None:
-        rows = read_table("crisis.tsv", 2, data_dir)
+        # Texts reach the detector with dialect words in Mandarin (`normalise.py`): so do the
+        # patterns written in Cantonese (瞓唔醒 → 睡不醒).
+        dialect = DialectReader(data_dir).read
+        rows = [[kind, dialect(pattern)] for kind, pattern in read_table("crisis.tsv", 2, data_dir)]
         expected = {"trap", "self", "danger", "threat", "past", "now", "signal"}
         if {kind for kind, _ in rows} != expected:
             raise ValueError(f"crisis.tsv must define exactly {sorted(expected)}")
@@ -106,9 +113,9 @@ class CrisisDetector:
         """Whether text shows a crisis now, and whether the danger is to herself."""
         clean = self.blank_traps(text)
         kinds = self._kinds.labels_in(clean)
-        if "self" in kinds:
+        if "self" in kinds and not self._all_past(clean, "self"):
             return Safety(crisis=True, self_harm=True)
-        if "danger" in kinds and not self._danger_all_past(clean):
+        if "danger" in kinds and not self._all_past(clean, "danger"):
             return Safety(crisis=True, self_harm=False)
         live = "past" not in kinds or "now" in kinds
         if "threat" in kinds and (live or self._threat_after_past(clean)):
@@ -116,17 +123,24 @@ class CrisisDetector:
         ended = "past" in kinds and "now" not in kinds
         return Safety(crisis=False, self_harm=False, signal="signal" in kinds, ended=ended)
 
-    def _danger_all_past(self, text: str) -> bool:
-        """True when every clause with a danger hit is past (a past marker, no now marker)."""
+    def _all_past(self, text: str, kind: str) -> bool:
+        """True when every clause with a hit of `kind` is past: a past marker outside the hit
+        (胰岛素不打了 is a hit, not a past "不打了"), no now marker."""
         if "past" not in self._kinds.labels_in(text):
             return False
         found = False
         for part in clauses(text):
-            kinds = self._kinds.labels_in(part)
-            if "danger" in kinds:
-                if "past" not in kinds or "now" in kinds:
-                    return False
-                found = True
+            spans = self._kinds.spans(part)
+            hits = [(s, e) for label, s, e in spans if label == kind]
+            if not hits:
+                continue
+            past = any(
+                label == "past" and all(e <= hs or s >= he for hs, he in hits)
+                for label, s, e in spans
+            )
+            if not past or any(label == "now" for label, _s, _e in spans):
+                return False
+            found = True
         return found  # a danger match across clauses is not scoped: it stays a crisis
 
     def _threat_after_past(self, text: str) -> bool:

@@ -17,6 +17,8 @@ def test_clauses_cut_at_punctuation_and_turns() -> None:
     assert clauses("以前他打过我，现在他又拿刀了") == ["以前他打过我", "现在他又拿刀了"]
     assert clauses("他喝醉了但是没动手\n我在屋里！") == ["他喝醉了", "但是没动手", "我在屋里"]
     assert clauses("  ，。 ") == []
+    assert clauses("他喝多了 我好怕 怎么办") == ["他喝多了", "我好怕", "怎么办"]
+    assert clauses("he is drunk 我好怕") == ["he is drunk 我好怕"]
 
 
 @pytest.mark.parametrize(
@@ -44,8 +46,27 @@ def test_a_past_clause_does_not_end_a_present_threat(nlp: NLP, text: str) -> Non
         "我妈十几年前喝过农药，抢救过来了，现在身体挺好",
         "他从没打过我，就是不爱说话",
         "他没动手，就是骂了几句",
+        "他不打我也不骂我，就是一个月不跟我说一句话",
+        "我小姨前几年想不开过，这两年按时复查，人也开朗多了",
+        "闺蜜去年吃过一整瓶安眠药，早就康复了，我想学学怎么陪她",
+        "昨晚追的剧里女主被人贩子拐到山里，看得我直哭",
+        "学校想开课讲讲被陌生人拿刀威胁的时候怎么保护自己",
     ],
 )
 def test_past_or_negated_danger_is_no_crisis(nlp: NLP, text: str) -> None:
     """Violence that ended, a relative's stable past attempt and 没打过 raise no crisis."""
     assert nlp.analyze(text, REF).crisis is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我婆婆前年就说过不想活了，这几天又说不想活了",
+        "胰岛素不打了 早点去找老伴",
+        "以前他打过我 现在他拿着刀在门口",
+    ],
+)
+def test_a_marker_inside_the_hit_or_a_now_keeps_it_live(nlp: NLP, text: str) -> None:
+    """A past marker that is part of the hit itself (不打了 in 胰岛素不打了), or a now marker in
+    the same clause, dates nothing: the self-harm or danger stays a crisis."""
+    assert nlp.analyze(text, REF).crisis is True

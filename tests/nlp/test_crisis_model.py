@@ -131,10 +131,15 @@ def test_crises_in_any_wording(nlp: NLP, text: str) -> None:
         "我该不该走",
         "我怕我老公",
         "他又喝醉了，在客厅骂骂咧咧的",
+        "我怕他",
+        "他又喝上了",
+        "我该走吗",
+        "侄女身上总有淤青",
     ],
 )
 def test_danger_signals_ask_for_a_safety_check(nlp: NLP, text: str) -> None:
-    """Danger without enough to be sure: safety_check, not crisis."""
+    """Danger without enough to be sure: safety_check, not crisis — however short the message
+    (under MODEL_MIN_CHARS the model is not asked, but the lexicon's signal still is)."""
     a = nlp.analyze(text, REF)
     assert (a.crisis, a.safety_check) == (False, True)
 
@@ -171,6 +176,9 @@ def test_hard_non_crises_stay_calm(nlp: NLP, text: str) -> None:
         "非法拘禁的立案标准是什么",
         "如果老公打孩子，妈妈可以报警吗，我们家没这事",
         "想参加培训，学怎么开导想轻生的人",
+        "想学直播卖我们村的土鸡蛋",
+        "不用了",
+        "我再想想",
     ],
 )
 def test_ordinary_latin_and_law_questions_stay_calm(nlp: NLP, text: str) -> None:

@@ -29,6 +29,9 @@ def normaliser() -> Normaliser:
         ("Help me, he is hitting me", "救救我, he is 在打我"),
         ("I want to die", "i 想死"),
         ("老公喝醉了，jiu ming", "老公喝醉了，救命"),
+        ("He kicked me and he is choking me", "he 踢我 and he is 掐我脖子"),
+        ("his dad keeps beating him", "his dad keeps 在打他"),
+        ("she swallows pills", "she 吞了 药"),
     ],
 )
 def test_normalises(normaliser: Normaliser, text: str, expected: str) -> None:
@@ -58,3 +61,33 @@ def test_danger_words_match_whole_words_only(normaliser: Normaliser, text: str) 
 def test_case_can_be_kept(normaliser: Normaliser) -> None:
     """With lower=False the Latin keeps its case (ICU) and danger words are still mapped."""
     assert normaliser.normalise("孩子在ICU，HELP ME", lower=False) == "孩子在ICU，救救我"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("佢啱啱饮醉咗，而家仲喺屋企揼我", "他刚刚喝醉了，现在还在家打我"),
+        ("我唔敢返屋企", "我不敢返家"),
+        ("侬晓得伐，伊讲今朝要打我", "你晓得伐，他讲今天要打我"),
+        ("伊拍我，我走袂出去", "他打我，我走不出去"),
+        ("佢哋唔俾我走", "他们不让我走"),
+    ],
+)
+def test_dialect_words_become_mandarin(normaliser: Normaliser, text: str, expected: str) -> None:
+    """Cantonese, Wu and Min Nan words are read as the Mandarin the lexicon and model know."""
+    assert normaliser.normalise(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我想申请劳动仲裁", "伊朗的新闻", "阿拉伯语培训班", "拍照的手艺", "削苹果给孩子吃"],
+)
+def test_dialect_words_need_their_context(normaliser: Normaliser, text: str) -> None:
+    """Mandarin words that share a character with a dialect word stay as they are."""
+    assert normaliser.normalise(text) == text
+
+
+@pytest.mark.parametrize("text", ["killer whale", "the skills class", "a helpful hint"])
+def test_inflections_are_words_not_prefixes(normaliser: Normaliser, text: str) -> None:
+    """An English word that only starts like a danger word (killer, skills) is not one."""
+    assert normaliser.normalise(text) == text
