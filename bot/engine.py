@@ -10,8 +10,10 @@ what is read and logged, and the reply says first (after any crisis hotline) how
 Expected problems become friendly replies inside the flows; anything unexpected is logged with
 its traceback and the user gets a short apology — except a database that cannot be reached
 or cannot store (read-only, disk full): that raises `ServiceUnavailable`, which the HTTP edges
-turn into 503 (WeChat: `success`, the answer pushed once the database is back) and the terminal
-and Telegram into the apology.
+turn into 503 (Telegram's webhook too, so Telegram delivers the update again; WeChat: `success`,
+the answer pushed once the database is back; Telegram's polling tries the update again) and the
+terminal into the apology. `answered` is the dedup record's look-up for a channel that must not
+answer a re-delivery twice (Telegram).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from bot import texts
@@ -146,6 +149,20 @@ class Engine:
                 length,
             )
         return [Outgoing(texts.t("apology"))], False
+
+    def answered(self, channel: str, msg_id: str) -> bool:
+        """True when the engine stored a reply for `msg_id` on `channel` (its dedup record), so
+        a re-delivery of it is not answered again. Raises `ServiceUnavailable` when the database
+        cannot be reached."""
+        try:
+            with self.db.read() as session:
+                seen = repo.stored_reply(session, channel=channel, msg_id=_dedup_id(msg_id) or "")
+        except DBAPIError as exc:
+            if database_unreachable(exc):
+                log.warning("database unreachable: %s", type(exc.orig).__name__)
+                raise ServiceUnavailable("the database cannot be reached") from exc
+            raise
+        return seen is not None
 
     def pull(self, *, channel: str, user: str) -> list[Outgoing]:
         """Return (and mark delivered) what was pushed to a pull-channel user since last asked."""

@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -20,7 +21,7 @@ from sqlmodel import select
 from bot import texts
 from bot.config import Settings
 from bot.conversation import Conversation
-from bot.engine import INLINE_MAX_CHARS, Engine, database_unreachable
+from bot.engine import INLINE_MAX_CHARS, Engine, ServiceUnavailable, database_unreachable
 from bot.messages import Incoming, Outgoing, utcnow
 from bot.nlp import NLP, digest
 from storage import repo
@@ -309,6 +310,35 @@ def test_failures_to_store_are_unavailable_bugs_are_not(database: Database) -> N
         with refusing_writes(database, full=True):
             full = _error_of(database, f"UPDATE org_units SET name = '{'满' * 2000}'")
         assert database_unreachable(full)
+
+
+def test_answered_reads_the_dedup_record(engine: Engine) -> None:
+    """`answered` is True once the engine stored a reply for the message id on that channel
+    (an id longer than the column too: it is looked up by its stored hash)."""
+    long_id = "upd:" + "9" * 200
+    assert not engine.answered("telegram", "upd:1") and not engine.answered("telegram", long_id)
+    for msg_id in ("upd:1", long_id):
+        engine.handle_sync(Incoming(channel="telegram", user="7", text="你好", msg_id=msg_id))
+    assert engine.answered("telegram", "upd:1") and engine.answered("telegram", long_id)
+    assert not engine.answered("api", "upd:1")
+
+
+def test_answered_on_an_unreachable_database_is_service_unavailable(
+    settings: Settings, nlp: NLP, tmp_path: Path
+) -> None:
+    """A database that refuses connections makes `answered` raise `ServiceUnavailable` (the
+    channel answers 503), not the driver's error; a database error that is no outage (here: no
+    tables) stays the driver's error, a bug."""
+    down = Database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+    empty = Database(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        with pytest.raises(ServiceUnavailable):
+            Engine(settings=settings, db=down, nlp=nlp).answered("telegram", "upd:1")
+        with pytest.raises(OperationalError, match="no such table"):
+            Engine(settings=settings, db=empty, nlp=nlp).answered("telegram", "upd:1")
+    finally:
+        down.dispose()
+        empty.dispose()
 
 
 @pytest.mark.parametrize("error", [psycopg.errors.DiskFull, psycopg.errors.IoError])

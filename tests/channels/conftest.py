@@ -1,13 +1,15 @@
 """Fixtures of the channel tests: the app with its WeChat channel (safe or plaintext mode) or its
 WeCom channel, the peers that talk to them, and a fake WeChat API on loopback. Both accounts
 share one set-up (`channel_settings`, `served`) and differ only in their settings; the
-Telegram tests build their settings with `channel_settings` too."""
+Telegram tests build their settings with `channel_settings` too. `PausedTime` is the clock of
+the channels' retries while the database is down, moved by their own pauses."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -15,6 +17,7 @@ import pytest
 from sqlmodel import select
 
 from bot.channels.setup import PushChannels
+from bot.channels.unavailable import Patience
 from bot.channels.wechat.crypto import MessageCrypto
 from bot.config import Settings
 from bot.engine import Engine
@@ -155,6 +158,36 @@ async def wecom_http(
     engine = Engine(settings=settings, db=database, nlp=nlp)
     async with served(settings, engine) as app:
         yield app.http
+
+
+# ----------------------------------------------------------------------------- the database down
+
+
+@dataclass
+class PausedTime:
+    """Monotonic seconds moved only by the retries' pauses: `sleep` notes the pause, moves the
+    clock by it and lets the loop run once; nothing really waits. `at_pause(n)` is called with
+    the number of pauses so far (a test ends its outage there)."""
+
+    now: float = 0.0
+    pauses: list[float] = field(default_factory=list)
+    at_pause: Callable[[int], None] | None = None
+
+    def clock(self) -> float:
+        """The seconds the pauses have added up to."""
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        """A pause, taken at once."""
+        self.pauses.append(seconds)
+        self.now += seconds
+        if self.at_pause is not None:
+            self.at_pause(len(self.pauses))
+        await asyncio.sleep(0)
+
+    def patience(self, **schedule: Any) -> Patience:
+        """The channels' retry schedule (its defaults unless given) on this time."""
+        return Patience(clock=self.clock, sleep=self.sleep, **schedule)
 
 
 # ----------------------------------------------------------------------------- urgent cases

@@ -8,6 +8,11 @@ several), its choices an inline keyboard whose buttons send their label back as 
 update the engine has answered before (its stored reply, the one dedup) is not answered again.
 A chat that blocked the bot or was deleted is marked inactive, so pushes to it stop.
 
+When the database is down (`ServiceUnavailable`) nothing of the update was stored: a webhook
+delivery is answered 503 so that Telegram delivers it again; an update long polling already
+confirmed is tried again here (`bot.channels.unavailable`), and given up with an apology only
+after the give-up time.
+
 This module is the channel itself (inbound, outbound, set-up); its parts are `transport` (the
 Bot API client), `convert` (updates and replies), `webhook` (the route) and `polling`.
 """
@@ -38,8 +43,9 @@ from bot.channels.telegram.transport import (
     make_bot,
     redact_token_in_logs,
 )
+from bot.channels.unavailable import Patience
 from bot.config import Settings
-from bot.engine import Engine
+from bot.engine import Engine, ServiceUnavailable
 from bot.messages import Outgoing
 from bot.outbox import Dispatcher
 from bot.paging import fit
@@ -71,6 +77,7 @@ class TelegramChannel:
     dispatcher: Dispatcher
     secret: str | None = None
     requests: tuple[BaseRequest, ...] = ()  # closed at shutdown
+    patience: Patience = field(default_factory=Patience)  # polled updates, the database down
     _in_flight: set[int] = field(default_factory=set)
 
     # ------------------------------------------------------------------ inbound
@@ -101,7 +108,9 @@ class TelegramChannel:
         await self.handle_update(update)
 
     async def handle_update(self, update: Update) -> None:
-        """Answer one update; errors are logged with the traceback and she gets an apology."""
+        """Answer one update; errors are logged with the traceback and she gets an apology —
+        except `ServiceUnavailable` (the database is down, nothing was stored), which is raised
+        for the caller to have the update tried again (webhook: 503; polling: `handle_polled`)."""
         chat = update.effective_chat
         if chat is None or update.update_id in self._in_flight:
             return
@@ -110,15 +119,32 @@ class TelegramChannel:
             await self._handle(update, chat)
         except ChatUnreachable:
             log.info("Telegram chat of update %s is unreachable; marked inactive", update.update_id)
+        except ServiceUnavailable:
+            raise
         except Exception:
             log.exception("Telegram update %s failed", update.update_id)
             await self._apologise(chat.id)
         finally:
             self._in_flight.discard(update.update_id)
 
+    async def handle_polled(self, update: Update, stop: asyncio.Event | None = None) -> None:
+        """Answer an update long polling fetched (Telegram holds it no longer): while the
+        database is down it is tried again on `patience`'s schedule; past the give-up time (or
+        once `stop` is set: one last try) it is logged as an error and she gets the apology."""
+        try:
+            await self.patience.retry(lambda: self.handle_update(update), stop=stop)
+        except ServiceUnavailable:
+            log.error(
+                "Telegram update %s given up: the database stayed unreachable%s",
+                update.update_id,
+                " until polling stopped" if stop is not None and stop.is_set() else "",
+            )
+            if update.effective_chat is not None:
+                await self._apologise(update.effective_chat.id)
+
     async def _handle(self, update: Update, chat: Chat) -> None:
         msg_id = message_id(update)
-        if await asyncio.to_thread(self._answered, msg_id):
+        if await asyncio.to_thread(self.engine.answered, CHANNEL, msg_id):
             log.info("Telegram update %s was handled before; not answered again", msg_id)
             return
         if update.callback_query is not None:
@@ -149,12 +175,6 @@ class TelegramChannel:
             await self._deliver(str(chat_id), Outgoing(texts.t("apology")))
         except Exception as exc:
             log.warning("Telegram apology not delivered: %s", type(exc).__name__)
-
-    def _answered(self, msg_id: str) -> bool:
-        """True when the engine stored a reply for this update: its dedup record, read with the
-        engine's own look-up (a re-delivery gets no second answer on Telegram)."""
-        with self.engine.db.read() as session:
-            return repo.stored_reply(session, channel=CHANNEL, msg_id=msg_id) is not None
 
     # ------------------------------------------------------------------ outbound
     async def send(self, external_id: str, text: str) -> None:

@@ -1,5 +1,9 @@
 """Long polling for the Telegram channel (`fuqing telegram`): python-telegram-bot's `Updater`
-fetches the updates, and the channel answers them in order, each before the next."""
+fetches the updates, and the channel answers them in order, each before the next.
+
+A fetched update is confirmed to Telegram by the next fetch, so the channel cannot leave it to
+Telegram to deliver again: while the database is down it tries the update again itself
+(`handle_polled`), and stopping cuts that waiting short."""
 
 from __future__ import annotations
 
@@ -29,15 +33,15 @@ class Polled(Protocol):
     async def configure(self) -> None:
         """Publish the bot's commands."""
 
-    async def handle_update(self, update: Update) -> None:
-        """Answer one update."""
+    async def handle_polled(self, update: Update, stop: asyncio.Event | None = None) -> None:
+        """Answer one fetched update (tried again while the database is down, until `stop`)."""
 
 
 async def poll_updates(
     channel: Polled, stop: asyncio.Event, *, long_poll: int = POLL_SECONDS
 ) -> None:
     """Long-poll until `stop` is set, handing each update to `channel`; those fetched before
-    stopping are still answered."""
+    stopping are still answered (the database down: tried once, else the apology)."""
     queue: asyncio.Queue[object] = asyncio.Queue()
     updater = Updater(bot=channel.bot, update_queue=queue)
     async with updater:
@@ -52,13 +56,13 @@ async def poll_updates(
         try:
             while (item := await _next(queue, stop)) is not None:
                 if isinstance(item, Update):
-                    await channel.handle_update(item)
+                    await channel.handle_polled(item, stop)
         finally:
             await updater.stop()
             while not queue.empty():  # already confirmed to Telegram: answer them now
                 item = queue.get_nowait()
                 if isinstance(item, Update):
-                    await channel.handle_update(item)
+                    await channel.handle_polled(item, stop)
     log.info("Telegram polling stopped")
 
 

@@ -9,13 +9,13 @@ deliveries of one burst: a retry waits for the computation the first delivery st
 once an answer was promised as a push (not ready within `timeout`, 4 s) the retries get
 `success` too. The push is stored in the outbox first, so a failed push is retried, not lost.
 When the database cannot be reached the message is tried again in the background until it is
-back (for up to `UNAVAILABLE_GIVE_UP` seconds); then its answer is pushed.
+back (`bot.channels.unavailable`: the schedule Telegram's polling follows too); then its answer
+is pushed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -24,8 +24,9 @@ from functools import partial
 
 from sqlalchemy.exc import DBAPIError
 
+from bot.channels.unavailable import Patience
 from bot.channels.wechat import PROFILE
-from bot.engine import Engine, ServiceUnavailable
+from bot.engine import Engine
 from bot.messages import Incoming, Outgoing
 from bot.nlp.pii import digest
 from bot.outbox import Dispatcher, log_failure
@@ -36,13 +37,6 @@ log = logging.getLogger(__name__)
 # push, and which retries the sender's budget does not count). Not longer: a busy day keeps
 # every delivery of the window. Answers are not kept: a retry gets the engine's stored reply.
 FLIGHT_MEMORY_SECONDS = 30.0
-UNAVAILABLE_RETRY = (1.0, 2.0, 5.0, 10.0, 30.0)  # seconds between tries while the DB is down
-UNAVAILABLE_GIVE_UP = 900.0  # then the message is given up (logged; it was never stored)
-
-
-def _pause(attempt: int) -> float:
-    """Seconds to wait before trying the database again after `attempt` failures (0-based)."""
-    return UNAVAILABLE_RETRY[min(attempt, len(UNAVAILABLE_RETRY) - 1)]
 
 
 @dataclass
@@ -64,6 +58,7 @@ class Responder:
     dispatcher: Dispatcher
     timeout: float
     clock: Callable[[], float] = time.monotonic
+    patience: Patience = field(default_factory=Patience)  # while the database is down
     _flights: dict[str, _Flight] = field(default_factory=dict)
     _background: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -113,16 +108,10 @@ class Responder:
 
     async def _compute(self, incoming: Incoming, unavailable: asyncio.Event) -> list[Outgoing]:
         """The engine's answer; while the database is unreachable, try again with a pause."""
-        deadline = self.clock() + UNAVAILABLE_GIVE_UP
-        for attempt in itertools.count():
-            try:
-                return await self.engine.handle(incoming, max_bytes=PROFILE.reply_bytes)
-            except ServiceUnavailable:
-                unavailable.set()
-                if self.clock() > deadline:
-                    raise
-            await asyncio.sleep(_pause(attempt))
-        raise AssertionError("unreachable")
+        return await self.patience.retry(
+            lambda: self.engine.handle(incoming, max_bytes=PROFILE.reply_bytes),
+            before_pause=lambda _exc: unavailable.set(),
+        )
 
     def knows(self, key: str) -> bool:
         """True when the delivery `key` is being or was just answered (a WeChat retry)."""
@@ -154,27 +143,25 @@ class Responder:
         it, as `_compute` does) and send it."""
         replies = flight.task.result()
         incoming = flight.incoming
-        deadline = self.clock() + UNAVAILABLE_GIVE_UP
-        for attempt in itertools.count():
-            try:
-                ids = await asyncio.to_thread(
-                    lambda: self.dispatcher.enqueue_replies(
-                        channel=incoming.channel,
-                        external_id=incoming.user,
-                        replies=replies,
-                        key=f"slow:{incoming.channel}:{key}",
-                    )
-                )
-                break
-            except DBAPIError as exc:
-                if self.clock() > deadline:
-                    raise
-                log.warning(
-                    "storing the answer to %s failed (%s); trying again",
-                    shown(key, incoming.user),
-                    type(exc).__name__,
-                )
-                await asyncio.sleep(_pause(attempt))
+
+        def failed(exc: Exception) -> None:
+            log.warning(
+                "storing the answer to %s failed (%s); trying again",
+                shown(key, incoming.user),
+                type(exc).__name__,
+            )
+
+        ids = await self.patience.retry(
+            lambda: asyncio.to_thread(
+                self.dispatcher.enqueue_replies,
+                channel=incoming.channel,
+                external_id=incoming.user,
+                replies=replies,
+                key=f"slow:{incoming.channel}:{key}",
+            ),
+            on=(DBAPIError,),
+            before_pause=failed,
+        )
         await self.dispatcher.deliver(ids)
         self.dispatcher.kick()
 

@@ -1,18 +1,21 @@
 """The Telegram channel: the /telegram webhook end to end through the real app and engine, with
 python-telegram-bot's own objects over a recording transport (no network); pushes through the
-outbox; and one long-polling conversation against a fake Bot API server on loopback."""
+outbox; long-polling conversations against a fake Bot API server on loopback; and what she gets
+while the database is down (webhook: 503 and Telegram's re-delivery; polling: tried again)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from sqlmodel import select
+from telegram import Update
 from telegram.ext import AIORateLimiter
 
 from bot import texts
@@ -22,6 +25,7 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.convert import PROFILE, callback_data, keyboard
 from bot.channels.telegram.transport import api_base
 from bot.channels.telegram.webhook import SECRET_HEADER
+from bot.channels.unavailable import UNAVAILABLE_GIVE_UP
 from bot.config import Settings
 from bot.engine import Engine
 from bot.http import Services
@@ -31,8 +35,8 @@ from bot.paging import fit
 from storage import repo
 from storage.db import Database
 from storage.models import HelpRequest, Identity, InboundMessage, Outbox
-from tests.channels.conftest import channel_settings, escalated, responders
-from tests.conftest import Clock, long_text
+from tests.channels.conftest import PausedTime, channel_settings, escalated, responders
+from tests.conftest import Clock, ErrorLog, long_text, refusing_writes
 from tests.factories import bind_cadre
 from tests.fakes.nlp import RecordingNLP
 from tests.fakes.telegram_server import (
@@ -493,3 +497,126 @@ async def test_crisis_over_telegram_is_escalated(tg: TelegramSetup, database: Da
     answer = await tg.say(she, she.text("我在朝阳区双井街道，他拿着刀说要砍死我"))
     assert answer.index("110") < 40
     escalated(database, users)
+
+
+# ----------------------------------------------------------------------------- the database down
+
+# A database that refuses every connection at once (nothing listens on port 1).
+REFUSING_URL = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
+APOLOGY = "抱歉，系统出了点问题"
+
+
+async def test_an_update_the_database_cannot_store_is_503_and_answered_when_delivered_again(
+    tg: TelegramSetup, database: Database, error_log: ErrorLog
+) -> None:
+    """The database is read-only: her update gets 503 with Retry-After, so Telegram keeps it;
+    nothing is sent to her (no apology) or stored. Telegram delivers it again once writes work:
+    she gets the answer once, and a further delivery gets nothing."""
+    she = TelegramUser(tg.api, chat_id=1020)
+    update = she.text("我要求助")
+    with refusing_writes(database):
+        refused = await tg.deliver(update)
+    assert refused.status_code == 503 and refused.headers["Retry-After"]
+    assert refused.json()["error"] == "unavailable"
+    assert tg.api.calls_to("sendMessage") == [] and _count(database, InboundMessage) == 0
+    answer = await tg.say(she, update)  # Telegram delivers it again
+    assert "请说说您遇到的困难" in answer and APOLOGY not in answer
+    assert await tg.say(she, update) == ""
+    assert _count(database, InboundMessage) == 1
+    error_log.check()  # an outage, not a bug: no ERROR
+
+
+async def test_an_update_while_the_database_refuses_connections_is_503(
+    tg: TelegramSetup, database: Database, monkeypatch: pytest.MonkeyPatch, error_log: ErrorLog
+) -> None:
+    """The database refuses connections: the engine's dedup look-up (the update's first use of
+    the database) says so as `ServiceUnavailable`, not the driver's error, so the webhook
+    answers 503 and sends nothing; once it is back the re-delivery is answered."""
+    she = TelegramUser(tg.api, chat_id=1021)
+    update = she.text("我要求助")
+    down = Database(REFUSING_URL)
+    monkeypatch.setattr(tg.engine, "db", down)
+    try:
+        refused = await tg.deliver(update)
+    finally:
+        monkeypatch.undo()
+        down.dispose()
+    assert refused.status_code == 503 and refused.headers["Retry-After"]
+    assert tg.api.calls_to("sendMessage") == [] and _count(database, InboundMessage) == 0
+    assert "请说说您遇到的困难" in await tg.say(she, update)
+    error_log.check()
+
+
+async def test_polling_tries_an_update_again_until_the_database_is_back(
+    database: Database, nlp: NLP, error_log: ErrorLog
+) -> None:
+    """Long polling has confirmed her update to Telegram, so the channel keeps trying it while
+    the database cannot store: refused three times (pauses of 1, 2 and 5 s on the retries'
+    clock), then writes work again and she gets the answer, once, with no apology."""
+    api = FakeBotApi()
+    she = TelegramUser(api, chat_id=2002)
+    api.play([(she.text_("我要求助"), "请说说您遇到的困难")])
+    with ExitStack() as outage:
+        outage.enter_context(refusing_writes(database))
+        time = PausedTime(at_pause=lambda pauses: outage.close() if pauses == 3 else None)
+        with FakeTelegramServer(api) as server:
+            settings = _settings(database, telegram_api_base=server.base_url)
+            engine = Engine(settings=settings, db=database, nlp=nlp, clock=Clock())
+            channels = build_push_channels(settings, db=database, engine=engine)
+            assert channels.telegram is not None
+            channels.telegram.patience = time.patience()
+            stop = asyncio.Event()
+            polling = asyncio.create_task(channels.telegram.poll(stop, long_poll=1))
+            finished = await asyncio.to_thread(api.finished.wait, 30)
+            stop.set()
+            await asyncio.wait_for(polling, 15)
+            await channels.aclose()
+    assert finished, api.transcript
+    assert time.pauses == [1.0, 2.0, 5.0]
+    [(said, replies)] = api.transcript
+    assert said == "我要求助" and not any(APOLOGY in r for r in replies)
+    assert [r for r in replies if "请说说您遇到的困难" in r] == replies[-1:]
+    assert _count(database, InboundMessage) == 1
+    error_log.check()
+
+
+async def test_polling_gives_an_update_up_after_the_give_up_time_with_the_apology(
+    tg: TelegramSetup, database: Database, error_log: ErrorLog
+) -> None:
+    """The database does not come back: the polled update is tried for 15 minutes (on the
+    retries' clock), then an ERROR names it and she gets the apology; nothing is stored."""
+    time = PausedTime()
+    tg.channel.patience = time.patience()
+    she = TelegramUser(tg.api, chat_id=2003)
+    update = Update.de_json(she.text("我要求助"), tg.channel.bot)
+    with refusing_writes(database):
+        await tg.channel.handle_polled(update)
+    assert time.pauses[:6] == [1.0, 2.0, 5.0, 10.0, 30.0, 30.0]
+    assert time.now - time.pauses[-1] <= UNAVAILABLE_GIVE_UP < time.now
+    [apology] = tg.api.texts_to(2003)
+    assert apology.startswith(APOLOGY)
+    [record] = error_log.records
+    assert f"update {update.update_id} given up" in record.getMessage()
+    error_log.records.clear()
+    assert _count(database, InboundMessage) == 0
+
+
+async def test_an_update_polled_before_stopping_is_tried_once_then_apologised(
+    tg: TelegramSetup, database: Database, error_log: ErrorLog
+) -> None:
+    """Polling is stopping (Ctrl-C) while the database is down: an update still to answer is
+    tried once, not for 15 minutes; then the ERROR and the apology."""
+    time = PausedTime()
+    tg.channel.patience = time.patience()
+    she = TelegramUser(tg.api, chat_id=2004)
+    update = Update.de_json(she.text("我要求助"), tg.channel.bot)
+    stop = asyncio.Event()
+    stop.set()
+    with refusing_writes(database):
+        await tg.channel.handle_polled(update, stop)
+    assert time.pauses == []
+    [apology] = tg.api.texts_to(2004)
+    assert apology.startswith(APOLOGY)
+    [record] = error_log.records
+    assert "given up" in record.getMessage() and "until polling stopped" in record.getMessage()
+    error_log.records.clear()

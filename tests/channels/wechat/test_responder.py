@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
+from bot.channels.unavailable import UNAVAILABLE_GIVE_UP, Patience
 from bot.channels.wechat.responder import FLIGHT_MEMORY_SECONDS
 from bot.engine import DatabaseBusy, Engine
 from bot.messages import Incoming, Outgoing
@@ -19,7 +20,7 @@ from bot.nlp.pii import digest
 from storage import repo
 from storage.db import Database
 from storage.models import Outbox
-from tests.channels.conftest import WeChatSetup, inbound_count
+from tests.channels.conftest import PausedTime, WeChatSetup, inbound_count
 from tests.conftest import ErrorLog, refusing_writes
 
 
@@ -113,9 +114,10 @@ async def test_a_late_answer_the_database_refused_is_stored_once_it_is_back(
     logged, and the answer still goes out once."""
     held = Held(wx.engine)
     monkeypatch.setattr(wx.engine, "_handle", held)
-    monkeypatch.setattr("bot.channels.wechat.responder.UNAVAILABLE_RETRY", (0.01,))
     assert wx.channels.wechat is not None
     responder = wx.channels.wechat.responder
+    time = PausedTime()
+    responder.patience = time.patience()
     responder.timeout = 0.05
     original = responder.dispatcher.enqueue_replies
     failures = [OperationalError("INSERT", {}, Exception("server closed the connection"))] * 2
@@ -129,7 +131,7 @@ async def test_a_late_answer_the_database_refused_is_stored_once_it_is_back(
     assert (await wx.peer("oLate").say("我要求助", msg_id="889")).body == "success"
     held.release()
     await responder.drain()
-    assert failures == []
+    assert failures == [] and time.pauses == [1.0, 2.0]
     assert len(wx.api.requests_to("/cgi-bin/message/custom/send")) == 1
     assert caplog.text.count(f"storing the answer to msg:{digest('oLate')}:889 failed") == 2
     assert "oLate" not in caplog.text  # the openid is shown as its digest
@@ -153,12 +155,12 @@ async def test_failed_push_is_recorded_for_retry(
 
 
 async def test_a_message_the_database_cannot_store_is_pushed_once_it_can(
-    wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch
+    wx: WeChatSetup, database: Database
 ) -> None:
     """Read-only database: WeChat gets `success`, not an apology that loses the message; once
     writes work again the message is handled and its answer pushed, once."""
-    monkeypatch.setattr("bot.channels.wechat.responder.UNAVAILABLE_RETRY", (0.01,))
     assert wx.channels.wechat is not None
+    wx.channels.wechat.responder.patience = Patience(pauses=(0.01,))
     with refusing_writes(database):
         delivery = await wx.peer("oReadOnly").say("我要求助", msg_id="7001")
     assert delivery.status == 200 and delivery.body == "success"
@@ -170,17 +172,19 @@ async def test_a_message_the_database_cannot_store_is_pushed_once_it_can(
 
 
 async def test_a_message_the_database_never_takes_is_logged_as_given_up(
-    wx: WeChatSetup, database: Database, monkeypatch: pytest.MonkeyPatch, error_log: ErrorLog
+    wx: WeChatSetup, database: Database, error_log: ErrorLog
 ) -> None:
-    """Writes refused past the give-up time: `success`, nothing pushed, an ERROR naming the
-    message (not a silent loss)."""
-    monkeypatch.setattr("bot.channels.wechat.responder.UNAVAILABLE_RETRY", (0.01,))
-    monkeypatch.setattr("bot.channels.wechat.responder.UNAVAILABLE_GIVE_UP", 0.05)
+    """Writes refused past the give-up time (15 minutes, on the retries' own clock): `success`,
+    nothing pushed, an ERROR naming the message (not a silent loss)."""
     assert wx.channels.wechat is not None
+    time = PausedTime()
+    wx.channels.wechat.responder.patience = time.patience()
     with refusing_writes(database):
         delivery = await wx.peer("oNever").say("我要求助", msg_id="7002")
         await wx.channels.wechat.responder.drain()
     assert delivery.body == "success"
+    assert time.pauses[:6] == [1.0, 2.0, 5.0, 10.0, 30.0, 30.0]
+    assert time.now - time.pauses[-1] <= UNAVAILABLE_GIVE_UP < time.now
     assert wx.api.requests_to("/cgi-bin/message/custom/send") == []
     [record] = error_log.records
     assert ":7002 given up" in record.getMessage()
