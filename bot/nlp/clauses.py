@@ -6,18 +6,55 @@ before a word that opens a new time or a turn (但是, 可是, 不过, 现在, �
 结果 …). The crisis detector reads the past/now markers of the
 clause that holds a threat and of the clauses after it, not of the whole message: "以前他打过我，
 现在他说今晚要弄死我" is a threat now, "他打过我，已经离婚三年了" has ended.
+`sentences(text)` groups the clauses by sentence: a past time said at the start of a sentence
+dates its later clauses too, until a clause opens a new time or a turn (`opens_turn`): "去年她
+想不开，吞了一瓶药，幸好发现得早" is one past event.
 """
 
 from __future__ import annotations
 
 import re
 
+_TURNS = "但是|可是|不过|然而|现在|如今|今天|今晚|今儿|刚才|刚刚|这次|这回|结果|最近|昨晚|昨天"
 _CUT = re.compile(
     r"[。！？；，、,!?;\n…~～]+|\s{2,}|(?<=[\u4e00-\u9fff])\s(?=[\u4e00-\u9fff])"
-    r"|(?=但是|可是|不过|然而|现在|如今|今天|今晚|今儿|刚才|刚刚|这次|这回|结果|最近|昨晚|昨天)"
+    rf"|(?={_TURNS})"
+)
+_SENTENCE_END = re.compile(r"[。！？!?\n]+")
+_TURN = re.compile(_TURNS)
+_PAST_TIME = re.compile(
+    "去年|前年|那年|当年|[0-9一二三四五六七八九十几多]年前|那时候?|那会儿?|那阵子|小时候|年轻的?时候?"
+    "|以前|之前|从前|曾经|前几年|早几年|前些年|前两年|上个?月|上周|上个?星期|上次|那次|那天"
+)
+_RENEWED = re.compile(
+    "又|还在|还是|再次|一直|开始|这几天|这两天|这阵子|这些天|这段时间|眼下|目前|如今"
+    "|明天|后天|下周|下个?星期|周[一二三四五六日末天]|星期[一二三四五六日天]|晚上|待会|等会|马上|一会"
 )
 
 
 def clauses(text: str) -> list[str]:
     """The non-empty clauses of text, in order."""
     return [part for part in (p.strip() for p in _CUT.split(text)) if part]
+
+
+def sentences(text: str) -> list[list[str]]:
+    """The clauses of text grouped by sentence (cut at 。！？ and line breaks), in order."""
+    return [found for part in _SENTENCE_END.split(text) if (found := clauses(part))]
+
+
+def sets_past_time(clause: str) -> bool:
+    """True when a clause names a past time (去年, 那时候, 以前 …) and nothing renews it: the
+    sentence's later clauses are then dated by it."""
+    return _PAST_TIME.search(clause) is not None and not opens_turn(clause)
+
+
+def opens_turn(clause: str) -> bool:
+    """True when a clause starts with a word that opens a new time or a turn (现在, 但是 …), or
+    renews what it tells (`renews`)."""
+    return _TURN.match(clause) is not None or renews(clause)
+
+
+def renews(clause: str) -> bool:
+    """True when a clause says the thing is back, still going or still to come (又, 还在, 开始,
+    周五晚上 …): a past time in it is where it began, not where it ended."""
+    return _RENEWED.search(clause) is not None

@@ -9,6 +9,9 @@ recall. It works on regular expressions from `data/crisis.tsv`, in four steps:
    (so every trap must start with a literal character or a class of them);
 2. *self* patterns (不想活了, 一了百了, 吃了一整瓶安眠药, 跳楼, 割腕 …) make a self-harm crisis,
    unless every clause holding one is in the past (as danger, step 3: "我妈前年想不开过");
+   for both, a past marker inside the hit dates nothing (胰岛素不打了), a clause that renews
+   what it tells is not past (上周开始…, 又…), and a past time said earlier in the sentence
+   dates the later clauses (`clauses.sentences`: "去年她想不开，吞了药，幸好发现得早");
 3. *danger* patterns (救命, 正在打, a weapon in hand, 砸门, locked in, followed right now …)
    make a crisis whatever else the text says, unless every clause holding one is in the past
    (a past marker and no now marker in that clause: "那年被他推下楼梯" is a past near-miss);
@@ -34,7 +37,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.nlp.clauses import clauses
+from bot.nlp.clauses import clauses, opens_turn, renews, sentences, sets_past_time
 from bot.nlp.lexicon import DATA_DIR, Lexicon, first_chars, read_table
 from bot.nlp.normalise import DialectReader
 
@@ -129,18 +132,22 @@ class CrisisDetector:
         if "past" not in self._kinds.labels_in(text):
             return False
         found = False
-        for part in clauses(text):
-            spans = self._kinds.spans(part)
-            hits = [(s, e) for label, s, e in spans if label == kind]
-            if not hits:
-                continue
-            past = any(
-                label == "past" and all(e <= hs or s >= he for hs, he in hits)
-                for label, s, e in spans
-            )
-            if not past or any(label == "now" for label, _s, _e in spans):
-                return False
-            found = True
+        for sentence in sentences(text):
+            dated = False  # an earlier clause of this sentence set a past time
+            for part in sentence:
+                spans = self._kinds.spans(part)
+                now = any(label == "now" for label, _s, _e in spans)
+                dated = dated and not now and not opens_turn(part)
+                hits = [(s, e) for label, s, e in spans if label == kind]
+                past = not renews(part) and any(
+                    label == "past" and all(e <= hs or s >= he for hs, he in hits)
+                    for label, s, e in spans
+                )
+                if hits:
+                    if now or not (past or dated):
+                        return False
+                    found = True
+                dated = dated or (past and not now and sets_past_time(part))
         return found  # a danger match across clauses is not scoped: it stays a crisis
 
     def _threat_after_past(self, text: str) -> bool:

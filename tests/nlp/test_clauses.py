@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.nlp import NLP
-from bot.nlp.clauses import clauses
+from bot.nlp.clauses import clauses, sentences, sets_past_time
 
 REF = dt.date(2026, 4, 15)
 
@@ -19,6 +19,15 @@ def test_clauses_cut_at_punctuation_and_turns() -> None:
     assert clauses("  ，。 ") == []
     assert clauses("他喝多了 我好怕 怎么办") == ["他喝多了", "我好怕", "怎么办"]
     assert clauses("he is drunk 我好怕") == ["he is drunk 我好怕"]
+
+
+def test_sentences_group_clauses_and_a_past_time_dates_the_rest() -> None:
+    """Clauses are grouped by sentence; a past time (去年) dates later clauses of its sentence
+    unless something renews it (又, 开始, 周五晚上)."""
+    assert sentences("去年她想不开，吞了药。现在好了") == [["去年她想不开", "吞了药"], ["现在好了"]]
+    assert sets_past_time("去年她想不开") is True
+    assert sets_past_time("上周开始我把药攒起来") is False
+    assert sets_past_time("他过一次就算了") is False
 
 
 @pytest.mark.parametrize(
@@ -51,6 +60,7 @@ def test_a_past_clause_does_not_end_a_present_threat(nlp: NLP, text: str) -> Non
         "闺蜜去年吃过一整瓶安眠药，早就康复了，我想学学怎么陪她",
         "昨晚追的剧里女主被人贩子拐到山里，看得我直哭",
         "学校想开课讲讲被陌生人拿刀威胁的时候怎么保护自己",
+        "表姐前年闹离婚那阵子想不开，喝了半瓶农药，抢救回来了，现在开了个花店",
     ],
 )
 def test_past_or_negated_danger_is_no_crisis(nlp: NLP, text: str) -> None:
@@ -64,6 +74,8 @@ def test_past_or_negated_danger_is_no_crisis(nlp: NLP, text: str) -> None:
         "我婆婆前年就说过不想活了，这几天又说不想活了",
         "胰岛素不打了 早点去找老伴",
         "以前他打过我 现在他拿着刀在门口",
+        "上周开始我把药一颗颗攒起来，想着哪天撑不住就一口气吞了",
+        "那年他打过我一次，这几天他又把我锁在屋里",
     ],
 )
 def test_a_marker_inside_the_hit_or_a_now_keeps_it_live(nlp: NLP, text: str) -> None:
