@@ -25,6 +25,8 @@ _TURN = re.compile(_TURNS)
 _PAST_TIME = re.compile(
     "去年|前年|那年|当年|[0-9一二三四五六七八九十几多]年前|那时候?|那会儿?|那阵子|小时候|年轻的?时候?"
     "|以前|之前|从前|曾经|前几年|早几年|前些年|前两年|上个?月|上周|上个?星期|上次|那次|那天"
+    # a story told (电视剧 … 讲的是), research: not her own time either
+    "|电视剧|连续剧|韩剧|美剧|短剧|电影|小说|讲的是|剧情|论文|课题|调研"
 )
 _RENEWED = re.compile(
     "又|还在|还是|再次|一直|开始|这几天|这两天|这阵子|这些天|这段时间|眼下|目前|如今"
@@ -43,8 +45,8 @@ def sentences(text: str) -> list[list[str]]:
 
 
 def sets_past_time(clause: str) -> bool:
-    """True when a clause names a past time (去年, 那时候, 以前 …) and nothing renews it: the
-    sentence's later clauses are then dated by it."""
+    """True when a clause names a past time (去年, 那时候, 以前 …), a story (电视剧, 讲的是) or
+    research (论文) and nothing renews it: the sentence's later clauses are then dated by it."""
     return _PAST_TIME.search(clause) is not None and not opens_turn(clause)
 
 

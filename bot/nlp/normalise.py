@@ -121,19 +121,34 @@ class Inflections:
         return "".join(self.stem(word) for word in latin.split())
 
     def pattern(self, word: str) -> str:
-        """A regex for one word of the table: an English word by the part it shares with its
-        stem (less a final e, i or y, which inflections change) and up to five more letters (the
-        key then tells a real inflection)."""
+        """A regex for one word of the table: an English word in each of its regular
+        inflections that has its stem (kill: kills, killed, killing; not killer)."""
         word = word.lower()
         if not self._english(word):
             return re.escape(word)
         stem = self._stem(word)
-        shared = min(len(word), len(stem))
-        shared = next((i for i in range(shared) if word[i] != stem[i]), shared)
-        prefix = word[:shared]
-        if len(prefix) > 3 and prefix[-1] in "eiy":  # choke/choking, bruise/bruising, cry/cries
-            prefix = prefix[:-1]
-        return re.escape(prefix) + "[a-z]{0,5}"
+        forms = {word, *(form for form in _inflected(word) if self._stem(form) == stem)}
+        return "(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + ")"
+
+
+def _inflected(word: str) -> set[str]:
+    """Regular English inflections a word may take (some are not words: the stem filters)."""
+    forms = {word + ending for ending in ("s", "es", "ed", "d", "ing")}
+    if word.endswith("e"):
+        forms |= {word[:-1] + "ing", word[:-1] + "ed"}
+    if word.endswith("y"):
+        forms |= {word[:-1] + "ies", word[:-1] + "ied"}
+    if word.endswith(("ed", "es")):
+        base = word[:-2]
+        forms |= {base, base + "e", base + "s", base + "ing", base + "es", base + "ed"}
+    if word.endswith("ing"):
+        base = word[:-3]
+        forms |= {base, base + "e", base + "s", base + "es", base + "ed", base + "d"}
+        if len(base) > 2 and base[-1] == base[-2]:  # hitting → hit
+            forms |= {base[:-1], base[:-1] + "s"}
+    if len(word) > 2 and word[-1] not in "aeiouwxy" and word[-2] in "aeiou":
+        forms |= {word + word[-1] + "ing", word + word[-1] + "ed"}  # hit → hitting
+    return forms
 
 
 class DialectReader:

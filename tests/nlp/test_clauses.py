@@ -61,6 +61,10 @@ def test_a_past_clause_does_not_end_a_present_threat(nlp: NLP, text: str) -> Non
         "昨晚追的剧里女主被人贩子拐到山里，看得我直哭",
         "学校想开课讲讲被陌生人拿刀威胁的时候怎么保护自己",
         "表姐前年闹离婚那阵子想不开，喝了半瓶农药，抢救回来了，现在开了个花店",
+        "新出的网剧讲的是一个姑娘被拐进山里，最后她拿着镰刀逃出来了",
+        "我在写一篇关于以开除相要挟的职场性骚扰的课程论文",
+        "我们吵归吵，倒也没有谁动手",
+        "累到我都快死了，老板还要砍我们的季度奖金",
     ],
 )
 def test_past_or_negated_danger_is_no_crisis(nlp: NLP, text: str) -> None:

@@ -32,6 +32,7 @@ def normaliser() -> Normaliser:
         ("He kicked me and he is choking me", "he 踢我 and he is 掐我脖子"),
         ("his dad keeps beating him", "his dad keeps 在打他"),
         ("she swallows pills", "she 吞了 药"),
+        ("the heroine jumped off", "the 女主 跳下去"),
     ],
 )
 def test_normalises(normaliser: Normaliser, text: str, expected: str) -> None:
