@@ -80,6 +80,7 @@ def test_past_or_negated_danger_is_no_crisis(nlp: NLP, text: str) -> None:
         "以前他打过我 现在他拿着刀在门口",
         "上周开始我把药一颗颗攒起来，想着哪天撑不住就一口气吞了",
         "那年他打过我一次，这几天他又把我锁在屋里",
+        "村里妇女主任说他现在还在打她",
     ],
 )
 def test_a_marker_inside_the_hit_or_a_now_keeps_it_live(nlp: NLP, text: str) -> None:
