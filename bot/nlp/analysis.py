@@ -153,10 +153,11 @@ class NLP:
         safety = self._safety.check(norm)
         # a danger signal of the lexicon asks whether she is safe, however short the message
         crisis, check, self_harm = safety.crisis, safety.signal, safety.self_harm
-        # The lexicon is sure: the model cannot change the answer. Under MODEL_MIN_CHARS letters
-        # the model has no evidence to weigh (a form reply: 不用了, 对, 1): the lexicon decides
-        # alone, and it knows the short cries (救命, 他又来了, jiu ming).
-        if not crisis and _evidence(norm) >= MODEL_MIN_CHARS:
+        # The lexicon's crisis stands unless the model reads the text as calm (`decide`: then
+        # she is asked). Under MODEL_MIN_CHARS letters the model has no evidence to weigh (a form
+        # reply: 不用了, 对, 1): the lexicon decides alone, and it knows the short cries (救命,
+        # 他又来了, jiu ming).
+        if _evidence(norm) >= MODEL_MIN_CHARS:
             model = self._model
             clean = self._safety.blank_traps(norm)  # the model reads traps as the lexicon does
             # Each sentence is tokenized once: jieba cuts at the end marks anyway, so the whole

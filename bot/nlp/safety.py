@@ -55,6 +55,12 @@ class Safety:
     ended: bool = False
 
 
+#: a lexicon crisis the model reads as calm (P(danger) below this) asks the safety question
+#: instead: on the eight blind rounds the lexicon's crises at P(danger) < 0.01 were 24 of its
+#: 50 false alarms and 2 of its 845 true hits (both then still asked, never missed)
+MODEL_VETO = 0.01
+
+
 @dataclass(frozen=True)
 class Decision:
     """The crisis decision of one message: lexicon and model together."""
@@ -71,10 +77,13 @@ def decide(
     p_self: float,
     thresholds: tuple[float, float, float],
 ) -> Decision:
-    """Lexicon first; else the model's crisis (a safety check when the text says it has ended),
-    its safety check, and its self-harm head when it raised either (see `analysis`)."""
+    """Lexicon first — unless the model reads the text as calm (P(danger) under `MODEL_VETO`):
+    then she is asked whether she is safe instead of the crisis path; else the model's crisis (a
+    safety check when the text says it has ended), its safety check, and its self-harm head when
+    it raised either (see `analysis`)."""
     if safety.crisis:
-        return Decision(crisis=True, safety_check=False, self_harm=safety.self_harm)
+        vetoed = p_danger < MODEL_VETO
+        return Decision(crisis=not vetoed, safety_check=vetoed, self_harm=safety.self_harm)
     t_crisis, t_danger, t_self = thresholds
     sure = p_crisis >= t_crisis
     crisis = sure and not safety.ended

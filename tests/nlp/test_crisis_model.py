@@ -238,8 +238,16 @@ def test_model_alone_asks_when_the_text_says_the_danger_ended() -> None:
     assert decide(live, 0.99, 0.99, 0.0, (0.9, 0.3, 0.5)).crisis
     got = decide(ended, 0.99, 0.99, 0.9, (0.9, 0.3, 0.5))
     assert (got.crisis, got.safety_check, got.self_harm) == (False, True, True)
-    lexicon = decide(Safety(crisis=True, self_harm=True), 0.0, 0.0, 0.0, (0.9, 0.3, 0.5))
+    lexicon = decide(Safety(crisis=True, self_harm=True), 0.0, 0.2, 0.0, (0.9, 0.3, 0.5))
     assert (lexicon.crisis, lexicon.self_harm) == (True, True)
+
+
+def test_a_lexicon_crisis_the_model_reads_as_calm_asks_instead() -> None:
+    """The lexicon says crisis, the model P(danger) < MODEL_VETO: a safety check, never nothing."""
+    from bot.nlp.safety import MODEL_VETO, Safety, decide
+
+    got = decide(Safety(crisis=True, self_harm=True), 0.0, MODEL_VETO / 2, 0.0, (0.9, 0.3, 0.5))
+    assert (got.crisis, got.safety_check, got.self_harm) == (False, True, True)
 
 
 @pytest.mark.parametrize(
