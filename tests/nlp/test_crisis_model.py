@@ -139,6 +139,8 @@ def test_crises_in_any_wording(nlp: NLP, text: str) -> None:
         "她胳膊上总有淤青，说是自己碰的",
         "他快出差回来了，我想先回娘家躲几天",
         "他一生气就捶墙",
+        "有人介绍我表妹去缅甸做客服，说月薪三万还包机票",
+        "我妹失联三天了",
     ],
 )
 def test_danger_signals_ask_for_a_safety_check(nlp: NLP, text: str) -> None:
@@ -188,6 +190,11 @@ def test_hard_non_crises_stay_calm(nlp: NLP, text: str) -> None:
         "我在写期末报告，题目是家暴对孩子的影响",
         "单位组织急救培训，讲了有人割腕该怎么包扎",
         "姐妹们快来给我打call",
+        "昨晚玩狼人杀又被首刀了",
+        "这个ddl要杀了我",
+        "我在肉摊上班，天天拿刀剁排骨，想问有没有工伤保险",
+        "我妈早上买菜突然晕倒了，医生说是低血糖",
+        "我们周末去玩密室逃脱，被关在密室里一个钟头",
     ],
 )
 def test_ordinary_latin_and_law_questions_stay_calm(nlp: NLP, text: str) -> None:
