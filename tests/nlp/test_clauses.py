@@ -66,6 +66,7 @@ def test_a_past_clause_does_not_end_a_present_threat(nlp: NLP, text: str) -> Non
         "我们吵归吵，倒也没有谁动手",
         "累到我都快死了，老板还要砍我们的季度奖金",
         "他说要把我卖了换酒喝，开玩笑的啦",
+        "他以前。会动手。现在。分开好几年了。想学点手艺",
     ],
 )
 def test_past_or_negated_danger_is_no_crisis(nlp: NLP, text: str) -> None:

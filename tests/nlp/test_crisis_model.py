@@ -115,6 +115,8 @@ def test_thresholds_favour_recall() -> None:
         "help me he is hitting me",
         "I want to die, I have the pills here",
         "以前他打过我，现在他又拿刀了",
+        "I am sitting on the ledge of the 12th floor window",
+        "他又要硬来",
     ],
 )
 def test_crises_in_any_wording(nlp: NLP, text: str) -> None:
@@ -141,6 +143,7 @@ def test_crises_in_any_wording(nlp: NLP, text: str) -> None:
         "他一生气就捶墙",
         "有人介绍我表妹去缅甸做客服，说月薪三万还包机票",
         "我妹失联三天了",
+        "日子没得盼头，不晓得熬到哪天",
     ],
 )
 def test_danger_signals_ask_for_a_safety_check(nlp: NLP, text: str) -> None:
@@ -195,6 +198,8 @@ def test_hard_non_crises_stay_calm(nlp: NLP, text: str) -> None:
         "我在肉摊上班，天天拿刀剁排骨，想问有没有工伤保险",
         "我妈早上买菜突然晕倒了，医生说是低血糖",
         "我们周末去玩密室逃脱，被关在密室里一个钟头",
+        "老板说要砍我绩效，我想换工作",
+        "刷到个短视屏说有人被骗去缅北，吓死我了",
     ],
 )
 def test_ordinary_latin_and_law_questions_stay_calm(nlp: NLP, text: str) -> None:

@@ -72,6 +72,7 @@ def test_case_can_be_kept(normaliser: Normaliser) -> None:
         ("侬晓得伐，伊讲今朝要打我", "你晓得伐，他讲今天要打我"),
         ("伊拍我，我走袂出去", "他打我，我走不出去"),
         ("佢哋唔俾我走", "他们不让我走"),
+        ("隔壁囡仔这马犹咧予老爸拍", "隔壁孩子现在还在予老爸打"),
     ],
 )
 def test_dialect_words_become_mandarin(normaliser: Normaliser, text: str, expected: str) -> None:
