@@ -12,8 +12,8 @@
 5. a text mostly in pinyin read back into Chinese (`pinyin.py`: "ta na zhe dao" → 他拿着刀),
    so pinyin reaches everything the Chinese lexicon and model know;
 6. pinyin and English danger words left → Chinese, from `data/danger_words.tsv` (whole words,
-   English in any inflection by its Snowball stem: beating → beat; longest first: "ta yao sha
-   wo" → 他要杀我, "help me" → 救救我).
+   English in its regular inflections from `data/danger_inflections.tsv`: beating → beat;
+   longest first: "ta yao sha wo" → 他要杀我, "help me" → 救救我).
 
 Offsets are not kept: nothing downstream of the crisis and need readers needs them (dates,
 places and PII read the original text). OpenCC is imported when a `Normaliser` is built.
@@ -41,6 +41,8 @@ _ZHE = re.compile(
     r"(?<=[拿攥握提拎举抓揣带跟看盯守等关锁躺坐站靠抱背牵睡拉藏追蹲堵捂掐按逼忍瞒])著(?![名作称述书录者])"
     r"|著急"
 )
+DANGER_WORDS_FILE = "danger_words.tsv"
+INFLECTIONS_FILE = "danger_inflections.tsv"
 _HAS_WIDE = re.compile("[\u3000\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 
 
@@ -55,8 +57,8 @@ class Normaliser:
         reader = PinyinReader(data_dir)
         self._pinyin = reader.read
         self._dialect = DialectReader(data_dir).read
-        self._inflections = Inflections(reader)
-        pairs = sorted(read_table("danger_words.tsv", 2, data_dir), key=lambda r: -len(r[0]))
+        self._inflections = Inflections(reader, data_dir)
+        pairs = sorted(read_table(DANGER_WORDS_FILE, 2, data_dir), key=lambda r: -len(r[0]))
         self._map: dict[str, str] = {}
         for latin, chinese in pairs:  # longest first: "hitting me" (在打我) before "hit me"
             self._map.setdefault(self._inflections.key(latin), chinese)
@@ -98,57 +100,39 @@ class Normaliser:
 
 
 class Inflections:
-    """English words of the danger table matched in any inflection (beating, beats, beaten →
-    beat): Snowball's English stemmer (snowballstemmer) folds both the table's words and the
-    text's. Pinyin words (ta, sha, wo) are kept as they are."""
+    """English words of the danger table matched in any regular inflection (beating, beats →
+    beat): `data/danger_inflections.tsv` lists each English word's forms with their Snowball
+    stem (generated at build time, `inflections_build.py`); a matched word is looked up by its
+    stem. Pinyin words (ta, sha, wo) are kept as they are."""
 
-    def __init__(self, pinyin: PinyinReader) -> None:
-        import snowballstemmer
-
-        self._stem = snowballstemmer.stemmer("english").stemWord
+    def __init__(self, pinyin: PinyinReader, data_dir: Path = DATA_DIR) -> None:
         self._pinyin = pinyin
-
-    def _english(self, word: str) -> bool:
-        return len(word) >= 3 and self._pinyin.syllables(word) is None
+        self._stems = dict(read_table(INFLECTIONS_FILE, 2, data_dir))
+        self._forms: dict[str, set[str]] = {}
+        for form, stem in self._stems.items():
+            self._forms.setdefault(stem, set()).add(form)
 
     def stem(self, word: str) -> str:
-        """An English word's stem (lower case); a pinyin or very short word unchanged."""
+        """A word's stem (lower case): from the table, else the word itself."""
         word = word.lower()
-        return self._stem(word) if self._english(word) else word
+        return self._stems.get(word, word) if english_word(word, self._pinyin) else word
 
     def key(self, latin: str) -> str:
         """A danger word's key: its words stemmed, no spaces."""
         return "".join(self.stem(word) for word in latin.split())
 
     def pattern(self, word: str) -> str:
-        """A regex for one word of the table: an English word in each of its regular
-        inflections that has its stem (kill: kills, killed, killing; not killer)."""
+        """A regex for one word of the table: an English word in each of its listed forms."""
         word = word.lower()
-        if not self._english(word):
+        if not english_word(word, self._pinyin):
             return re.escape(word)
-        stem = self._stem(word)
-        forms = {word, *(form for form in _inflected(word) if self._stem(form) == stem)}
+        forms = self._forms.get(self.stem(word), set()) | {word}
         return "(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + ")"
 
 
-def _inflected(word: str) -> set[str]:
-    """Regular English inflections a word may take (some are not words: the stem filters)."""
-    forms = {word + ending for ending in ("s", "es", "ed", "d", "ing")}
-    if word.endswith("e"):
-        forms |= {word[:-1] + "ing", word[:-1] + "ed"}
-    if word.endswith("y"):
-        forms |= {word[:-1] + "ies", word[:-1] + "ied"}
-    if word.endswith(("ed", "es")):
-        base = word[:-2]
-        forms |= {base, base + "e", base + "s", base + "ing", base + "es", base + "ed"}
-    if word.endswith("ing"):
-        base = word[:-3]
-        forms |= {base, base + "e", base + "s", base + "es", base + "ed", base + "d"}
-        if len(base) > 2 and base[-1] == base[-2]:  # hitting → hit
-            forms |= {base[:-1], base[:-1] + "s"}
-    if len(word) > 2 and word[-1] not in "aeiouwxy" and word[-2] in "aeiou":
-        forms |= {word + word[-1] + "ing", word + word[-1] + "ed"}  # hit → hitting
-    return forms
+def english_word(word: str, pinyin: PinyinReader) -> bool:
+    """True for a Latin word of three letters or more that does not split into pinyin."""
+    return len(word) >= 3 and pinyin.syllables(word) is None
 
 
 class DialectReader:

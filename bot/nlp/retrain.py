@@ -4,6 +4,7 @@
     python -m bot.nlp.retrain train  # crisis_train.tsv → crisis_model.json (CV figures shown)
     python -m bot.nlp.retrain cv     # cross-validated figures of lexicon + model, by source
     python -m bot.nlp.retrain pinyin # crisis_train.tsv + lexicons → pinyin_words.tsv (pypinyin)
+    python -m bot.nlp.retrain inflections  # danger_words.tsv → danger_inflections.tsv (Snowball)
 
 `train` tokenizes with the segmenter `NLP.load` builds over the seed gazetteer, so the shipped
 weights match what the app computes at run time.
@@ -39,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] == ["cv"]:
         for line in combined_report(read_training(), load_segmenter()):
             print(line)
+        return 0
+    if args[:1] == ["inflections"]:
+        from bot.nlp.inflections_build import build as build_inflections  # dev: snowballstemmer
+
+        print(f"{build_inflections()} inflections")
         return 0
     if args[:1] == ["pinyin"]:
         from bot.nlp.pinyin_build import build as build_pinyin  # dev only: needs pypinyin

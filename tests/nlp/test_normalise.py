@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.nlp.normalise import Normaliser
@@ -93,3 +95,24 @@ def test_dialect_words_need_their_context(normaliser: Normaliser, text: str) -> 
 def test_inflections_are_words_not_prefixes(normaliser: Normaliser, text: str) -> None:
     """An English word that only starts like a danger word (killer, skills) is not one."""
     assert normaliser.normalise(text) == text
+
+
+def test_the_inflection_table_is_current(tmp_path: Path) -> None:
+    """data/danger_inflections.tsv is what `retrain inflections` builds from danger_words.tsv
+    (a danger word added without rebuilding it would be matched in one form only)."""
+    from bot.nlp.inflections_build import table
+    from bot.nlp.lexicon import DATA_DIR
+
+    shipped = (DATA_DIR / "danger_inflections.tsv").read_text(encoding="utf-8")
+    assert table(DATA_DIR) == shipped
+
+
+def test_snowball_is_not_loaded_at_run_time() -> None:
+    """The stemmer is a build step: a normaliser in a fresh interpreter does not import it."""
+    import subprocess
+    import sys
+
+    code = "import sys; from bot.nlp.normalise import Normaliser; Normaliser(); "
+    code += "print('snowballstemmer' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
