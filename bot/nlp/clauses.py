@@ -8,30 +8,33 @@ clause that holds a threat and of the clauses after it, not of the whole message
 现在他说今晚要弄死我" is a threat now, "他打过我，已经离婚三年了" has ended.
 `sentences(text)` groups the clauses by sentence: a past time said at the start of a sentence
 dates its later clauses too, until a clause opens a new time or a turn (`opens_turn`): "去年她
-想不开，吞了一瓶药，幸好发现得早" is one past event.
+想不开，吞了一瓶药，幸好发现得早" is one past event. The words are data:
+`data/clause_words.tsv` (turn, past_time, renewed), read once at import.
 """
 
 from __future__ import annotations
 
 import re
 
-_TURNS = "但是|可是|不过|然而|现在|如今|今天|今晚|今儿|刚才|刚刚|这次|这回|结果|最近|昨晚|昨天"
+from bot.nlp.lexicon import DATA_DIR, read_table
+
+_ROWS = read_table("clause_words.tsv", 2, DATA_DIR)
+
+
+def _words(kind: str) -> str:
+    """The alternation of `kind` in data/clause_words.tsv (its rows joined)."""
+    return "|".join(pattern for k, pattern in _ROWS if k == kind)
+
+
+_TURNS = _words("turn")
 _CUT = re.compile(
     r"[。！？；，、,!?;\n…~～]+|\s{2,}|(?<=[\u4e00-\u9fff])\s(?=[\u4e00-\u9fff])"
     rf"|(?={_TURNS})"
 )
 _SENTENCE_END = re.compile(r"[。！？!?\n]+")
 _TURN = re.compile(_TURNS)
-_PAST_TIME = re.compile(
-    "去年|前年|那年|当年|[0-9一二三四五六七八九十几多]年前|那时候?|那会儿?|那阵子|小时候|年轻的?时候?"
-    "|以前|之前|从前|曾经|前几年|早几年|前些年|前两年|上个?月|上周|上个?星期|上次|那次|那天"
-    # a story told (电视剧 … 讲的是), research: not her own time either
-    "|电视剧|连续剧|韩剧|美剧|短剧|电影|小说|讲的是|剧情|纪录片|论文|课题|调研|作业|培训|讲座"
-)
-_RENEWED = re.compile(
-    "又|还在|还是|再次|一直|开始|这几天|这两天|这阵子|这些天|这段时间|眼下|目前|如今"
-    "|明天|后天|下周|下个?星期|周[一二三四五六日末天]|星期[一二三四五六日天]|晚上|待会|等会|马上|一会"
-)
+_PAST_TIME = re.compile(_words("past_time"))
+_RENEWED = re.compile(_words("renewed"))
 
 
 def clauses(text: str) -> list[str]:
