@@ -7,7 +7,10 @@ Chinese, its jieba tokens, and its Latin words in their own `l:` namespace, each
 crisis). Latin words are kept out of the character n-grams and trained at a small value
 (`LATIN_SCALE`, i.e. a stronger L2 penalty): the training data has far more Latin in crises
 than in ordinary messages, and the model must not learn that Latin script itself means danger
-(the danger words of pinyin and English are mapped to Chinese before, `normalise.py`). Their
+(the danger words of pinyin and English are mapped to Chinese before, `normalise.py`). Each
+text's feature vector is scaled to length 1 (`norm`): a crisis is usually told at length, and
+without it every common character (我, 在, 说) learned to mean danger, so that a short, calm
+message ("走访了几户，大家都挺好") leaned to a safety check. Their
 weights are exported to `data/crisis_model.json`, keyed by
 the SHA-256 of the training data (`data/crisis_train.tsv`), with the two thresholds chosen by
 cross-validation (`crisis_train.py`). Scoring is our own sparse dot product over a dict, so
@@ -32,9 +35,9 @@ TRAIN_FILE = "crisis_train.tsv"
 MODEL_FILE = "crisis_model.json"
 PINYIN_FILE = "pinyin_words.tsv"
 #: bump when `features` changes: old weights then no longer match
-FEATURE_VERSION = "4"  # 2: jieba tokens without HMM; 3: Latin words in `l:`, a self-harm head;
+FEATURE_VERSION = "5"  # 2: jieba tokens without HMM; 3: Latin words in `l:`, a self-harm head;
 #: 4: pinyin read as Chinese (the pinyin table is hashed with the training data), no English
-#: function words
+#: function words; 5: each text's feature vector has length 1 (`norm`)
 LABELS = ("crisis", "safety_check", "none")
 _BLANK = re.compile(r"\s+")
 #: Latin words (and the blanks between them): out of the n-grams, into `l:` features
@@ -100,6 +103,13 @@ def features(text: str, tokens: Iterable[str]) -> set[str]:
     out.update("w:" + token for token in tokens if len(token) > 1 and not token.isascii())
     out.update("l:" + word for word in latin if len(word) > 1 and word not in _FUNCTION_WORDS)
     return out
+
+
+def norm(found: set[str]) -> float:
+    """The length of a text's feature vector: each feature counts 1, a Latin word LATIN_SCALE (the
+    value it is trained at); 1 for a text without features."""
+    latin = sum(1 for f in found if f.startswith("l:"))
+    return math.sqrt((len(found) - latin) + LATIN_SCALE * LATIN_SCALE * latin) or 1.0
 
 
 def training_hash(data_dir: Path = DATA_DIR) -> str:
@@ -184,10 +194,10 @@ class CrisisModel:
     def scores(self, text: str, tokens: Iterable[str]) -> Scores:
         """P(crisis), P(crisis or safety_check) and P(danger to herself) of a normalised text."""
         found = features(text, tokens)
-        n = len(found)
-        a = self._bias[0] + sum(map(self._crisis.get, found, repeat(0.0, n)))
-        b = self._bias[1] + sum(map(self._danger.get, found, repeat(0.0, n)))
-        c = self._bias[2] + sum(map(self._self.get, found, repeat(0.0, n)))
+        n, scale = len(found), 1.0 / norm(found)
+        a = self._bias[0] + scale * sum(map(self._crisis.get, found, repeat(0.0, n)))
+        b = self._bias[1] + scale * sum(map(self._danger.get, found, repeat(0.0, n)))
+        c = self._bias[2] + scale * sum(map(self._self.get, found, repeat(0.0, n)))
         return Scores(crisis=_sigmoid(a), danger=_sigmoid(b), self_harm=_sigmoid(c))
 
 

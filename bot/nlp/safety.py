@@ -56,9 +56,11 @@ class Safety:
 
 
 #: a lexicon crisis the model reads as calm (P(danger) below this) asks the safety question
-#: instead: on the eight blind rounds the lexicon's crises at P(danger) < 0.01 were 24 of its
-#: 50 false alarms and 2 of its 845 true hits (both then still asked, never missed)
-MODEL_VETO = 0.01
+#: instead. Chosen leave-one-round-out on the eleven blind rounds the model trains on (each round
+#: scored by a model trained without it): raising the veto from 0.01 to 0.2 took the false
+#: alarms from 2.3 % to 1.0 % of their 1,459 non-crises and the checks on them from 8.7 % to
+#: 9.9 %; the crises it turns into a safety question (5 more of 1,325) are still asked, never missed
+MODEL_VETO = 0.2
 
 
 @dataclass(frozen=True)
