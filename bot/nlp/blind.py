@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.nlp.analysis import NLP, Analysis
+from bot.nlp.crisis_train import TRAINED_ROUNDS
 from bot.nlp.scoring import Metric
 
 BLIND_DIR = Path(__file__).resolve().parents[2] / "tests" / "data" / "blind"
@@ -150,13 +151,21 @@ def score_blind(nlp: NLP, blind_dir: Path = BLIND_DIR) -> list[str]:
     if not blind_dir.is_dir():
         return []
     lines = [f"\nblind rounds in {blind_dir} (reported only; the exit status follows the dev data)"]
+    unseen: list[tuple[CrisisRow, Analysis]] = []
     for path in sorted(blind_dir.glob("crisis_*.tsv")):
         crows = read_crisis_round(path)
         readings = [nlp.analyze(row.text, REF) for row in crows]
-        lines += _section(path.name, crisis_metrics(crows, readings))
+        trained = " (the crisis model trains on it: figures in sample)"
+        heading = path.name + (trained if path.stem in TRAINED_ROUNDS else " (unseen)")
+        lines += _section(heading, crisis_metrics(crows, readings))
         for style, idx in _by_style(crows).items():
             metrics = crisis_metrics([crows[i] for i in idx], [readings[i] for i in idx])
             lines.append(f"    style {style:<14}" + "  ".join(_short(m) for m in metrics))
+        if path.stem not in TRAINED_ROUNDS:
+            unseen += zip(crows, readings, strict=True)
+    if unseen:
+        pooled = crisis_metrics([row for row, _ in unseen], [reading for _, reading in unseen])
+        lines += _section("all unseen crisis rounds together", pooled)
     for path in sorted(blind_dir.glob("needs_*.tsv")):
         nrows = read_needs_round(path)
         readings = [nlp.analyze(row.text, REF) for row in nrows]

@@ -99,3 +99,22 @@ def test_score_blind_prints_figures_not_messages(nlp: NLP, tmp_path: Path) -> No
     assert "style pinyin" in text and "style traditional" in text
     assert "他拿着刀" not in text and "育嬰師" not in text
     assert score_blind(nlp, tmp_path / "absent") == []
+
+
+def test_rounds_the_model_trains_on_are_marked_in_sample(nlp: NLP, tmp_path: Path) -> None:
+    """A round named in TRAINED_ROUNDS is reported as in sample; any other as unseen, and the
+    unseen rounds once more together (only they measure text the model has not seen)."""
+    sample = (FIXTURES / "crisis_sample.tsv").read_text(encoding="utf-8")
+    (tmp_path / "crisis_r1.tsv").write_text(sample, encoding="utf-8")
+    (tmp_path / "crisis_r99.tsv").write_text(sample, encoding="utf-8")
+    lines = score_blind(nlp, tmp_path)
+    headings = [line for line in lines if line.startswith("\n")]
+    assert headings[1:] == [
+        "\ncrisis_r1.tsv (the crisis model trains on it: figures in sample):",
+        "\ncrisis_r99.tsv (unseen):",
+        "\nall unseen crisis rounds together:",
+    ]
+    # one unseen round: pooled, its figures are that round's
+    pooled = lines[lines.index("\nall unseen crisis rounds together:") + 1 :]
+    r99 = lines.index("\ncrisis_r99.tsv (unseen):") + 1
+    assert pooled == lines[r99 : r99 + 4] and "danger recall" in pooled[1]
