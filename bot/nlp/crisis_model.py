@@ -105,10 +105,11 @@ def features(text: str, tokens: Iterable[str]) -> set[str]:
     return out
 
 
-def norm(found: set[str]) -> float:
+def norm(found: set[str], latin_text: bool = True) -> float:
     """The length of a text's feature vector: each feature counts 1, a Latin word LATIN_SCALE (the
-    value it is trained at); 1 for a text without features."""
-    latin = sum(1 for f in found if f.startswith("l:"))
+    value it is trained at); 1 for a text without features. `latin_text` False says the text has
+    no Latin word (no `l:` feature to count)."""
+    latin = sum(1 for f in found if f.startswith("l:")) if latin_text else 0
     return math.sqrt((len(found) - latin) + LATIN_SCALE * LATIN_SCALE * latin) or 1.0
 
 
@@ -194,7 +195,7 @@ class CrisisModel:
     def scores(self, text: str, tokens: Iterable[str]) -> Scores:
         """P(crisis), P(crisis or safety_check) and P(danger to herself) of a normalised text."""
         found = features(text, tokens)
-        n, scale = len(found), 1.0 / norm(found)
+        n, scale = len(found), 1.0 / norm(found, _LATIN_WORD.search(text) is not None)
         a = self._bias[0] + scale * sum(map(self._crisis.get, found, repeat(0.0, n)))
         b = self._bias[1] + scale * sum(map(self._danger.get, found, repeat(0.0, n)))
         c = self._bias[2] + scale * sum(map(self._self.get, found, repeat(0.0, n)))

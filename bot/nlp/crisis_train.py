@@ -39,9 +39,9 @@ SELF_RECALL = 0.97
 #: ... unless that would call more than this share of the other crises self-harm: self-harm also
 #: makes health the request's category, and the rows' self labels are noisy (a blind round's kind)
 MAX_SELF_ON_OTHERS = 0.15
-#: weights smaller than this in all three models are dropped from the export (a text has some
-#: 100–300 features, so a weight counts about a tenth of itself after `norm`: 0.05 changed one
-#: decision on the eleven trained rounds and took the export from 144k weights to 104k)
+#: weights smaller than this are dropped from the export, in each model on its own (a text has
+#: some 100–300 features, so a weight counts about a tenth of itself after `norm`: 0.05 changed
+#: one decision on the eleven trained rounds and took the export from 144k features to 104k)
 PRUNE = 0.05
 #: blind rounds (tests/data/blind) the model trains on. Each was scored sealed once, on the code
 #: of its day, before anyone read it (docs/nlp.md "Blind rounds"); from then on it is labelled
@@ -255,7 +255,7 @@ def train(
     for name, *ws in columns:
         if any(abs(w) >= PRUNE for w in ws):
             scale = LATIN_SCALE if str(name).startswith("l:") else 1.0
-            weights[str(name)] = [round(float(w) * scale, 4) for w in ws]
+            weights[str(name)] = [round(float(w) * scale, 4) if abs(w) >= PRUNE else 0 for w in ws]
     figures = cv_figures(labels, p_crisis, p_danger, thresholds)
     crises = [(s, p) for s, p, lab in zip(selfs, p_self, labels, strict=True) if lab == "crisis"]
     figures["self_recall"] = round(
