@@ -105,6 +105,30 @@ def features(text: str, tokens: Iterable[str]) -> set[str]:
     return out
 
 
+def cached_payload(
+    wanted: str,
+    shipped: Path,
+    cache_dir: Path | None,
+    prefix: str,
+    train: Callable[[], dict[str, object]],
+) -> dict[str, object]:
+    """The shipped weights when their hash is `wanted`, else cached ones, else `train()`'s (then
+    cached under cache_dir as `{prefix}-{hash[:16]}.json`). Shared by the crisis and need models."""
+    candidates = [shipped]
+    if cache_dir is not None:
+        candidates.append(cache_dir / f"{prefix}-{wanted[:16]}.json")
+    for path in candidates:
+        if path.is_file():
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            if payload.get("hash") == wanted:
+                return dict(payload)
+    payload = train()
+    if cache_dir is not None:
+        cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        candidates[-1].write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    return payload
+
+
 def norm(found: set[str], latin_text: bool = True) -> float:
     """The length of a text's feature vector: each feature counts 1, a Latin word LATIN_SCALE (the
     value it is trained at); 1 for a text without features. `latin_text` False says the text has
@@ -178,19 +202,15 @@ class CrisisModel:
         `trainer` (`crisis_train.train`) runs only when no weights match: it imports scikit-learn.
         """
         wanted = training_hash(data_dir)
-        candidates = [data_dir / MODEL_FILE]
-        if cache_dir is not None:
-            candidates.append(cache_dir / f"crisis_model-{wanted[:16]}.json")
-        for path in candidates:
-            if path.is_file():
-                payload = json.loads(path.read_text(encoding="utf-8"))
-                if payload.get("hash") == wanted:
-                    return cls(payload)
-        payload = trainer(read_training(data_dir), tokenize, data_hash=wanted)
-        if cache_dir is not None:
-            cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            candidates[-1].write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-        return cls(payload)
+        return cls(
+            cached_payload(
+                wanted,
+                data_dir / MODEL_FILE,
+                cache_dir,
+                "crisis_model",
+                lambda: trainer(read_training(data_dir), tokenize, data_hash=wanted),
+            )
+        )
 
     def scores(self, text: str, tokens: Iterable[str]) -> Scores:
         """P(crisis), P(crisis or safety_check) and P(danger to herself) of a normalised text."""
