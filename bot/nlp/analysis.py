@@ -1,12 +1,13 @@
 """The NLP façade: one `NLP` object built at start-up, `analyze(text, ref)` per message.
 
 `NLP.load(units)` reads every data file, builds the gazetteer from the app's org units,
-warms one private jieba tokenizer (see `segment.py`), OpenCC and the crisis model's weights, so
-nothing loads on the first message. `analyze` is pure: it normalises the text (`normalise.py`),
-runs the crisis detector (lexicon, clause-scoped) and the crisis model on the normalised text,
-the need tagger and visit-form reader on it too, and the date parser, the place matcher and the
-PII finders on the original; it returns a frozen `Analysis`, whose `to_json` is the `fuqing nlp`
-object of TAXONOMY.md.
+warms one private jieba tokenizer (see `segment.py`), OpenCC and the crisis and need models'
+weights, so nothing loads on the first message. `analyze` is pure: it normalises the text
+(`normalise.py`), runs the crisis detector (lexicon, clause-scoped) and the crisis model on the
+normalised text, the need tagger (lexicon and rules, with the need model's probabilities,
+`need_model.py`) and the visit-form reader on it too, and the date parser, the place matcher
+and the PII finders on the original; it returns a frozen `Analysis`, whose `to_json` is the
+`fuqing nlp` object of TAXONOMY.md.
 
 The crisis decision is asymmetric (a missed crisis is the worst error, a false alarm costs
 little): `crisis` when the lexicon says crisis or the model is confident (P(crisis) at or above
@@ -33,6 +34,8 @@ from bot.nlp.crisis_train import train as train_crisis_model
 from bot.nlp.dates import Holiday, load_holidays, parse_date
 from bot.nlp.forms import FormReader
 from bot.nlp.lexicon import DATA_DIR
+from bot.nlp.need_model import NeedModel
+from bot.nlp.need_train import train as train_need_model
 from bot.nlp.normalise import Normaliser
 from bot.nlp.pii import find_id_numbers, find_phones
 from bot.nlp.places import Gazetteer, PlaceUnit
@@ -115,6 +118,7 @@ class NLP:
         holidays: tuple[Holiday, ...],
         normaliser: Normaliser,
         model: CrisisModel,
+        needs: NeedModel | None = None,
     ) -> None:
         self._segmenter = segmenter
         self._gazetteer = gazetteer
@@ -124,6 +128,7 @@ class NLP:
         self._holidays = holidays
         self._normaliser = normaliser
         self._model = model
+        self._needs = needs
 
     @classmethod
     def load(cls, units: Iterable[PlaceUnit], *, cache_dir: pathlib.Path | None = None) -> NLP:
@@ -134,6 +139,7 @@ class NLP:
         data_dir = DATA_DIR
         gazetteer, tagger, forms, segmenter = _parts(units, cache_dir)
         model_cache = cache_dir / "crisis-model" if cache_dir else None
+        needs_cache = cache_dir / "needs-model" if cache_dir else None
         return cls(
             segmenter=segmenter,
             gazetteer=gazetteer,
@@ -144,6 +150,9 @@ class NLP:
             normaliser=Normaliser(data_dir),
             model=CrisisModel.load(
                 segmenter.tokens, train_crisis_model, data_dir=data_dir, cache_dir=model_cache
+            ),
+            needs=NeedModel.load(
+                segmenter.tokens, train_need_model, data_dir=data_dir, cache_dir=needs_cache
             ),
         )
 
@@ -174,7 +183,18 @@ class NLP:
             crisis, check, self_harm = decision.crisis, decision.safety_check, decision.self_harm
         # the need lexicon has upper-case terms (ICU): it reads the text with Latin case kept
         cased = self._normaliser.normalise(text, lower=False) if _UPPER.search(text) else norm
-        tagging = self._tagger.tag(cased, crisis=crisis, self_harm=self_harm)
+        needs = self._needs
+        if needs is not None and _evidence(norm) >= MODEL_MIN_CHARS:
+            tagging = self._tagger.tag(
+                cased,
+                crisis=crisis,
+                self_harm=self_harm,
+                model=needs.probabilities(norm, self._segmenter.tokens(norm)),
+                weight=needs.weight,
+                floor=needs.floor,
+            )
+        else:
+            tagging = self._tagger.tag(cased, crisis=crisis, self_harm=self_harm)
         district, street, community = self._gazetteer.match(text)
         return Analysis(
             text=text,

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bot.nlp.analysis import NLP, Analysis
 from bot.nlp.crisis_train import TRAINED_ROUNDS
+from bot.nlp.need_train import TRAINED_NEEDS_ROUNDS
 from bot.nlp.scoring import Metric
 
 BLIND_DIR = Path(__file__).resolve().parents[2] / "tests" / "data" / "blind"
@@ -169,7 +170,9 @@ def score_blind(nlp: NLP, blind_dir: Path = BLIND_DIR) -> list[str]:
     for path in sorted(blind_dir.glob("needs_*.tsv")):
         nrows = read_needs_round(path)
         readings = [nlp.analyze(row.text, REF) for row in nrows]
-        lines += _section(path.name, needs_metrics(nrows, readings))
+        trained = " (the need model trains on it: figures in sample)"
+        heading = path.name + (trained if path.stem in TRAINED_NEEDS_ROUNDS else " (unseen)")
+        lines += _section(heading, needs_metrics(nrows, readings))
         for style, idx in _by_style(nrows).items():
             metrics = needs_metrics([nrows[i] for i in idx], [readings[i] for i in idx])
             lines.append(f"    style {style:<14}" + "  ".join(_short(m) for m in metrics))

@@ -102,8 +102,9 @@ def test_score_blind_prints_figures_not_messages(nlp: NLP, tmp_path: Path) -> No
 
 
 def test_rounds_the_model_trains_on_are_marked_in_sample(nlp: NLP, tmp_path: Path) -> None:
-    """A round named in TRAINED_ROUNDS is reported as in sample; any other as unseen, and the
-    unseen rounds once more together (only they measure text the model has not seen)."""
+    """A round named in TRAINED_ROUNDS (TRAINED_NEEDS_ROUNDS) is reported as in sample; any
+    other as unseen, and the unseen crisis rounds once more together (only they measure text
+    the model has not seen)."""
     sample = (FIXTURES / "crisis_sample.tsv").read_text(encoding="utf-8")
     (tmp_path / "crisis_r1.tsv").write_text(sample, encoding="utf-8")
     (tmp_path / "crisis_r99.tsv").write_text(sample, encoding="utf-8")
@@ -113,6 +114,14 @@ def test_rounds_the_model_trains_on_are_marked_in_sample(nlp: NLP, tmp_path: Pat
         "\ncrisis_r1.tsv (the crisis model trains on it: figures in sample):",
         "\ncrisis_r99.tsv (unseen):",
         "\nall unseen crisis rounds together:",
+    ]
+    needs = (FIXTURES / "needs_sample.tsv").read_text(encoding="utf-8")
+    (tmp_path / "needs_r1.tsv").write_text(needs, encoding="utf-8")
+    (tmp_path / "needs_r99.tsv").write_text(needs, encoding="utf-8")
+    headings = [line for line in score_blind(nlp, tmp_path) if line.startswith("\nneeds_")]
+    assert headings == [
+        "\nneeds_r1.tsv (the need model trains on it: figures in sample):",
+        "\nneeds_r99.tsv (unseen):",
     ]
     # one unseen round: pooled, its figures are that round's
     pooled = lines[lines.index("\nall unseen crisis rounds together:") + 1 :]
