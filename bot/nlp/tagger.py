@@ -36,6 +36,7 @@ weighting, was the limit — hence the model.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -69,6 +70,9 @@ SECOND_MIN = 2.0
 SECOND_SHARE = 0.3
 #: ... or a word of its own and the need model this sure of it
 SECOND_SURE = 0.8
+#: English need words → Chinese (the tagger reads them; the crisis readers do not)
+ENGLISH_FILE = "need_words_en.tsv"
+_LATIN = re.compile("[A-Za-z]")
 #: rule 2 adds `jobs` to training only on clear job evidence, not a lone 种植/会计 (weight 1)
 TRAINING_JOBS_MIN = 2.0
 
@@ -93,9 +97,23 @@ class NeedTagger:
         unknown = every - set(CATEGORIES) - set(CUES)
         if unknown:
             raise ValueError(f"needs.tsv: unknown labels {sorted(unknown)}")
+        self._english_map = {en.lower(): zh for en, zh in read_table(ENGLISH_FILE, 2, data_dir)}
+        words = sorted(self._english_map, key=len, reverse=True)
+        self._english = re.compile(
+            r"(?<![A-Za-z])(" + "|".join(map(re.escape, words)) + r")(?:e?s)?(?![A-Za-z])",
+            re.IGNORECASE,
+        )
+
+    def english(self, text: str) -> str:
+        """text with the English need words of `data/need_words_en.tsv` in Chinese."""
+        if not _LATIN.search(text):
+            return text
+        return self._english.sub(lambda m: self._english_map[m.group(1).lower()], text)
 
     def scores(self, text: str) -> tuple[dict[str, float], set[str], list[Hit]]:
-        """Category scores, the cues present, and the category hits behind the scores."""
+        """Category scores, the cues present, and the category hits behind the scores (English
+        need words read in Chinese first)."""
+        text = self.english(text)
         hits = self.lexicon.hits(text)
         score: dict[str, float] = defaultdict(float)
         for h in hits:

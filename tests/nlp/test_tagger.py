@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from bot.nlp import NLP
-from bot.nlp.tagger import NeedTagger
+from bot.nlp.lexicon import read_table
+from bot.nlp.tagger import ENGLISH_FILE, NeedTagger
 
 REF = dt.date(2026, 4, 15)
 
@@ -147,3 +148,27 @@ def test_self_harm_words_are_health_without_crisis_flag() -> None:
     """Suicidal words point to health even if the crisis detector were to miss them."""
     t = NeedTagger().tag("活着太累了，今晚就想结束这一切")
     assert t.primary == "health"
+
+
+def test_every_english_need_word_reaches_a_category() -> None:
+    """Each row of need_words_en.tsv maps to Chinese the need lexicon scores (data in sync)."""
+    tagger = NeedTagger()
+    for english, chinese in read_table(ENGLISH_FILE, 2):
+        scores, _, _ = tagger.scores(chinese)
+        assert max(scores.values()) > 0, (english, chinese)
+
+
+@pytest.mark.parametrize(
+    ("text", "primary"),
+    [
+        ("I lost my JOB and need to find work", "jobs"),
+        ("Where can I take computer classes?", "knowledge"),
+        ("My ex won't pay child support", "rights"),
+        ("Can I get help with my medical bills", "relief"),
+        ("I'm pregnant, where is a gynecologist", "health"),
+        ("I'd like to volunteer at your events", "other"),
+    ],
+)
+def test_english_needs_are_read_in_chinese(text: str, primary: str) -> None:
+    """English need words (plurals and any case included) reach the Chinese lexicon."""
+    assert NeedTagger().tag(text).primary == primary
