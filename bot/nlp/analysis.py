@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.nlp.crisis_model import CrisisModel
+from bot.nlp.crisis_model import _LATIN_WORD, CrisisModel, features
 from bot.nlp.crisis_train import train as train_crisis_model
 from bot.nlp.dates import Holiday, load_holidays, parse_date
 from bot.nlp.forms import FormReader
@@ -166,14 +166,18 @@ class NLP:
         # she is asked). Under MODEL_MIN_CHARS letters the model has no evidence to weigh (a form
         # reply: 不用了, 对, 1): the lexicon decides alone, and it knows the short cries (救命,
         # 他又来了, jiu ming).
-        if _evidence(norm) >= MODEL_MIN_CHARS:
+        evidence = _evidence(norm) >= MODEL_MIN_CHARS
+        found: set[str] | None = None  # the text's features, shared when no trap was blanked
+        if evidence:
             model = self._model
             clean = self._safety.blank_traps(norm)  # the model reads traps as the lexicon does
             # Each sentence is tokenized once: jieba cuts at the end marks anyway, so the whole
             # text's tokens and each window's are the sentences' tokens joined.
             sentences = _sentences(clean)
             tokens = [self._segmenter.tokens(sentence) for sentence in sentences]
-            scores = model.scores(clean, [t for part in tokens for t in part])
+            seen = features(clean, [t for part in tokens for t in part])
+            found = seen if clean == norm else None
+            scores = model.scores_of(seen, _LATIN_WORD.search(clean) is not None)
             p_danger = scores.danger
             if len(clean) >= LONG_CHARS:
                 for i in range(len(sentences) - 1):
@@ -184,12 +188,14 @@ class NLP:
         # the need lexicon has upper-case terms (ICU): it reads the text with Latin case kept
         cased = self._normaliser.normalise(text, lower=False) if _UPPER.search(text) else norm
         needs = self._needs
-        if needs is not None and _evidence(norm) >= MODEL_MIN_CHARS:
+        if needs is not None and evidence:
+            if found is None:
+                found = features(norm, self._segmenter.tokens(norm))
             tagging = self._tagger.tag(
                 cased,
                 crisis=crisis,
                 self_harm=self_harm,
-                model=needs.probabilities(norm, self._segmenter.tokens(norm)),
+                model=needs.probabilities_of(found, _LATIN_WORD.search(norm) is not None),
                 weight=needs.weight,
                 floor=needs.floor,
             )

@@ -214,8 +214,12 @@ class CrisisModel:
 
     def scores(self, text: str, tokens: Iterable[str]) -> Scores:
         """P(crisis), P(crisis or safety_check) and P(danger to herself) of a normalised text."""
-        found = features(text, tokens)
-        n, scale = len(found), 1.0 / norm(found, _LATIN_WORD.search(text) is not None)
+        return self.scores_of(features(text, tokens), _LATIN_WORD.search(text) is not None)
+
+    def scores_of(self, found: set[str], latin_text: bool = True) -> Scores:
+        """The same from a text's features, when they are at hand (`NLP.analyze` shares them
+        with the need model)."""
+        n, scale = len(found), 1.0 / norm(found, latin_text)
         a = self._bias[0] + scale * sum(map(self._crisis.get, found, repeat(0.0, n)))
         b = self._bias[1] + scale * sum(map(self._danger.get, found, repeat(0.0, n)))
         c = self._bias[2] + scale * sum(map(self._self.get, found, repeat(0.0, n)))
