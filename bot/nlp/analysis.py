@@ -45,7 +45,6 @@ from bot.nlp.tagger import NeedTagger
 
 __all__ = ["NLP", "Analysis", "PlaceUnit"]
 
-_UPPER = re.compile("[A-Z]")
 #: fewer letters or characters than this: the crisis model is not asked (see `analyze`)
 MODEL_MIN_CHARS = 5
 #: this many characters or more: the danger head also reads two-sentence windows (see above)
@@ -118,7 +117,7 @@ class NLP:
         holidays: tuple[Holiday, ...],
         normaliser: Normaliser,
         model: CrisisModel,
-        needs: NeedModel | None = None,
+        needs: NeedModel,
     ) -> None:
         self._segmenter = segmenter
         self._gazetteer = gazetteer
@@ -186,9 +185,9 @@ class NLP:
             decision = decide(safety, scores.crisis, p_danger, scores.self_harm, model.thresholds)
             crisis, check, self_harm = decision.crisis, decision.safety_check, decision.self_harm
         # the need lexicon has upper-case terms (ICU): it reads the text with Latin case kept
-        cased = self._normaliser.normalise(text, lower=False) if _UPPER.search(text) else norm
+        cased = self._normaliser.cased(text, norm)
         needs = self._needs
-        if needs is not None and evidence:
+        if evidence:
             if found is None:
                 found = features(norm, self._segmenter.tokens(norm))
             tagging = self._tagger.tag(

@@ -24,7 +24,7 @@ from pathlib import Path
 from bot.nlp.analysis import NLP, Analysis
 from bot.nlp.crisis_train import TRAINED_ROUNDS
 from bot.nlp.need_train import TRAINED_NEEDS_ROUNDS
-from bot.nlp.scoring import Metric
+from bot.nlp.scoring import Metric, micro_f1
 
 BLIND_DIR = Path(__file__).resolve().parents[2] / "tests" / "data" / "blind"
 REF = dt.date(2026, 3, 18)
@@ -128,9 +128,7 @@ def needs_metrics(rows: list[NeedsRow], readings: list[Analysis]) -> list[Metric
         unread += r.primary is None
         want, got = set(row.categories), set(r.categories)
         tp, fp, fn = tp + len(want & got), fp + len(got - want), fn + len(want - got)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    f1 = micro_f1(tp, fp, fn)
     total = len(rows) or 1
     return [
         Metric(f"primary accuracy ({len(rows)})", right / total, 0.95),
@@ -156,9 +154,7 @@ def score_blind(nlp: NLP, blind_dir: Path = BLIND_DIR) -> list[str]:
     for path in sorted(blind_dir.glob("crisis_*.tsv")):
         crows = read_crisis_round(path)
         readings = [nlp.analyze(row.text, REF) for row in crows]
-        trained = " (the crisis model trains on it: figures in sample)"
-        heading = path.name + (trained if path.stem in TRAINED_ROUNDS else " (unseen)")
-        lines += _section(heading, crisis_metrics(crows, readings))
+        lines += _section(_heading(path, TRAINED_ROUNDS, "crisis"), crisis_metrics(crows, readings))
         for style, idx in _by_style(crows).items():
             metrics = crisis_metrics([crows[i] for i in idx], [readings[i] for i in idx])
             lines.append(f"    style {style:<14}" + "  ".join(_short(m) for m in metrics))
@@ -170,13 +166,20 @@ def score_blind(nlp: NLP, blind_dir: Path = BLIND_DIR) -> list[str]:
     for path in sorted(blind_dir.glob("needs_*.tsv")):
         nrows = read_needs_round(path)
         readings = [nlp.analyze(row.text, REF) for row in nrows]
-        trained = " (the need model trains on it: figures in sample)"
-        heading = path.name + (trained if path.stem in TRAINED_NEEDS_ROUNDS else " (unseen)")
-        lines += _section(heading, needs_metrics(nrows, readings))
+        lines += _section(
+            _heading(path, TRAINED_NEEDS_ROUNDS, "need"), needs_metrics(nrows, readings)
+        )
         for style, idx in _by_style(nrows).items():
             metrics = needs_metrics([nrows[i] for i in idx], [readings[i] for i in idx])
             lines.append(f"    style {style:<14}" + "  ".join(_short(m) for m in metrics))
     return lines
+
+
+def _heading(path: Path, trained: tuple[str, ...], model: str) -> str:
+    """A round's name, marked as the `model` model's training data or as unseen."""
+    if path.stem in trained:
+        return f"{path.name} (the {model} model trains on it: figures in sample)"
+    return f"{path.name} (unseen)"
 
 
 def _section(name: str, metrics: list[Metric]) -> list[str]:

@@ -12,6 +12,7 @@ than `MAX_CHECKS` of the `none` rows (recall first; a false alarm costs little).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -107,23 +108,48 @@ def _lines(path: Path) -> list[str]:
     return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
-def _docs(rows: list[tuple[str, str, str]], tokenize: Tokenize) -> list[dict[str, float]]:
-    """Each row's features, as the model sees them at run time (normalised text and tokens).
+def vectors(texts: Iterable[str], tokenize: Tokenize, *, blank: bool) -> list[dict[str, float]]:
+    """Each text's features, as a model sees them at run time (normalised text and tokens; with
+    `blank`, the crisis lexicon's traps blanked first, as the crisis model reads them).
 
     A Latin word (`l:`) has the value LATIN_SCALE, so its weight is penalised more (see
     `crisis_model`); the exported weight is scaled back, and at run time every feature counts 1.
-    Each vector is then scaled to length 1 (`crisis_model.norm`), at run time too.
+    Each vector is then scaled to length 1 (`crisis_model.norm`), at run time too. Shared by the
+    crisis and need models' training.
     """
     from bot.nlp.safety import CrisisDetector
 
-    normalise, blank = Normaliser().normalise, CrisisDetector().blank_traps
+    normalise = Normaliser().normalise
+    blank_traps = CrisisDetector().blank_traps if blank else None
     docs = []
-    for text, _, _ in rows:
-        clean = blank(normalise(text))
-        found = sorted(features(clean, tokenize(clean)))
-        length = norm(set(found))
-        docs.append({f: (LATIN_SCALE if f.startswith("l:") else 1.0) / length for f in found})
+    for text in texts:
+        clean = normalise(text)
+        if blank_traps is not None:
+            clean = blank_traps(clean)
+        found = features(clean, tokenize(clean))
+        length = norm(found)
+        docs.append(
+            {f: (LATIN_SCALE if f.startswith("l:") else 1.0) / length for f in sorted(found)}
+        )
     return docs
+
+
+def _docs(rows: list[tuple[str, str, str]], tokenize: Tokenize) -> list[dict[str, float]]:
+    """The crisis rows' vectors (traps blanked)."""
+    return vectors((text for text, _, _ in rows), tokenize, blank=True)
+
+
+def export_weights(
+    names: Iterable[object], coefs: list[Any], prune: float
+) -> dict[str, list[float]]:
+    """Each feature's weights in every model, sorted, in run-time units (a Latin word's scaled back
+    by LATIN_SCALE); a weight under `prune` is 0 and a feature with none left is dropped."""
+    weights: dict[str, list[float]] = {}
+    for name, *ws in zip(names, *coefs, strict=True):
+        if any(abs(w) >= prune for w in ws):
+            scale = LATIN_SCALE if str(name).startswith("l:") else 1.0
+            weights[str(name)] = [round(float(w) * scale, 4) if abs(w) >= prune else 0 for w in ws]
+    return dict(sorted(weights.items()))
 
 
 def self_harm_labels(rows: list[tuple[str, str, str]]) -> list[bool]:
@@ -141,24 +167,31 @@ def self_harm_labels(rows: list[tuple[str, str, str]]) -> list[bool]:
     ]
 
 
-def _fit(matrix: Any, y: list[bool]) -> Any:
-    """One deterministic logistic regression."""
+def fit(matrix: Any, y: list[bool], *, c: float = C, balanced: bool = True) -> Any:
+    """One deterministic logistic regression (the need model's too)."""
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(
-        C=C, solver="lbfgs", class_weight="balanced", random_state=SEED, max_iter=2000
+        C=c,
+        solver="lbfgs",
+        class_weight="balanced" if balanced else None,
+        random_state=SEED,
+        max_iter=2000,
     )
     return model.fit(matrix, y)
 
 
 def cross_validate(
-    rows: list[tuple[str, str, str]], tokenize: Tokenize
+    rows: list[tuple[str, str, str]],
+    tokenize: Tokenize,
+    docs: list[dict[str, float]] | None = None,
 ) -> tuple[list[float], list[float], list[float]]:
-    """Out-of-fold P(crisis), P(danger) and P(self-harm) for every row (5 folds, fixed seed)."""
+    """Out-of-fold P(crisis), P(danger) and P(self-harm) for every row (5 folds, fixed seed);
+    `docs`, the rows' vectors when the caller has them already."""
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.model_selection import StratifiedKFold
 
-    docs = _docs(rows, tokenize)
+    docs = docs if docs is not None else _docs(rows, tokenize)
     labels = [label for _, label, _ in rows]
     selfs = self_harm_labels(rows)
     p_crisis = [0.0] * len(rows)
@@ -169,9 +202,9 @@ def cross_validate(
         vectorizer = DictVectorizer()
         x_train = vectorizer.fit_transform([docs[i] for i in train_idx])
         x_test = vectorizer.transform([docs[i] for i in test_idx])
-        crisis = _fit(x_train, [labels[i] == "crisis" for i in train_idx])
-        danger = _fit(x_train, [labels[i] != "none" for i in train_idx])
-        self_harm = _fit(x_train, [selfs[i] for i in train_idx])
+        crisis = fit(x_train, [labels[i] == "crisis" for i in train_idx])
+        danger = fit(x_train, [labels[i] != "none" for i in train_idx])
+        self_harm = fit(x_train, [selfs[i] for i in train_idx])
         for i, pc, pd, ps in zip(
             test_idx,
             crisis.predict_proba(x_test)[:, 1],
@@ -183,9 +216,7 @@ def cross_validate(
     return p_crisis, p_danger, p_self
 
 
-def self_threshold(
-    selfs: list[bool], p_self: list[float], crises: list[bool] | None = None
-) -> float:
+def self_threshold(selfs: list[bool], p_self: list[float], crises: list[bool]) -> float:
     """The lowest P(self-harm) that still catches SELF_RECALL of the self-harm rows, at most 0.5,
     raised where it would call more than MAX_SELF_ON_OTHERS of the other crises self-harm."""
     found = sorted(p for p, is_self in zip(p_self, selfs, strict=True) if is_self)
@@ -193,11 +224,7 @@ def self_threshold(
         return 0.5
     recall_t = found[int((1 - SELF_RECALL) * len(found))]
     others = sorted(
-        (
-            p
-            for p, s, c in zip(p_self, selfs, crises or [False] * len(selfs), strict=True)
-            if c and not s
-        ),
+        (p for p, s, c in zip(p_self, selfs, crises, strict=True) if c and not s),
         reverse=True,
     )
     allowed = int(MAX_SELF_ON_OTHERS * len(others))
@@ -238,24 +265,20 @@ def train(
     rows = sorted(rows)
     labels = [label for _, label, _ in rows]
     selfs = self_harm_labels(rows)
-    p_crisis, p_danger, p_self = cross_validate(rows, tokenize)
+    docs = _docs(rows, tokenize)
+    p_crisis, p_danger, p_self = cross_validate(rows, tokenize, docs)
     thresholds = choose_thresholds(labels, p_crisis, p_danger)
     thresholds["self"] = self_threshold(selfs, p_self, [lab == "crisis" for lab in labels])
-    docs = _docs(rows, tokenize)
     vectorizer = DictVectorizer()
     matrix = vectorizer.fit_transform(docs)
     models = (
-        _fit(matrix, [label == "crisis" for label in labels]),
-        _fit(matrix, [label != "none" for label in labels]),
-        _fit(matrix, selfs),
+        fit(matrix, [label == "crisis" for label in labels]),
+        fit(matrix, [label != "none" for label in labels]),
+        fit(matrix, selfs),
     )
-    weights: dict[str, list[float]] = {}
-    names = vectorizer.get_feature_names_out()
-    columns = zip(names, *(model.coef_[0] for model in models), strict=True)
-    for name, *ws in columns:
-        if any(abs(w) >= PRUNE for w in ws):
-            scale = LATIN_SCALE if str(name).startswith("l:") else 1.0
-            weights[str(name)] = [round(float(w) * scale, 4) if abs(w) >= PRUNE else 0 for w in ws]
+    weights = export_weights(
+        vectorizer.get_feature_names_out(), [model.coef_[0] for model in models], PRUNE
+    )
     figures = cv_figures(labels, p_crisis, p_danger, thresholds)
     crises = [(s, p) for s, p, lab in zip(selfs, p_self, labels, strict=True) if lab == "crisis"]
     figures["self_recall"] = round(
@@ -272,7 +295,7 @@ def train(
         "bias": [round(float(model.intercept_[0]), 4) for model in models],
         "thresholds": thresholds,
         "cv": figures,
-        "weights": dict(sorted(weights.items())),
+        "weights": weights,
     }
 
 

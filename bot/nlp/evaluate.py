@@ -26,7 +26,7 @@ from pathlib import Path
 from bot.nlp.analysis import NLP, PlaceUnit, build_segmenter
 from bot.nlp.blind import BLIND_DIR, score_blind
 from bot.nlp.crisis_model import Tokenize
-from bot.nlp.scoring import Metric
+from bot.nlp.scoring import Metric, micro_f1
 from storage.orgtree import load_units
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,9 +85,7 @@ def score_needs(nlp: NLP, path: Path, report: Report) -> None:
             alarms += found.crisis
             if found.crisis:
                 report.miss("crisis false alarm", text)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    f1 = micro_f1(tp, fp, fn)
     report.metrics += [
         Metric("primary accuracy", right / len(data), 0.95),
         Metric("category micro-F1", f1, 0.92),

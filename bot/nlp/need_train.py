@@ -12,17 +12,16 @@ in charge where they know the words).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from bot.nlp.categories import CATEGORIES
-from bot.nlp.crisis_model import FEATURE_VERSION, LATIN_SCALE, Tokenize, features, norm
-from bot.nlp.crisis_train import ROOT, SEED, _lines
+from bot.nlp.crisis_model import FEATURE_VERSION, Tokenize
+from bot.nlp.crisis_train import ROOT, SEED, _lines, export_weights, fit, vectors
 from bot.nlp.lexicon import DATA_DIR
 from bot.nlp.need_model import NEEDS_TRAIN_FILE
 from bot.nlp.normalise import Normaliser
+from bot.nlp.scoring import micro_f1
 
 FOLDS = 5
 C = 64.0
@@ -33,7 +32,6 @@ TRAINED_NEEDS_ROUNDS = ("needs_r1",)
 WEIGHTS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0)
 #: tried for the floor of a model-only primary (no lexicon hit at all)
 FLOORS = (0.3, 0.4, 0.5, 0.6)
-_UPPER = re.compile("[A-Z]")
 
 Row = tuple[str, tuple[str, ...], str]
 
@@ -65,34 +63,11 @@ def build(tests_data: Path = ROOT / "tests" / "data", data_dir: Path = DATA_DIR)
     return Counter(src for _, src in rows.values())
 
 
-def _docs(rows: list[Row], tokenize: Tokenize) -> list[dict[str, float]]:
-    """Each row's features as the model sees them at run time (normalised, length 1)."""
-    normalise = Normaliser().normalise
-    docs = []
-    for text, _, _ in rows:
-        clean = normalise(text)
-        found = features(clean, tokenize(clean))
-        length = norm(found)
-        docs.append(
-            {f: (LATIN_SCALE if f.startswith("l:") else 1.0) / length for f in sorted(found)}
-        )
-    return docs
-
-
-def _fit(matrix: Any, y: list[bool]) -> Any:
-    """One deterministic logistic regression."""
-    from sklearn.linear_model import LogisticRegression
-
-    model = LogisticRegression(C=C, solver="lbfgs", random_state=SEED, max_iter=2000)
-    return model.fit(matrix, y)
-
-
-def cross_validate(rows: list[Row], tokenize: Tokenize) -> list[dict[str, float]]:
+def cross_validate(rows: list[Row], docs: list[dict[str, float]]) -> list[dict[str, float]]:
     """Out-of-fold P(category) of every row (5 folds stratified by primary, fixed seed)."""
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.model_selection import StratifiedKFold
 
-    docs = _docs(rows, tokenize)
     primaries = [cats[0] for _, cats, _ in rows]
     out: list[dict[str, float]] = [{} for _ in rows]
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
@@ -101,7 +76,8 @@ def cross_validate(rows: list[Row], tokenize: Tokenize) -> list[dict[str, float]
         x_train = vectorizer.fit_transform([docs[i] for i in train_idx])
         x_test = vectorizer.transform([docs[i] for i in test_idx])
         for category in CATEGORIES:
-            model = _fit(x_train, [category in rows[i][1] for i in train_idx])
+            y = [category in rows[i][1] for i in train_idx]
+            model = fit(x_train, y, c=C, balanced=False)
             for i, p in zip(test_idx, model.predict_proba(x_test)[:, 1], strict=True):
                 out[i][category] = float(p)
     return out
@@ -113,10 +89,10 @@ def tagging_figures(
     """Primary accuracy, micro-F1 and share without a primary of lexicon + model tagging."""
     from bot.nlp.tagger import NeedTagger
 
-    normalise, tagger = Normaliser().normalise, NeedTagger()
+    normaliser, tagger = Normaliser(), NeedTagger()
     right = tp = fp = fn = unknown = 0
     for i, (text, cats, _) in enumerate(rows):
-        cased = normalise(text, lower=False) if _UPPER.search(text) else normalise(text)
+        cased = normaliser.cased(text, normaliser.normalise(text))
         model = probabilities[i] if probabilities is not None else None
         got = tagger.tag(cased, model=model, weight=weight, floor=floor)
         right += got.primary == cats[0]
@@ -127,9 +103,7 @@ def tagging_figures(
             fp + len(found - expected),
             fn + len(expected - found),
         )
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    f1 = micro_f1(tp, fp, fn)
     n = len(rows)
     return {"primary": round(right / n, 4), "micro_f1": round(f1, 4), "none": round(unknown / n, 4)}
 
@@ -139,7 +113,8 @@ def train(rows: list[Row], tokenize: Tokenize, *, data_hash: str) -> dict[str, o
     from sklearn.feature_extraction import DictVectorizer
 
     rows = sorted(rows)
-    oof = cross_validate(rows, tokenize)
+    docs = vectors((text for text, _, _ in rows), tokenize, blank=False)
+    oof = cross_validate(rows, docs)
     lexicon_only = tagging_figures(rows, None, 0.0, 1.0)
     best: tuple[float, float, float, dict[str, float]] | None = None
     for weight in WEIGHTS:
@@ -150,16 +125,14 @@ def train(rows: list[Row], tokenize: Tokenize, *, data_hash: str) -> dict[str, o
                 best = (score, weight, floor, figures)
     assert best is not None
     _, weight, floor, figures = best
-    docs = _docs(rows, tokenize)
     vectorizer = DictVectorizer()
     matrix = vectorizer.fit_transform(docs)
-    models = [_fit(matrix, [c in cats for _, cats, _ in rows]) for c in CATEGORIES]
-    weights: dict[str, list[float]] = {}
-    names = vectorizer.get_feature_names_out()
-    for name, *ws in zip(names, *(m.coef_[0] for m in models), strict=True):
-        if any(abs(w) >= PRUNE for w in ws):
-            scale = LATIN_SCALE if str(name).startswith("l:") else 1.0
-            weights[str(name)] = [round(float(w) * scale, 4) if abs(w) >= PRUNE else 0 for w in ws]
+    models = [
+        fit(matrix, [c in cats for _, cats, _ in rows], c=C, balanced=False) for c in CATEGORIES
+    ]
+    weights = export_weights(
+        vectorizer.get_feature_names_out(), [m.coef_[0] for m in models], PRUNE
+    )
     return {
         "hash": data_hash,
         "feature_version": FEATURE_VERSION,
@@ -168,5 +141,5 @@ def train(rows: list[Row], tokenize: Tokenize, *, data_hash: str) -> dict[str, o
         "weight": weight,
         "floor": floor,
         "cv": {"lexicon_only": lexicon_only, "lexicon_and_model": figures},
-        "weights": dict(sorted(weights.items())),
+        "weights": weights,
     }

@@ -43,6 +43,7 @@ _ZHE = re.compile(
 )
 DANGER_WORDS_FILE = "danger_words.tsv"
 INFLECTIONS_FILE = "danger_inflections.tsv"
+_UPPER = re.compile("[A-Z]")
 _HAS_WIDE = re.compile("[\u3000\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 
 
@@ -92,6 +93,11 @@ class Normaliser:
             words = self._words if lower else self._words_any_case
             text = words.sub(self._danger_word, text)
         return text
+
+    def cased(self, text: str, lowered: str) -> str:
+        """text as the need lexicon reads it: normalised with its Latin case kept (the lexicon has
+        ICU, PICC), or `lowered` (text's normal form) when it has no capital letter."""
+        return self.normalise(text, lower=False) if _UPPER.search(text) else lowered
 
     def _danger_word(self, match: re.Match[str]) -> str:
         """The Chinese of a matched danger word, or the match itself when its inflection is

@@ -28,3 +28,10 @@ class Metric:
         sign = "<=" if self.at_most else ">="
         verdict = "ok" if self.met else "BELOW TARGET"
         return f"{self.name:<28}{self.value:7.3f}  (target {sign} {self.target})  {verdict}"
+
+
+def micro_f1(tp: int, fp: int, fn: int) -> float:
+    """Micro-averaged F1 from true positive, false positive and false negative counts."""
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0

@@ -101,7 +101,7 @@ class NeedTagger:
         words = sorted(self._english_map, key=len, reverse=True)
         self._english = re.compile(
             r"(?<![A-Za-z])(" + "|".join(map(re.escape, words)) + r")(?:e?s)?(?![A-Za-z])",
-            re.IGNORECASE,
+            re.IGNORECASE | re.ASCII,  # Unicode folding would match ſ for s: no such key
         )
 
     def english(self, text: str) -> str:

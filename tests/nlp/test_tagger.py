@@ -172,3 +172,10 @@ def test_every_english_need_word_reaches_a_category() -> None:
 def test_english_needs_are_read_in_chinese(text: str, primary: str) -> None:
     """English need words (plurals and any case included) reach the Chinese lexicon."""
     assert NeedTagger().tag(text).primary == primary
+
+
+@pytest.mark.parametrize("text", ["I need a claſs", "K\u212aid job", "ＪＯＢ"])
+def test_english_lookalike_letters_are_no_crash(text: str) -> None:
+    """Letters that fold to ASCII only under Unicode rules (ſ, the Kelvin sign) are no English
+    need word: the text is tagged, never a KeyError."""
+    NeedTagger().tag(text)
