@@ -324,3 +324,26 @@ class CallbackNonce(SQLModel, table=True):
     nonce: str = Field(primary_key=True, max_length=64)
     digest: str = Field(max_length=64)
     expires_at: datetime = Field(index=True)
+
+
+class LabelCorrection(SQLModel, table=True):
+    """Staff's correction of a help request's categories or crisis flag: a labelled example for
+    the NLP's models (`fuqing nlp train`). `text` is the need the model read (her words:
+    encrypted, and deleted with her data); `model_*` what the request was filed with, `staff_*`
+    what the staff member says it is (categories: the primary first)."""
+
+    __tablename__ = "label_corrections"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="help_requests.id", index=True)
+    staff_id: int = Field(foreign_key="staff_accounts.id")
+    text: str = Field(sa_column=Column(EncryptedText, nullable=False))
+    model_categories: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    model_crisis: bool
+    staff_categories: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    staff_crisis: bool
+    corrected_at: datetime = Field(index=True)

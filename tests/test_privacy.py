@@ -23,12 +23,14 @@ from bot.cli import app as cli_app
 from bot.cli.startup import setup_logging
 from bot.config import OPTIONAL_SECRETS, PLACEHOLDER_SECRETS, REQUIRED_SECRETS, Settings
 from bot.conversation import Conversation
+from bot.domain import labels
 from bot.domain.quarters import Quarter
+from bot.domain.requests import Actor
 from bot.nlp import NLP
 from bot.reporting.figures import compile_figures
 from storage import crypto, repo
 from storage.db import Database
-from storage.models import Identity, Outbox, User
+from storage.models import Identity, LabelCorrection, Outbox, User
 from tests.conftest import TEST_SECRET_KEY, Chat
 
 HER = "oWx9Z_her-openid-7781"  # a WeChat-openid-like address on the api channel
@@ -83,13 +85,39 @@ def _texts_of_every_table(database: Database) -> list[str]:
     return found
 
 
+def _staff_corrects(database: Database, code: str) -> None:
+    """朝阳区's console staff correct the request's categories (a stored labelled example)."""
+    with database.transaction() as session:
+        unit = repo.unit_by_path(session, path="朝阳区")
+        assert unit is not None
+        staff = repo.create_staff(
+            session, username="chaoyang", password_hash="x", unit=unit, now=_NOW
+        )
+        actor = Actor.console(
+            username="chaoyang",
+            unit_id=unit.id or 0,
+            unit_ids=sorted(repo.units_below(session, unit=unit)),
+        )
+        done = labels.correct(
+            session,
+            code=code,
+            actor=actor,
+            staff_id=staff.id or 0,
+            categories=["rights", "relief"],
+            crisis=None,
+            now=_NOW,
+        )
+        assert NEED in done.correction.text
+
+
 def test_erasure_leaves_nothing_of_her_and_keeps_the_counts(
     chat: Callable[..., Chat],
     cadre: Callable[..., Chat],
     database: Database,
     nlp: NLP,
 ) -> None:
-    """After 删除我的信息 no table holds her phone, words or address; the quarter counts her."""
+    """After 删除我的信息 no table holds her phone, words or address (nor staff's correction of
+    her request's labels, which quoted her); the quarter counts her."""
     officer, woman = cadre(), chat(HER)
     code = _file_and_resolve(woman, officer)
     woman.run(
@@ -104,6 +132,7 @@ def test_erasure_leaves_nothing_of_her_and_keeps_the_counts(
         repo.mark_failed(
             session, row=row, error=f"48001 api unauthorized: {HER}", now=row.due_at, retry_at=None
         )
+    _staff_corrects(database, code)  # her words become a labelled example of the NLP
     before = _texts_of_every_table(database)
     assert any(PHONE in t for t in before) and any(HER in t for t in before)
     assert any(RATING_WORDS in t for t in before) and any(HANDOVER_WORDS in t for t in before)
@@ -121,6 +150,7 @@ def test_erasure_leaves_nothing_of_her_and_keeps_the_counts(
         assert not [t for t in after if secret in t], secret
     with database.read() as session:
         assert session.exec(select(Identity).where(Identity.external_id == HER)).first() is None
+        assert session.exec(select(LabelCorrection)).all() == []
         users = session.exec(select(User).where(User.role == "resident")).all()
         assert [(u.name, u.phone, u.deleted_at is not None) for u in users] == [(None, None, True)]
         pushes = session.exec(select(Outbox).where(Outbox.user_id == users[0].id)).all()
@@ -268,6 +298,7 @@ def test_every_encrypted_column_is_rotated() -> None:
         "dialogue_sessions.data",
         "quarterly_reports.remark",
         "quarterly_reports.review_comment",
+        "label_corrections.text",
         "quarterly_reports.figures",
     }
 

@@ -48,6 +48,12 @@ from storage.repo.dialogue import (
     unanswered_safety_checks,
 )
 from storage.repo.gauges import outbox_backlog as outbox_backlog
+from storage.repo.labels import add_correction as add_correction
+from storage.repo.labels import all_corrections as all_corrections
+from storage.repo.labels import count_corrections as count_corrections
+from storage.repo.labels import delete_corrections_of as delete_corrections_of
+from storage.repo.labels import first_correction_of as first_correction_of
+from storage.repo.labels import recent_corrections as recent_corrections
 from storage.repo.org import (
     all_units,
     ancestors,
@@ -133,6 +139,7 @@ from storage.repo.requests import (
     open_requests_in,
     request_by_code,
     requests_of,
+    set_labels,
     set_rating,
     set_status,
     update_request,
@@ -228,6 +235,7 @@ __all__ = [
     "seed_org_tree",
     "set_consent",
     "set_due_date",
+    "set_labels",
     "set_rating",
     "set_reply",
     "set_status",

@@ -22,6 +22,7 @@ from storage.db import FORGET_FILES
 from storage.models import HelpRequest, HelpRequestEvent, Identity, InboundMessage, Outbox, User
 from storage.repo._common import as_utc, stored
 from storage.repo.dialogue import INBOUND
+from storage.repo.labels import delete_corrections_of
 from storage.repo.people import erase_user
 from storage.repo.requests import erase_requests_of
 
@@ -37,6 +38,7 @@ class Erased:
     messages: int
     pushes: int
     identities: int
+    corrections: int = 0
 
 
 def erase_resident(
@@ -63,6 +65,7 @@ def erase_resident(
     messages = _scrub_message_ids(session, user_id=user_id, externals=externals)
     first = min((as_utc(r.created_at) for r in requests), default=None)
     messages += _scrub_messages_about(session, codes=codes, since=first)
+    corrections = delete_corrections_of(session, request_ids=[r.id or 0 for r in requests])
     erase_requests_of(session, requester_id=user_id, placeholder=placeholder, note=note, now=now)
     erase_user(session, user=user, now=now)
     for identity in identities:
@@ -73,6 +76,7 @@ def erase_resident(
         messages=messages,
         pushes=pushes,
         identities=len(identities),
+        corrections=corrections,
     )
 
 

@@ -187,6 +187,25 @@ def set_rating(
     add_event(session, request=request, kind="rated", actor_id=actor_id, note=event_note, now=now)
 
 
+def set_labels(
+    session: Session,
+    *,
+    request: HelpRequest,
+    categories: Sequence[str],
+    crisis: bool,
+    note: str,
+    now: datetime,
+) -> None:
+    """Write a request's categories (the primary first) and crisis flag with one 'relabelled'
+    event. Who may, and what is kept as a labelled example, is bot/domain/labels.py's rule."""
+    request.categories = list(categories)
+    request.primary = categories[0]
+    request.crisis = crisis
+    request.updated_at = stored(now)
+    session.add(request)
+    add_event(session, request=request, kind="relabelled", actor_id=None, note=note, now=now)
+
+
 def list_help_requests(
     session: Session,
     *,
