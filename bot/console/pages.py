@@ -204,7 +204,13 @@ async def request_page(request: Request, staff: CurrentStaff, code: str) -> Resp
     if detail is None:
         return _not_found(request, staff, code)
     return render(
-        request, "request_detail.html", staff, detail=detail, message=None, moves=detail.moves
+        request,
+        "request_detail.html",
+        staff,
+        detail=detail,
+        message=None,
+        moves=detail.moves,
+        categories=texts.CATEGORY_LABELS,
     )
 
 

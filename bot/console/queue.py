@@ -102,6 +102,9 @@ class Detail:
     events: list[Event]
     cadres: list[tuple[int, str]]  # (user id, "张干部（朝阳区双井街道妇联）")
     moves: list[str]  # the statuses it may be moved to now
+    primary: str = ""
+    category_codes: tuple[str, ...] = ()
+    relabel: bool = False  # its labels may be corrected (not once her words are erased)
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,9 @@ def request_detail(db: Database, staff: Staff, code: str, tz: ZoneInfo) -> Detai
             events=events,
             cadres=cadres,
             moves=requests.targets(request.status, "staff"),
+            primary=request.primary,
+            category_codes=tuple(request.categories),
+            relabel=request.need != texts.t("delete.placeholder"),
         )
 
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import httpx
 import pytest
@@ -272,7 +273,7 @@ async def test_admin_token_is_city_level(walk: Walk) -> None:
     assert any(MARKER in p["text"] for p in outbox.json())
 
 
-def actions(walk: Walk) -> dict[str, tuple[str, dict[str, str]]]:
+def actions(walk: Walk) -> dict[str, tuple[str, dict[str, Any]]]:
     """Each console POST route (but login and logout): a URL and a form aimed at 海淀区."""
     code = walk.fill["code"][0]
     return {
@@ -297,6 +298,14 @@ def actions(walk: Walk) -> dict[str, tuple[str, dict[str, str]]]:
             {"unit": str(walk.ids["unit"]), "name": "x"},
         ),
         "/console/outbox/{push_id}/retry": (f"/console/outbox/{walk.ids['push']}/retry", {}),
+        "/console/requests/{code}/labels": (
+            f"/console/requests/{code}/labels",
+            {"primary": "health", "crisis": "1"},
+        ),
+        "/console/api/requests/{code}/labels": (  # JSON, the token in X-CSRF-Token
+            f"/console/api/requests/{code}/labels",
+            {"crisis": True},
+        ),
     }
 
 
@@ -321,13 +330,17 @@ async def test_district_staff_cannot_act_on_another_district(walk: Walk) -> None
     invites_before = _invites(walk)
     csrf = await logged_in(walk.http, "chaoyang")
     for url, form in planned.values():
-        response = await walk.http.post(url, data={**form, "csrf_token": csrf})
+        if url.startswith("/console/api/"):
+            response = await walk.http.post(url, json=form, headers={"X-CSRF-Token": csrf})
+        else:
+            response = await walk.http.post(url, data={**form, "csrf_token": csrf})
         assert response.status_code in (303, 403, 404), (url, response.status_code)
     with walk.database.read() as session:
         request = session.get(HelpRequest, walk.ids["request"])
         push = session.get(Outbox, walk.ids["push"])
         assert request is not None and push is not None
         assert (request.status, request.assigned_to) == ("new", None)
+        assert (request.categories, request.crisis) == (["jobs"], False)
         assert push.status == "dead"
     assert _invites(walk) == invites_before
 

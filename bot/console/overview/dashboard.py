@@ -68,6 +68,7 @@ def dashboard_data(
             session, unit_ids=scope, now=now, stale_after=STALE_AFTER
         ),
         "visits_total": sum(n for _, n in weeks),
+        "corrections": repo.count_corrections(session),
         "weeks": WEEKS,
         "summary_quarter": str(last),
         "summaries": summaries,
