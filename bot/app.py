@@ -73,7 +73,9 @@ def build_services(settings: Settings) -> Services:
         raise
     with db.read() as session:
         units = place_units(session)
-    nlp = NLP.load(units, cache_dir=settings.data_dir / "jieba")
+    nlp = NLP.load(
+        units, cache_dir=settings.data_dir / "jieba", model_dir=settings.trained_model_dir
+    )
     engine = Engine(settings=settings, db=db, nlp=nlp)
     channels = build_push_channels(settings, db=db, engine=engine)
     return Services(settings=settings, db=db, nlp=nlp, engine=engine, channels=channels)

@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./data/fuqing.db"
     data_dir: Path = Path("./data")
+    # Where `fuqing nlp train` writes the models retrained with staff's corrections, and where
+    # the NLP loads them from at start-up (unset: FUQING_DATA_DIR/nlp-model).
+    nlp_model_dir: Path | None = None
     secret_key: str = "dev-secret-key"
     # The previous secret key during a key rotation (`fuqing rotate-key`): read, never written.
     old_secret_key: str | None = None
@@ -205,6 +208,12 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         """True when the database is an SQLite file."""
         return self.database_url.startswith("sqlite")
+
+    @property
+    def trained_model_dir(self) -> Path:
+        """Where the weights trained with staff's corrections live (FUQING_NLP_MODEL_DIR, else
+        FUQING_DATA_DIR/nlp-model)."""
+        return self.nlp_model_dir or self.data_dir / "nlp-model"
 
     @property
     def api_docs_enabled(self) -> bool:

@@ -1,5 +1,5 @@
-"""The `fuqing` command line (Typer): serve, chat, nlp, db upgrade, demo, invite, scheduler,
-wechat-menu, report, due-date, staff, telegram, rotate-key.
+"""The `fuqing` command line (Typer): serve, chat, nlp (and nlp train), db upgrade, demo, invite,
+scheduler, wechat-menu, report, due-date, staff, telegram, rotate-key.
 
 This is the command table; each command lives in a module named for what it does. Settings are
 built once from the environment (`bot.cli.startup`) and passed down.
@@ -10,8 +10,8 @@ from __future__ import annotations
 import typer
 
 from bot.cli import (
-    analysis,
     database,
+    learning,
     privacy,
     reports,
     scheduling,
@@ -26,7 +26,7 @@ app.add_typer(database.db_app, name="db")
 app.add_typer(scheduling.scheduler_app, name="scheduler")
 app.command()(serving.serve)
 app.command()(serving.chat)
-app.command()(analysis.nlp)
+app.add_typer(learning.nlp_app, name="nlp")  # analysis.nlp_app, with `train` added
 app.command()(serving.demo)
 app.command()(serving.invite)
 app.command("wechat-menu")(wechat_menu.wechat_menu)

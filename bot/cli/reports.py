@@ -50,7 +50,11 @@ def report(
         fail("a DOCX summary is made for one unit: add --unit, e.g. --unit 朝阳区")
     tz = ZoneInfo(settings.timezone)
     with migrated_database(settings) as db:
-        nlp = NLP.load(place_units_from_settings(settings), cache_dir=settings.data_dir / "jieba")
+        nlp = NLP.load(
+            place_units_from_settings(settings),
+            cache_dir=settings.data_dir / "jieba",
+            model_dir=settings.trained_model_dir,
+        )
         with db.read() as session:
             units = repo.district_units(session)
             if unit:

@@ -29,12 +29,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.nlp.crisis_model import _LATIN_WORD, CrisisModel, features
+from bot.nlp.crisis_model import _LATIN_WORD, MODEL_FILE, CrisisModel, features, training_hash
 from bot.nlp.crisis_train import train as train_crisis_model
 from bot.nlp.dates import Holiday, load_holidays, parse_date
 from bot.nlp.forms import FormReader
+from bot.nlp.learn import local_payload
 from bot.nlp.lexicon import DATA_DIR
-from bot.nlp.need_model import NeedModel
+from bot.nlp.need_model import NEEDS_MODEL_FILE, NeedModel, needs_hash
 from bot.nlp.need_train import train as train_need_model
 from bot.nlp.normalise import Normaliser
 from bot.nlp.pii import find_id_numbers, find_phones
@@ -130,15 +131,27 @@ class NLP:
         self._needs = needs
 
     @classmethod
-    def load(cls, units: Iterable[PlaceUnit], *, cache_dir: pathlib.Path | None = None) -> NLP:
+    def load(
+        cls,
+        units: Iterable[PlaceUnit],
+        *,
+        cache_dir: pathlib.Path | None = None,
+        model_dir: pathlib.Path | None = None,
+    ) -> NLP:
         """Read all lexicons, the gazetteer and the crisis model; warm the tokenizer and OpenCC.
 
         The jieba cache, and crisis weights retrained for changed training data, go to cache_dir.
+        Weights trained with staff's corrections (`fuqing nlp train`) in `model_dir` are used
+        instead of the shipped ones while they are valid (`learn.local_payload`).
         """
         data_dir = DATA_DIR
         gazetteer, tagger, forms, segmenter = _parts(units, cache_dir)
         model_cache = cache_dir / "crisis-model" if cache_dir else None
         needs_cache = cache_dir / "needs-model" if cache_dir else None
+        local_crisis = local_needs = None
+        if model_dir is not None:
+            local_crisis = local_payload(model_dir / MODEL_FILE, training_hash(data_dir))
+            local_needs = local_payload(model_dir / NEEDS_MODEL_FILE, needs_hash(data_dir))
         return cls(
             segmenter=segmenter,
             gazetteer=gazetteer,
@@ -147,13 +160,22 @@ class NLP:
             forms=forms,
             holidays=load_holidays(),
             normaliser=Normaliser(data_dir),
-            model=CrisisModel.load(
+            model=CrisisModel(local_crisis)
+            if local_crisis is not None
+            else CrisisModel.load(
                 segmenter.tokens, train_crisis_model, data_dir=data_dir, cache_dir=model_cache
             ),
-            needs=NeedModel.load(
+            needs=NeedModel(local_needs)
+            if local_needs is not None
+            else NeedModel.load(
                 segmenter.tokens, train_need_model, data_dir=data_dir, cache_dir=needs_cache
             ),
         )
+
+    @property
+    def model_hashes(self) -> tuple[str, str]:
+        """(crisis, need) weights' data hashes: `local:…` when trained with corrections."""
+        return self._model.data_hash, self._needs.data_hash
 
     def analyze(self, text: str, ref: dt.date) -> Analysis:
         """Read need, crisis, date, places, visit form, focus and contacts from one text."""
