@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
+from bot import texts
 from bot.nlp import NLP
 from storage import repo
 from storage.db import Database
@@ -204,3 +205,20 @@ async def test_the_figure_over_the_corrections(
     assert "50%" in page and "现在的模型" in page
     dashboard = (await client.get("/console")).text
     assert re.search(r'<span class="n">2</span>自动识别的人工更正', dashboard)
+
+
+async def test_an_erased_request_is_refused(
+    client: httpx.AsyncClient, database: Database, codes: dict[str, str]
+) -> None:
+    """Once her words are erased: 409 `erased`, and the page offers no correction."""
+    with database.transaction() as session:
+        request = repo.request_by_code(session, code=codes["cy"])
+        assert request is not None
+        request.need, request.requester_id = texts.t("delete.placeholder"), None
+        session.add(request)
+    token = await logged_in(client, "chaoyang")
+    answer = await post_labels(client, token, codes["cy"], {"categories": ["health"]})
+    assert (answer.status_code, answer.json()["error"]) == (409, "erased")
+    page = (await client.get(f"/console/requests/{codes['cy']}")).text
+    assert "/labels" not in page
+    assert stored(database) == []
