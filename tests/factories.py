@@ -68,3 +68,11 @@ def bind_cadre(
     repo.redeem_invite(session, invite=invite, user=user, now=now)
     session.flush()
     return user
+
+
+def add_community(session: Session, *, place: str = "朝阳区/双井街道/九龙社区") -> None:
+    """Put a 社区/村 in the org tree (as a contact point or a confirmed visit there does)."""
+    district, street, community = place.split("/")
+    repo.unit_for_place(
+        session, district=district, street=street, community=community, create_community=True
+    )

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from bot.nlp import NLP, Analysis
 
 TERMINAL_STATES = ("done", "cancelled")
+WHY = "why"  # run.meta[WHY][slot]: why a value the message gave was not taken
 SKIP_WORDS = words("answers", "skip")
 MAX_MISSES = 3
 
@@ -51,6 +52,17 @@ class Invalid(Exception):
     def reason(self) -> str:
         """Return the user-facing reason."""
         return texts.t(self.key, **self.fmt)
+
+
+class Redo(Exception):
+    """An answer that sends the flow back to an earlier question (`slot`, its value dropped);
+    `key` names the reason in bot.texts, shown before that question."""
+
+    def __init__(self, key: str, slot: str, **fmt: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.slot = slot
+        self.fmt = fmt
 
 
 class Abort(Exception):
@@ -101,7 +113,8 @@ class InviteView:
 class Ctx:
     """Everything a parser may read: the message, the user, the NLP, today's date.
 
-    `invites` is a read-only look-up the engine provides for the onboarding flow.
+    `invites` is a read-only look-up the engine provides for the onboarding flow; `meta` is the
+    run's meta (what the flow's start hook looked up), set by the runner before parsing.
     """
 
     nlp: NLP
@@ -109,6 +122,7 @@ class Ctx:
     user: UserView
     text: str
     invites: Callable[[str], InviteView | None] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
     _analysis: Analysis | None = None
 
     @property
@@ -166,7 +180,11 @@ def labelled(flow: str, name: str, prompt: str, parse: Parser, **options: Any) -
 
 @dataclass(frozen=True)
 class FlowSpec:
-    """A flow as data: its name, title, slots and how to pre-fill slots from one message."""
+    """A flow as data: its name, title, slots and how to pre-fill slots from one message.
+
+    `extract` may give an `Invalid` for a slot the message names unfit (a future date): the
+    runner keeps its reason in the run's meta (`WHY`) and says it once with that question.
+    """
 
     name: str
     title: str

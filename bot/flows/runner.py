@@ -18,12 +18,14 @@ from bot.actions import Effects
 from bot.config import Settings
 from bot.flows.base import (
     MAX_MISSES,
+    WHY,
     Abort,
     Ctx,
     FlowMachine,
     FlowRun,
     FlowSpec,
     Invalid,
+    Redo,
     Slot,
     UserView,
     choice_lines,
@@ -72,15 +74,18 @@ class FlowRunner:
     def start(self, ctx: Ctx, *, prefill: bool, meta: Mapping[str, Any] | None = None) -> Turn:
         """Begin the flow; when `prefill`, fill what the message already says."""
         run = FlowRun(self.spec, meta=dict(meta or {}))
+        ctx.meta = run.meta
         if prefill and self.spec.extract is not None:
             for name, value in self.spec.extract(ctx, run.slots).items():
-                run.slots.setdefault(name, value)
+                if name not in run.slots:
+                    _prefill(run, name, value)
         state = self.spec.slots[0].name
         self.machine.fire(run, "advance", state)
         return Turn(run, run.state, [self.prompt(run, run.state, ctx)])
 
     def answer(self, run: FlowRun, state: str, ctx: Ctx) -> Turn:
         """Apply a free-text answer in `state`."""
+        ctx.meta = run.meta
         text = normalize(ctx.text)
         edit = EDIT_PATTERN.match(text)
         if edit:
@@ -94,6 +99,11 @@ class FlowRunner:
             value = slot.parse(ctx.text, ctx, run.slots)
         except Invalid as problem:
             return self.miss(run, state, ctx, problem.reason())
+        except Redo as redo:
+            run.slots.pop(redo.slot, None)
+            run.meta.setdefault(WHY, {})[redo.slot] = texts.t(redo.key, **redo.fmt)
+            self.machine.fire(run, f"ask_{redo.slot}", state)
+            return Turn(run, run.state, [self.prompt(run, run.state, ctx)])
         except Abort as stop:
             self.machine.fire(run, "cancel", state)
             return Turn(run, run.state, [Outgoing(texts.t(stop.key))])
@@ -153,6 +163,9 @@ class FlowRunner:
             return self.summary(run)
         slot = self.spec.slot(state)
         question = texts.t(slot.prompt, **self._fmt(run, state, ctx))
+        why = (run.meta.get(WHY) or {}).pop(state, None)  # said once, with the question
+        if why:
+            question = f"{why}\n{question}"
         options = slot.options(ctx)
         if options:
             question = f"{question}\n{choice_lines(options)}"
@@ -181,6 +194,7 @@ class FlowRunner:
     def _set(self, run: FlowRun, state: str, slot: Slot, value: Any, ctx: Ctx) -> Turn:
         changed = run.slots.get(slot.name, object()) != value
         run.slots[slot.name] = value
+        (run.meta.get(WHY) or {}).pop(slot.name, None)
         if changed:
             for name in slot.resets:
                 run.slots.pop(name, None)
@@ -188,7 +202,7 @@ class FlowRunner:
             for name, extra in self.spec.extract(ctx, run.slots).items():
                 allowed = name in self.spec.extract_on_answer
                 if allowed and name != slot.name and name not in run.slots:
-                    run.slots[name] = extra
+                    _prefill(run, name, extra)
         self.machine.fire(run, "advance", state)
         return Turn(run, run.state, [self.prompt(run, run.state, ctx)])
 
@@ -205,6 +219,15 @@ class FlowRunner:
 
     def _shown(self, run: FlowRun) -> dict[str, str]:
         return {s.name: s.show(run.slots[s.name]) for s in self.spec.slots if s.name in run.slots}
+
+
+def _prefill(run: FlowRun, name: str, value: Any) -> None:
+    """Fill a slot from what a message said; an unfit value (`Invalid`) leaves the slot to be
+    asked and keeps the reason, said once with the question."""
+    if isinstance(value, Invalid):
+        run.meta.setdefault(WHY, {})[name] = value.reason()
+    else:
+        run.slots[name] = value
 
 
 # Who may start a flow (`who`), and who sees its menu entry (`menu_for`; district: a cadre of a

@@ -1,14 +1,26 @@
 """走访记录: a cadre files a visit in the diary (妇情日记).
 
-date (not in the future) → place within her jurisdiction → form → whom (a pseudonym, how many)
-→ focus groups → notes (tagged by the NLP) → open a help request for her? → summary → filed.
-One rich visit note fills date, place, form, focus and notes at once. Diagram: visit_report.mmd.
+date (not in the future) → place within her jurisdiction → (a 社区/村 the org tree does not know:
+confirm it as new) → form → whom (a pseudonym, how many) → focus groups → notes (tagged by the
+NLP) → open a help request for her/them? → summary → filed. Diagram: visit_report.mmd.
+
+One rich visit note fills every slot it answers: date, place, form, whom and how many (王某（1人）,
+8位全职妈妈: bot/nlp/whom.py), focus, notes and open_help (不用建求助单), so that the bot asks only
+for what the note lacks. What the note says but cannot be taken (a future date, a place outside
+her jurisdiction) is not dropped silently: the question for it says why, once.
+
+A 社区/村 is checked against the org tree. The seeded tree stops at 街道/乡镇 and a community
+enters it once something is filed there (`repo.unit_for_place`), so refusing every community the
+tree does not know would make each first visit to a community impossible; instead a community
+unknown in her jurisdiction (月球社区, or a real one nobody filed yet) is asked about once:
+"是新的社区/村吗？". 是 keeps it, marked 新社区 in the summary and added to the tree when the visit
+is filed (so it is known next time); 否 asks the place again. The known communities are looked up
+when the flow starts (`start`) and kept in the run's meta.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import suppress
 from datetime import date
 from functools import partial
 from typing import Any
@@ -21,16 +33,18 @@ from bot.flows.base import (
     FlowRun,
     FlowSpec,
     Invalid,
+    Redo,
     UserView,
     labelled,
     match_choice,
     match_choices,
     normalize,
 )
-from bot.flows.runner import Flow
+from bot.flows.runner import Flow, Start, Turn
 from bot.messages import Outgoing
-from bot.nlp import mask_pii, parse_count, parse_date
-from bot.nlp.words import table, words
+from bot.nlp import find_id_numbers, find_phones, mask_pii, parse_date
+from bot.nlp.whom import find_whom, help_in_note, split_count
+from bot.nlp.words import sections, table, words
 from storage import repo
 
 # The four forms and the focus groups are TAXONOMY.md values: stored as they are, shown as
@@ -48,6 +62,28 @@ NONE_WORDS = words("visit_report", "none")
 NOTE_MARKERS = words("visit_report", "note_markers")  # free text with these reads as a visit
 MIN_NOTES_CHARS = 6
 NOTE_CHARS = 15  # a message this long that says a need is taken as the visit notes
+COMMUNITIES = "communities"  # run.meta: the org tree's 社区/村 in her jurisdiction
+NEW = "new"  # place["new"]: a 社区/村 the org tree does not know, confirmed as new
+# Words that answer the bot, never name a person: commands, confirm/edit/skip answers, entry
+# words, the yes/no labels ("确认" is not whom she visited).
+NOT_WHOM = frozenset(
+    {
+        *(
+            w
+            for section in ("commands", "code_commands", "answers")
+            for ws in table(section).values()
+            for w in ws
+        ),
+        *(w for section in sections() for w in table(section).get("entry", ())),
+        texts.t("choice.yes"),
+        texts.t("choice.no"),
+    }
+)
+# Where a reason from the place question becomes one about what the note said.
+NOTE_REASONS = {
+    "visit.place_outside": "visit.note_place_outside",
+    "visit.place_unknown": "visit.note_place_unknown",
+}
 
 
 def jurisdiction(user: UserView) -> str:
@@ -65,8 +101,10 @@ def parse_visit_date(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> str:
     return found.isoformat()
 
 
-def place_of(text: str, ctx: Ctx) -> dict[str, str | None]:
-    """The place named in `text`, completed from the cadre's own unit; Invalid if outside it."""
+def place_of(text: str, ctx: Ctx) -> dict[str, Any]:
+    """The place named in `text`, completed from the cadre's own unit and from the org tree's
+    communities (a community's street); Invalid if outside her jurisdiction. A community the
+    tree does not know there is marked `new` (asked about: `parse_new_community`)."""
     district, street, community = ctx.nlp.match_places(text)
     user = ctx.user
     if district is None and street is None and community is None:
@@ -78,9 +116,22 @@ def place_of(text: str, ctx: Ctx) -> dict[str, str | None]:
         raise Invalid("visit.place_outside", place=named, jurisdiction=jurisdiction(user))
     district = district or user.district
     street = street or user.street
+    new = False
+    if community is not None:
+        known = [
+            (d, s)
+            for d, s, name in ctx.meta.get(COMMUNITIES, [])
+            if name == community and district in (None, d) and street in (None, s)
+        ]
+        if len(set(known)) == 1:
+            district, street = known[0]
+        new = not known
     if district is None:
         raise Invalid("visit.place_unknown")
-    return {"district": district, "street": street, "community": community}
+    place: dict[str, Any] = {"district": district, "street": street, "community": community}
+    if new:
+        place[NEW] = True
+    return place
 
 
 def parse_place(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> dict[str, str | None]:
@@ -89,10 +140,31 @@ def parse_place(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> dict[str, str 
 
 
 def show_place(value: Any) -> str:
-    """'朝阳区双井街道九龙社区'."""
+    """'朝阳区双井街道九龙社区', with （新社区） after a community confirmed as new."""
     if not value:
         return texts.t("value.none")
-    return "".join(str(value.get(k) or "") for k in ("district", "street", "community"))
+    shown = "".join(str(value.get(k) or "") for k in ("district", "street", "community"))
+    return shown + texts.t("visit.new_mark") if value.get(NEW) else shown
+
+
+def is_new_community(slots: Mapping[str, Any]) -> bool:
+    """The place names a 社区/村 the org tree does not know."""
+    return bool((slots.get("place") or {}).get(NEW))
+
+
+def parse_new_community(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> bool:
+    """是: keep the community as a new one; 否: ask the place again."""
+    choice = match_choice(text, YES_NO)
+    if choice is None:
+        raise Invalid("visit.new_community_unclear")
+    if choice.value == "no":
+        raise Redo("visit.community_not_new", "place")
+    return True
+
+
+def community_fmt(slots: Mapping[str, Any], ctx: Ctx) -> dict[str, str]:
+    """The community asked about."""
+    return {"community": str((slots.get("place") or {}).get("community") or "")}
 
 
 def parse_form(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> str:
@@ -111,11 +183,32 @@ def show_form(value: Any) -> str:
 
 
 def parse_whom(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> dict[str, Any]:
-    """Whom she visited (a pseudonym) and how many people."""
-    whom = text.strip()
-    if len(normalize(whom)) < 2:
+    """Whom she visited (a pseudonym) and how many people ("王某，1人" → 王某, 1).
+
+    Refused: a word that answers the bot (确认, 取消, 修改, 菜单…), and anything with a phone or
+    ID number (a real person's contact data; the help text asks for a pseudonym). A bare name
+    without them is kept as written: it cannot be told from a nickname (高大姐, 宝妈), and the
+    question and its help ask for a pseudonym."""
+    answer = normalize(text)
+    if answer in NOT_WHOM:
+        raise Invalid("visit.whom_command", word=answer)
+    if find_phones(text) or find_id_numbers(text) or mask_pii(text) != text:
+        raise Invalid("visit.whom_private")
+    name, count = split_count(text)
+    if len(normalize(name)) < 2:
         raise Invalid("visit.whom_short")
-    return {"name": whom, "people": parse_count(whom) or 1}
+    return {"name": name, "people": count or 1}
+
+
+def she(slots: Mapping[str, Any]) -> str:
+    """她, or 她们 when the visit was with more than one person."""
+    people = int((slots.get("whom") or {}).get("people") or 1)
+    return texts.t("visit.she.many" if people > 1 else "visit.she.one")
+
+
+def pronoun(slots: Mapping[str, Any], ctx: Ctx) -> dict[str, str]:
+    """The prompt's {she}: 她 or 她们."""
+    return {"she": she(slots)}
 
 
 def show_whom(value: Any) -> str:
@@ -146,7 +239,10 @@ def parse_notes(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> str:
 
 
 def parse_open_help(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> bool:
-    """Whether to open a help request for the visited woman."""
+    """Whether to open a help request for the visited woman ("不用建单" answers it too)."""
+    said = help_in_note(text)
+    if said is not None:
+        return said
     choice = match_choice(text, YES_NO)
     if choice is None:
         raise Invalid("visit.open_help_unclear")
@@ -154,14 +250,27 @@ def parse_open_help(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> bool:
 
 
 def extract(ctx: Ctx, slots: Mapping[str, Any]) -> dict[str, Any]:
-    """Fill date, place, form, focus and notes from a visit note."""
+    """Fill every slot a visit note answers: date, place, form, whom, focus, notes, open_help.
+
+    A future date or a place outside her jurisdiction is given as `Invalid`: the runner asks
+    for it with the reason ("笔记里的日期 … 在今天之后")."""
     analysis = ctx.analysis
     found: dict[str, Any] = {}
-    if analysis.date is not None and analysis.date <= ctx.ref:
-        found["date"] = analysis.date.isoformat()
+    if analysis.date is not None:
+        day = analysis.date.isoformat()
+        fit = analysis.date <= ctx.ref
+        found["date"] = day if fit else Invalid("visit.note_date_future", date=day)
     if analysis.district or analysis.street or analysis.community:
-        with suppress(Invalid):  # asked explicitly later, where the reason is shown
+        try:
             found["place"] = place_of(ctx.text, ctx)
+        except Invalid as problem:
+            found["place"] = Invalid(NOTE_REASONS.get(problem.key, problem.key), **problem.fmt)
+    whom = find_whom(ctx.text)
+    if whom is not None:
+        found["whom"] = {"name": whom.name, "people": whom.people}
+    wants = help_in_note(ctx.text)
+    if wants is not None:
+        found["open_help"] = wants
     if analysis.visit_form:
         found["form"] = analysis.visit_form
     if analysis.focus:
@@ -189,17 +298,34 @@ SPEC = FlowSpec(
     title=texts.t("visit.title"),
     slots=(
         _slot("date", "visit.date", parse_visit_date, show=show_date),
-        _slot("place", "visit.place", parse_place, show=show_place, fmt=place_help),
+        _slot(
+            "place",
+            "visit.place",
+            parse_place,
+            show=show_place,
+            fmt=place_help,
+            resets=("new_community",),
+        ),
+        _slot(
+            "new_community",
+            "visit.new_community",
+            parse_new_community,
+            choices=YES_NO,
+            when=is_new_community,
+            in_summary=False,
+            fmt=community_fmt,
+        ),
         _slot("form", "visit.form", parse_form, choices=FORM_CHOICES, show=show_form),
         _slot("whom", "visit.whom", parse_whom, show=show_whom),
         _slot("focus", "visit.focus", parse_focus, choices=FOCUS_CHOICES),
-        _slot("notes", "visit.notes", parse_notes),
+        _slot("notes", "visit.notes", parse_notes, fmt=pronoun),
         _slot(
             "open_help",
             "visit.open_help",
             parse_open_help,
             choices=YES_NO,
             show=lambda v: texts.t("choice.yes" if v else "choice.no"),
+            fmt=pronoun,
         ),
     ),
     extract=extract,
@@ -232,7 +358,18 @@ def finish(fx: Effects, run: FlowRun) -> list[Outgoing]:
             source="visit",
         )
         request_code, request_id = request.code, request.id
-        replies.append(texts.t("visit.filed_help", code=request_code, unit=unit_label(unit)))
+        replies.append(
+            texts.t("visit.filed_help", code=request_code, unit=unit_label(unit), she=she(slots))
+        )
+    if place.get(NEW) and place.get("street") and place.get("community"):
+        repo.unit_for_place(
+            fx.session,
+            district=place.get("district"),
+            street=place.get("street"),
+            community=place.get("community"),
+            create_community=True,
+        )
+        replies.append(texts.t("visit.filed_community", community=place["community"]))
     repo.create_visit(
         fx.session,
         cadre_id=fx.user.id or 0,
@@ -281,6 +418,15 @@ def route(ctx: Ctx) -> dict[str, Any] | None:
     return {} if reads else None
 
 
+def start(begin: Start) -> Turn:
+    """Begin a visit knowing the org tree's 社区/村 in her jurisdiction (kept in the run's meta:
+    the place is checked against them)."""
+    user = begin.ctx.user
+    known = repo.communities_in(begin.fx.session, district=user.district, street=user.street)
+    meta = {**(begin.meta or {}), COMMUNITIES: [list(k) for k in known]}
+    return begin.runner.start(begin.ctx, prefill=begin.prefill, meta=meta)
+
+
 FLOW = Flow(
     spec=SPEC,
     words=words("visit_report", "entry"),
@@ -290,4 +436,5 @@ FLOW = Flow(
     menu=(10, texts.t("menu.entry.visit_report")),
     menu_for="cadre",
     route=route,
+    start=start,
 )

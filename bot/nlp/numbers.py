@@ -121,8 +121,9 @@ _COUNT_RE = re.compile(
 )
 
 
-def parse_count(text: str) -> int | None:
-    """Number of people a text speaks of ("3位" -> 3, "十几位宝妈" -> 10, "王某" -> None)."""
+def find_count(text: str) -> tuple[int, int, int] | None:
+    """The first count of people in text and where it is: (value, start, end), else None
+    ("王某等3人" -> (3, 3, 5))."""
     text = text.translate(_FULLWIDTH)
     for m in _COUNT_RE.finditer(text):
         raw = m.group("num")
@@ -133,7 +134,16 @@ def parse_count(text: str) -> int | None:
             continue
         if m.group("cls") == "口" and value > 20:
             continue
-        return value
+        return value, m.start(), m.end()
+    return None
+
+
+def parse_count(text: str) -> int | None:
+    """Number of people a text speaks of ("3位" -> 3, "十几位宝妈" -> 10, "王某" -> None)."""
+    found = find_count(text)
+    if found is not None:
+        return found[0]
+    text = text.translate(_FULLWIDTH)
     if re.fullmatch(r"\s*(\d+)\s*", text):
         return int(text.strip())
     return None

@@ -9,7 +9,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from storage.models import OrgUnit, User
-from storage.orgtree import CITY, UnitPath, UnitRow
+from storage.orgtree import CITY, SEPARATOR, UnitPath, UnitRow
 
 
 def seed_org_tree(session: Session, *, units: Sequence[UnitRow]) -> int:
@@ -112,6 +112,24 @@ def unit_for_place(
             break
         unit = child
     return unit
+
+
+def communities_in(
+    session: Session, *, district: str | None, street: str | None = None
+) -> list[tuple[str, str, str]]:
+    """The 社区/村 of the tree in a district or a 街道/乡镇 (the whole city for None), each as
+    (district, street, name), in the order they were added."""
+    prefix = SEPARATOR.join(p for p in (CITY, district, street if district else None) if p)
+    query = (
+        select(OrgUnit)
+        .where(OrgUnit.level == "community", col(OrgUnit.path).startswith(prefix + SEPARATOR))
+        .order_by(col(OrgUnit.id))
+    )
+    found = []
+    for unit in session.exec(query):
+        path = UnitPath.parse(unit.path)
+        found.append((path.district or "", path.street or "", unit.name))
+    return found
 
 
 def ancestors(session: Session, *, unit: OrgUnit) -> list[OrgUnit]:

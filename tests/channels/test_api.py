@@ -196,6 +196,7 @@ async def test_visits_listing(client: httpx.AsyncClient) -> None:
         "走访记录",
         "昨天",
         "九龙社区",
+        "是",  # 九龙社区 is a new community in the test tree
         "实地考察",
         "王某 1人",
         "1",
