@@ -36,6 +36,7 @@ from bot.flows.base import Ctx, FlowRun, InviteView, UserView
 from bot.flows.runner import Flow, FlowRunner, Start, Turn
 from bot.messages import Incoming, Outgoing
 from bot.nlp import NLP, Analysis
+from bot.nlp.intents import Intent, intent_of
 from bot.nlp.words import words
 from bot.paging import next_page
 from storage import repo
@@ -308,9 +309,28 @@ class Conversation:
             state.release()
         if command is not None:
             return notes + self._command(command)
+        intent = intent_of(self.text)
+        if intent is not None:
+            return notes + self._plain(intent)
         if state.flow is not None:
             return notes + self._answer()
         return notes + self._route()
+
+    def _plain(self, intent: Intent) -> list[Outgoing]:
+        """A plain-language intent, at any time: progress lists her requests (the command's
+        reply), who-to-call gives the hotlines and the federation that has her request; a
+        greeting, "我想问个事" or emoji alone get one guiding line (in a flow, its question
+        is that line; emoji get a gentle word before it); at idle, the menu's entries are the
+        buttons."""
+        if intent == "progress":
+            return self._command(Command("progress"))
+        if intent == "call":
+            return self._with_prompt(progress.who_to_call(self.fx))
+        line = texts.t(f"intent.{intent}")
+        if self.dialogue.flow is not None:  # its question is the guiding one
+            return self._with_prompt([Outgoing(line)] if intent == "emoji" else [])
+        cadre = self.ctx.user.is_cadre
+        return [Outgoing(line, menu_labels(cadre=cadre, district=_is_district(self.ctx.user)))]
 
     def _event(self, *, is_new: bool) -> list[Outgoing]:
         """Channel events: a follow gets the greeting, privacy notice and menu; an unfollow

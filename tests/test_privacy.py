@@ -52,8 +52,7 @@ def _file_and_resolve(woman: Chat, officer: Chat) -> str:
     woman.run(
         [
             ("我要求助", "请说说您遇到的困难"),
-            (NEED, "对吗"),
-            ("对", "区"),
+            (NEED, "区"),
             ("朝阳区双井街道", "联系"),
             ("2", "手机号码"),
             (PHONE, "您同意吗"),

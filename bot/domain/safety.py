@@ -54,13 +54,20 @@ class SafetyCheck:
             "first": self.first,
             "idle": self.idle.total_seconds(),
             "analysis": self.analysis.to_json(),
+            # the need reading behind "which of two", when she goes on after 安全
+            "need_scores": [list(pair) for pair in self.analysis.need_scores],
+            "need_words": [list(pair) for pair in self.analysis.need_words],
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SafetyCheck:
         """The inverse of `to_json`."""
         return cls(
-            analysis=analysis_from_json(data["analysis"]),
+            analysis=dataclasses.replace(
+                analysis_from_json(data["analysis"]),
+                need_scores=tuple((str(c), float(v)) for c, v in data.get("need_scores") or ()),
+                need_words=tuple((str(c), str(w)) for c, w in data.get("need_words") or ()),
+            ),
             channel=str(data.get("channel") or ""),
             address=str(data.get("address") or ""),
             asked_at=datetime.fromisoformat(str(data["at"])),

@@ -163,12 +163,25 @@ class Slot:
     aliases: tuple[str, ...] = ()  # other names for `修改 <字段>`
     resets: tuple[str, ...] = ()  # slots that depend on this one, cleared when it changes
     fmt: Callable[[Mapping[str, Any], Ctx], dict[str, str]] | None = None  # prompt placeholders
-    quick: tuple[str, ...] = ()  # answers offered as buttons after the numbered choices (对)
-    dynamic_choices: Callable[[Ctx], tuple[Choice, ...]] | None = None  # choices known at run time
+    # answers offered as buttons after the numbered choices (对), when asked as `prompt`
+    quick: tuple[str, ...] = ()
+    # choices known at run time (from the message's NLP and the answers so far)
+    dynamic_choices: Callable[[Ctx, Mapping[str, Any]], tuple[Choice, ...]] | None = None
+    # the question's text key chosen at run time (else `prompt`)
+    ask: Callable[[Mapping[str, Any], Ctx], str] | None = None
+    # how an answer to an earlier question answers this one too ("就在这里联系我，我同意"):
+    # a stricter parser than `parse`, since she was not asked
+    passing: Parser | None = None
 
-    def options(self, ctx: Ctx) -> tuple[Choice, ...]:
+    def options(self, ctx: Ctx, slots: Mapping[str, Any]) -> tuple[Choice, ...]:
         """The numbered choices of this question."""
-        return self.dynamic_choices(ctx) if self.dynamic_choices is not None else self.choices
+        if self.dynamic_choices is not None:
+            return self.dynamic_choices(ctx, slots)
+        return self.choices
+
+    def prompt_key(self, slots: Mapping[str, Any], ctx: Ctx) -> str:
+        """The text key of the question as it is asked now."""
+        return self.ask(slots, ctx) if self.ask is not None else self.prompt
 
 
 def labelled(flow: str, name: str, prompt: str, parse: Parser, **options: Any) -> Slot:
@@ -194,6 +207,10 @@ class FlowSpec:
     # Which extracted slots an answer to another question may fill (a place or phone said in
     # passing); everything `extract` finds is used only when the flow starts from free text.
     extract_on_answer: tuple[str, ...] = ()
+    # A message that tells again what the flow is about ("不对，我其实是想问离婚的事"): given the
+    # message, the question it answers and the answers so far (and whether it failed as an
+    # answer), the slots it replaces, or None when it is an answer like any other.
+    retell: Callable[[Ctx, str, Mapping[str, Any], bool], dict[str, Any] | None] | None = None
 
     def slot(self, name: str) -> Slot:
         """Return the slot called `name`."""

@@ -8,6 +8,7 @@ the flow. Diagram: help_request.mmd.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -29,10 +30,11 @@ from bot.flows.base import (
 )
 from bot.flows.runner import CONFIRM_WORDS, Flow
 from bot.messages import Outgoing
-from bot.nlp import mask_pii
+from bot.nlp import Analysis, mask_pii
 from bot.nlp.categories import Category
+from bot.nlp.intents import intent_of
 from bot.nlp.places import short_form
-from bot.nlp.words import words
+from bot.nlp.words import alternation, words
 from storage import repo
 
 #: words that also pick a category (besides its number and label)
@@ -51,33 +53,95 @@ CONSENT_CHOICES = (
     Choice("no", texts.t("choice.disagree"), words("help_request.consent", "no")),
 )
 MIN_NEED_CHARS = 4
+#: an answer that did not fit, this long and reading as a need, is a new need
+RETELL_CHARS = 8
+#: '对' leading a longer answer ('对，我住海淀区学院路街道')
+CONFIRM_LEAD = re.compile(rf"^(?:{alternation(CONFIRM_WORDS)})(?:[\s，,。.！!；;]|$)")
+#: the correction words a new need starts with, dropped from the need kept
+RETOLD_LEAD = re.compile(
+    rf"^(?:(?:{alternation(words('help_request', 'retell_lead'))})[\s，,。.！!；;…]*)+"
+)
+AGREE = re.compile(rf"(?<!不)(?:{alternation(words('help_request.consent', 'in_passing'))})")
+DISAGREE = re.compile(rf"不(?:{alternation(words('help_request.consent', 'in_passing'))})")
 
 
 def _suggested(ctx: Ctx, slots: Mapping[str, Any]) -> list[str]:
-    need = slots.get("need")
-    if not need:
-        return []
-    return list(ctx.nlp.analyze(str(need), ctx.ref).categories)
+    return list(_reading(ctx, slots).categories)
+
+
+def _reading(ctx: Ctx, slots: Mapping[str, Any]) -> Analysis:
+    """The NLP reading of her need (this message's when it is the need)."""
+    need = str(slots.get("need") or "")
+    if need and need == ctx.text.strip():
+        return ctx.analysis
+    return ctx.nlp.analyze(need, ctx.ref)
+
+
+def _pair(ctx: Ctx, slots: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The two categories she is asked to choose between, when the reading is that close."""
+    if "categories" in slots or not slots.get("need"):
+        return None  # `修改 类别` from the summary: all six
+    return _reading(ctx, slots).close_pair()
 
 
 def parse_need(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> str:
-    """The need in her own words (at least a few characters, not a bare number)."""
+    """The need in her own words (at least a few characters, not a bare number; "我想问个事"
+    never gets here: the conversation answers plain intents first)."""
     need = text.strip()
     if len(normalize(need)) < MIN_NEED_CHARS or number_of(need) is not None:
         raise Invalid("help.need_short")
     return need
 
 
+def category_choices(ctx: Ctx, slots: Mapping[str, Any]) -> tuple[Choice, ...]:
+    """The six categories; or, when her words read as two needs nearly equally, those two in
+    her words (and both)."""
+    pair = _pair(ctx, slots)
+    if pair is None:
+        return CATEGORY_CHOICES
+    said = dict(_reading(ctx, slots).need_words)
+    two = tuple(
+        Choice(
+            code,
+            texts.t(
+                "help.category_in_her_words", label=texts.CATEGORY_LABELS[code], word=said[code]
+            )
+            if code in said
+            else texts.CATEGORY_LABELS[code],
+            (texts.CATEGORY_LABELS[code], *CATEGORY_WORDS[Category(code)]),
+        )
+        for code in pair
+    )
+    return (*two, Choice(",".join(pair), texts.t("choice.both"), words("help_request", "both")))
+
+
+def categories_key(slots: Mapping[str, Any], ctx: Ctx) -> str:
+    """Which of two when close; the suggestion to confirm; or pick one when there is none."""
+    if _pair(ctx, slots) is not None:
+        return "help.categories_which"
+    return "help.categories" if _suggested(ctx, slots) else "help.categories_none"
+
+
 def parse_categories(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> list[str]:
-    """'对' keeps the suggested categories; numbers or labels pick others (其他 stands alone)."""
-    if normalize(text) in CONFIRM_WORDS:
+    """'对' (also leading a longer answer: '对，我住海淀区…') keeps the suggested categories;
+    numbers or labels pick others (其他 stands alone); of two close ones, 1, 2 or both."""
+    choices = category_choices(ctx, slots)
+    pair = _pair(ctx, slots)
+    if pair is None and CONFIRM_LEAD.match(normalize(text)):
         suggested = _suggested(ctx, slots)
         if suggested:
             return suggested
         raise Invalid("help.categories_unclear")
-    picked = [c.value for c in match_choices(text, CATEGORY_CHOICES)]
+    found = match_choices(text, choices)
+    if pair is not None and len(found) > 1:
+        found = [choices[-1]]  # she named both
+    picked = list(dict.fromkeys(code for c in found for code in c.value.split(",")))
     if not picked:
-        raise Invalid("help.categories_unclear")
+        raise Invalid("help.categories_pick" if pair is not None else "help.categories_unclear")
+    if pair is not None and len(picked) == 1:
+        # her main need first; the other stays when her words read as both
+        rest = [c for c in _suggested(ctx, slots) if c not in picked]
+        return picked + rest
     if len(picked) > 1 and "other" in picked:
         picked.remove("other")
     return picked
@@ -85,12 +149,10 @@ def parse_categories(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> list[str]
 
 def categories_prompt(slots: Mapping[str, Any], ctx: Ctx) -> dict[str, str]:
     """The suggestion shown in the categories question."""
-    return {
-        "suggested": texts.category_labels(_suggested(ctx, slots)) or texts.t("value.unrecognised")
-    }
+    return {"suggested": texts.category_labels(_suggested(ctx, slots))}
 
 
-def district_choices(ctx: Ctx) -> tuple[Choice, ...]:
+def district_choices(ctx: Ctx, slots: Mapping[str, Any]) -> tuple[Choice, ...]:
     """The 16 districts as numbered choices (short names accepted)."""
     return tuple(Choice(d, d, (short_form(d),)) for d in ctx.nlp.district_names())
 
@@ -136,6 +198,13 @@ def parse_contact(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> str:
     return choice.value
 
 
+def contact_in_passing(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> str:
+    """How to reach her, said with another answer: only in so many words ("在这里联系我")."""
+    if not any(w in text for w in words("help_request.contact", "in_passing")):
+        raise Invalid("help.contact_unclear")
+    return parse_contact(text, ctx, slots)
+
+
 def parse_phone(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> str:
     """A mainland mobile or landline number."""
     if not ctx.analysis.phones:
@@ -155,12 +224,26 @@ def parse_consent(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> bool:
     return True
 
 
+def consent_in_passing(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> bool:
+    """Consent said with another answer: only an unnegated 同意/愿意 ("…，我同意")."""
+    if AGREE.search(text) and not DISAGREE.search(text):
+        return True
+    raise Invalid("help.consent_unclear")
+
+
 def extract(ctx: Ctx, slots: Mapping[str, Any]) -> dict[str, Any]:
-    """Fill need, place and phone from one message that says them."""
+    """Fill need, place and phone from one message that says them; the categories too when
+    this message is her need and its reading is clear (not two close ones: she is asked)."""
     analysis = ctx.analysis
     found: dict[str, Any] = {}
-    if analysis.primary is not None and len(normalize(ctx.text)) >= MIN_NEED_CHARS:
-        found["need"] = ctx.text.strip()
+    text = ctx.text.strip()
+    if analysis.primary is not None and len(normalize(text)) >= MIN_NEED_CHARS:
+        found["need"] = text
+    need = str(slots.get("need") or found.get("need") or "")
+    if need and "categories" not in slots:
+        reading = _reading(ctx, {"need": need})
+        if reading.primary is not None and reading.close_pair() is None:
+            found["categories"] = list(reading.categories)
     district = analysis.district
     if district and (slots.get("district") in (None, district)):
         found["district"] = district
@@ -170,6 +253,27 @@ def extract(ctx: Ctx, slots: Mapping[str, Any]) -> dict[str, Any]:
         found["contact"] = "phone"
         found["phone"] = analysis.phones[0]
     return found
+
+
+def retell(ctx: Ctx, state: str, slots: Mapping[str, Any], failed: bool) -> dict[str, Any] | None:
+    """A new need mid-flow ("不对不对，我其实是想问离婚的事") replaces the need (and so its
+    categories) instead of answering the question: a need the NLP reads, said with a word that
+    corrects (不对, 其实…), or as an answer that did not fit at all. A category named by its
+    label or number ("不对，是维权") answers the categories question instead."""
+    if state == "need" or ctx.analysis.primary is None:
+        return None
+    text = ctx.text.strip()
+    need = RETOLD_LEAD.sub("", text).strip() or text
+    if len(normalize(need)) < MIN_NEED_CHARS or intent_of(need) is not None:
+        return None
+    corrects = any(w in text for w in words("help_request", "retell"))
+    if not corrects and not (failed and len(normalize(need)) >= RETELL_CHARS):
+        return None
+    if state == "categories" and any(c.label in text for c in category_choices(ctx, slots)):
+        return None
+    if number_of(text) is not None:
+        return None
+    return {"need": need}
 
 
 def _show_categories(value: Any) -> str:
@@ -197,7 +301,8 @@ SPEC = FlowSpec(
             "categories",
             "help.categories",
             parse_categories,
-            choices=CATEGORY_CHOICES,
+            dynamic_choices=category_choices,
+            ask=categories_key,
             show=_show_categories,
             fmt=categories_prompt,
             quick=(texts.t("choice.right"),),
@@ -217,6 +322,7 @@ SPEC = FlowSpec(
             choices=CONTACT_CHOICES,
             show=_show_contact,
             resets=("phone",),
+            passing=contact_in_passing,
         ),
         _slot(
             "phone",
@@ -231,10 +337,12 @@ SPEC = FlowSpec(
             parse_consent,
             choices=CONSENT_CHOICES,
             show=lambda v: texts.t("choice.agree" if v else "choice.disagree"),
+            passing=consent_in_passing,
         ),
     ),
     extract=extract,
-    extract_on_answer=("district", "street", "contact", "phone"),
+    extract_on_answer=("categories", "district", "street", "contact", "phone"),
+    retell=retell,
 )
 
 

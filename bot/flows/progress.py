@@ -41,16 +41,21 @@ _SEPARATORS = " \t\n,，。.、:：;；!！~～"
 _NUMBER_RATING = re.compile(r"^([123１２３])(?:$|[\s,，。.、:：;；!！])")
 
 
-def _line(fx: Effects, request: HelpRequest) -> str:
+def _line(fx: Effects, request: HelpRequest, *, mine: bool = False) -> str:
+    """One request: code, status, categories (and for her own, the unit that has it), date."""
     created = repo.as_utc(request.created_at).astimezone(fx.tz).date().isoformat()
     urgent = texts.t("urgent.mark") if request.crisis else ""
-    return urgent + texts.t(
-        "progress.line",
-        code=request.code,
-        status=texts.t(f"status.{request.status}"),
-        categories=texts.category_labels(request.categories),
-        date=created,
-    )
+    fields = {
+        "code": request.code,
+        "status": texts.t(f"status.{request.status}"),
+        "categories": texts.category_labels(request.categories),
+        "date": created,
+    }
+    if mine:
+        unit = repo.get_unit(fx.session, unit_id=request.unit_id)
+        line = texts.t("progress.line_mine", unit=unit_label(unit) if unit else "", **fields)
+        return urgent + line
+    return urgent + texts.t("progress.line", **fields)
 
 
 def list_requests(fx: Effects) -> list[Outgoing]:
@@ -69,9 +74,26 @@ def list_requests(fx: Effects) -> list[Outgoing]:
     rows = repo.requests_of(fx.session, requester_id=fx.user.id or 0)
     if not rows:
         return [Outgoing(texts.t("progress.none"))]
-    lines = [texts.t("progress.mine"), *(_line(fx, r) for r in rows)]
+    lines = [texts.t("progress.mine"), *(_line(fx, r, mine=True) for r in rows)]
     if any(r.status in OPEN_STATUSES for r in rows):
         lines.append(texts.t("progress.resident_hint"))
+    return [Outgoing("\n".join(lines))]
+
+
+def who_to_call(fx: Effects) -> list[Outgoing]:
+    """ "该给谁打电话": the hotlines, and the federation that has her latest open request (or
+    how to reach one: tell the bot, or 转人工)."""
+    rows = [r for r in repo.requests_of(fx.session, requester_id=fx.user.id or 0)]
+    open_rows = [r for r in rows if r.status in OPEN_STATUSES]
+    lines = [texts.t("intent.call")]
+    if open_rows:
+        latest = open_rows[0]
+        unit = repo.get_unit(fx.session, unit_id=latest.unit_id)
+        lines.append(
+            texts.t("intent.call_unit", code=latest.code, unit=unit_label(unit) if unit else "")
+        )
+    else:
+        lines.append(texts.t("intent.call_none"))
     return [Outgoing("\n".join(lines))]
 
 

@@ -180,7 +180,7 @@ SPEC = FlowSpec(
             "quarter",
             "quarterly.quarter",
             parse_quarter,
-            dynamic_choices=quarter_choices,
+            dynamic_choices=lambda ctx, _slots: quarter_choices(ctx),
             fmt=quarter_prompt,
             show=show_quarter,
         ),

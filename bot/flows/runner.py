@@ -31,6 +31,7 @@ from bot.flows.base import (
     choice_lines,
     is_skip,
     normalize,
+    number_of,
 )
 from bot.messages import Outgoing
 from bot.nlp.words import alternation, words
@@ -90,6 +91,9 @@ class FlowRunner:
         edit = EDIT_PATTERN.match(text)
         if edit:
             return self.edit(run, state, ctx, edit.group(1))
+        retold = self._retell(run, state, ctx, failed=False)
+        if retold is not None:
+            return retold
         if state == "summary":
             return self._answer_summary(run, ctx, text)
         slot = self.spec.slot(state)
@@ -98,6 +102,10 @@ class FlowRunner:
         try:
             value = slot.parse(ctx.text, ctx, run.slots)
         except Invalid as problem:
+            retold = self._retell(run, state, ctx, failed=True)
+            if retold is not None:
+                return retold
+            self._absorb(run, state, ctx)  # a place or phone it named is kept all the same
             return self.miss(run, state, ctx, problem.reason())
         except Redo as redo:
             run.slots.pop(redo.slot, None)
@@ -132,7 +140,7 @@ class FlowRunner:
 
     def help(self, run: FlowRun, state: str, ctx: Ctx) -> Turn:
         """Explain the current question, then ask it again."""
-        key = "flow.summary_help" if state == "summary" else self.spec.slot(state).prompt + ".help"
+        key = "flow.summary_help" if state == "summary" else self._key(run, state, ctx) + ".help"
         fmt = self._fmt(run, state, ctx)
         explanation = texts.t(key, **fmt) if texts.has(key) else texts.t("flow.generic_help")
         return Turn(run, state, [Outgoing(explanation), self.prompt(run, state, ctx)])
@@ -147,7 +155,7 @@ class FlowRunner:
         run.misses += 1
         lines = [reason]
         if run.misses >= 2 and state != "summary":
-            key = self.spec.slot(state).prompt + ".help"
+            key = self._key(run, state, ctx) + ".help"
             if texts.has(key):
                 lines.append(texts.t(key, **self._fmt(run, state, ctx)))
         if run.misses >= MAX_MISSES:
@@ -162,16 +170,18 @@ class FlowRunner:
         if state == "summary":
             return self.summary(run)
         slot = self.spec.slot(state)
-        question = texts.t(slot.prompt, **self._fmt(run, state, ctx))
+        key = self._key(run, state, ctx)
+        question = texts.t(key, **self._fmt(run, state, ctx))
         why = (run.meta.get(WHY) or {}).pop(state, None)  # said once, with the question
         if why:
             question = f"{why}\n{question}"
-        options = slot.options(ctx)
+        options = slot.options(ctx, run.slots)
         if options:
             question = f"{question}\n{choice_lines(options)}"
         if slot.optional:
             question = f"{question}\n{texts.t('flow.optional_hint')}"
-        return Outgoing(question, (*(c.label for c in options), *slot.quick))
+        quick = slot.quick if key == slot.prompt else ()  # 对 fits only the question as declared
+        return Outgoing(question, (*(c.label for c in options), *quick))
 
     def summary(self, run: FlowRun) -> Outgoing:
         """The summary of every answer, with 确认 / 修改 <字段> / 取消."""
@@ -192,19 +202,66 @@ class FlowRunner:
         return self.miss(run, "summary", ctx, texts.t("flow.summary_unclear"))
 
     def _set(self, run: FlowRun, state: str, slot: Slot, value: Any, ctx: Ctx) -> Turn:
+        self._put(run, slot, value)
+        self._absorb(run, slot.name, ctx)
+        self._in_passing(run, slot, ctx)
+        self.machine.fire(run, "advance", state)
+        return Turn(run, run.state, [self.prompt(run, run.state, ctx)])
+
+    def _put(self, run: FlowRun, slot: Slot, value: Any) -> None:
+        """Set one slot; a changed value clears the slots that depend on it."""
         changed = run.slots.get(slot.name, object()) != value
         run.slots[slot.name] = value
         (run.meta.get(WHY) or {}).pop(slot.name, None)
         if changed:
             for name in slot.resets:
                 run.slots.pop(name, None)
-        if self.spec.extract is not None:
-            for name, extra in self.spec.extract(ctx, run.slots).items():
-                allowed = name in self.spec.extract_on_answer
-                if allowed and name != slot.name and name not in run.slots:
-                    _prefill(run, name, extra)
+
+    def _absorb(self, run: FlowRun, answering: str, ctx: Ctx) -> None:
+        """Fill the still-empty slots an answer names in passing (`extract_on_answer`)."""
+        if self.spec.extract is None:
+            return
+        for name, extra in self.spec.extract(ctx, run.slots).items():
+            allowed = name in self.spec.extract_on_answer
+            if allowed and name != answering and name not in run.slots:
+                _prefill(run, name, extra)
+
+    def _in_passing(self, run: FlowRun, answered: Slot, ctx: Ctx) -> None:
+        """Let the answer fill the questions right after it that it also answers (`passing`
+        slots, in order, until one it does not answer); a bare number answers only the question
+        asked, and a refusal said in passing is asked again rather than acted on."""
+        if number_of(ctx.text) is not None:
+            return
+        later = self.spec.slots[self.spec.slots.index(answered) + 1 :]
+        for slot in later:
+            if not run.needs(slot):
+                continue
+            if slot.passing is None:
+                return
+            try:
+                value = slot.passing(ctx.text, ctx, run.slots)
+            except (Invalid, Redo, Abort):
+                return
+            self._put(run, slot, value)
+
+    def _retell(self, run: FlowRun, state: str, ctx: Ctx, *, failed: bool) -> Turn | None:
+        """A message that tells again what the flow is about replaces those answers (and what
+        depends on them) and goes on from there."""
+        if self.spec.retell is None:
+            return None
+        replaced = self.spec.retell(ctx, state, run.slots, failed)
+        if replaced is None:
+            return None
+        for name, value in replaced.items():
+            self._put(run, self.spec.slot(name), value)
+        self._absorb(run, next(iter(replaced)), ctx)
         self.machine.fire(run, "advance", state)
-        return Turn(run, run.state, [self.prompt(run, run.state, ctx)])
+        return Turn(
+            run, run.state, [Outgoing(texts.t("flow.retold")), self.prompt(run, run.state, ctx)]
+        )
+
+    def _key(self, run: FlowRun, state: str, ctx: Ctx) -> str:
+        return self.spec.slot(state).prompt_key(run.slots, ctx)
 
     def _fmt(self, run: FlowRun, state: str, ctx: Ctx) -> dict[str, str]:
         fmt = {**{k: v for k, v in run.meta.items() if isinstance(v, str)}, **self._shown(run)}

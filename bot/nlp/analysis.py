@@ -34,7 +34,7 @@ from bot.nlp.crisis_train import train as train_crisis_model
 from bot.nlp.dates import Holiday, load_holidays, parse_date
 from bot.nlp.forms import FormReader
 from bot.nlp.learn import local_payload
-from bot.nlp.lexicon import DATA_DIR
+from bot.nlp.lexicon import DATA_DIR, Hit
 from bot.nlp.need_model import NEEDS_MODEL_FILE, NeedModel, needs_hash
 from bot.nlp.need_train import train as train_need_model
 from bot.nlp.normalise import Normaliser
@@ -57,6 +57,19 @@ _NOT_EVIDENCE = re.compile(r"[\W_]+")
 def _sentences(text: str) -> list[str]:
     """The sentences of a text, each with its end mark (they join back into the text)."""
     return [part for part in _SENTENCE_END.split(text) if part]
+
+
+#: the runner-up category this close to the primary's score: she is asked which she mainly needs
+CLOSE_SHARE = 0.8
+
+
+def _strongest_words(hits: Iterable[Hit]) -> tuple[tuple[str, str], ...]:
+    """(category, term) of the heaviest hit of each category, in the order first seen."""
+    best: dict[str, Hit] = {}
+    for hit in hits:
+        if hit.label not in best or hit.weight > best[hit.label].weight:
+            best[hit.label] = hit
+    return tuple((label, hit.term) for label, hit in best.items())
 
 
 def _evidence(text: str) -> int:
@@ -83,6 +96,23 @@ class Analysis:
     id_numbers: tuple[str, ...]
     #: danger signals without enough to be sure: ask whether she is safe (never with crisis)
     safety_check: bool = False
+    #: the need categories' final scores (lexicon + model, before the rules), best first
+    need_scores: tuple[tuple[str, float], ...] = ()
+    #: per category, the word of hers that weighed most (the lexicon's term), for her choices
+    need_words: tuple[tuple[str, str], ...] = ()
+
+    def close_pair(self) -> tuple[str, str] | None:
+        """The primary and the runner-up when the runner-up scored nearly as high (she is
+        asked which she mainly needs); None when the primary is clear, forced (a crisis) or
+        other."""
+        if self.primary is None or self.crisis or self.primary == "other":
+            return None
+        scores = dict(self.need_scores)
+        runner_up = [(c, v) for c, v in self.need_scores if c not in (self.primary, "other")]
+        if not runner_up or scores.get(self.primary, 0.0) <= 0:
+            return None
+        second, value = runner_up[0]
+        return (self.primary, second) if value >= CLOSE_SHARE * scores[self.primary] else None
 
     def to_json(self) -> dict[str, object]:
         """The TAXONOMY `fuqing nlp` object, then the extra keys self_harm and id_numbers."""
@@ -222,7 +252,7 @@ class NLP:
             )
         else:
             tagging = self._tagger.tag(cased, crisis=crisis, self_harm=self_harm)
-        district, street, community = self._gazetteer.match(text)
+        district, street, community = self._gazetteer.match(norm)  # 朝陽區 read as 朝阳区
         return Analysis(
             text=text,
             primary=tagging.primary,
@@ -230,6 +260,8 @@ class NLP:
             crisis=crisis,
             safety_check=check,
             self_harm=self_harm,
+            need_scores=tuple(sorted(tagging.scores.items(), key=lambda kv: -kv[1])),
+            need_words=_strongest_words(tagging.hits),
             date=parse_date(text, ref, holidays=self._holidays),
             district=district,
             street=street,
@@ -241,8 +273,9 @@ class NLP:
         )
 
     def match_places(self, text: str) -> tuple[str | None, str | None, str | None]:
-        """(district, street, community) named in text, as full official names."""
-        return self._gazetteer.match(text)
+        """(district, street, community) named in text, as full official names (read normalised:
+        朝陽區 is 朝阳区)."""
+        return self._gazetteer.match(self._normaliser.normalise(text))
 
     def segment(self, text: str) -> list[str]:
         """Words of text, by the warmed private tokenizer."""

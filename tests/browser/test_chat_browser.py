@@ -96,9 +96,7 @@ def test_a_whole_help_request_with_a_pushed_update(
     chat.tap("我要求助")
     chat.expect_bot("请说说您遇到的困难")
     chat.type("想找一份离家近的保洁工作")
-    chat.expect_bot("我理解您的需求属于：岗位")
-    chat.tap("对")
-    chat.expect_bot("您在北京哪个区")
+    chat.expect_bot("您在北京哪个区")  # a clear need: its category is not asked
     expect(chat.bot.last).not_to_contain_text("16. 延庆区")  # the list is on the buttons
     expect(browser_page.locator(".choice:enabled")).to_have_count(16)
     chat.tap("朝阳区")
@@ -145,18 +143,18 @@ def test_a_reload_keeps_the_transcript_and_continues(
     chat.tap("我要求助")
     chat.expect_bot("请说说您遇到的困难")
     chat.type("想找一份离家近的保洁工作")
-    chat.expect_bot("我理解您的需求属于")
+    chat.expect_bot("您在北京哪个区")
     rows = browser_page.locator(".row")
     shown = rows.count()
 
     browser_page.reload()
     expect(rows).to_have_count(shown)
     expect(chat.mine.last).to_have_text("想找一份离家近的保洁工作")
-    # the last question's: six numbered categories and the quick "对"
-    expect(browser_page.locator(".choice:enabled")).to_have_count(7)
-    expect(browser_page.locator(".choice:enabled").last).to_have_text("对")
-    chat.tap("岗位")
-    chat.expect_bot("您在北京哪个区")  # the server kept her place: same cookie identity
+    # the last question's: the sixteen districts
+    expect(browser_page.locator(".choice:enabled")).to_have_count(16)
+    expect(browser_page.locator(".choice:enabled").last).to_have_text("延庆区")
+    chat.tap("朝阳区")
+    chat.expect_bot("哪个街道")  # the server kept her place: same cookie identity
     assert chat.errors == []
 
 

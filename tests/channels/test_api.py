@@ -128,7 +128,7 @@ async def test_conversation_and_staff_views(client: httpx.AsyncClient) -> None:
 
     first = await say("w1", "你好")
     assert first[-1]["choices"] == ["我要求助", "查询进度", "转人工"]
-    for text in ("我要求助", "想找一份离家近的保洁工作", "对", "朝阳区双井街道", "1", "同意"):
+    for text in ("我要求助", "想找一份离家近的保洁工作", "朝阳区双井街道", "1", "同意"):
         await say("w1", text)
     filed = await say("w1", "确认")
     assert "已提交" in str(filed[0]["text"])
@@ -290,7 +290,7 @@ async def test_a_safety_check_over_the_api(client: httpx.AsyncClient, database: 
     assert asked == [
         {"text": "您现在安全吗？如果有危险，请立即拨打110。", "choices": ["安全", "不安全"]}
     ]
-    assert "维权" in str(await say("u-calm", "安全"))
+    assert "怎么联系您" in str(await say("u-calm", "安全"))
     await say("u-scared", worry)
     replies = await say("u-scared", "不安全")
     assert "110" in str(replies[0]["text"]) and "方便留个电话吗" in str(replies)

@@ -185,14 +185,14 @@ def test_a_crisis_inside_a_flow_pauses_it(chat: Callable[..., Chat], database: D
     woman.run(
         [
             ("我要求助", "请说说您遇到的困难"),
-            ("我是单亲妈妈，想找份工作", "我理解您的需求属于"),
+            ("我是单亲妈妈，想找份工作", "哪个区"),
         ]
     )
     answer = woman.say("他回来了，拿着刀说要砍死我")
     assert "110" in answer and "没看懂" not in answer and "类别" not in answer
     [case] = _cases(database)
     assert case.need == "他回来了，拿着刀说要砍死我" and case.crisis
-    woman.run([("继续", "我理解您的需求属于")])
+    woman.run([("继续", "哪个区")])
 
 
 def test_a_paused_flow_is_offered_again_after_a_while(

@@ -12,8 +12,7 @@ from tests.conftest import Chat
 
 FULL = [
     ("我要求助", "请说说您遇到的困难"),
-    ("我是单亲妈妈，厂子关门了，想找份工作", "我理解您的需求属于：岗位"),
-    ("对", "您在北京哪个区"),
+    ("我是单亲妈妈，厂子关门了，想找份工作", "您在北京哪个区"),
     ("朝阳", "哪个街道/乡镇或社区"),
     ("双井街道九龙社区", "我们怎么联系您"),
     ("2", "请留一个手机号码"),
@@ -79,9 +78,9 @@ def test_one_sentence_fills_need_and_place(chat: Callable[..., Chat]) -> None:
         [
             (
                 "孩子白血病住院，医药费借遍了亲戚，我在海淀区中关村街道，电话13912345678",
-                "我理解您的需求属于：帮扶",
+                "您主要想要哪方面的帮助",
             ),
-            ("对", "您同意吗"),
+            ("1", "您同意吗"),
         ]
     )
 
@@ -92,8 +91,7 @@ def test_wrong_answers_get_a_reason_and_the_question_again(chat: Callable[..., C
     woman.run(
         [
             ("我要求助", "请说说您遇到的困难"),
-            ("想找工作，能介绍一下吗", "对吗"),
-            ("对", "您在北京哪个区"),
+            ("想找工作，能介绍一下吗", "区"),
             ("火星", "没找到这个区"),
             ("火星", "说区名就行"),
             ("火星", "转人工"),
@@ -108,8 +106,7 @@ def test_optional_street_can_be_skipped(chat: Callable[..., Chat]) -> None:
     woman.run(
         [
             ("我要求助", "困难"),
-            ("家里老人瘫痪在床，想申请补助", "对吗"),
-            ("对", "哪个区"),
+            ("家里老人瘫痪在床，想申请补助", "区"),
             ("海淀区", "街道"),
             ("不知道", "怎么联系您"),
             ("1", "您同意吗"),
@@ -140,17 +137,22 @@ def test_edit_from_summary_and_back(chat: Callable[..., Chat], database: Databas
 
 
 def test_categories_can_be_corrected(chat: Callable[..., Chat], database: Database) -> None:
-    """Replying numbers replaces the suggested categories (其他 never combines)."""
+    """Of two close readings she picks both (3); 修改 类别 then offers all six, with the
+    suggestion, and numbers replace them (其他 never combines)."""
     woman = chat()
     woman.run(
         [
             ("我要求助", "困难"),
-            ("想学做蛋糕以后开个小店", "对吗"),
-            ("3 1", "哪个区"),
+            ("想学做蛋糕以后开个小店", "1. 知识（您说的“想学”）"),
+            ("3", "哪个区"),
             ("丰台", "街道"),
             ("跳过", "联系"),
             ("就在这里联系我", "同意"),
             ("同意", "类别：知识、岗位"),
+            ("修改 类别", "我理解您的需求属于：知识、岗位"),
+            ("2 6", "类别：健康"),
+            ("修改 类别", "6. 其他"),
+            ("3 1", "类别：知识、岗位"),
             ("确认", "已提交"),
         ]
     )

@@ -36,9 +36,9 @@ def test_empty_and_non_text_get_a_friendly_reply(chat: Callable[..., Chat]) -> N
 def test_idle_flow_is_offered_for_resumption(chat: Callable[..., Chat], clock: Clock) -> None:
     """After 30 minutes the next message offers to continue; 继续 repeats the question."""
     woman = chat()
-    woman.run([("我要求助", "困难"), ("想找份保洁的工作", "对吗")])
+    woman.run([("我要求助", "困难"), ("想找份保洁的工作", "区")])
     clock.advance(minutes=31)
-    woman.run([("对", "还没完成"), ("继续", "对吗"), ("对", "哪个区")])
+    woman.run([("对", "还没完成"), ("继续", "哪个区")])
 
 
 def test_flow_is_dropped_after_seven_days(chat: Callable[..., Chat], clock: Clock) -> None:
@@ -57,9 +57,9 @@ def test_flow_survives_a_restart(
     from tests.conftest import Chat as ChatClass
 
     woman = chat()
-    woman.run([("我要求助", "困难"), ("想找份保洁的工作", "对吗")])
+    woman.run([("我要求助", "困难"), ("想找份保洁的工作", "区")])
     fresh = ChatClass(Engine(settings=settings, db=database, nlp=nlp), clock, woman.user)
-    fresh.run([("对", "哪个区")])
+    fresh.run([("朝阳", "哪个街道")])
 
 
 def test_duplicate_delivery_gets_the_first_reply(chat: Callable[..., Chat]) -> None:
@@ -68,14 +68,14 @@ def test_duplicate_delivery_gets_the_first_reply(chat: Callable[..., Chat]) -> N
     first = woman.say("我要求助", msg_id="m-1")
     again = woman.say("我要求助", msg_id="m-1")
     assert first == again
-    assert "对吗" in woman.say("想找工作但是不会用电脑", msg_id="m-2")
+    assert "区" in woman.say("想找工作但是不会用电脑", msg_id="m-2")
 
 
 def test_handover_forwards_to_the_cadre(chat: Callable[..., Chat], cadre) -> None:
     """转人工 tells the unit's cadre; later messages are forwarded until 菜单."""
     officer = cadre("朝阳区")
     woman = chat()
-    woman.run([("我在朝阳区，想找份工作", "对吗"), ("转人工", "已为您转人工")])
+    woman.run([("我在朝阳区，想找份工作", "区"), ("转人工", "已为您转人工")])
     woman.run([("我在朝阳，家里有点事想当面说", "已转给工作人员"), ("菜单", "1. 我要求助")])
     pushed = officer.pushed()
     assert any("转人工" in p for p in pushed)
@@ -91,8 +91,7 @@ def test_delete_my_data_asks_first(chat: Callable[..., Chat], database) -> None:
     woman.run(
         [
             ("我要求助", "困难"),
-            ("想找一份保洁工作", "对吗"),
-            ("对", "区"),
+            ("想找一份保洁工作", "区"),
             ("朝阳", "街道"),
             ("跳过", "联系"),
             ("13800138000", "同意"),

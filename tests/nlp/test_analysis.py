@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.nlp import NLP, Analysis, PlaceUnit
 
 REF = dt.date(2026, 3, 18)
@@ -87,3 +89,24 @@ def test_import_loads_nothing() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "text, pair",
+    [
+        ("想学做蛋糕以后开个小店", ("knowledge", "jobs")),  # learning and a shop, nearly equal
+        ("想找一份离家近的保洁工作", None),  # clear
+        ("我老公打我", None),  # a crisis: rights, never asked
+        ("你们上次的活动挺好的", None),  # other stands alone
+    ],
+)
+def test_close_pair(nlp: NLP, text: str, pair: tuple[str, str] | None) -> None:
+    """The primary and the runner-up are offered only when they scored that close."""
+    assert nlp.analyze(text, REF).close_pair() == pair
+
+
+def test_places_are_read_in_simplified(nlp: NLP) -> None:
+    """朝陽區雙井街道 is 朝阳区双井街道, in the analysis and in an answer's place."""
+    analysis = nlp.analyze("我住朝陽區雙井街道", REF)
+    assert (analysis.district, analysis.street) == ("朝阳区", "双井街道")
+    assert nlp.match_places("朝陽區雙井街道")[:2] == ("朝阳区", "双井街道")

@@ -255,15 +255,14 @@ async def test_tick_clears_dialogues_abandoned_past_the_drop(
     left.run(
         [
             ("我要求助", "困难"),
-            (story, "对吗"),
-            ("对", "区"),
+            (story, "区"),
             ("朝阳区双井街道", "联系"),
             ("2", "手机号码"),
             (phone, "您同意吗"),
         ]
     )
     clock.advance(days=29)
-    recent.run([("我要求助", "困难"), (story, "对吗")])
+    recent.run([("我要求助", "困难"), (story, "区")])
     clock.advance(days=1)
     runner = _scheduler(database, RecordingSender(), clock())
     result = await runner.tick(clock())
