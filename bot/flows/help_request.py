@@ -61,8 +61,9 @@ CONFIRM_LEAD = re.compile(rf"^(?:{alternation(CONFIRM_WORDS)})(?:[\s，,。.！!
 RETOLD_LEAD = re.compile(
     rf"^(?:(?:{alternation(words('help_request', 'retell_lead'))})[\s，,。.！!；;…]*)+"
 )
-AGREE = re.compile(rf"(?<!不)(?:{alternation(words('help_request.consent', 'in_passing'))})")
-DISAGREE = re.compile(rf"不(?:{alternation(words('help_request.consent', 'in_passing'))})")
+_AGREE_WORDS = alternation(words("help_request.consent", "in_passing"))
+DISAGREE = re.compile(rf"(?:{alternation(words('help_request', 'negations'))})(?:{_AGREE_WORDS})")
+AGREE = re.compile(_AGREE_WORDS)
 
 
 def _suggested(ctx: Ctx, slots: Mapping[str, Any]) -> list[str]:
@@ -225,7 +226,7 @@ def parse_consent(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> bool:
 
 
 def consent_in_passing(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> bool:
-    """Consent said with another answer: only an unnegated 同意/愿意 ("…，我同意")."""
+    """Consent said with another answer: only an unnegated 同意 ("…，我同意")."""
     if AGREE.search(text) and not DISAGREE.search(text):
         return True
     raise Invalid("help.consent_unclear")
