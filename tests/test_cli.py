@@ -209,7 +209,6 @@ def test_nlp_train_learns_the_corrections(
     shipped rows are a few per label and the need model's weight in the tagger is not searched,
     so the same code runs in seconds."""
     from bot.cli import learning
-    from bot.nlp import need_train
     from bot.nlp.crisis_model import read_training
     from bot.nlp.need_model import read_needs_training
 
@@ -222,8 +221,6 @@ def test_nlp_train_learns_the_corrections(
             _tiny(read_training(), lambda r: r[1]),
         ),
     )
-    monkeypatch.setattr(need_train, "WEIGHTS", (3.0,))
-    monkeypatch.setattr(need_train, "FLOORS", (0.3,))
     env = {**env, "FUQING_SECRET_KEY": TEST_SECRET_KEY}
     unmigrated = invoke(["nlp", "train"], env)
     assert unmigrated.exit_code == 1 and "fuqing db upgrade" in unmigrated.output

@@ -9,7 +9,10 @@ clause that holds a threat and of the clauses after it, not of the whole message
 `sentences(text)` groups the clauses by sentence: a past time said at the start of a sentence
 dates its later clauses too, until a clause opens a new time or a turn (`opens_turn`): "去年她
 想不开，吞了一瓶药，幸好发现得早" is one past event. The words are data:
-`data/clause_words.tsv` (turn, past_time, renewed), read once at import.
+`data/clause_words.tsv` (turn, past_time, renewed, ask), read once at import.
+`asking(text)` gives the clauses that carry a request or a question (想, 能不能, 有没有, 咋, 吗 …),
+or all of them when none does: the need model reads their words apart from the background
+(`need_model.request_grams`).
 """
 
 from __future__ import annotations
@@ -35,11 +38,20 @@ _SENTENCE_END = re.compile(r"[。！？!?\n]+")
 _TURN = re.compile(_TURNS)
 _PAST_TIME = re.compile(_words("past_time"))
 _RENEWED = re.compile(_words("renewed"))
+_ASK = re.compile(_words("ask"))
 
 
 def clauses(text: str) -> list[str]:
     """The non-empty clauses of text, in order."""
     return [part for part in (p.strip() for p in _CUT.split(text)) if part]
+
+
+def asking(text: str) -> list[str]:
+    """The clauses of text that ask for something or ask a question; every clause when none
+    does (a need stated plainly, "学个手艺好找活，我在朝阳区": nothing tells the request from
+    the background then), none for an empty text."""
+    parts = clauses(text)
+    return [c for c in parts if _ASK.search(c)] or parts
 
 
 def sentences(text: str) -> list[list[str]]:

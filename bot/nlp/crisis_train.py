@@ -12,7 +12,7 @@ than `MAX_CHECKS` of the `none` rows (recall first; a false alarm costs little).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -108,14 +108,21 @@ def _lines(path: Path) -> list[str]:
     return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
-def vectors(texts: Iterable[str], tokenize: Tokenize, *, blank: bool) -> list[dict[str, float]]:
+def vectors(
+    texts: Iterable[str],
+    tokenize: Tokenize,
+    *,
+    blank: bool,
+    extra: Callable[[str, set[str]], set[str]] | None = None,
+) -> list[dict[str, float]]:
     """Each text's features, as a model sees them at run time (normalised text and tokens; with
     `blank`, the crisis lexicon's traps blanked first, as the crisis model reads them).
 
     A Latin word (`l:`) has the value LATIN_SCALE, so its weight is penalised more (see
     `crisis_model`); the exported weight is scaled back, and at run time every feature counts 1.
     Each vector is then scaled to length 1 (`crisis_model.norm`), at run time too. Shared by the
-    crisis and need models' training.
+    crisis and need models' training; `extra` turns a text's features into a model's own (the
+    need model's `need_features`).
     """
     from bot.nlp.safety import CrisisDetector
 
@@ -127,6 +134,8 @@ def vectors(texts: Iterable[str], tokenize: Tokenize, *, blank: bool) -> list[di
         if blank_traps is not None:
             clean = blank_traps(clean)
         found = features(clean, tokenize(clean))
+        if extra is not None:
+            found = extra(clean, found)
         length = norm(found)
         docs.append(
             {f: (LATIN_SCALE if f.startswith("l:") else 1.0) / length for f in sorted(found)}

@@ -11,8 +11,10 @@ boundary rules, applied in the TAXONOMY order:
    写论文用) moves rights words to `knowledge`;
 2. training towards a job is `knowledge` + `jobs`, the primary being the higher score (what
    she asks for; a tie goes to `knowledge`, the training she names);
-3. money is `relief`: with money at stake, relief outranks the illness it is for, and health
-   becomes the second tag;
+3. money is `relief`: with money asked for first (a money word in her first clause that asks,
+   `clauses.asking`), relief outranks the illness it is for, and health becomes the second tag;
+   money told as background ("看病花了不少钱，想问哪家医院看得好"), asked after the care ("想找
+   上门护理，费用能不能减免") or free (免费筛查) does not move the primary;
 4. a *lecture* cue (讲座, 课, 科普) turns health topics into `knowledge`, unless she also asks
    for care (看医生, 哪家医院);
 5. `other` is never combined with another category; thanks with no request is `other`.
@@ -43,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.nlp.categories import CATEGORIES, Category
+from bot.nlp.clauses import asking
 from bot.nlp.lexicon import DATA_DIR, Hit, Lexicon, read_table
 
 #: tie-break order: the more serious need first; training before the job it leads to
@@ -85,6 +88,17 @@ class Tagging:
     categories: tuple[str, ...]
     scores: dict[str, float]
     hits: tuple[Hit, ...]
+    #: the text the hits' spans index (English need words read in Chinese)
+    read: str = ""
+
+    def words(self) -> tuple[tuple[str, str], ...]:
+        """(category, her words) of the heaviest hit of each category, in the order first seen:
+        the span of her text it matched (a pattern's term is no word of hers)."""
+        best: dict[str, Hit] = {}
+        for hit in self.hits:
+            if hit.label not in best or hit.weight > best[hit.label].weight:
+                best[hit.label] = hit
+        return tuple((label, self.read[h.start : h.end] or h.term) for label, h in best.items())
 
 
 class NeedTagger:
@@ -125,6 +139,11 @@ class NeedTagger:
                 cues.add(label)
         return {c: score.get(c, 0.0) for c in CATEGORIES}, cues, hits
 
+    def asks_money(self, text: str) -> bool:
+        """Whether her first clause that asks (`clauses.asking`) names money (rule 3)."""
+        first = asking(self.english(text))[:1]
+        return bool(first) and self.cues.has("money", first[0])
+
     def tag(
         self,
         text: str,
@@ -134,15 +153,19 @@ class NeedTagger:
         model: Mapping[str, float] | None = None,
         weight: float = 0.0,
         floor: float = 1.0,
+        primary: Mapping[str, float] | None = None,
+        primary_weight: float = 0.0,
     ) -> Tagging:
         """Primary need and categories (primary first) of a text.
 
-        `model` holds the need model's P(category) (`need_model.py`): `weight × P` (in half
-        points) is added to each category's score before the rules, so it chooses the primary
-        where the words are missing or weak; with no lexicon hit at all its best category counts
+        `model` holds the need model's P(category among hers) and `primary` its P(her primary)
+        (`need_model.py`): `weight × P + primary_weight × P(primary)` (in half points) is added
+        to each category's score before the rules, so the models choose the primary where the
+        words are missing or weak, or told as background; with no lexicon hit at all they count
         only at P ≥ floor. Second categories still need words of their own (the lexicon's score).
         """
         s, cues, hits = self.scores(text)
+        read = self.english(text)
         strongest: dict[str, float] = {
             c: max((h.weight for h in hits if h.label == c), default=0.0) for c in CATEGORIES
         }
@@ -158,7 +181,8 @@ class NeedTagger:
         if model is not None and (lexical > 0 or max(model.values()) >= floor):
             # in half points, like the lexicon's weights: a lexicon tie stays a tie for its rule
             for category in CATEGORIES:
-                s[category] += round(2 * weight * model[category]) / 2
+                said = primary_weight * primary[category] if primary is not None else 0.0
+                s[category] += round(2 * (weight * model[category] + said)) / 2
         order: list[str] = sorted(CATEGORIES, key=lambda c: (-s[c], _PRIORITY.index(c)))
         top = order[0]
         if self_harm:
@@ -166,15 +190,15 @@ class NeedTagger:
         elif crisis:
             top = "rights"
         elif s[top] <= 0 or ("noneed" in cues and lexical < 3):
-            return Tagging(None, (), s, tuple(hits))
+            return Tagging(None, (), s, tuple(hits), read)
         elif "thanks" in cues and "ask" not in cues:
             top = "other"
         elif strongest["rights"] >= 3 and "apply" not in cues and top != "rights":
             top = "rights"
-        elif "money" in cues and top == "health" and s["relief"] > 0:
+        elif top == "health" and s["relief"] > 0 and self.asks_money(text):
             top = "relief"
         if top == "other":
-            return Tagging("other", ("other",), s, tuple(hits))
+            return Tagging("other", ("other",), s, tuple(hits), read)
         cats = [top]
         second = 3.0 if self_harm else SECOND_MIN
         for c in order:
@@ -194,4 +218,4 @@ class NeedTagger:
             and lex["knowledge"] > 0
         ):
             cats.extend(c for c in ("knowledge", "jobs") if c not in cats)
-        return Tagging(top, tuple(cats), s, tuple(hits))
+        return Tagging(top, tuple(cats), s, tuple(hits), read)

@@ -78,9 +78,9 @@ def test_one_sentence_fills_need_and_place(chat: Callable[..., Chat]) -> None:
         [
             (
                 "孩子白血病住院，医药费借遍了亲戚，我在海淀区中关村街道，电话13912345678",
-                "您主要想要哪方面的帮助",
+                "您同意吗",
             ),
-            ("1", "您同意吗"),
+            ("同意", "类别：帮扶、健康"),
         ]
     )
 
@@ -143,7 +143,7 @@ def test_categories_can_be_corrected(chat: Callable[..., Chat], database: Databa
     woman.run(
         [
             ("我要求助", "困难"),
-            ("想学做蛋糕以后开个小店", "1. 知识（您说的“想学”）"),
+            ("学个手艺好找活", "1. 知识（您说的“学个”）"),
             ("3", "哪个区"),
             ("丰台", "街道"),
             ("跳过", "联系"),

@@ -102,7 +102,7 @@ def test_rating_in_the_middle_of_a_flow(
     woman.run([("我要求助", "办理满意吗")])
     answer = woman.say("满意")
     assert "谢谢您的评价" in answer and "请说说您遇到的困难" in answer  # the question again
-    woman.run([("想学做面点，将来开个小店", "您主要想要哪方面的帮助")])
+    woman.run([("学个手艺好找活", "您主要想要哪方面的帮助")])
     request, _kinds = _request(database)
     assert request.rating == "satisfied"
 

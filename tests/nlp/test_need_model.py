@@ -34,10 +34,14 @@ def _chars(text: str) -> list[str]:
 
 
 def test_shipped_weights_match_the_training_data() -> None:
-    """The committed weights were trained on the committed data; weight and floor in range."""
+    """The committed weights were trained on the committed data, with the chosen weights."""
     payload = json.loads((DATA_DIR / NEEDS_MODEL_FILE).read_text(encoding="utf-8"))
     assert payload["hash"] == needs_hash()
-    assert payload["weight"] in need_train.WEIGHTS and payload["floor"] in need_train.FLOORS
+    assert (payload["weight"], payload["primary_weight"], payload["floor"]) == (
+        need_train.WEIGHT,
+        need_train.PRIMARY_WEIGHT,
+        need_train.FLOOR,
+    )
     cv = payload["cv"]
     assert cv["lexicon_and_model"]["none"] <= cv["lexicon_only"]["none"]
 
@@ -129,3 +133,35 @@ def test_a_note_saying_there_is_no_need_stays_without_one() -> None:
 def test_needs_in_any_wording_get_a_primary(nlp: NLP, text: str, primary: str | None) -> None:
     """Through analyze(): English and traditional needs are tagged; a no-need note is not."""
     assert nlp.analyze(text, REF).primary == primary
+
+
+def test_the_request_is_read_apart_from_the_background() -> None:
+    """`q:` features come from the clauses that ask; with none asking, from every clause."""
+    from bot.nlp.clauses import asking
+    from bot.nlp.need_model import request_grams
+
+    told = "以前被老公打过，离婚三年了，现在想找个工作，能不能介绍一下"
+    assert asking(told) == ["现在想找个工作", "能不能介绍一下"]
+    assert "q:工作" in request_grams(told) and "q:离婚" not in request_grams(told)
+    assert asking("学个手艺好找活，我在朝阳区") == ["学个手艺好找活", "我在朝阳区"]
+    assert asking("") == [] and request_grams("") == set()
+
+
+@pytest.mark.parametrize(
+    "text, primary, categories",
+    [
+        # rule 3: money asked for first is relief, the illness second (TAXONOMY's example)
+        ("孩子白血病，医药费借遍了亲戚", "relief", ("relief", "health")),
+        ("看病的钱实在凑不齐了，能不能申请点救助", "relief", ("relief",)),
+        # money told as background, asked after the care, or free does not move the primary
+        ("两癌筛查是免费的吗，我四十五了能做吗", "health", ("health",)),
+        ("想找个上门护理的，瘫在床上的婆婆我一个人弄不动", "health", ("health",)),
+    ],
+)
+def test_money_moves_the_primary_only_when_asked_first(
+    nlp: NLP, text: str, primary: str, categories: tuple[str, ...]
+) -> None:
+    """The boundary rule 3 reads the first clause that asks, not every money word."""
+    reading = nlp.analyze(text, REF)
+    assert reading.primary == primary
+    assert reading.categories[: len(categories)] == categories
