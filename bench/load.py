@@ -49,7 +49,7 @@ PG_URL_VARIABLE = "FUQING_TEST_DATABASE_URL"
 WECHAT_TOKEN = "benchwechattoken"
 WECHAT_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 WECHAT_APPID = "wx-bench-appid"
-HELP_REQUEST = ("我要求助", "想找一份离家近的保洁工作", "对", "朝阳区双井街道", "1", "同意", "确认")
+HELP_REQUEST = ("我要求助", "想找一份离家近的保洁工作", "对", "朝阳区双井街道", "1", "确认")
 GOAL_SHARE, GOAL_P99_MS = 0.25, 250.0
 
 

@@ -112,8 +112,6 @@ TEXTS: dict[str, str] = {
     "choice.no": "否",
     "choice.right": "对",
     "choice.both": "两样都要",
-    "choice.agree": "同意",
-    "choice.disagree": "不同意",
     "choice.contact.chat": "就在这里联系我",
     "choice.contact.phone": "留个电话",
     # formatted fragments
@@ -131,7 +129,6 @@ TEXTS: dict[str, str] = {
     "slot.help_request.street": "街道社区",
     "slot.help_request.contact": "联系方式",
     "slot.help_request.phone": "电话",
-    "slot.help_request.consent": "同意转交",
     "slot.visit_report.date": "日期",
     "slot.visit_report.place": "地点",
     "slot.visit_report.form": "形式",
@@ -169,9 +166,8 @@ TEXTS: dict[str, str] = {
     "help.phone": "请留一个手机号码：",
     "help.phone.help": "11 位手机号，如 13800138000；也可以留座机，如 010-12345678。",
     "help.phone_invalid": "这个号码好像不对。",
-    "help.consent": "为了帮您解决问题，需要把以上信息提供给负责的妇联干部。您同意吗？",
-    "help.consent.help": "同意后我们才会保存并转交您的信息；不同意则不会保存。",
-    "help.consent_unclear": "请回复 1（同意）或 2（不同意）。",
+    "help.consent": "回复“确认”即表示您同意把以上信息提供给负责的妇联干部，以便帮您解决问题；"
+    "不同意请回复“不同意”，您的信息不会保存。",
     "help.no_consent": "好的，您的信息没有保存。如需帮助，可以随时拨打妇女维权热线 12338。",
     "help.filed": "已提交！编号 {code}，由{unit}负责，会尽快联系您。回复“查询进度”可随时查看。",
     "help.filed_urgent": "已按紧急求助提交，编号 {code}，由{unit}负责，会尽快联系您。",

@@ -55,8 +55,7 @@ def _file_and_resolve(woman: Chat, officer: Chat) -> str:
             (NEED, "区"),
             ("朝阳区双井街道", "联系"),
             ("2", "手机号码"),
-            (PHONE, "您同意吗"),
-            ("同意", "核对"),
+            (PHONE, "核对"),
         ]
     )
     found = re.search(r"编号 ([A-Z0-9]{6})", woman.say("确认", msg_id=f"{HER}:confirm"))

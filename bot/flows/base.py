@@ -192,6 +192,19 @@ def labelled(flow: str, name: str, prompt: str, parse: Parser, **options: Any) -
 
 
 @dataclass(frozen=True)
+class Consent:
+    """Confirming the summary is her consent (个人信息保护法: explicit, for this purpose, before
+    anything is stored): `note` (a text key) says what she consents to, above the summary's
+    actions; an answer that `agrees` confirms, one that `refuses` ends the flow with `refused`
+    (a text key) and nothing stored."""
+
+    note: str
+    refused: str
+    agrees: Callable[[str], bool]
+    refuses: Callable[[str], bool]
+
+
+@dataclass(frozen=True)
 class FlowSpec:
     """A flow as data: its name, title, slots and how to pre-fill slots from one message.
 
@@ -211,6 +224,8 @@ class FlowSpec:
     # message, the question it answers and the answers so far (and whether it failed as an
     # answer), the slots it replaces, or None when it is an answer like any other.
     retell: Callable[[Ctx, str, Mapping[str, Any], bool], dict[str, Any] | None] | None = None
+    # Confirming is her consent (no question of its own: one turn fewer); None: no consent
+    consent: Consent | None = None
 
     def slot(self, name: str) -> Slot:
         """Return the slot called `name`."""

@@ -1,9 +1,11 @@
 """我要求助: a woman's help request.
 
 need → categories (shown, can be corrected) → district → street/community (optional) →
-contact (this chat or a phone) → phone (when chosen) → consent → summary → filed with a code.
-Nothing is stored outside the dialogue until she consents and confirms; declining consent drops
-the flow. Diagram: help_request.mmd.
+contact (this chat or a phone) → phone (when chosen) → summary → filed with a code. The summary
+says what she consents to (her information to the responsible cadres); confirming (确认, 同意)
+is her consent, a refusal (不同意) drops the flow: nothing is stored outside the dialogue before
+it. Consent used to be a question of its own; folded into the confirmation it costs no turn.
+Diagram: help_request.mmd.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from typing import Any
 from bot import texts
 from bot.actions import Effects, open_request, unit_label
 from bot.flows.base import (
-    Abort,
     Choice,
+    Consent,
     Ctx,
     FlowRun,
     FlowSpec,
@@ -47,10 +49,6 @@ CATEGORY_CHOICES = tuple(
 CONTACT_CHOICES = tuple(
     Choice(value, texts.t(f"choice.contact.{value}"), words("help_request.contact", value))
     for value in ("chat", "phone")
-)
-CONSENT_CHOICES = (
-    Choice("yes", texts.t("choice.agree"), words("help_request.consent", "yes")),
-    Choice("no", texts.t("choice.disagree"), words("help_request.consent", "no")),
 )
 MIN_NEED_CHARS = 4
 #: an answer that did not fit, this long and reading as a need, is a new need
@@ -213,23 +211,20 @@ def parse_phone(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> str:
     return ctx.analysis.phones[0]
 
 
-def parse_consent(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> bool:
-    """Consent to share with the cadres; a refusal ends the flow with nothing stored."""
-    choice = match_choice(text, CONSENT_CHOICES)
-    if choice is None and normalize(text) in words("help_request.consent", "no_exact"):
-        choice = CONSENT_CHOICES[1]
-    if choice is None:
-        raise Invalid("help.consent_unclear")
-    if choice.value == "no":
-        raise Abort("help.no_consent")
-    return True
+def agrees(text: str) -> bool:
+    """At the summary, an unnegated 同意 ("同意", "我同意，提交吧") confirms: she consents."""
+    return AGREE.search(text) is not None and DISAGREE.search(text) is None
 
 
-def consent_in_passing(text: str, ctx: Ctx, slots: Mapping[str, Any]) -> bool:
-    """Consent said with another answer: only an unnegated 同意 ("…，我同意")."""
-    if AGREE.search(text) and not DISAGREE.search(text):
-        return True
-    raise Invalid("help.consent_unclear")
+def refuses(text: str) -> bool:
+    """At the summary, a refusal to share ("不同意", "不愿意", "拒绝", a bare "不") ends the flow
+    with nothing stored."""
+    said = normalize(text)
+    return (
+        DISAGREE.search(text) is not None
+        or said in words("help_request.consent", "no")
+        or said in words("help_request.consent", "no_exact")
+    )
 
 
 def extract(ctx: Ctx, slots: Mapping[str, Any]) -> dict[str, Any]:
@@ -332,18 +327,11 @@ SPEC = FlowSpec(
             show=_show_phone,
             when=lambda s: s.get("contact") == "phone",
         ),
-        _slot(
-            "consent",
-            "help.consent",
-            parse_consent,
-            choices=CONSENT_CHOICES,
-            show=lambda v: texts.t("choice.agree" if v else "choice.disagree"),
-            passing=consent_in_passing,
-        ),
     ),
     extract=extract,
     extract_on_answer=("categories", "district", "street", "contact", "phone"),
     retell=retell,
+    consent=Consent(note="help.consent", refused="help.no_consent", agrees=agrees, refuses=refuses),
 )
 
 

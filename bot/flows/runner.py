@@ -190,13 +190,19 @@ class FlowRunner:
             if slot.in_summary:
                 value = slot.show(run.slots.get(slot.name))
                 lines.append(texts.t("flow.summary_line", label=slot.label, value=value))
+        if self.spec.consent is not None:
+            lines.append(texts.t(self.spec.consent.note))
         lines.append(texts.t("flow.summary_actions"))
         return Outgoing("\n".join(lines), BUTTONS)
 
     # ------------------------------------------------------------------ internals
 
     def _answer_summary(self, run: FlowRun, ctx: Ctx, text: str) -> Turn:
-        if text in CONFIRM_WORDS:
+        consent = self.spec.consent
+        if consent is not None and consent.refuses(ctx.text):
+            self.machine.fire(run, "cancel", "summary")
+            return Turn(run, run.state, [Outgoing(texts.t(consent.refused))])
+        if text in CONFIRM_WORDS or (consent is not None and consent.agrees(ctx.text)):
             self.machine.fire(run, "confirm", "summary")
             return Turn(run, run.state)
         return self.miss(run, "summary", ctx, texts.t("flow.summary_unclear"))

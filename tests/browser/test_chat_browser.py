@@ -104,8 +104,9 @@ def test_a_whole_help_request_with_a_pushed_update(
     chat.type("双井街道")
     chat.expect_bot("我们怎么联系您")
     chat.tap("就在这里联系我")
-    chat.expect_bot("您同意吗")
-    expect(browser_page.locator(".choice:enabled")).to_have_count(2)
+    chat.expect_bot("请核对")  # confirming is her consent: the summary says so
+    expect(chat.bot.last).to_contain_text("即表示您同意")
+    expect(browser_page.locator(".choice:enabled")).to_have_count(3)
     screenshot(browser_page, "chat")
 
     mine = chat.mine.last.bounding_box()
@@ -114,8 +115,6 @@ def test_a_whole_help_request_with_a_pushed_update(
     assert mine["x"] + mine["width"] > 300 and theirs["x"] < 80  # hers right, the bot's left
     assert chat.mine.last.evaluate("e => getComputedStyle(e).fontSize") == "18px"
 
-    chat.tap("同意")
-    chat.expect_bot("请核对")
     chat.tap("确认")
     chat.expect_bot("已提交")
     found = re.search(r"编号 (\w+)", chat.bot.last.inner_text())

@@ -22,7 +22,7 @@ from tests.conftest import ADMIN, API, Clock, long_text, served
 from tests.fakes.nlp import RecordingNLP
 
 WEB = {"X-Requested-With": "fuqing"}
-HELP_REQUEST = ("我要求助", "想找一份离家近的保洁工作", "朝阳区双井街道", "1", "同意")
+HELP_REQUEST = ("我要求助", "想找一份离家近的保洁工作", "朝阳区双井街道", "1")
 
 Say = Callable[[str], Awaitable[list[dict[str, object]]]]
 

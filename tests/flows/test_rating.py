@@ -16,8 +16,7 @@ FILE = [
     ("我要求助", "困难"),
     ("想找一份离家近的保洁工作", "区"),
     ("朝阳区双井街道", "联系"),
-    ("1", "同意"),
-    ("同意", "核对"),
+    ("1", "核对"),
 ]
 
 
@@ -134,7 +133,7 @@ def test_in_a_flow_a_number_answers_the_question(
     assert found
     woman.run(FILE[:3])  # a second request, at the question of how to reach her
     officer.run([(f"办结 {found.group(1)} 已介绍到社区保洁岗位", "已办结")])
-    woman.run([("1", "您同意吗"), ("满意", "谢谢您的评价")])
+    woman.run([("1", "请核对"), ("满意", "谢谢您的评价")])
     with database.read() as session:
         rated = session.exec(select(HelpRequest).where(HelpRequest.code == found.group(1))).one()
     assert rated.rating == "satisfied"

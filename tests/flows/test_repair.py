@@ -31,8 +31,7 @@ def test_a_rich_first_message_keeps_her_place_and_is_filed_in_four_turns(
                 "我是个单清妈妈，娃刚上幼儿圆，想找个能接送孩子的工做，再朝阳区劲松那块",
                 "我们怎么联系您",
             ),
-            ("1", "您同意吗"),
-            ("同意", "街道社区：劲松街道"),
+            ("1", "街道社区：劲松街道"),
             ("确认", "已提交"),
         ]
     )
@@ -102,8 +101,7 @@ def test_what_a_rejected_answer_said_is_kept(chat: Callable[..., Chat]) -> None:
             ("学个手艺好找活", "您主要想要哪方面的帮助"),
             ("我在朝阳区双井街道", "请回复 1、2 或 3"),
             ("1", "我们怎么联系您"),
-            ("在这里", "您同意吗"),
-            ("同意", "区：朝阳区"),
+            ("在这里", "区：朝阳区"),
         ]
     )
 
@@ -111,12 +109,13 @@ def test_what_a_rejected_answer_said_is_kept(chat: Callable[..., Chat]) -> None:
 def test_a_refusal_said_in_passing_is_asked_not_acted_on(
     chat: Callable[..., Chat], database: Database
 ) -> None:
-    """ "就在这里联系我，不同意" answers contact only: consent is asked, nothing is dropped."""
+    """ "就在这里联系我，不同意" answers contact only: the summary says what confirming means,
+    and nothing is dropped."""
     woman = chat()
     woman.run(
         [
             ("想找一份离家近的保洁工作，朝阳区双井街道", "怎么联系您"),
-            ("就在这里联系我就行，不同意", "您同意吗"),
+            ("就在这里联系我就行，不同意", "不同意请回复“不同意”"),
         ]
     )
     assert _requests(database) == []
@@ -197,7 +196,6 @@ ANSWERS = (
     ("哪个街道", "street"),
     ("哪个区", "district"),
     ("怎么联系您", "contact"),
-    ("您同意吗", "=同意"),
     ("请核对", "=确认"),
 )
 
@@ -225,21 +223,21 @@ def _play(woman: Chat, persona: Persona, limit: int = 12) -> int:
 @pytest.mark.parametrize(
     "need, budget",
     [
-        ("想找一份离家近的保洁工作", 6),
-        ("孩子上学没钱交学费，家里困难", 6),
-        ("想参加两癌筛查，在哪儿做", 6),
-        ("丈夫不给生活费，想咨询离婚财产怎么分", 6),
-        # two close readings: "您主要想要哪方面的帮助？" costs the seventh turn (issue 15 asks
-        # for both the question and ≤ 6; the question wins, see docs/nlp.md)
-        ("学个手艺好找活", 7),
-        ("嗯嗯嗯嗯嗯嗯", 7),  # no reading at all: she picks a number
+        ("想找一份离家近的保洁工作", 5),
+        ("孩子上学没钱交学费，家里困难", 5),
+        ("想参加两癌筛查，在哪儿做", 5),
+        ("丈夫不给生活费，想咨询离婚财产怎么分", 5),
+        # two close readings: "您主要想要哪方面的帮助？" is the sixth turn
+        ("学个手艺好找活", 6),
+        ("嗯嗯嗯嗯嗯嗯", 6),  # no reading at all: she picks a number
     ],
 )
 def test_from_i_need_help_a_request_takes_at_most_six_turns(
     chat: Callable[..., Chat], need: str, budget: int
 ) -> None:
     """From 我要求助, answering each question as asked (the district answer names her street
-    too, as people do), a clear need is filed in ≤ 6 turns, an unclear one in 7."""
+    too, as people do), a clear need is filed in ≤ 5 turns, an unclear one in 6 (confirming
+    is her consent: no question of its own)."""
     persona = Persona(first=("我要求助",), need=need, district="朝阳区双井街道")
     assert _play(chat(), persona) <= budget
 
@@ -256,5 +254,6 @@ def test_from_i_need_help_a_request_takes_at_most_six_turns(
 def test_a_first_message_with_need_and_place_takes_at_most_four_turns(
     chat: Callable[..., Chat], first: str
 ) -> None:
-    """A first message that says her need and her place is filed in ≤ 4 turns."""
-    assert _play(chat(), Persona(first=(first,))) <= 4
+    """A first message that says her need and her place is filed in ≤ 4 turns (3: the
+    message, how to reach her, 确认)."""
+    assert _play(chat(), Persona(first=(first,))) <= 3

@@ -28,7 +28,7 @@ ADMIN_TOKEN = "scale-admin-token-9f0d"
 WECHAT_TOKEN = "scalewechattoken"
 WECHAT_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 API = {"Authorization": f"Bearer {API_TOKEN}"}
-HELP_REQUEST = ("我要求助", "想找一份离家近的保洁工作", "朝阳区双井街道", "1", "同意", "确认")
+HELP_REQUEST = ("我要求助", "想找一份离家近的保洁工作", "朝阳区双井街道", "1", "确认")
 FILED_MARK = "已提交"
 
 

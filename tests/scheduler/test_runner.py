@@ -258,7 +258,7 @@ async def test_tick_clears_dialogues_abandoned_past_the_drop(
             (story, "区"),
             ("朝阳区双井街道", "联系"),
             ("2", "手机号码"),
-            (phone, "您同意吗"),
+            (phone, "请核对"),
         ]
     )
     clock.advance(days=29)

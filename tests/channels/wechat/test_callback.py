@@ -43,8 +43,7 @@ async def test_help_request_in_safe_mode(wx: WeChatSetup, database: Database) ->
         ("我是单亲妈妈，想找份能照顾孩子的工作", "区"),
         ("朝阳", "街道"),
         ("双井", "联系"),
-        ("1", "同意"),
-        ("同意", "请核对"),
+        ("1", "请核对"),
         ("确认", "已提交"),
     ]
     for said, expected in script:
@@ -160,7 +159,7 @@ async def test_long_replies_are_split_with_more(wx: WeChatSetup) -> None:
     await woman.say("我要求助")
     long_need = "我家里的情况比较复杂，" * 60 + "想找份工作"
     summary_parts = []
-    for said in (long_need, "对", "朝阳", "跳过", "1", "同意"):
+    for said in (long_need, "对", "朝阳", "跳过", "1"):
         summary_parts.append((await woman.say(said)).content or "")
     assert "更多" in summary_parts[-1]
     rest = await woman.say("更多")
@@ -176,8 +175,7 @@ async def test_reply_escapes_cdata_end(wx: WeChatSetup) -> None:
     await woman.say("对")
     await woman.say("朝阳")
     await woman.say("跳过")
-    await woman.say("1")
-    summary = await woman.say("同意")
+    summary = await woman.say("1")
     assert summary.content is not None and "想找工作]]><x>注入</x>，会做饭" in summary.content
 
 
@@ -232,7 +230,7 @@ async def test_status_changes_reach_her_in_wechat(wx: WeChatSetup, database: Dat
     """A cadre (on the JSON API) takes and resolves her request; she is told through WeChat."""
 
     woman = wx.peer("oProgress")
-    for said in ("我要求助", "想找一份离家近的保洁工作", "朝阳区双井街道", "1", "同意"):
+    for said in ("我要求助", "想找一份离家近的保洁工作", "朝阳区双井街道", "1"):
         await woman.say(said)
     filed = (await woman.say("确认")).content or ""
     code = filed.split("编号 ")[1][:6]
