@@ -6,9 +6,10 @@ overlap, and a hit right after 不需要/不用/不想 is dropped (see `lexicon.
 scores the sum of its hits. Cue labels in the same file (matched on their own) drive the
 boundary rules, applied in the TAXONOMY order:
 
-1. a concrete dispute (a weight-3 rights hit) makes `rights` primary even with a law question,
-   unless she is asking to apply for relief; a *general* question (随便问问, 想了解, 普法讲座,
-   写论文用) moves rights words to `knowledge`;
+1. a concrete dispute (a weight-3 rights hit in a clause that asks, `clauses.asking`) makes
+   `rights` primary even with a law question, unless she is asking to apply for relief; a
+   dispute told as the story before her request ("以前被打过，离婚了，现在想找个活") does not;
+   a *general* question (随便问问, 想了解, 普法讲座, 写论文用) moves rights words to `knowledge`;
 2. training towards a job is `knowledge` + `jobs`, the primary being the higher score (what
    she asks for; a tie goes to `knowledge`, the training she names);
 3. money is `relief`: with money asked for first (a money word in her first clause that asks,
@@ -139,6 +140,15 @@ class NeedTagger:
                 cues.add(label)
         return {c: score.get(c, 0.0) for c in CATEGORIES}, cues, hits
 
+    def asks_about(self, category: str, text: str) -> bool:
+        """Whether a clause that asks (`clauses.asking`) has a decisive (weight-3) word of
+        `category` (rule 1: the dispute she asks about, not one told as the story before)."""
+        return any(
+            h.weight >= 3 and h.label == category
+            for clause in asking(self.english(text))
+            for h in self.lexicon.hits(clause)
+        )
+
     def asks_money(self, text: str) -> bool:
         """Whether her first clause that asks (`clauses.asking`) names money (rule 3)."""
         first = asking(self.english(text))[:1]
@@ -193,7 +203,12 @@ class NeedTagger:
             return Tagging(None, (), s, tuple(hits), read)
         elif "thanks" in cues and "ask" not in cues:
             top = "other"
-        elif strongest["rights"] >= 3 and "apply" not in cues and top != "rights":
+        elif (
+            strongest["rights"] >= 3
+            and "apply" not in cues
+            and top != "rights"
+            and self.asks_about("rights", text)
+        ):
             top = "rights"
         elif top == "health" and s["relief"] > 0 and self.asks_money(text):
             top = "relief"
