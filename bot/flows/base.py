@@ -236,14 +236,21 @@ class FlowSpec:
 
     def find_slot(self, word: str) -> Slot | None:
         """Return the slot a user means by `word` in `修改 <字段>`."""
+        return self.find_edit(word)[0]
+
+    def find_edit(self, word: str) -> tuple[Slot | None, str]:
+        """The slot a user means by `word` in `修改 <字段> [新值]`, and the new value said after
+        the field's name ("地点 劲松街道" → the place slot, "劲松街道"; "" when none)."""
         word = word.strip()
         for slot in self.slots:
             if word in (slot.name, slot.label, *slot.aliases):
-                return slot
+                return slot, ""
         for slot in self.slots:
-            if slot.label in word or any(a in word for a in slot.aliases):
-                return slot
-        return None
+            for name in sorted((slot.label, *slot.aliases), key=len, reverse=True):
+                at = word.find(name) if name else -1
+                if at >= 0:
+                    return slot, _edit_value(word[at + len(name) :])
+        return None, ""
 
 
 class FlowRun:
@@ -429,3 +436,17 @@ class Step:
     choices: tuple[str, ...] = ()
     finished: bool = False
     cancelled: bool = False
+
+
+def _edit_value(rest: str) -> str:
+    """The new value after a field's name, without the joining words (为, 改成, ：)."""
+    joiners = sorted(words("answers", "edit_joiners"), key=len, reverse=True)
+    rest = rest.strip()
+    changed = True
+    while rest and changed:
+        changed = False
+        for joiner in joiners:
+            if rest.startswith(joiner):
+                rest, changed = rest[len(joiner) :].strip(), True
+                break
+    return rest

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from bot import texts
@@ -129,13 +129,17 @@ class FlowRunner:
         return Turn(run, run.state, [self.prompt(run, run.state, ctx)])
 
     def edit(self, run: FlowRun, state: str, ctx: Ctx, word: str) -> Turn:
-        """Jump to the slot named in `修改 <字段>`."""
-        slot = self.spec.find_slot(word) if word else None
+        """Jump to the slot named in `修改 <字段>`; a new value said with it ("修改 地点
+        劲松街道") answers that question at once, as if said there (a value that does not fit
+        gets its reason and the question)."""
+        slot, value = self.spec.find_edit(word) if word else (None, "")
         if slot is None or (slot.when is not None and not slot.when(run.slots)):
             fields = texts.t("list.sep").join(s.label for s in self._applicable(run))
             reply = Outgoing(texts.t("flow.edit_which", fields=fields))
             return Turn(run, state, [reply])
         self.machine.fire(run, f"ask_{slot.name}", state)
+        if value:
+            return self.answer(run, slot.name, replace(ctx, text=value, _analysis=None))
         return Turn(run, run.state, [self.prompt(run, run.state, ctx)])
 
     def help(self, run: FlowRun, state: str, ctx: Ctx) -> Turn:

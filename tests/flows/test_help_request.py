@@ -189,3 +189,16 @@ def test_self_harm_adds_12356(chat: Callable[..., Chat]) -> None:
     """Suicidal intent gets the psychological crisis line 12356 as well."""
     answer = chat().say("活着太累了，我不想活了")
     assert "12356" in answer and "110" in answer
+
+
+def test_edit_with_the_new_value_at_the_summary(chat: Callable[..., Chat]) -> None:
+    """修改 电话 13900001111 replaces the phone at once; 修改 区 火星 says why and asks again."""
+    woman = chat()
+    woman.run(
+        [
+            *FULL,
+            ("修改 电话 13900001111", "电话：139****1111"),
+            ("修改 区 火星", "没找到这个区"),
+            ("海淀区", "哪个街道"),
+        ]
+    )

@@ -311,3 +311,22 @@ def test_new_community_confirmed_is_kept_marked_and_known(cadre, database: Datab
     with database.read() as session:
         known = repo.communities_in(session, district="朝阳区", street="双井街道")
     assert ("朝阳区", "双井街道", "光环社区") in known
+
+
+def test_edit_with_the_new_value_applies_it(cadre, database: Database) -> None:
+    """修改 地点 劲松街道 takes the new place at once; a value that does not fit gets its reason
+    and the question; 修改一下地点 only asks."""
+    officer = cadre("朝阳区", user="cadre-cy")
+    officer.run(
+        [
+            ("昨天在双井街道九龙社区和王某做了一对一访谈，她想找份工作，不用建求助单", "请核对"),
+            ("修改 地点 劲松街道", "地点：朝阳区劲松街道\n"),
+            ("修改一下地点", "在哪里走访的"),
+            ("劲松街道", "请核对"),
+            ("修改 地点为月亮湾", "在哪里走访的"),
+            ("劲松街道", "请核对"),
+            ("确认", "已记入走访日记"),
+        ]
+    )
+    [visit] = _visits(database)
+    assert (visit.district, visit.street, visit.community) == ("朝阳区", "劲松街道", None)
