@@ -206,8 +206,7 @@ def test_nlp_train_learns_the_corrections(
     loads them and reads the corrected texts as staff said; the shipped weights are untouched.
 
     The real command trains on all 8,700 shipped rows (one to two and a half minutes); here the
-    shipped rows are a few per label and the need model's weight in the tagger is not searched,
-    so the same code runs in seconds."""
+    shipped rows are a few per label, so the same code runs in seconds."""
     from bot.cli import learning
     from bot.nlp.crisis_model import read_training
     from bot.nlp.need_model import read_needs_training

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 TERMINAL_STATES = ("done", "cancelled")
 WHY = "why"  # run.meta[WHY][slot]: why a value the message gave was not taken
 SKIP_WORDS = words("answers", "skip")
+#: the joining words between a field and its new value in `修改 地点 为劲松街道`, longest first
+_JOINERS = tuple(sorted(words("answers", "edit_joiners"), key=len, reverse=True))
+_EDIT_JOINERS = re.compile(rf"^(?:\s|{alternation(_JOINERS)})+")
 MAX_MISSES = 3
 
 
@@ -440,13 +443,4 @@ class Step:
 
 def _edit_value(rest: str) -> str:
     """The new value after a field's name, without the joining words (为, 改成, ：)."""
-    joiners = sorted(words("answers", "edit_joiners"), key=len, reverse=True)
-    rest = rest.strip()
-    changed = True
-    while rest and changed:
-        changed = False
-        for joiner in joiners:
-            if rest.startswith(joiner):
-                rest, changed = rest[len(joiner) :].strip(), True
-                break
-    return rest
+    return _EDIT_JOINERS.sub("", rest.strip())

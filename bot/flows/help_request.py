@@ -62,6 +62,10 @@ RETOLD_LEAD = re.compile(
 _AGREE_WORDS = alternation(words("help_request.consent", "in_passing"))
 DISAGREE = re.compile(rf"(?:{alternation(words('help_request', 'negations'))})(?:{_AGREE_WORDS})")
 AGREE = re.compile(_AGREE_WORDS)
+#: whole answers that refuse consent at the summary
+REFUSALS = frozenset(
+    words("help_request.consent", "no") + words("help_request.consent", "no_exact")
+)
 
 
 def _suggested(ctx: Ctx, slots: Mapping[str, Any]) -> list[str]:
@@ -219,12 +223,7 @@ def agrees(text: str) -> bool:
 def refuses(text: str) -> bool:
     """At the summary, a refusal to share ("不同意", "不愿意", "拒绝", a bare "不") ends the flow
     with nothing stored."""
-    said = normalize(text)
-    return (
-        DISAGREE.search(text) is not None
-        or said in words("help_request.consent", "no")
-        or said in words("help_request.consent", "no_exact")
-    )
+    return DISAGREE.search(text) is not None or normalize(text) in REFUSALS
 
 
 def extract(ctx: Ctx, slots: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,9 +17,10 @@ category's lexicon score before its boundary rules, so the models decide where t
 no word for the need (traditional characters read wrong, English, pinyin, a new phrasing) or
 where the background outweighs the request, while the TAXONOMY rules still order the result.
 Where the lexicon has no hit at all, the best category is taken only at P(member) ≥ `floor`.
-Weights, `weight`, `primary_weight` and `floor` come from `need_train.py` (cross-validated) and
-are shipped in `data/needs_model.json`, keyed by the SHA-256 of `data/needs_train.tsv`; stale
-weights are retrained once at start-up and cached, as the crisis model's are.
+The weights come from `need_train.py`; `weight`, `primary_weight` and `floor` are its
+constants, chosen on blind rounds the models had not trained on. All are shipped in
+`data/needs_model.json`, keyed by the SHA-256 of `data/needs_train.tsv`; stale weights are
+retrained once at start-up and cached, as the crisis model's are.
 """
 
 from __future__ import annotations

@@ -128,7 +128,10 @@ class NeedTagger:
     def scores(self, text: str) -> tuple[dict[str, float], set[str], list[Hit]]:
         """Category scores, the cues present, and the category hits behind the scores (English
         need words read in Chinese first)."""
-        text = self.english(text)
+        return self._scores(self.english(text))
+
+    def _scores(self, text: str) -> tuple[dict[str, float], set[str], list[Hit]]:
+        """`scores` of a text whose English need words are already read in Chinese."""
         hits = self.lexicon.hits(text)
         score: dict[str, float] = defaultdict(float)
         for h in hits:
@@ -140,18 +143,19 @@ class NeedTagger:
                 cues.add(label)
         return {c: score.get(c, 0.0) for c in CATEGORIES}, cues, hits
 
-    def asks_about(self, category: str, text: str) -> bool:
+    def _asks_about(self, category: str, read: str) -> bool:
         """Whether a clause that asks (`clauses.asking`) has a decisive (weight-3) word of
-        `category` (rule 1: the dispute she asks about, not one told as the story before)."""
+        `category` (rule 1: the dispute she asks about, not one told as the story before).
+        `read` has its English need words in Chinese already."""
         return any(
             h.weight >= 3 and h.label == category
-            for clause in asking(self.english(text))
+            for clause in asking(read)
             for h in self.lexicon.hits(clause)
         )
 
-    def asks_money(self, text: str) -> bool:
+    def _asks_money(self, read: str) -> bool:
         """Whether her first clause that asks (`clauses.asking`) names money (rule 3)."""
-        first = asking(self.english(text))[:1]
+        first = asking(read)[:1]
         return bool(first) and self.cues.has("money", first[0])
 
     def tag(
@@ -174,8 +178,8 @@ class NeedTagger:
         words are missing or weak, or told as background; with no lexicon hit at all they count
         only at P ≥ floor. Second categories still need words of their own (the lexicon's score).
         """
-        s, cues, hits = self.scores(text)
-        read = self.english(text)
+        read = self.english(text)  # once: the hits, the rules and her words all index it
+        s, cues, hits = self._scores(read)
         strongest: dict[str, float] = {
             c: max((h.weight for h in hits if h.label == c), default=0.0) for c in CATEGORIES
         }
@@ -207,10 +211,10 @@ class NeedTagger:
             strongest["rights"] >= 3
             and "apply" not in cues
             and top != "rights"
-            and self.asks_about("rights", text)
+            and self._asks_about("rights", read)
         ):
             top = "rights"
-        elif top == "health" and s["relief"] > 0 and self.asks_money(text):
+        elif top == "health" and s["relief"] > 0 and self._asks_money(read):
             top = "relief"
         if top == "other":
             return Tagging("other", ("other",), s, tuple(hits), read)
