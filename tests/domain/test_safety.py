@@ -27,9 +27,8 @@ PLACED = "我在朝阳区双井街道，" + WORRY  # her place: the case goes to
 ASKED = "您现在安全吗"
 SAFE_INTAKE = [
     (WORRY, ASKED),
-    # her words read as rights (摔东西) or health (his drinking), nearly equal: she is asked
-    ("安全", "您主要想要哪方面的帮助"),
-    ("1", "哪个区"),
+    # her words read as a need (rights: 摔东西) with no place: the district is asked
+    ("安全", "您在北京哪个区"),
     ("朝阳", "哪个街道/乡镇或社区"),
     ("双井街道九龙社区", "我们怎么联系您"),
     ("1", "请核对我要求助"),
@@ -125,7 +124,7 @@ def test_safe_goes_on_with_the_intake_and_marks_the_request(
     assert first == "您现在安全吗？如果有危险，请立即拨打110。" and _requests(database) == []
     assert _mode(database, "resident-1").mode is SAFETY_CHECK
     assert "您好" in woman.say("安全")
-    woman.run(SAFE_INTAKE[2:])  # the greeting came with the which-of-two question
+    woman.run(SAFE_INTAKE[2:])  # the greeting came with the district question
     [request] = _requests(database)
     assert request.attention and not request.crisis and request.need == WORRY
     assert any(request.code in note and "【需关注】" in note for note in officer.pushed())
@@ -187,8 +186,7 @@ def test_a_flow_underneath_goes_on_after_safe(
         [
             ("我要求助", "请说说您遇到的困难"),
             (WORRY, ASKED),
-            ("安全", "您主要想要哪方面的帮助"),
-            ("1", "哪个区"),
+            ("安全", "您在北京哪个区"),
         ]
     )
     assert _mode(database, "resident-1").run["meta"]["attention"] is True  # type: ignore[index]
@@ -239,7 +237,7 @@ async def test_the_wait_comes_from_the_settings(
 ) -> None:
     """FUQING_SAFETY_CHECK_MINUTES sets the wait; an answered check is never escalated."""
     chat("u-a").run([(WORRY, ASKED)])
-    chat("u-b").run([(WORRY, ASKED), ("安全", "您主要想要哪方面的帮助")])
+    chat("u-b").run([(WORRY, ASKED), ("安全", "您在北京哪个区")])
     quick = settings.model_copy(update={"safety_check_minutes": 3})
     dispatcher = Dispatcher(db=database, senders={}, clock=clock)
     runner = Scheduler(settings=quick, db=database, dispatcher=dispatcher, clock=clock)

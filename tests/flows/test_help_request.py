@@ -140,7 +140,7 @@ def test_categories_can_be_corrected(chat: Callable[..., Chat], database: Databa
     woman.run(
         [
             ("我要求助", "困难"),
-            ("学个手艺好找活", "1. 知识（您说的“学个”）"),
+            ("培训完能找活吗", "1. 知识（您说的“培训”）"),
             ("3", "哪个区"),
             ("丰台", "街道"),
             ("跳过", "联系"),

@@ -101,7 +101,7 @@ def test_rating_in_the_middle_of_a_flow(
     woman.run([("我要求助", "办理满意吗")])
     answer = woman.say("满意")
     assert "谢谢您的评价" in answer and "请说说您遇到的困难" in answer  # the question again
-    woman.run([("学个手艺好找活", "您主要想要哪方面的帮助")])
+    woman.run([("培训完能找活吗", "您主要想要哪方面的帮助")])
     request, _kinds = _request(database)
     assert request.rating == "satisfied"
 

@@ -68,7 +68,7 @@ def test_a_new_need_at_the_category_question_is_retold_but_a_label_picks(
     woman.run(
         [
             ("我要求助", "困难"),
-            ("学个手艺好找活", "您主要想要哪方面的帮助"),
+            ("培训完能找活吗", "您主要想要哪方面的帮助"),
             ("不对，我其实是想问离婚的事", "您在北京哪个区"),
             ("修改 类别", "我理解您的需求属于：维权"),
             ("不对，是知识", "您在北京哪个区"),
@@ -83,7 +83,7 @@ def test_one_answer_fills_every_question_it_answers(chat: Callable[..., Chat]) -
     woman.run(
         [
             ("我要求助", "困难"),
-            ("学个手艺好找活", "您主要想要哪方面的帮助"),
+            ("培训完能找活吗", "您主要想要哪方面的帮助"),
             ("3", "您在北京哪个区"),
             ("返回", "我理解您的需求属于：知识、岗位"),
             ("对，我住海淀区学院路街道", "我们怎么联系您"),
@@ -98,7 +98,7 @@ def test_what_a_rejected_answer_said_is_kept(chat: Callable[..., Chat]) -> None:
     woman.run(
         [
             ("我要求助", "困难"),
-            ("学个手艺好找活", "您主要想要哪方面的帮助"),
+            ("培训完能找活吗", "您主要想要哪方面的帮助"),
             ("我在朝阳区双井街道", "请回复 1、2 或 3"),
             ("1", "我们怎么联系您"),
             ("在这里", "区：朝阳区"),
@@ -228,7 +228,7 @@ def _play(woman: Chat, persona: Persona, limit: int = 12) -> int:
         ("想参加两癌筛查，在哪儿做", 5),
         ("丈夫不给生活费，想咨询离婚财产怎么分", 5),
         # two close readings: "您主要想要哪方面的帮助？" is the sixth turn
-        ("学个手艺好找活", 6),
+        ("培训完能找活吗", 6),
         ("嗯嗯嗯嗯嗯嗯", 6),  # no reading at all: she picks a number
     ],
 )

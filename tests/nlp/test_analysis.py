@@ -94,7 +94,7 @@ def test_import_loads_nothing() -> None:
 @pytest.mark.parametrize(
     "text, pair",
     [
-        ("学个手艺好找活", ("knowledge", "jobs")),  # a trade and work, nearly equal
+        ("培训完能找活吗", ("knowledge", "jobs")),  # training and work, nearly equal
         ("想找一份离家近的保洁工作", None),  # clear
         ("我老公打我", None),  # a crisis: rights, never asked
         ("你们上次的活动挺好的", None),  # other stands alone
