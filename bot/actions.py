@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot import texts
-from bot.domain import routing
+from bot.domain import handoff, routing
+from bot.domain.errors import DomainError
 from bot.domain.org import place_text as place_text
 from bot.domain.org import unit_label as unit_label
 from bot.messages import Outgoing
-from bot.nlp import NLP, mask_pii
+from bot.nlp import NLP
 from storage import repo
 from storage.models import HelpRequest, OrgUnit, User
 
@@ -113,38 +114,74 @@ def open_request(
     return request, unit
 
 
-def hand_over(fx: Effects, *, slots: dict[str, object], channel: str) -> list[Outgoing]:
-    """转人工: tell the responsible cadres, with the recent transcript and the slots so far."""
-    unit = _home_unit(fx, slots)
-    _responsible, cadres = routing.responsible_unit(fx.session, unit=unit)
-    transcript = "\n".join(
-        f"· {m.text}" for m in repo.recent_inbound(fx.session, user_id=fx.user.id or 0)
-    )
+def hand_over(
+    fx: Effects,
+    *,
+    slots: dict[str, object],
+    channel: str,
+    office: handoff.OfficeHours,
+    said: list[str] | None = None,
+) -> list[Outgoing]:
+    """转人工: her thread with the unit answering for her (its cadres get `said`, her last
+    messages, as the transcript)."""
     filled = "；".join(f"{k}={v}" for k, v in slots.items() if v not in (None, "", [], {}))
-    text = texts.t(
-        "human.notify",
-        who=_who(fx.user),
+    opened = handoff.open_thread(
+        fx.session,
+        user=fx.user,
+        place=_home_unit(fx, slots),
         channel=channel,
-        transcript=transcript,
-        slots=mask_pii(filled),
+        slots=filled,
+        said=said or [],
+        now=fx.now,
+        office=office,
     )
-    notify_cadres(
-        fx, cadres=cadres, text=text, urgent=False, key=f"human:{fx.user.id}:{fx.now.isoformat()}"
-    )
-    return [Outgoing(texts.t("human.started"))]
+    return [Outgoing(opened.reply)]
 
 
-def forward_to_human(fx: Effects, *, slots: dict[str, object], text: str) -> None:
-    """While handed over, pass each message on to the responsible cadres."""
-    unit = _home_unit(fx, slots)
-    _responsible, cadres = routing.responsible_unit(fx.session, unit=unit)
-    notify_cadres(
-        fx,
-        cadres=cadres,
-        text=texts.t("human.notify_message", who=_who(fx.user), text=mask_pii(text)),
-        urgent=False,
-        key=f"human-msg:{fx.user.id}:{fx.now.isoformat()}",
-    )
+def forward_to_human(
+    fx: Effects, *, slots: dict[str, object], text: str, channel: str, office: handoff.OfficeHours
+) -> None:
+    """While handed over, her message goes into her thread (one is opened if she has none)."""
+    if handoff.her_message(fx.session, user=fx.user, text=text, now=fx.now) is None:
+        hand_over(fx, slots=slots, channel=channel, office=office)
+        handoff.her_message(fx.session, user=fx.user, text=text, now=fx.now)
+
+
+def end_hand_over(fx: Effects) -> None:
+    """She went back to the bot: her thread closes."""
+    handoff.end_hers(fx.session, user=fx.user, now=fx.now)
+
+
+def handoff_help(fx: Effects) -> list[Outgoing]:
+    """帮助 while handed over: who she is talking to, the hotlines, how to go back."""
+    thread = repo.open_thread_of(fx.session, user_id=fx.user.id or 0)
+    unit = repo.get_unit(fx.session, unit_id=thread.unit_id) if thread is not None else None
+    return [
+        Outgoing(
+            texts.t(
+                "handoff.help",
+                unit=unit_label(unit) if unit is not None else texts.t("who.staff"),
+                code=thread.code if thread is not None else "",
+            )
+        )
+    ]
+
+
+def answer_thread(fx: Effects, *, move: str, code: str | None, note: str | None) -> list[Outgoing]:
+    """A cadre in chat: `回复 <编号> <文字>` / `结束会话 <编号>` on a hand-off thread."""
+    if code is None:
+        return [Outgoing(texts.t("handoff.need_code"))]
+    person = handoff.Person.chat(fx.user)
+    try:
+        if move == "reply":
+            thread = handoff.reply(
+                fx.session, code=code, person=person, text=note or "", now=fx.now
+            )
+            return [Outgoing(texts.t("handoff.replied", code=thread.code))]
+        thread = handoff.end(fx.session, code=code, person=person, now=fx.now)
+        return [Outgoing(texts.t("handoff.ended_ack", code=thread.code))]
+    except DomainError as error:
+        return [Outgoing(texts.t(error.key, **error.fields))]
 
 
 def erase_resident(fx: Effects) -> list[Outgoing]:
@@ -166,9 +203,16 @@ def _home_unit(fx: Effects, slots: dict[str, object]) -> OrgUnit:
         unit = repo.get_unit(fx.session, unit_id=fx.user.unit_id)
         if unit is not None:
             return unit
-    district = slots.get("district")
-    return repo.unit_for_place(fx.session, district=str(district) if district else None)
 
+    place: dict[str, object] = dict(slots)
+    street = slots.get("street")
+    if isinstance(street, dict):  # the help flow's street slot: {"street": …, "community": …}
+        place.update(street)
 
-def _who(user: User) -> str:
-    return user.name or texts.t("who.resident", id=user.id)
+    def slot(name: str) -> str | None:
+        value = place.get(name)
+        return str(value) if value else None
+
+    return repo.unit_for_place(
+        fx.session, district=slot("district"), street=slot("street"), community=slot("community")
+    )

@@ -27,6 +27,7 @@ from bot.channels.wechat.callback import CallbackChannel
 from bot.config import Settings
 from bot.console import api as staff_api
 from bot.console import contacts_api as contact_points_api
+from bot.console import inbox as console_inbox
 from bot.console import labels as console_labels
 from bot.console import overview as console_overview
 from bot.console import reports_api
@@ -154,6 +155,7 @@ def create_app(
     app.include_router(console_pages)
     app.include_router(console_overview.router)
     app.include_router(console_labels.router)
+    app.include_router(console_inbox.router)
     app.include_router(contact_points_api.router)
     if settings.effective_wechat_token:
         app.include_router(wechat.router("/wechat", lambda r: _channel(r, "wechat")))

@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Secrets that ship in the code for development only; refused when FUQING_ENV is not development.
@@ -176,6 +177,10 @@ class Settings(BaseSettings):
     # A safety check (您现在安全吗？) left unanswered this long follows the crisis path: the
     # scheduler opens her urgent case (bot/domain/safety.py).
     safety_check_minutes: int = Field(default=10, ge=1)
+    # Hand-off (转人工, bot/domain/handoff.py): staff answer from/to this local time on working
+    # days (the holiday calendar); a thread nobody answered this long is told when they will.
+    office_hours: str = Field(default="09:00-17:30", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    handoff_answer_minutes: int = Field(default=10, ge=1)
 
     # API limits.
     max_body_bytes: int = 16 * 1024
@@ -203,6 +208,15 @@ class Settings(BaseSettings):
     # Bearer token of GET /metrics (Prometheus); unset: no /metrics.
     metrics_token: str | None = None
     log_format: Literal["text", "json"] = "text"
+
+    @field_validator("office_hours")
+    @classmethod
+    def _office_hours(cls, value: str) -> str:
+        """HH:MM-HH:MM, real times, opening before closing (refused at start-up otherwise)."""
+        opens, closes = (time.fromisoformat(part) for part in value.split("-"))
+        if opens >= closes:
+            raise ValueError("office hours must open before they close")
+        return value
 
     @property
     def is_sqlite(self) -> bool:

@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from sqlmodel import Session
 from bot import actions, texts
 from bot.commands import Command, menu_entry, menu_labels, parse_command
 from bot.config import Settings
-from bot.domain import safety, urgent
+from bot.domain import handoff, safety, urgent
 from bot.domain.dialogue import (
     AWAITING_DELETE,
     AWAITING_RESUME,
@@ -35,7 +36,7 @@ from bot.flows import BY_NAME, FLOWS, contacts, progress
 from bot.flows.base import Ctx, FlowRun, InviteView, UserView
 from bot.flows.runner import Flow, FlowRunner, Start, Turn
 from bot.messages import Incoming, Outgoing
-from bot.nlp import NLP, Analysis
+from bot.nlp import NLP, Analysis, mask_pii
 from bot.nlp.intents import Intent, intent_of
 from bot.nlp.words import words
 from bot.paging import next_page
@@ -64,6 +65,11 @@ class Setup:
     def resume_after(self) -> timedelta:
         """Idle this long in a flow: offer to resume it."""
         return timedelta(minutes=self.settings.resume_after_minutes)
+
+    @cached_property
+    def office(self) -> handoff.OfficeHours:
+        """When staff answer a hand-off (FUQING_OFFICE_HOURS on working days)."""
+        return handoff.OfficeHours.parse(self.settings.office_hours, self.tz)
 
     @property
     def drop_after(self) -> timedelta:
@@ -122,6 +128,8 @@ class Conversation:
                 return added
         if self._asks_safety():
             return self._ask_safety(is_new=is_new)
+        if self._remembered():
+            self.dialogue.remember(mask_pii(self.text))
         first: list[Outgoing] = []
         if is_new:
             first.append(Outgoing(texts.t("greeting") + "\n" + texts.t("privacy")))
@@ -140,6 +148,15 @@ class Conversation:
             and not self.ctx.user.is_cadre
             and parse_command(self.text) is None
             and not self._rates()
+        )
+
+    def _remembered(self) -> bool:
+        """Her words are kept for a hand-off's transcript: a resident's, not a command, not
+        written to a person already (those go into the thread)."""
+        return (
+            not self.ctx.user.is_cadre
+            and self.dialogue.mode is not HANDED_OVER
+            and parse_command(self.text) is None
         )
 
     def _rates(self) -> bool:
@@ -303,9 +320,18 @@ class Conversation:
             if command is not None and command.name == "resume":
                 return [self._prompt()]
         if state.mode is HANDED_OVER:
+            if command is not None and command.name == "help":
+                return [*notes, *actions.handoff_help(self.fx)]
             if command is None or command.name not in RELEASING:
-                actions.forward_to_human(self.fx, slots=self._slots(), text=self.text)
+                actions.forward_to_human(
+                    self.fx,
+                    slots=self._slots(),
+                    text=self.text,
+                    channel=self.message.channel,
+                    office=self.setup.office,
+                )
                 return [*notes, Outgoing(texts.t("human.forwarded"))]
+            actions.end_hand_over(self.fx)
             state.release()
         if command is not None:
             return notes + self._command(command)
@@ -367,11 +393,19 @@ class Conversation:
             replies = self._apply(runner.cancel(*self._run(runner))) if runner else []
             return [*replies, self._menu()]
         if name == "human":
-            replies = actions.hand_over(self.fx, slots=self._slots(), channel=self.message.channel)
+            replies = actions.hand_over(
+                self.fx,
+                slots=self._slots(),
+                channel=self.message.channel,
+                office=self.setup.office,
+                said=self.dialogue.take_said(),
+            )
             self.dialogue.hand_over()
             return replies
         if name == "progress":
             return self._with_prompt(progress.list_requests(self.fx))
+        if name in ("reply", "end_thread"):
+            return actions.answer_thread(self.fx, move=name, code=command.code, note=command.note)
         if name in ("take", "resolve", "withdraw", "detail"):
             return self._with_prompt(progress.act(self.fx, name, command.code, command.note))
         if name == "contacts":

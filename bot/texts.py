@@ -262,10 +262,57 @@ TEXTS: dict[str, str] = {
     "status.resolved": "已办结",
     "status.cancelled": "已撤销",
     # ------------------------------------------------------------------ human hand-over
-    "human.started": "已为您转人工，工作人员会尽快回复。期间您发的消息都会转给他们；回复“菜单”回到自助服务。",
     "human.forwarded": "已转给工作人员，请稍候。",
-    "human.notify": "【转人工】{who}（{channel}）需要人工帮助。最近的对话：\n{transcript}\n{slots}",
-    "human.notify_message": "【转人工】{who}：{text}",
+    # ------------------------------------------------------------------ hand-off (bot/domain/handoff.py)
+    "handoff.started": "已为您转人工：{unit}的工作人员会在这里回复您（会话编号 {code}）。"
+    "期间您发的消息都会转给他们；回复“菜单”回到自助服务。",
+    "handoff.started_city": "已为您转人工：您所在的地方还没有妇联干部在线，市妇联的值班工作人员会在这里回复您"
+    "（会话编号 {code}）。期间您发的消息都会转给他们；回复“菜单”回到自助服务。",
+    "handoff.after_hours": "现在是非工作时间，工作人员最早会在{when}后回复您。"
+    "遇到危险请马上拨打 110；全国妇联妇女维权热线 12338 全天可以打。",
+    "handoff.late": "工作人员暂时还没有回复，抱歉让您久等，已经再次提醒了他们。"
+    "着急的话可以拨打全国妇联妇女维权热线 12338，遇到危险请马上拨打 110。",
+    "handoff.late_closed": "工作人员暂时还没有回复，抱歉让您久等。现在已过工作时间，最早会在{when}后回复您；"
+    "着急的话可以拨打全国妇联妇女维权热线 12338，遇到危险请马上拨打 110。",
+    "handoff.chase": "【转人工 {code}】她已等了 {minutes} 分钟，仍在等待回复：回复 {code} 您的话",
+    "handoff.today": "今天 {clock}",
+    "handoff.tomorrow": "明天 {clock}",
+    "handoff.on_day": "{month}月{day}日 {clock}",
+    "handoff.help": "您正在和{unit}的工作人员对话（会话编号 {code}），直接发消息就可以。"
+    "遇到危险请马上拨打 110；妇女维权热线 12338 全天可以打。回复“菜单”回到自助服务。",
+    "handoff.notify": "【转人工 {code}】{who}（{channel}）需要人工帮助。最近的对话：\n{transcript}\n{slots}\n"
+    "回复她：回复 {code} 您的话；结束：结束会话 {code}。",
+    "handoff.no_transcript": "（还没有说什么）",
+    "handoff.notify_message": "【转人工 {code}】她说：{text}\n回复她：回复 {code} 您的话",
+    "handoff.to_her": "【{unit}工作人员】{text}",
+    "handoff.ended": "工作人员结束了这次对话，接下来由我继续为您服务。还有需要，随时告诉我；想再找工作人员，回复“转人工”。",
+    "handoff.ended_note": "会话已结束（{who}）。",
+    "handoff.by_her": "她回到了自助服务",
+    "handoff.replied": "已回复 {code}，她会在自己的渠道收到。",
+    "handoff.ended_ack": "已结束会话 {code}，她会收到通知。",
+    "handoff.not_found": "没有找到会话 {code}，或者它不归您所在的单位。",
+    "handoff.not_yours": "会话 {code} 不归您所在的单位，不能回复。",
+    "handoff.closed": "会话 {code} 已经结束了。",
+    "handoff.empty_reply": "请在编号后面写上要回复她的话，例如：回复 {code} 您好，我是妇联的工作人员。",
+    "handoff.long_reply": "回复太长了，请分成几条发，每条不超过 {limit} 字。",
+    "handoff.need_code": "请带上会话编号，例如：回复 H2K3M4 您好。",
+    "console.nav.inbox": "转人工",
+    "console.inbox.intro": "她说“转人工”后，她的对话会出现在这里；您在这里的回复会发到她自己的渠道（微信、Telegram、网页或接口）。"
+    "超过 10 分钟没人回复，她会收到如实的说明和 12338 热线。",
+    "console.inbox.empty": "现在没有等待回复的会话。",
+    "console.inbox.waiting": "等待回复 {minutes} 分钟",
+    "console.inbox.answered": "已回复",
+    "console.inbox.closed": "已结束",
+    "console.inbox.author.resident": "她",
+    "console.inbox.author.staff": "工作人员",
+    "console.inbox.author.cadre": "干部",
+    "console.inbox.author.bot": "系统",
+    "console.inbox.masked": "她的电话和证件号已隐去。时间为北京时间；新消息会自动出现。",
+    "console.inbox.reply_label": "回复内容（她会在自己的渠道收到）",
+    "console.inbox.end_hint": "问题说清楚了，就结束会话：之后她的消息由机器人接待，她会收到通知。",
+    "console.inbox.closed_hint": "这次会话已结束。她再说“转人工”会开始新的会话。",
+    "console.inbox.replied": "已回复 {code}。",
+    "console.inbox.ended": "已结束会话 {code}，她会收到通知。",
     # ------------------------------------------------------------------ delete my data
     "delete.confirm": "确定要删除您的个人信息吗？删除后，您的求助内容和联系方式都会清除（匿名统计保留）。"
     "回复“确认删除”执行，回复其他内容取消。",

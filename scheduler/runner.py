@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
+from bot.domain import handoff
 from bot.domain.dialogue import forget_abandoned
 from bot.domain.safety import escalate_unanswered
 from bot.domain.urgent import ChaseTimes
@@ -56,6 +57,7 @@ class TickResult:
     at: datetime
     enqueued: list[str] = field(default_factory=list)
     escalated: list[str] = field(default_factory=list)  # urgent cases of unanswered safety checks
+    late: list[str] = field(default_factory=list)  # hand-off threads nobody answered in time
     sent: int = 0
     forgotten: int = 0  # idle web visitors deleted
     cleared: int = 0  # abandoned dialogues cleared
@@ -128,6 +130,15 @@ class Scheduler:
         with self.db.transaction() as session:
             return escalate_unanswered(session, now=now, wait=wait)
 
+    def tell_late_handoffs(self, now: datetime) -> list[str]:
+        """Tell each woman whose 转人工 nobody answered within FUQING_HANDOFF_ANSWER_MINUTES when
+        someone will, with 12338 (`bot.domain.handoff.tell_late`, once); return the threads."""
+        office = handoff.OfficeHours.parse(self.settings.office_hours, self.tz)
+        wait = timedelta(minutes=self.settings.handoff_answer_minutes)
+        with self.db.transaction() as session:
+            told = handoff.tell_late(session, now=now, office=office, answer_within=wait)
+            return [t.code for t in told]
+
     def clear_abandoned(self, now: datetime) -> int:
         """Clear the dialogues idle longer than FUQING_DROP_AFTER_DAYS at `now`
         (`bot.domain.dialogue.forget_abandoned`); return how many. One she answered meanwhile is
@@ -157,6 +168,7 @@ class Scheduler:
         if not await asyncio.to_thread(self.acquire):
             return TickResult(at=at, active=False)
         escalated = await asyncio.to_thread(self.escalate_safety_checks, at)
+        late = await asyncio.to_thread(self.tell_late_handoffs, at)
         enqueued = await asyncio.to_thread(self.enqueue_due, at)
         cleared = await asyncio.to_thread(self.clear_abandoned, at)
         sent = await self.dispatcher.deliver_due(limit=500)
@@ -177,6 +189,7 @@ class Scheduler:
             at=at,
             enqueued=enqueued,
             escalated=escalated,
+            late=late,
             sent=sent,
             cleared=cleared,
             forgotten=forgotten,

@@ -347,3 +347,45 @@ class LabelCorrection(SQLModel, table=True):
     )
     staff_crisis: bool
     corrected_at: datetime = Field(index=True)
+
+
+class Handoff(SQLModel, table=True):
+    """A hand-off (转人工): a conversation between a woman and the staff of one unit.
+
+    `unit_id` is the unit that answers (of her open request or her place, the nearest with a
+    cadre; the city's duty staff when nobody is bound on her path). `status` is the thread's
+    lifecycle (`bot/domain/handoff.py`: waiting → answered → closed). `answered_at` is the first
+    reply of a person; `late_told_at` when she was told honestly that nobody had answered yet.
+    When she erases her data the row stays for the unit's figures, without her (`user_id`).
+    """
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_unit_status", "unit_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    unit_id: int = Field(foreign_key="org_units.id")
+    channel: str = Field(max_length=16)
+    status: str = Field(default="waiting", max_length=16)  # waiting | answered | closed
+    opened_at: datetime
+    answered_at: datetime | None = None
+    late_told_at: datetime | None = None
+    last_at: datetime
+    closed_at: datetime | None = None
+    closed_by: str | None = Field(default=None, max_length=64)
+
+
+class HandoffMessage(SQLModel, table=True):
+    """One message of a hand-off: hers, a person's reply, or the bot's note (`author`:
+    resident | staff | cadre | bot). `name` is who replied (a staff login or a cadre's name);
+    the text is encrypted; her messages are stored with phone and ID numbers masked."""
+
+    __tablename__ = "handoff_messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    handoff_id: int = Field(foreign_key="handoffs.id", index=True)
+    author: str = Field(max_length=16)
+    name: str | None = Field(default=None, max_length=64)
+    text: str = Field(sa_column=Column(EncryptedText, nullable=False))
+    at: datetime

@@ -297,6 +297,7 @@ def test_every_encrypted_column_is_rotated() -> None:
         "quarterly_reports.remark",
         "quarterly_reports.review_comment",
         "label_corrections.text",
+        "handoff_messages.text",
         "quarterly_reports.figures",
     }
 

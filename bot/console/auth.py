@@ -59,6 +59,7 @@ STATIC = Path(__file__).parent / "static"
 NAV = (  # (the label's key under console.nav. in bot/texts.py, the path)
     ("home", "/console"),
     ("requests", "/console/requests"),
+    ("inbox", "/console/inbox"),
     ("visits", "/console/visits"),
     ("quarters", "/console/quarters"),
     ("org", "/console/org"),
@@ -365,7 +366,7 @@ def _templates() -> Jinja2Templates:
     # the cache's hour (the pages' styles all live there since the CSP allows no inline ones).
     css = (STATIC / "console.css").read_bytes()
     templates.env.globals["css_version"] = hashlib.sha256(css).hexdigest()[:12]
-    script = (STATIC / "urgent.js").read_bytes()
+    script = (STATIC / "urgent.js").read_bytes() + (STATIC / "inbox.js").read_bytes()
     templates.env.globals["js_version"] = hashlib.sha256(script).hexdigest()[:12]
     return templates
 

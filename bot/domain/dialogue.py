@@ -24,7 +24,8 @@ held, anything else enters the crisis.
 Stored as before (`storage.repo.dialogue`: columns flow and state, JSON data): `pending`
 ("delete" or "resume"), `handoff`, `rate` and `rate_asked`, `run`, `more`, `expired`, and now
 `crisis` (the urgent case's code) and `safety` (the remembered message of a pending safety
-check: its words, when it was asked, what the message asked for). The format only grew, so
+check: its words, when it was asked, what the message asked for), and `said` (her last few
+messages, masked: the transcript a person sees when she asks for one). The format only grew, so
 every stored row — and `storage.repo.expect_rating`, which writes `rate` from outside a
 dialogue — reads as before.
 Diagram: dialogue.mmd (`python -m bot.flows.diagram`).
@@ -80,6 +81,8 @@ RATING_ASKED_IN = frozenset({IDLE, IN_FLOW, AWAITING_RATING})
 # ... and heard (her 满意 / 不满意 taken) in all but a pending 删除, a crisis (her words then
 # go to her urgent case) and a safety check (her words answer it).
 RATING_HEARD_IN = frozenset(m for m in Mode if m not in (AWAITING_DELETE, CRISIS, SAFETY_CHECK))
+# How many of her last messages the state keeps for a hand-off's transcript.
+SAID = 6
 # Stored `pending` values of the two confirmations.
 PENDING = {AWAITING_DELETE: "delete", AWAITING_RESUME: "resume"}
 
@@ -98,6 +101,9 @@ class DialogueState:
     expired: str | None = None  # a flow dropped unattended: she hears it was cancelled
     case: str | None = None  # in a crisis: the code of her urgent case
     check: dict[str, Any] | None = None  # a pending safety check: the remembered message
+    # Her last few messages (masked): what a person sees when she asks for one (转人工), since
+    # the message log keeps nothing of hers before she consents.
+    said: list[str] | None = None
 
     # ------------------------------------------------------------------ stored form
 
@@ -128,6 +134,7 @@ class DialogueState:
             expired=str(data["expired"]) if data.get("expired") else None,
             case=str(data["crisis"]) if data.get("crisis") else None,
             check=dict(data["safety"]) if data.get("safety") else None,
+            said=[str(x) for x in data["said"]] if data.get("said") else None,
         )
 
     def to_stored(self) -> tuple[str | None, str | None, dict[str, Any]]:
@@ -151,6 +158,8 @@ class DialogueState:
             data["more"] = self.pages
         if self.expired:
             data["expired"] = self.expired
+        if self.said:
+            data["said"] = self.said
         return self.flow, self.step if self.flow is not None else None, data
 
     # ------------------------------------------------------------------ the moves
@@ -181,6 +190,7 @@ class DialogueState:
         """The flow was left too long: drop it, remembering its name for her next message."""
         self.expired = self.flow
         self._drop_flow()
+        self.said = None  # her words do not outlive the flow she left
         self._fire("expire")
 
     def ask_delete(self) -> None:
@@ -191,11 +201,21 @@ class DialogueState:
         """确认删除: everything goes."""
         self._fire("confirm_delete")
         self.flow = self.step = self.run = self.rating = self.pages = self.expired = None
+        self.said = None
         self.rating_asked = False
 
     def keep(self) -> None:
         """Anything but 确认删除 keeps her data."""
         self._fire("keep")
+
+    def remember(self, text: str) -> None:
+        """Keep `text` (masked by the caller) among her last `SAID` messages."""
+        self.said = [*(self.said or []), text][-SAID:]
+
+    def take_said(self) -> list[str]:
+        """Her last messages, gone from the state (they go into the hand-off's thread)."""
+        said, self.said = self.said or [], None
+        return said
 
     def hand_over(self) -> None:
         """转人工: her messages go to a person (the flow is dropped)."""
@@ -387,11 +407,11 @@ DIALOGUE_MACHINE = DialogueMachine()
 
 def forget_abandoned(flow: str | None, data: dict[str, Any]) -> dict[str, Any]:
     """The stored data left of a dialogue idle longer than FUQING_DROP_AFTER_DAYS (the
-    scheduler's purge): no flow, no slots, no paged replies; a rating she owes and a hand-over
-    stay, and a dropped flow's name, so her next message hears it was cancelled as it would had
-    she written before the purge."""
+    scheduler's purge): no flow, no slots, no paged replies, none of her last words; a rating
+    she owes and a hand-over stay, and a dropped flow's name, so her next message hears it was
+    cancelled as it would had she written before the purge."""
     state = DialogueState.from_stored(flow, None, data)
-    state.pages = None
+    state.pages = state.said = None
     if state.flow is not None:
         state.expire()
     return state.to_stored()[2]

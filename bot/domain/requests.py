@@ -18,19 +18,19 @@ console move's event note ends with the staff member's mark (`console.by`).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Literal, cast
+from typing import Literal
 
 from sqlmodel import Session
-from transitions import EventData, Machine
+from transitions import Machine
 
 from bot import texts
+from bot.domain import lifecycles
 from bot.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from bot.domain.org import unit_label
+from bot.domain.org import cadre_over, unit_label
 from bot.nlp import mask_pii
 from storage import repo
 from storage.models import OPEN_STATUSES, HelpRequest, OrgUnit, User
@@ -263,40 +263,22 @@ MOVE_INTO: dict[str, str] = {
     "resolved": "resolve",
     "cancelled": "withdraw",
 }
-_lock = threading.Lock()
-
-
-def _run(effect: Callable[[Step], None]) -> Callable[[EventData], None]:
-    def after(event: EventData) -> None:
-        effect(cast(Step, event.model))
-
-    return after
 
 
 @cache
 def lifecycle() -> Machine:
     """The lifecycle machine (built once; each move fires it on a fresh `Step`)."""
-    machine = Machine(
-        model=None,
-        states=list(STATES),
-        initial="new",
-        auto_transitions=False,
-        model_override=True,
-        send_event=True,
-    )
-    for move in MOVES:
-        machine.add_transition(move.name, list(move.sources), move.dest, after=_run(move.effect))
-    return machine
+    return lifecycles.build(STATES, "new", MOVES)
 
 
 def label(move: str) -> str:
     """'take (cadre, staff)': the move and who may make it, as the diagram names its arrows."""
-    return f"{move} ({', '.join(r for r in ROLES if r in WHO[move])})"
+    return lifecycles.label(move, ROLES, MOVES)
 
 
 def sources(move: str) -> set[str]:
     """The statuses `move` may be made from."""
-    return {s for m in MOVES if m.name == move for s in m.sources}
+    return lifecycles.sources(move, MOVES)
 
 
 def targets(status: str, role: Role) -> list[str]:
@@ -319,10 +301,8 @@ def roles(session: Session, *, actor: Actor, request: HelpRequest) -> frozenset[
     user = actor.user
     if request.requester_id is not None and request.requester_id == user.id:
         found.add("requester")
-    if user.role == "cadre" and user.unit_id:
-        unit = repo.get_unit(session, unit_id=user.unit_id)
-        if unit is not None and request.unit_id in repo.units_below(session, unit=unit):
-            found.add("cadre")
+    if cadre_over(session, user=user, unit_id=request.unit_id):
+        found.add("cadre")
     return frozenset(found)
 
 
@@ -393,8 +373,7 @@ def move(
         if not matches:
             raise Invalid("console.bad_cadre")
         step.cadre = matches[0]
-    with _lock:
-        lifecycle().events[move].trigger(step)
+    lifecycles.fire(lifecycle(), move, step)
     return Moved(request, step.told, step.cadre[0] if step.cadre else None)
 
 

@@ -1,8 +1,9 @@
 """Mermaid state diagrams of the flows, of the help-request lifecycle and of the dialogue
 modes, drawn from the machines themselves.
 
-`python -m bot.flows.diagram` rewrites the `.mmd` file beside each flow, bot/domain/requests.mmd
-and bot/domain/dialogue.mmd; a test fails when a diagram differs from what its machine draws, so
+`python -m bot.flows.diagram` rewrites the `.mmd` file beside each flow, bot/domain/requests.mmd,
+bot/domain/handoff.mmd and bot/domain/dialogue.mmd; a test fails when a diagram differs from
+what its machine draws, so
 diagrams and machines cannot drift apart.
 The diagram shows the questions in order (``advance``), conditional questions, the summary's
 ``confirm`` and ``ask_<slot>`` (修改 <字段>) edges, and ``cancel`` from every question.
@@ -16,7 +17,7 @@ from pathlib import Path
 from transitions import Machine
 
 from bot import texts
-from bot.domain import dialogue, requests
+from bot.domain import dialogue, handoff, requests
 from bot.flows import FLOWS
 from bot.flows.base import FlowMachine, FlowSpec
 
@@ -88,6 +89,19 @@ def lifecycle_mermaid() -> str:
 LIFECYCLE_PATH = Path(requests.__file__).with_suffix(".mmd")
 
 
+def handoff_mermaid() -> str:
+    """The hand-off thread (bot/domain/handoff.py): each move and who may make it."""
+    return machine_mermaid(
+        handoff.lifecycle(),
+        title="hand-off thread (bot/domain/handoff.py MOVES; who may make each move)",
+        finals=("closed",),
+        label=handoff.label,
+    )
+
+
+HANDOFF_PATH = Path(handoff.__file__).with_suffix(".mmd")
+
+
 def diagram_path(spec: FlowSpec) -> Path:
     """Where the flow's diagram lives (beside its module)."""
     return HERE / f"{spec.name}.mmd"
@@ -120,6 +134,7 @@ def main() -> None:
     for spec in SPECS:
         diagram_path(spec).write_text(mermaid(FlowMachine(spec)), encoding="utf-8")
     LIFECYCLE_PATH.write_text(lifecycle_mermaid(), encoding="utf-8")
+    HANDOFF_PATH.write_text(handoff_mermaid(), encoding="utf-8")
     DIALOGUE_DIAGRAM.write_text(dialogue_mermaid(), encoding="utf-8")
 
 

@@ -42,12 +42,23 @@ from storage.repo.dialogue import (
     load_dialogue,
     recent_inbound,
     record_inbound,
+    release_handoff,
     save_dialogue,
     set_reply,
     stored_reply,
     unanswered_safety_checks,
 )
 from storage.repo.gauges import outbox_backlog as outbox_backlog
+from storage.repo.handoff import ThreadRow as ThreadRow
+from storage.repo.handoff import add_message as add_message
+from storage.repo.handoff import create_thread as create_thread
+from storage.repo.handoff import erase_threads_of as erase_threads_of
+from storage.repo.handoff import open_thread_of as open_thread_of
+from storage.repo.handoff import save_thread as save_thread
+from storage.repo.handoff import thread_by_code as thread_by_code
+from storage.repo.handoff import thread_messages as thread_messages
+from storage.repo.handoff import threads_in as threads_in
+from storage.repo.handoff import unanswered_threads as unanswered_threads
 from storage.repo.labels import add_correction as add_correction
 from storage.repo.labels import all_corrections as all_corrections
 from storage.repo.labels import count_corrections as count_corrections
@@ -225,6 +236,7 @@ __all__ = [
     "recent_inbound",
     "record_inbound",
     "redeem_invite",
+    "release_handoff",
     "remove_contact_point",
     "report_for",
     "reports_of_quarter",

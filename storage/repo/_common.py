@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, select
 
 # Codes people type: no 0/O, 1/I/L, so that a code read aloud or copied by hand still matches.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -28,3 +31,11 @@ def as_utc(at: datetime) -> datetime:
 def new_code(length: int) -> str:
     """Return a random code of unambiguous letters and digits."""
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def unused_code(session: Session, column: Any, length: int, prefix: str = "") -> str:
+    """`prefix` + a random code of `length` that `column` (a unique code column) does not hold."""
+    while True:
+        code = prefix + new_code(length)
+        if session.exec(select(column).where(column == code)).first() is None:
+            return code

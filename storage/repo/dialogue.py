@@ -172,6 +172,12 @@ def expect_rating(session: Session, *, user_id: int, code: str, now: datetime) -
     dialogue = load_dialogue(session, user_id=user_id, now=now)
     data = {k: v for k, v in (dialogue.data or {}).items() if k != "rate_asked"}
     data["rate"] = code
+    _save_data(session, dialogue, data)
+
+
+def _save_data(session: Session, dialogue: Dialogue, data: dict[str, Any]) -> None:
+    """Save `data` as the dialogue's, from outside it: flow and state as they are, her idle
+    time kept (the version bump makes a message of hers handled at the same moment retry)."""
     save_dialogue(
         session,
         dialogue=dialogue,
@@ -180,6 +186,17 @@ def expect_rating(session: Session, *, user_id: int, code: str, now: datetime) -
         data=data,
         now=as_utc(dialogue.updated_at),
     )
+
+
+def release_handoff(session: Session, *, user_id: int, now: datetime) -> None:
+    """End the hand-over mark of the user's dialogue (staff ended her 转人工 thread): her next
+    message goes to the bot again. The stored form of `DialogueState.release`, written from
+    outside a dialogue like `expect_rating` (the version bump makes a message of hers handled
+    at the same moment retry)."""
+    dialogue = load_dialogue(session, user_id=user_id, now=now)
+    data = dict(dialogue.data or {})
+    if data.pop("handoff", None):
+        _save_data(session, dialogue, data)
 
 
 def idle_dialogues(session: Session, *, before: datetime, limit: int) -> list[Dialogue]:

@@ -10,7 +10,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, SQLModel, col, select
 
 from storage.models import DialogueSession, Identity, InboundMessage, Invite, OrgUnit, User
-from storage.repo._common import INVITE_CODE_LENGTH, new_code, stored
+from storage.repo._common import INVITE_CODE_LENGTH, stored, unused_code
 from storage.repo.dialogue import DIALOGUE_COLUMNS, DIALOGUES, Dialogue, dialogue_from_row
 
 IDENTITIES: Table = SQLModel.metadata.tables[Identity.__tablename__]
@@ -144,10 +144,7 @@ def set_consent(session: Session, *, user: User, now: datetime) -> None:
 
 def create_invite(session: Session, *, unit: OrgUnit, name: str, now: datetime) -> Invite:
     """Create an invite code that binds a cadre called `name` to `unit`."""
-    while True:
-        code = new_code(INVITE_CODE_LENGTH)
-        if session.exec(select(Invite.id).where(Invite.code == code)).first() is None:
-            break
+    code = unused_code(session, Invite.code, INVITE_CODE_LENGTH)
     invite = Invite(code=code, unit_id=unit.id or 0, name=name, created_at=stored(now))
     session.add(invite)
     session.flush()

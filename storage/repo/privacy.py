@@ -22,6 +22,7 @@ from storage.db import FORGET_FILES
 from storage.models import HelpRequest, HelpRequestEvent, Identity, InboundMessage, Outbox, User
 from storage.repo._common import as_utc, stored
 from storage.repo.dialogue import INBOUND
+from storage.repo.handoff import erase_threads_of
 from storage.repo.labels import delete_corrections_of
 from storage.repo.people import erase_user
 from storage.repo.requests import erase_requests_of
@@ -50,7 +51,8 @@ def erase_resident(
     need, phone, resolution, rating words and their link to her; their history keeps its steps
     without notes; pushes to her, and pushes about her requests or her hand-over to the cadres,
     lose their text (`placeholder`; those not yet sent are dead); her messages, the cadres'
-    messages naming her requests, her dialogue state, contact fields and identities go.
+    messages naming her requests, her dialogue state, contact fields and identities go; her
+    hand-off threads lose their messages and her (the rows stay for the units' figures).
     """
     session.info[FORGET_FILES] = True  # once committed, the database files forget her too
     user_id = user.id or 0
@@ -66,6 +68,7 @@ def erase_resident(
     first = min((as_utc(r.created_at) for r in requests), default=None)
     messages += _scrub_messages_about(session, codes=codes, since=first)
     corrections = delete_corrections_of(session, request_ids=[r.id or 0 for r in requests])
+    erase_threads_of(session, user_id=user_id)
     erase_requests_of(session, requester_id=user_id, placeholder=placeholder, note=note, now=now)
     erase_user(session, user=user, now=now)
     for identity in identities:

@@ -9,7 +9,7 @@ from sqlalchemy import String, cast
 from sqlmodel import Session, col, select
 
 from storage.models import OPEN_STATUSES, HelpRequest, HelpRequestEvent, User
-from storage.repo._common import REQUEST_CODE_LENGTH, new_code, stored
+from storage.repo._common import REQUEST_CODE_LENGTH, stored, unused_code
 
 
 def create_help_request(
@@ -37,10 +37,7 @@ def create_help_request(
     """File a help request under a fresh short code, with its 'created' event (an urgent case:
     with the kind of danger and the channel and address she wrote from; `attention`: 需关注,
     filed after she answered 安全 to a safety check)."""
-    while True:
-        code = new_code(REQUEST_CODE_LENGTH)
-        if session.exec(select(HelpRequest.id).where(HelpRequest.code == code)).first() is None:
-            break
+    code = unused_code(session, HelpRequest.code, REQUEST_CODE_LENGTH)
     request = HelpRequest(
         code=code,
         requester_id=requester_id,

@@ -104,10 +104,16 @@ class WeChatSetup:
 
 @asynccontextmanager
 async def wechat_served(
-    database: Database, nlp: NLP, api: FakeWeChatServer, *, safe: bool = True
+    database: Database,
+    nlp: NLP,
+    api: FakeWeChatServer,
+    *,
+    safe: bool = True,
+    template: str | None = None,
 ) -> AsyncIterator[WeChatSetup]:
     """The app with the WeChat channel in safe mode (AES key set) or plaintext mode, on
-    `database`, pushing to the fake API, on a clock at daytime in Beijing."""
+    `database`, pushing to the fake API (with a template message id for pushes outside the
+    48-hour window, if given), on a clock at daytime in Beijing."""
     settings = channel_settings(
         database,
         wechat_token=TOKEN,
@@ -115,6 +121,7 @@ async def wechat_served(
         wechat_aes_key=AES_KEY if safe else None,
         wechat_secret=SECRET,
         wechat_api_base=api.base_url,
+        wechat_template_id=template,
     )
     clock = Clock()
     engine = Engine(settings=settings, db=database, nlp=nlp, clock=clock)
@@ -222,3 +229,16 @@ def escalated(database: Database, users: tuple[int, int]) -> str:
     assert case.crisis and case.status == "new"
     assert set(users) <= pushed, (users, pushed)
     return case.code
+
+
+async def cadre_says(http: httpx.AsyncClient, channels: PushChannels, text: str) -> str:
+    """The cadre `c-api` says `text` on the JSON API (token `a`); the pushes it caused are
+    delivered before this returns; her first reply."""
+    response = await http.post(
+        "/api/v1/messages",
+        headers={"Authorization": "Bearer a"},
+        json={"user": "c-api", "text": text},
+    )
+    assert response.status_code == 200, response.text
+    await channels.dispatcher.settle()
+    return str(response.json()["replies"][0]["text"])

@@ -61,7 +61,8 @@ class Walk:
     http: httpx.AsyncClient
     fill: dict[str, list[str]]
     database: Database
-    ids: dict[str, int]  # 海淀区's unit, cadre, request and push
+    ids: dict[str, int]  # 海淀区's unit, cadre, request, push and 转人工 thread
+    thread: str  # the 转人工 thread's code
 
 
 @pytest.fixture
@@ -106,7 +107,17 @@ async def walk(
         pushed.status = "dead"
         session.add(pushed)
         session.flush()
-        codes = [request.code]
+        thread = repo.create_thread(
+            session,
+            user_id=data.other_cadre.id or 0,
+            unit_id=haidian.id or 0,
+            channel="api",
+            now=at(2026, 4, 11),
+        )
+        repo.add_message(
+            session, thread=thread, author="resident", text=f"{MARKER}：转人工", now=at(2026, 4, 11)
+        )
+        codes = [request.code, thread.code]
         own = repo.list_help_requests(session, district="朝阳区", limit=1, offset=0)
         codes += [r.code for r, _cadre in own]
         push_ids = [str(pushed.id)]
@@ -115,7 +126,9 @@ async def walk(
             "cadre": data.other_cadre.id or 0,
             "request": request.id or 0,
             "push": pushed.id or 0,
+            "thread": thread.id or 0,
         }
+        thread_code = thread.code
     make_staff(database, "city", "北京市")
     make_staff(database, "chaoyang", "朝阳区")
     quiet = settings.model_copy(update={"rate_ip_per_minute": 0, "rate_user_per_minute": 0})
@@ -127,7 +140,9 @@ async def walk(
         "push_id": push_ids,
     }
     async with served(quiet, engine) as app:
-        yield Walk(app=app.app, http=app.http, fill=fill, database=database, ids=ids)
+        yield Walk(
+            app=app.app, http=app.http, fill=fill, database=database, ids=ids, thread=thread_code
+        )
 
 
 def routes(app: FastAPI, prefix: str, method: str) -> list[str]:
@@ -306,6 +321,13 @@ def actions(walk: Walk) -> dict[str, tuple[str, dict[str, Any]]]:
             f"/console/api/requests/{code}/labels",
             {"crisis": True},
         ),
+        "/console/inbox/{code}/reply": (f"/console/inbox/{walk.thread}/reply", {"text": "x"}),
+        "/console/inbox/{code}/end": (f"/console/inbox/{walk.thread}/end", {}),
+        "/console/api/inbox/{code}/reply": (
+            f"/console/api/inbox/{walk.thread}/reply",
+            {"text": "x"},
+        ),
+        "/console/api/inbox/{code}/end": (f"/console/api/inbox/{walk.thread}/end", {}),
     }
 
 
@@ -342,6 +364,9 @@ async def test_district_staff_cannot_act_on_another_district(walk: Walk) -> None
         assert (request.status, request.assigned_to) == ("new", None)
         assert (request.categories, request.crisis) == (["jobs"], False)
         assert push.status == "dead"
+        thread = repo.thread_by_code(session, code=walk.thread)
+        assert thread is not None and thread.status == "waiting"
+        assert len(repo.thread_messages(session, thread=thread)) == 1
     assert _invites(walk) == invites_before
 
 

@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain import requests
+from bot.domain import handoff, requests
 from bot.flows.base import FlowMachine, FlowSpec
-from bot.flows.diagram import LIFECYCLE_PATH, SPECS, diagram_path, lifecycle_mermaid, mermaid
+from bot.flows.diagram import (
+    HANDOFF_PATH,
+    LIFECYCLE_PATH,
+    SPECS,
+    diagram_path,
+    handoff_mermaid,
+    lifecycle_mermaid,
+    mermaid,
+)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
@@ -31,6 +39,18 @@ def test_diagram_names_every_state_and_trigger(spec: FlowSpec) -> None:
 def test_lifecycle_diagram_matches_machine() -> None:
     """bot/domain/requests.mmd is exactly what the lifecycle machine draws."""
     assert LIFECYCLE_PATH.read_text(encoding="utf-8") == lifecycle_mermaid()
+
+
+def test_handoff_diagram_matches_machine() -> None:
+    """bot/domain/handoff.mmd is exactly what the thread machine draws, every move with who may
+    make it: her messages, a person's reply, the scheduler's honest note, the end."""
+    diagram = HANDOFF_PATH.read_text(encoding="utf-8")
+    assert diagram == handoff_mermaid()
+    for move in handoff.MOVES:
+        for source in move.sources:
+            assert f"{source} --> {move.dest or source}: {handoff.label(move.name)}" in diagram
+    assert "waiting --> answered: reply (cadre, staff)" in diagram
+    assert "answered --> closed: end (resident, cadre, staff)" in diagram
 
 
 def test_lifecycle_diagram_draws_every_move() -> None:

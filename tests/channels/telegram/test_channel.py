@@ -35,7 +35,13 @@ from bot.paging import fit
 from storage import repo
 from storage.db import Database
 from storage.models import HelpRequest, Identity, InboundMessage, Outbox
-from tests.channels.conftest import PausedTime, channel_settings, escalated, responders
+from tests.channels.conftest import (
+    PausedTime,
+    cadre_says,
+    channel_settings,
+    escalated,
+    responders,
+)
 from tests.conftest import Clock, ErrorLog, long_text, refusing_writes
 from tests.factories import bind_cadre
 from tests.fakes.nlp import RecordingNLP
@@ -299,16 +305,35 @@ async def test_status_changes_reach_her_in_telegram(tg: TelegramSetup, database:
     with database.transaction() as session:
         bind_cadre(session, name="王干部", external_id="c-api", now=tg.clock())
     for text in (f"受理 {code}", f"办结 {code} 已推荐到社区保洁岗位"):
-        response = await tg.http.post(
-            "/api/v1/messages",
-            headers={"Authorization": "Bearer a"},
-            json={"user": "c-api", "text": text},
-        )
-        assert response.status_code == 200
-        await tg.channels.dispatcher.settle()
+        await cadre_says(tg.http, tg.channels, text)
     pushed = tg.api.texts_to(1006)
     assert any("受理" in t for t in pushed) and any("保洁岗位" in t for t in pushed)
     assert isinstance(tg.channel.bot.rate_limiter, AIORateLimiter)
+
+
+async def test_a_hand_off_talks_both_ways_in_telegram(
+    tg: TelegramSetup, database: Database
+) -> None:
+    """转人工 in Telegram: the cadre (on the JSON API) replies with 回复 <编号>; the reply reaches
+    her chat through the Bot API; her answer reaches the cadre; 结束会话 tells her."""
+    with database.transaction() as session:
+        bind_cadre(session, name="王干部", external_id="c-api", now=tg.clock())
+    she = TelegramUser(tg.api, chat_id=1007)
+    await tg.say(she, she.text("我住朝阳区双井街道，想找份保洁工作"))
+    started = await tg.say(she, she.text("转人工"))
+    assert "双井街道" in started
+    code = started.split("会话编号 ")[1][:6]
+
+    async def cadre(text: str) -> str:
+        return await cadre_says(tg.http, tg.channels, text)
+
+    assert "已回复" in await cadre(f"回复 {code} 您好，我是双井街道妇联的王干部")
+    assert any("我是双井街道妇联的王干部" in t for t in tg.api.texts_to(1007))
+    assert "已转给工作人员" in await tg.say(she, she.text("想找上午的活"))
+    pulled = await tg.http.get("/api/v1/messages/c-api", headers={"Authorization": "Bearer a"})
+    assert any("想找上午的活" in m["text"] for m in pulled.json()["replies"])
+    assert "已结束会话" in await cadre(f"结束会话 {code}")
+    assert "由我继续为您服务" in tg.api.texts_to(1007)[-1]
 
 
 async def test_blocked_chat_is_deactivated_not_retried_forever(

@@ -10,12 +10,22 @@ from sqlmodel import select
 
 from bot import texts
 from bot.channels.wechat.crypto import sha1_signature
+from bot.nlp import NLP
 from storage.db import Database
 from storage.models import HelpRequest
-from tests.channels.conftest import TOKEN, WeChatSetup, escalated, inbound_count, responders
+from tests.channels.conftest import (
+    TOKEN,
+    WeChatSetup,
+    cadre_says,
+    escalated,
+    inbound_count,
+    responders,
+    wechat_served,
+)
 from tests.conftest import long_text
 from tests.factories import bind_cadre
 from tests.fakes.nlp import RecordingNLP
+from tests.fakes.wechat_server import FakeWeChatServer
 
 
 async def test_url_verification(wx: WeChatSetup) -> None:
@@ -236,19 +246,50 @@ async def test_status_changes_reach_her_in_wechat(wx: WeChatSetup, database: Dat
     code = filed.split("编号 ")[1][:6]
     with database.transaction() as session:
         bind_cadre(session, name="王干部", external_id="c-api", now=wx.engine.clock())
-    headers = {"Authorization": "Bearer a"}
     for text in (f"受理 {code}", f"办结 {code} 已推荐到社区保洁岗位"):
-        response = await wx.http.post(
-            "/api/v1/messages", headers=headers, json={"user": "c-api", "text": text}
-        )
-        assert response.status_code == 200
-        await wx.channels.dispatcher.settle()
+        await cadre_says(wx.http, wx.channels, text)
     sent = [
         r.body["text"]["content"]
         for r in wx.api.requests_to("/cgi-bin/message/custom/send")
         if isinstance(r.body, dict) and r.body.get("touser") == "oProgress"
     ]
     assert any("受理" in s for s in sent) and any("保洁岗位" in s for s in sent)
+
+
+async def test_a_hand_off_reaches_her_in_and_outside_the_48_hours(
+    database: Database, nlp: NLP, fake_api: FakeWeChatServer
+) -> None:
+    """转人工 over WeChat: the cadre's 回复 reaches her as a customer-service message; once
+    WeChat answers 45015 (outside the 48-hour window) the next reply goes as the template
+    message; her answer reaches the cadre; 结束会话 tells her."""
+    async with wechat_served(database, nlp, fake_api, template="TPL-HANDOFF") as wx:
+        with database.transaction() as session:
+            bind_cadre(session, name="王干部", external_id="c-api", now=wx.engine.clock())
+        woman = wx.peer("oHandoff")
+        await woman.say("我住朝阳区双井街道，想找份保洁工作")
+        started = (await woman.say("转人工")).content or ""
+        assert "双井街道" in started
+        code = started.split("会话编号 ")[1][:6]
+
+        async def cadre(text: str) -> str:
+            return await cadre_says(wx.http, wx.channels, text)
+
+        await cadre(f"回复 {code} 您好，我是双井街道妇联的王干部")
+        custom = [
+            r.body["text"]["content"]
+            for r in wx.api.requests_to("/cgi-bin/message/custom/send")
+            if isinstance(r.body, dict) and r.body.get("touser") == "oHandoff"
+        ]
+        assert any("王干部" in c for c in custom)
+        assert "已转给工作人员" in ((await woman.say("想找上午的活")).content or "")
+        wx.api.fail_next("/cgi-bin/message/custom/send", errcode=45015)
+        await cadre(f"回复 {code} 好的，周三上午有一家在招")
+        [template] = [
+            r.body
+            for r in wx.api.requests_to("/cgi-bin/message/template/send")
+            if isinstance(r.body, dict) and r.body.get("touser") == "oHandoff"
+        ]
+        assert template["template_id"] == "TPL-HANDOFF" and "周三上午" in str(template["data"])
 
 
 async def test_crisis_is_escalated_and_a_retry_opens_no_second_case(

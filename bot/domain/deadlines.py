@@ -1,0 +1,100 @@
+"""限时办结: the deadlines a request gets when it is filed, counted in working days.
+
+- Accept (受理) within `accept_days` working days (1): by the end of the next working day after
+  the day it was filed; an urgent one within `urgent_accept_minutes` (30), day or night.
+- Resolve (办结) within `resolve_days` working days (15), or the category's own number
+  (`FUQING_RESOLVE_DAYS`, e.g. `rights=10,relief=10`): by the end of that working day.
+- A reopened request (her 不满意, or staff reopening it) gets a fresh resolve deadline.
+
+Working days come from the statutory holiday calendar (`bot.domain.quarters`, 调休 weekend days
+count); "the end of a day" is 23:59:59 local time; deadlines are stored in UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain.quarters import CHINESE_HOLIDAYS, HolidayCalendar
+from bot.domain.quiet_hours import SHANGHAI
+
+CATEGORIES = ("jobs", "health", "knowledge", "relief", "rights", "other")
+_END_OF_DAY = time(23, 59, 59)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long a unit has to accept and to resolve, and the calendar they count on."""
+
+    accept_days: int = 1
+    urgent_accept_minutes: int = 30
+    resolve_days: int = 15
+    per_category: Mapping[str, int] = field(default_factory=dict)
+    tz: ZoneInfo = SHANGHAI
+    calendar: HolidayCalendar = field(default_factory=lambda: CHINESE_HOLIDAYS, compare=False)
+
+    @classmethod
+    def parse(
+        cls,
+        per_category: str,
+        *,
+        accept_days: int = 1,
+        urgent_accept_minutes: int = 30,
+        resolve_days: int = 15,
+        tz: ZoneInfo = SHANGHAI,
+        calendar: HolidayCalendar = CHINESE_HOLIDAYS,
+    ) -> Limits:
+        """`per_category` is `rights=10,relief=10` (FUQING_RESOLVE_DAYS); ValueError for an
+        unknown category or a number below 1."""
+        found: dict[str, int] = {}
+        for part in filter(None, (p.strip() for p in per_category.split(","))):
+            name, sep, days = part.partition("=")
+            name = name.strip()
+            if not sep or name not in CATEGORIES or not days.strip().isdigit():
+                raise ValueError(f"resolve days are category=days, not {part!r}")
+            if int(days) < 1:
+                raise ValueError(f"{name}: at least one working day")
+            found[name] = int(days)
+        return cls(accept_days, urgent_accept_minutes, resolve_days, found, tz, calendar)
+
+    def resolve_days_for(self, primary: str) -> int:
+        """Working days to resolve a request of `primary`."""
+        return self.per_category.get(primary, self.resolve_days)
+
+    def end_of_working_day(self, start: datetime, days: int) -> datetime:
+        """The end (23:59:59 local) of the `days`-th working day after `start`'s local day."""
+        day = start.astimezone(self.tz).date()
+        counted = 0
+        while counted < days:
+            day += timedelta(days=1)
+            if self.calendar.is_working_day(day):
+                counted += 1
+        return datetime.combine(day, _END_OF_DAY, tzinfo=self.tz).astimezone(start.tzinfo)
+
+    def accept_due(self, filed: datetime, *, urgent: bool) -> datetime:
+        """When a request filed at `filed` must be accepted."""
+        if urgent:
+            return filed + timedelta(minutes=self.urgent_accept_minutes)
+        return self.end_of_working_day(filed, self.accept_days)
+
+    def resolve_due(self, since: datetime, *, primary: str) -> datetime:
+        """When a request of `primary` filed (or reopened) at `since` must be resolved."""
+        return self.end_of_working_day(since, self.resolve_days_for(primary))
+
+
+@dataclass(frozen=True)
+class Due:
+    """A request's two deadlines."""
+
+    accept: datetime
+    resolve: datetime
+
+
+def for_new(filed: datetime, *, urgent: bool, primary: str, limits: Limits) -> Due:
+    """The deadlines of a request filed at `filed`."""
+    return Due(limits.accept_due(filed, urgent=urgent), limits.resolve_due(filed, primary=primary))
+
+
+DEFAULT_LIMITS = Limits()
