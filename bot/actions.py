@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot import texts
-from bot.domain import handoff, routing
+from bot.domain import deadlines, handoff, routing
 from bot.domain.errors import DomainError
 from bot.domain.org import place_text as place_text
 from bot.domain.org import unit_label as unit_label
@@ -35,6 +35,7 @@ class Effects:
     ref: date
     nlp: NLP
     tz: ZoneInfo
+    limits: deadlines.Limits = deadlines.DEFAULT_LIMITS  # 限时办结 (FUQING_RESOLVE_DAYS)
 
 
 def notify_cadres(fx: Effects, *, cadres: list[User], text: str, urgent: bool, key: str) -> int:
@@ -77,6 +78,7 @@ def open_request(
     )
     unit, cadres = routing.responsible_unit(fx.session, unit=place_unit)
     categories = categories or ["other"]
+    due = deadlines.for_new(fx.now, urgent=crisis, primary=categories[0], limits=fx.limits)
     request = repo.create_help_request(
         fx.session,
         unit_id=place_unit.id or 0,
@@ -94,6 +96,8 @@ def open_request(
         source=source,
         now=fx.now,
         attention=attention,
+        accept_due=due.accept,
+        resolve_due=due.resolve,
     )
     contact_text = (
         texts.t("contact.phone", phone=phone)

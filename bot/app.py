@@ -32,6 +32,7 @@ from bot.console import labels as console_labels
 from bot.console import overview as console_overview
 from bot.console import reports_api
 from bot.console.pages import router as console_pages
+from bot.domain import deadlines
 from bot.edge import install_edge
 from bot.engine import Engine, ServiceUnavailable, database_unreachable
 from bot.errors import install_error_handlers
@@ -92,7 +93,9 @@ def create_app(
     settings: Settings, *, services: Services | None = None, multiprocess_metrics: bool = False
 ) -> FastAPI:
     """Build the app; `services` may be given (tests), else they are built at start-up.
-    `multiprocess_metrics`: a worker of `fuqing serve --workers N` (bot/metrics.py)."""
+    `multiprocess_metrics`: a worker of `fuqing serve --workers N` (bot/metrics.py). A bad
+    FUQING_RESOLVE_DAYS is refused here (ValueError), before anything starts."""
+    deadlines.Limits.parse(settings.resolve_days)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

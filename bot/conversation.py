@@ -21,7 +21,7 @@ from sqlmodel import Session
 from bot import actions, texts
 from bot.commands import Command, menu_entry, menu_labels, parse_command
 from bot.config import Settings
-from bot.domain import handoff, safety, urgent
+from bot.domain import deadlines, handoff, safety, urgent
 from bot.domain.dialogue import (
     AWAITING_DELETE,
     AWAITING_RESUME,
@@ -67,6 +67,11 @@ class Setup:
         return timedelta(minutes=self.settings.resume_after_minutes)
 
     @cached_property
+    def limits(self) -> deadlines.Limits:
+        """限时办结: the deadlines new requests get (FUQING_RESOLVE_DAYS per category)."""
+        return deadlines.Limits.parse(self.settings.resolve_days, tz=self.tz)
+
+    @cached_property
     def office(self) -> handoff.OfficeHours:
         """When staff answer a hand-off (FUQING_OFFICE_HOURS on working days)."""
         return handoff.OfficeHours.parse(self.settings.office_hours, self.tz)
@@ -103,7 +108,13 @@ class Conversation:
             nlp=setup.nlp, ref=ref, user=self._user_view(), text=self.text, invites=self._invite
         )
         self.fx = actions.Effects(
-            session=session, user=user, now=message.at, ref=ref, nlp=setup.nlp, tz=setup.tz
+            session=session,
+            user=user,
+            now=message.at,
+            ref=ref,
+            nlp=setup.nlp,
+            tz=setup.tz,
+            limits=setup.limits,
         )
 
     # ------------------------------------------------------------------ the pipeline
@@ -231,6 +242,7 @@ class Conversation:
             channel=self.message.channel,
             address=self.message.user,
             now=self.message.at,
+            limits=self.setup.limits,
         )
         self.dialogue.enter_crisis(opened.request.code)
         replies = [Outgoing(safety.crisis_reply(opened, self_harm=analysis.self_harm), urgent=True)]

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
-from bot.domain import handoff
+from bot.domain import deadlines, handoff, supervision
 from bot.domain.dialogue import forget_abandoned
 from bot.domain.safety import escalate_unanswered
 from bot.domain.urgent import ChaseTimes
@@ -58,6 +58,7 @@ class TickResult:
     enqueued: list[str] = field(default_factory=list)
     escalated: list[str] = field(default_factory=list)  # urgent cases of unanswered safety checks
     late: list[str] = field(default_factory=list)  # hand-off threads nobody answered in time
+    supervised: list[str] = field(default_factory=list)  # 督办 steps: "<code>:<level>"
     sent: int = 0
     forgotten: int = 0  # idle web visitors deleted
     cleared: int = 0  # abandoned dialogues cleared
@@ -139,6 +140,12 @@ class Scheduler:
             told = handoff.tell_late(session, now=now, office=office, answer_within=wait)
             return [t.code for t in told]
 
+    def supervise_overdue(self, now: datetime) -> list[str]:
+        """督办: escalate the requests past a deadline (`bot.domain.supervision`)."""
+        limits = deadlines.Limits.parse(self.settings.resolve_days, tz=self.tz)
+        with self.db.transaction() as session:
+            return supervision.supervise(session, now=now, limits=limits)
+
     def clear_abandoned(self, now: datetime) -> int:
         """Clear the dialogues idle longer than FUQING_DROP_AFTER_DAYS at `now`
         (`bot.domain.dialogue.forget_abandoned`); return how many. One she answered meanwhile is
@@ -169,6 +176,7 @@ class Scheduler:
             return TickResult(at=at, active=False)
         escalated = await asyncio.to_thread(self.escalate_safety_checks, at)
         late = await asyncio.to_thread(self.tell_late_handoffs, at)
+        supervised = await asyncio.to_thread(self.supervise_overdue, at)
         enqueued = await asyncio.to_thread(self.enqueue_due, at)
         cleared = await asyncio.to_thread(self.clear_abandoned, at)
         sent = await self.dispatcher.deliver_due(limit=500)
@@ -190,6 +198,7 @@ class Scheduler:
             enqueued=enqueued,
             escalated=escalated,
             late=late,
+            supervised=supervised,
             sent=sent,
             cleared=cleared,
             forgotten=forgotten,

@@ -161,6 +161,14 @@ class HelpRequest(SQLModel, table=True):
     created_at: datetime
     updated_at: datetime
     resolved_at: datetime | None = None
+    # 限时办结 (bot/domain/deadlines.py): accept by, resolve by (a reopening sets a new one),
+    # when it was first accepted; how often it was reopened; 督办 (bot/domain/supervision.py):
+    # 0 none, 1 reported to the district, 2 to the city.
+    accept_due: datetime | None = None
+    resolve_due: datetime | None = Field(default=None, index=True)
+    accepted_at: datetime | None = None
+    reopened: int = 0
+    supervised: int = 0
 
 
 class HelpRequestEvent(SQLModel, table=True):

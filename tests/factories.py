@@ -76,3 +76,15 @@ def add_community(session: Session, *, place: str = "朝阳区/双井街道/九�
     repo.unit_for_place(
         session, district=district, street=street, community=community, create_community=True
     )
+
+
+def duty_user(session: Session, *, external_id: str = "duty", now: datetime) -> User:
+    """A chat user (on the api channel at `external_id`) linked to a city staff account on duty:
+    the city's duty staff, as urgent cases, hand-offs and 督办 reach them."""
+    _identity, user, _new = repo.get_or_create_identity(
+        session, channel="api", external_id=external_id, now=now
+    )
+    city = repo.city_unit(session)
+    staff = repo.create_staff(session, username=external_id, password_hash="x", unit=city, now=now)
+    repo.set_duty(session, staff=staff, on_duty=True, user_id=user.id)
+    return user

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from bot.console import queue
 from bot.errors import ApiError
 from bot.http import bearer_guard, services
 from bot.nlp import mask_pii
@@ -40,6 +41,14 @@ class HelpRequestOut(BaseModel):
     community: str | None
     created_at: str
     assigned_to: str | None
+    # 限时办结 (Beijing time, ISO 8601): accept by, resolve by, accepted at; how often it was
+    # reopened; 督办: 0 none, 1 reported to the district, 2 to the city
+    accept_due: str | None = None
+    resolve_due: str | None = None
+    accepted_at: str | None = None
+    overdue: bool = False
+    reopened: int = 0
+    supervised: int = 0
 
 
 class VisitOut(BaseModel):
@@ -88,6 +97,7 @@ async def list_help_requests(
     """Help requests, newest first, filtered by status, category and district."""
     svc = services(request)
     tz = ZoneInfo(svc.settings.timezone)
+    now = svc.engine.clock()
 
     def query() -> list[HelpRequestOut]:
         with svc.db.read() as session:
@@ -112,6 +122,12 @@ async def list_help_requests(
                     community=r.community,
                     created_at=_local(r.created_at, tz),
                     assigned_to=cadre.name if cadre else None,
+                    accept_due=_local(r.accept_due, tz) if r.accept_due else None,
+                    resolve_due=_local(r.resolve_due, tz) if r.resolve_due else None,
+                    accepted_at=_local(r.accepted_at, tz) if r.accepted_at else None,
+                    overdue=queue.is_overdue(r, now),
+                    reopened=r.reopened,
+                    supervised=r.supervised,
                 )
                 for r, cadre in rows
             ]

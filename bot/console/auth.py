@@ -60,6 +60,7 @@ NAV = (  # (the label's key under console.nav. in bot/texts.py, the path)
     ("home", "/console"),
     ("requests", "/console/requests"),
     ("inbox", "/console/inbox"),
+    ("assessment", "/console/assessment"),
     ("visits", "/console/visits"),
     ("quarters", "/console/quarters"),
     ("org", "/console/org"),

@@ -152,6 +152,7 @@ async def requests_page(
     urgent: Annotated[str | None, Query(max_length=4)] = None,
     q: Annotated[str | None, Query(max_length=16)] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    overdue: Annotated[str | None, Query(max_length=4)] = None,
 ) -> Response:
     """The request queue of her units: filters, urgent cases nobody accepted first, then
     newest first, paged."""
@@ -162,15 +163,19 @@ async def requests_page(
         urgent=bool(urgent),
         q=(q or "").strip() or None,
         page=page,
+        overdue=bool(overdue),
     )
-    db = services(request).db
-    result = await asyncio.to_thread(queue.queue_page, db, staff, filters, _tz(request))
+    svc = services(request)
+    result = await asyncio.to_thread(
+        queue.queue_page, svc.db, staff, filters, _tz(request), svc.engine.clock()
+    )
     kept = {
         "status": filters.status,
         "category": filters.category,
         "district": filters.district,
         "urgent": "1" if filters.urgent else None,
         "q": filters.q,
+        "overdue": "1" if filters.overdue else None,
     }
     return render(
         request,
@@ -200,7 +205,8 @@ def _not_found(request: Request, staff: Staff, code: str) -> Response:
 async def request_page(request: Request, staff: CurrentStaff, code: str) -> Response:
     """One request of her units: the need, place, contact (masked), history and actions."""
     db = services(request).db
-    detail = await asyncio.to_thread(queue.request_detail, db, staff, code, _tz(request))
+    clock = services(request).engine.clock
+    detail = await asyncio.to_thread(queue.request_detail, db, staff, code, _tz(request), clock())
     if detail is None:
         return _not_found(request, staff, code)
     return render(

@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.console.auth import Staff, local_time
-from bot.domain import requests, urgency
+from bot.domain import deadlines, requests, urgency
 from bot.domain.errors import Conflict, Invalid, NotFound
 from bot.domain.org import place_text, unit_label
 from bot.nlp import mask_pii
 from storage import repo
 from storage.db import Database
-from storage.models import HelpRequest, User
+from storage.models import OPEN_STATUSES, HelpRequest, User
 
 PAGE_SIZE = 20
 MAX_NOTE = 500
@@ -42,6 +42,7 @@ class Filters:
     urgent: bool = False
     q: str | None = None
     page: int = 1
+    overdue: bool = False  # 超期督办: only the open ones past a deadline
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class Row:
     need: str
     assignee: str
     created: str
+    due: str = ""  # 限时办结: the day it is due to be resolved (open requests)
+    overdue: bool = False  # past a deadline (to accept or to resolve) now
+    supervised: int = 0  # 督办: 1 reported to the district, 2 to the city
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,11 @@ class Detail:
     primary: str = ""
     category_codes: tuple[str, ...] = ()
     relabel: bool = False  # its labels may be corrected (not once her words are erased)
+    accept_due: str = ""  # 限时办结: accept by, resolve by (Beijing time), and if past either
+    resolve_due: str = ""
+    overdue: bool = False
+    reopened: int = 0
+    supervised: int = 0
 
 
 @dataclass(frozen=True)
@@ -115,9 +124,18 @@ class Outcome:
     message: str
 
 
-def queue_page(db: Database, staff: Staff, filters: Filters, tz: ZoneInfo) -> Page:
-    """The queue page: her units' requests matching the filters, the urgent ones nobody has
-    accepted first (bot/domain/urgency.py), then newest first."""
+def is_overdue(request: HelpRequest, now: datetime) -> bool:
+    """Open and past a deadline now: not accepted in time, or not resolved in time."""
+    if request.status not in OPEN_STATUSES:
+        return False
+    late_accept = request.status == "new" and deadlines.overdue(request.accept_due, now)
+    return late_accept or deadlines.overdue(request.resolve_due, now)
+
+
+def queue_page(db: Database, staff: Staff, filters: Filters, tz: ZoneInfo, now: datetime) -> Page:
+    """The queue page: her units' requests matching the filters (`overdue`: 超期督办, those past
+    a deadline `now`), the urgent ones nobody has accepted first (bot/domain/urgency.py), then
+    newest first."""
     with db.read() as session:
         rows, total = repo.queue_requests(
             session,
@@ -130,6 +148,7 @@ def queue_page(db: Database, staff: Staff, filters: Filters, tz: ZoneInfo) -> Pa
             pinned=urgency.WAITING,
             limit=PAGE_SIZE,
             offset=(filters.page - 1) * PAGE_SIZE,
+            overdue_at=now if filters.overdue else None,
         )
         districts = [u.name for u in repo.district_units(session)] if staff.is_city else []
         return Page(
@@ -145,6 +164,9 @@ def queue_page(db: Database, staff: Staff, filters: Filters, tz: ZoneInfo) -> Pa
                     need=mask_pii(r.need),
                     assignee=(cadre.name or "") if cadre else "",
                     created=local_time(r.created_at, tz),
+                    due=_due_day(r, tz),
+                    overdue=is_overdue(r, now),
+                    supervised=r.supervised,
                 )
                 for r, cadre in rows
             ],
@@ -167,7 +189,16 @@ def _actor(user: User | None, request: HelpRequest, note: str | None) -> tuple[s
     return user.name or texts.t("who.resident", id=user.id), text
 
 
-def request_detail(db: Database, staff: Staff, code: str, tz: ZoneInfo) -> Detail | None:
+def _due_day(request: HelpRequest, tz: ZoneInfo) -> str:
+    """'12月5日': the day an open request is due to be resolved ('' otherwise)."""
+    if request.status not in OPEN_STATUSES or request.resolve_due is None:
+        return ""
+    return deadlines.day_label(repo.as_utc(request.resolve_due), tz)
+
+
+def request_detail(
+    db: Database, staff: Staff, code: str, tz: ZoneInfo, now: datetime
+) -> Detail | None:
     """One of her units' requests with its history and the cadres it may go to; else None."""
     with db.read() as session:
         request = repo.request_in_units(session, code=code, unit_ids=staff.unit_ids)
@@ -220,6 +251,11 @@ def request_detail(db: Database, staff: Staff, code: str, tz: ZoneInfo) -> Detai
             primary=request.primary,
             category_codes=tuple(request.categories),
             relabel=request.need != texts.t("delete.placeholder"),
+            accept_due=local_time(request.accept_due, tz),
+            resolve_due=local_time(request.resolve_due, tz),
+            overdue=is_overdue(request, now),
+            reopened=request.reopened,
+            supervised=request.supervised,
         )
 
 
@@ -277,11 +313,11 @@ def change_status(
     the requester (a resolve also asks her to rate it, as in chat)."""
     with db.transaction() as session:
         try:
-            moved = requests.move(
+            moved = requests.move_to(
                 session,
                 code=code,
                 actor=_actor_of(staff),
-                move=requests.MOVE_INTO.get(target, ""),  # "": refused as a Conflict
+                target=target,  # no move leads there: refused as a Conflict
                 note=note,
                 now=now,
             )

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import texts
 from bot.domain.quarters import CHINESE_HOLIDAYS, HolidayCalendar
 from bot.domain.quiet_hours import SHANGHAI
 
@@ -98,3 +99,16 @@ def for_new(filed: datetime, *, urgent: bool, primary: str, limits: Limits) -> D
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def day_label(at: datetime, tz: ZoneInfo = SHANGHAI) -> str:
+    """'12月5日': the local day of `at`, as people write it."""
+    local = at.astimezone(tz)
+    return texts.t("day.label", month=local.month, day=local.day)
+
+
+def overdue(due: datetime | None, now: datetime) -> bool:
+    """True when `due` has passed (stored deadlines may come back naive UTC from SQLite)."""
+    if due is None:
+        return False
+    return (due if due.tzinfo else due.replace(tzinfo=UTC)) < now

@@ -99,7 +99,8 @@ class OfficeHours:
             return texts.t("handoff.today", clock=clock)
         if opens.date() == today + timedelta(days=1):
             return texts.t("handoff.tomorrow", clock=clock)
-        return texts.t("handoff.on_day", month=opens.month, day=opens.day, clock=clock)
+        day = texts.t("day.label", month=opens.month, day=opens.day)
+        return texts.t("handoff.on_day", day=day, clock=clock)
 
 
 # ----------------------------------------------------------------------------- who

@@ -28,7 +28,7 @@ from sqlmodel import Session
 from transitions import Machine
 
 from bot import texts
-from bot.domain import lifecycles
+from bot.domain import deadlines, lifecycles, routing
 from bot.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from bot.domain.org import cadre_over, unit_label
 from bot.nlp import mask_pii
@@ -80,6 +80,7 @@ class Step:
     cadre: tuple[User, OrgUnit] | None = None  # assign: the cadre and her unit
     rating: str | None = None  # rate: the rating
     told: bool = False  # set by the effects: the requester was told
+    limits: deadlines.Limits = deadlines.DEFAULT_LIMITS  # reopen: the fresh deadline
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,43 @@ def _write_and_tell(step: Step, text_key: str, key_suffix: str) -> None:
     _enqueue(step, text, f"request:{step.request.code}:{key_suffix}")
 
 
+def _reopen(step: Step) -> None:
+    """Reopened (her 不满意 with her words, or staff with a note): back in progress with a fresh
+    resolve deadline, to the unit that resolved it — the second time to its district
+    (督办: `supervised` 1) — whose cadres are told; she is told who has it and by when."""
+    session, request = step.session, step.request
+    unit = repo.get_unit(session, unit_id=request.unit_id)
+    assert unit is not None
+    if request.reopened >= 1 and "requester" in step.roles:
+        unit = repo.district_of(session, unit=unit)
+        request.unit_id = unit.id or request.unit_id
+        request.supervised = max(request.supervised, 1)
+    request.reopened += 1
+    due = step.limits.resolve_due(step.now, primary=request.primary)
+    request.resolve_due = due
+    note = texts.t("reopen.note", unit=unit_label(unit)) + (
+        texts.t("console.tell_note", note=mask_pii(step.note)) if step.note else ""
+    )
+    _write(step, note=_with_mark(step, note), kind="reopened")
+    when = deadlines.day_label(due, step.limits.tz)
+    text = texts.t("reopen.tell", code=request.code, unit=unit_label(unit), when=when)
+    _enqueue(step, text, f"request:{request.code}:reopen:{request.reopened}")
+    step.told = step.told or "requester" in step.roles
+    _responsible, cadres = routing.responsible_unit(session, unit=unit)
+    alert = texts.t(
+        "reopen.notify", code=request.code, unit=unit_label(unit), when=when, note=step.note or ""
+    )
+    for cadre in cadres:
+        if cadre.id != step.actor.user_id:
+            repo.enqueue(
+                session,
+                user_id=cadre.id or 0,
+                text=alert,
+                now=step.now,
+                key=f"request:{request.code}:reopen:{request.reopened}:{cadre.id}",
+            )
+
+
 def _rate(step: Step) -> None:
     """Rated: her rating of the resolved request, with a 'rated' event."""
     assert step.rating is not None
@@ -254,6 +292,7 @@ MOVES: tuple[Move, ...] = (
     Move("resolve", OPEN, "resolved", _STAFF_OR_CADRE, _resolve),
     Move("withdraw", OPEN, "cancelled", frozenset({"requester", "cadre", "staff"}), _withdraw),
     Move("rate", ("resolved",), None, frozenset({"requester"}), _rate),
+    Move("reopen", ("resolved",), "in_progress", frozenset({"requester", "staff"}), _reopen),
 )
 WHO: dict[str, frozenset[Role]] = {m.name: m.who for m in MOVES}
 # The move that brings a request into each status (what the console's status picker means).
@@ -281,12 +320,20 @@ def sources(move: str) -> set[str]:
     return lifecycles.sources(move, MOVES)
 
 
+def move_into(status: str, target: str) -> str:
+    """The move that brings a request in `status` into `target` ("" for none): back into
+    progress from resolved is a reopening."""
+    if status == "resolved" and target == "in_progress":
+        return "reopen"
+    return MOVE_INTO.get(target, "")
+
+
 def targets(status: str, role: Role) -> list[str]:
     """The statuses `role` may move a request in `status` into (the console's choices)."""
     return [
         target
-        for target, move in MOVE_INTO.items()
-        if role in WHO[move] and status in sources(move)
+        for target in MOVE_INTO
+        if (move := move_into(status, target)) and role in WHO[move] and status in sources(move)
     ]
 
 
@@ -339,6 +386,7 @@ def move(
     now: datetime,
     cadre_id: int | None = None,
     rating: str | None = None,
+    limits: deadlines.Limits = deadlines.DEFAULT_LIMITS,
 ) -> Moved:
     """Make `move` on request `code` as `actor`, with its effects; raises NotFound (not hers
     to see), Forbidden (not hers to make), Conflict (not from this status) or Invalid (a
@@ -363,7 +411,17 @@ def move(
         raise Invalid("progress.need_note")
     if move == "rate" and rating not in RATINGS:
         raise Invalid("rate.again", code=request.code)
-    step = Step(session, request, actor, found, note, now, state=request.status, rating=rating)
+    step = Step(
+        session,
+        request,
+        actor,
+        found,
+        note,
+        now,
+        state=request.status,
+        rating=rating,
+        limits=limits,
+    )
     if move == "assign":
         unit = repo.get_unit(session, unit_id=request.unit_id)
         assert unit is not None
@@ -377,9 +435,37 @@ def move(
     return Moved(request, step.told, step.cadre[0] if step.cadre else None)
 
 
+def move_to(
+    session: Session,
+    *,
+    code: str,
+    actor: Actor,
+    target: str,
+    note: str | None,
+    now: datetime,
+    limits: deadlines.Limits = deadlines.DEFAULT_LIMITS,
+) -> Moved:
+    """Move request `code` into status `target` (the console's status picker) by the move that
+    leads there from its status now; refusals as `move`'s."""
+    request, _found = visible(session, code=code, actor=actor)
+    name = move_into(request.status, target)
+    return move(session, code=code, actor=actor, move=name, note=note, now=now, limits=limits)
+
+
 def rate(
-    session: Session, *, code: str, actor: Actor, rating: str, note: str | None, now: datetime
+    session: Session,
+    *,
+    code: str,
+    actor: Actor,
+    rating: str,
+    note: str | None,
+    now: datetime,
+    limits: deadlines.Limits = deadlines.DEFAULT_LIMITS,
 ) -> Moved:
     """Record the requester's rating ('satisfied' | 'basic' | 'unsatisfied', words after it)
-    of her resolved request `code`."""
-    return move(session, code=code, actor=actor, move="rate", note=note, now=now, rating=rating)
+    of her resolved request `code`; 不满意 reopens it with her words (回访: the second time at
+    the district)."""
+    rated = move(session, code=code, actor=actor, move="rate", note=note, now=now, rating=rating)
+    if rating != "unsatisfied":
+        return rated
+    return move(session, code=code, actor=actor, move="reopen", note=note, now=now, limits=limits)

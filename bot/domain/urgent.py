@@ -21,7 +21,7 @@ from enum import StrEnum
 from sqlmodel import Session
 
 from bot import texts
-from bot.domain import routing
+from bot.domain import deadlines, routing
 from bot.domain.org import place_text, unit_label
 from bot.nlp import Analysis, mask_pii
 from bot.nlp.words import table
@@ -97,6 +97,7 @@ def open_case(
     channel: str,
     address: str,
     now: datetime,
+    limits: deadlines.Limits = deadlines.DEFAULT_LIMITS,
 ) -> Opened:
     """Open the urgent case of this crisis message and push it to the unit's cadres and the
     duty staff at once (urgent pushes: quiet hours do not hold them)."""
@@ -106,11 +107,13 @@ def open_case(
     unit, cadres = routing.responsible_unit(session, unit=place_unit)
     phone = analysis.phones[0] if analysis.phones else None
     categories = list(analysis.categories) or ["other"]
+    primary = analysis.primary or categories[0]
+    due = deadlines.for_new(now, urgent=True, primary=primary, limits=limits)
     request = repo.create_help_request(
         session,
         unit_id=place_unit.id or 0,
         need=analysis.text,
-        primary=analysis.primary or categories[0],
+        primary=primary,
         categories=categories,
         crisis=True,
         district=analysis.district,
@@ -125,6 +128,8 @@ def open_case(
         danger_kind=danger_kind(analysis).value,
         channel=channel,
         address=address,
+        accept_due=due.accept,
+        resolve_due=due.resolve,
     )
     text = _notice(request)
     told = 0

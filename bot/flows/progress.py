@@ -19,7 +19,7 @@ import re
 
 from bot import texts
 from bot.actions import Effects, unit_label
-from bot.domain import requests
+from bot.domain import deadlines, requests
 from bot.domain.errors import DomainError
 from bot.messages import Outgoing
 from bot.nlp.words import words
@@ -51,11 +51,16 @@ def _line(fx: Effects, request: HelpRequest, *, mine: bool = False) -> str:
         "categories": texts.category_labels(request.categories),
         "date": created,
     }
+    due = ""
+    if request.status in OPEN_STATUSES and request.resolve_due is not None:
+        when = deadlines.day_label(repo.as_utc(request.resolve_due), fx.tz)
+        late = deadlines.overdue(request.resolve_due, fx.now)
+        due = texts.t("progress.overdue" if late else "progress.due", when=when)
     if mine:
         unit = repo.get_unit(fx.session, unit_id=request.unit_id)
         line = texts.t("progress.line_mine", unit=unit_label(unit) if unit else "", **fields)
-        return urgent + line
-    return urgent + texts.t("progress.line", **fields)
+        return urgent + line + due
+    return urgent + texts.t("progress.line", **fields) + due
 
 
 def list_requests(fx: Effects) -> list[Outgoing]:
@@ -149,18 +154,29 @@ def parse_rating(text: str, *, numbers: bool) -> tuple[str, str | None] | None:
 def rate(fx: Effects, code: str, rating: str, note: str | None) -> list[Outgoing] | None:
     """Record her rating of her resolved request `code`; None when it is not hers to rate."""
     try:
-        requests.rate(
+        moved = requests.rate(
             fx.session,
             code=code,
             actor=requests.Actor.chat(fx.user),
             rating=rating,
             note=note,
             now=fx.now,
+            limits=fx.limits,
         )
     except DomainError:
         return None
-    key = "rate.thanks_unsatisfied" if rating == "unsatisfied" else "rate.thanks"
-    return [Outgoing(texts.t(key, rating=texts.t(f"rate.{rating}")))]
+    if rating != "unsatisfied":
+        return [Outgoing(texts.t("rate.thanks", rating=texts.t(f"rate.{rating}")))]
+    request = moved.request  # reopened (回访): who has it now, and by when
+    unit = repo.get_unit(fx.session, unit_id=request.unit_id)
+    when = deadlines.day_label(repo.as_utc(request.resolve_due or fx.now), fx.tz)
+    text = texts.t(
+        "rate.thanks_unsatisfied",
+        code=request.code,
+        unit=unit_label(unit) if unit else "",
+        when=when,
+    )
+    return [Outgoing(text)]
 
 
 def rating_reminder(code: str) -> Outgoing:

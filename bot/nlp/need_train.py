@@ -38,6 +38,7 @@ TRAINED_NEEDS_ROUNDS = (
     "needs_r6",
     "needs_r7",
     "needs_r8",
+    "needs_r9",
 )
 #: the member models' and the primary model's weights in the tagger (lexicon weights are 1–3 a
 #: hit), chosen on the blind rounds needs_r2 and needs_r3 (never trained on), not by

@@ -58,6 +58,7 @@ from storage.repo.handoff import save_thread as save_thread
 from storage.repo.handoff import thread_by_code as thread_by_code
 from storage.repo.handoff import thread_messages as thread_messages
 from storage.repo.handoff import threads_in as threads_in
+from storage.repo.handoff import threads_opened as threads_opened
 from storage.repo.handoff import unanswered_threads as unanswered_threads
 from storage.repo.labels import add_correction as add_correction
 from storage.repo.labels import all_corrections as all_corrections
@@ -72,6 +73,7 @@ from storage.repo.org import (
     cadres_of,
     city_unit,
     communities_in,
+    district_of,
     get_unit,
     seed_org_tree,
     unit_by_path,
@@ -145,10 +147,12 @@ from storage.repo.reports import (
 )
 from storage.repo.requests import (
     add_event,
+    assessment_facts,
     create_help_request,
     erase_requests_of,
     list_help_requests,
     open_requests_in,
+    overdue_requests,
     request_by_code,
     requests_of,
     set_labels,
@@ -187,6 +191,7 @@ __all__ = [
     "all_units",
     "ancestors",
     "as_utc",
+    "assessment_facts",
     "cadre_ids_by_unit",
     "cadres_by_unit",
     "cadres_of",
@@ -200,6 +205,7 @@ __all__ = [
     "create_invite",
     "create_visit",
     "deactivate_identity",
+    "district_of",
     "district_units",
     "due_date_overrides",
     "due_pushes",
@@ -232,6 +238,7 @@ __all__ = [
     "open_requests_in",
     "outbox_row",
     "outbox_rows",
+    "overdue_requests",
     "queued_pushes",
     "recent_inbound",
     "record_inbound",

@@ -153,3 +153,15 @@ def erase_threads_of(session: Session, *, user_id: int) -> int:
 def opened_at(thread: Handoff) -> datetime:
     """When the thread was opened, as aware UTC."""
     return as_utc(thread.opened_at)
+
+
+def threads_opened(
+    session: Session, *, since: datetime, until: datetime, unit_ids: Sequence[int] | None
+) -> list[Handoff]:
+    """The hand-offs opened in [since, until) with one of `unit_ids` (None: every unit)."""
+    query = select(Handoff).where(
+        col(Handoff.opened_at) >= stored(since), col(Handoff.opened_at) < stored(until)
+    )
+    if unit_ids is not None:
+        query = query.where(col(Handoff.unit_id).in_(list(unit_ids)))
+    return list(session.exec(query).all())

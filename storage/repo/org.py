@@ -175,3 +175,9 @@ def units_below(session: Session, *, unit: OrgUnit) -> list[int]:
         )
     ).all()
     return [r for r in rows if r is not None]
+
+
+def district_of(session: Session, *, unit: OrgUnit) -> OrgUnit:
+    """The district-level unit `unit` is in (itself for a district; the city for the city)."""
+    chain = ancestors(session, unit=unit)
+    return next((u for u in chain if u.level == "district"), chain[-1] if chain else unit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import String, cast
+from sqlalchemy import String, and_, cast, or_
 from sqlmodel import Session, col, select
 
 from storage.models import OPEN_STATUSES, HelpRequest, HelpRequestEvent, User
@@ -33,10 +33,12 @@ def create_help_request(
     channel: str | None = None,
     address: str | None = None,
     attention: bool = False,
+    accept_due: datetime | None = None,
+    resolve_due: datetime | None = None,
 ) -> HelpRequest:
     """File a help request under a fresh short code, with its 'created' event (an urgent case:
     with the kind of danger and the channel and address she wrote from; `attention`: 需关注,
-    filed after she answered 安全 to a safety check)."""
+    filed after she answered 安全 to a safety check; the deadlines: `bot.domain.deadlines`)."""
     code = unused_code(session, HelpRequest.code, REQUEST_CODE_LENGTH)
     request = HelpRequest(
         code=code,
@@ -60,6 +62,8 @@ def create_help_request(
         phone=phone,
         created_at=stored(now),
         updated_at=stored(now),
+        accept_due=stored(accept_due) if accept_due else None,
+        resolve_due=stored(resolve_due) if resolve_due else None,
     )
     session.add(request)
     session.flush()
@@ -153,8 +157,11 @@ def set_status(
     resolution: str | None = None,
 ) -> None:
     """Write a request's status (a resolved one with its resolution and time), its assignee when
-    given, and one event (`kind`, default the status). Which moves are allowed, and by whom, is
-    bot/domain/requests.py's rule; this only writes."""
+    given, and one event (`kind`, default the status); the first move out of `new` dates its
+    acceptance. Which moves are allowed, and by whom, is bot/domain/requests.py's rule; this
+    only writes."""
+    if request.status == "new" and status not in ("new", "cancelled") and not request.accepted_at:
+        request.accepted_at = stored(now)
     request.status = status
     request.updated_at = stored(now)
     if assigned_to is not None:
@@ -257,3 +264,32 @@ def erase_requests_of(
             )
         session.add(request)
     return len(rows)
+
+
+def overdue_requests(session: Session, *, now: datetime, limit: int = 500) -> list[HelpRequest]:
+    """Open requests past a deadline now: not accepted by `accept_due`, or not resolved by
+    `resolve_due` (the oldest deadline first)."""
+    at = stored(now)
+    late = or_(
+        and_(col(HelpRequest.status) == "new", col(HelpRequest.accept_due) < at),
+        col(HelpRequest.resolve_due) < at,
+    )
+    query = (
+        select(HelpRequest)
+        .where(col(HelpRequest.status).in_(OPEN_STATUSES), late)
+        .order_by(col(HelpRequest.resolve_due))
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
+
+
+def assessment_facts(
+    session: Session, *, since: datetime, until: datetime, unit_ids: Sequence[int] | None
+) -> list[HelpRequest]:
+    """The requests filed in [since, until) with one of `unit_ids` (None: every unit)."""
+    query = select(HelpRequest).where(
+        col(HelpRequest.created_at) >= stored(since), col(HelpRequest.created_at) < stored(until)
+    )
+    if unit_ids is not None:
+        query = query.where(col(HelpRequest.unit_id).in_(list(unit_ids)))
+    return list(session.exec(query).all())

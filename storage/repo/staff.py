@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, delete, func
+from sqlalchemy import String, and_, case, cast, delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import (
+    OPEN_STATUSES,
     HelpRequest,
     HelpRequestEvent,
     LoginThrottle,
@@ -144,8 +145,18 @@ def _queue_filters(
     district: str | None,
     urgent: bool,
     code: str | None,
+    overdue_at: datetime | None = None,
 ) -> list[Any]:
     clauses: list[Any] = [col(HelpRequest.unit_id).in_(list(unit_ids))]
+    if overdue_at is not None:  # 超期督办: open and past a deadline
+        at = stored(overdue_at)
+        clauses.append(col(HelpRequest.status).in_(list(OPEN_STATUSES)))
+        clauses.append(
+            or_(
+                and_(col(HelpRequest.status) == "new", col(HelpRequest.accept_due) < at),
+                col(HelpRequest.resolve_due) < at,
+            )
+        )
     if status:
         clauses.append(col(HelpRequest.status) == status)
     if category:
@@ -172,10 +183,11 @@ def queue_requests(
     pinned: Sequence[str] = (),
     limit: int = 20,
     offset: int = 0,
+    overdue_at: datetime | None = None,
 ) -> tuple[list[tuple[HelpRequest, User | None]], int]:
-    """Requests filed with one of `unit_ids` matching the filters, with their assignee: the
-    crisis requests in one of the `pinned` statuses first, then newest first; and how many
-    match in all."""
+    """Requests filed with one of `unit_ids` matching the filters (`overdue_at`: only those
+    open and past a deadline then), with their assignee: the crisis requests in one of the
+    `pinned` statuses first, then newest first; and how many match in all."""
     clauses = _queue_filters(
         unit_ids=unit_ids,
         status=status,
@@ -183,6 +195,7 @@ def queue_requests(
         district=district,
         urgent=urgent,
         code=code,
+        overdue_at=overdue_at,
     )
     total = session.exec(select(func.count()).select_from(HelpRequest).where(*clauses)).one()
     rows = session.exec(

@@ -73,4 +73,10 @@ def test_she_and_staff_talk_in_chat_and_console(
     chat.type("我要求助")
     chat.expect_bot("请说说您遇到的困难")
     assert browser_page.evaluate("window.stillHere") is True
+
+    staff.goto(live_server.url + "/console/assessment")  # the hand-off counts for 双井街道
+    first = staff.locator("#assessment tbody tr").first
+    expect(first).to_contain_text("朝阳区双井街道妇联")
+    expect(first).to_contain_text("100%")  # answered within 10 minutes
+    screenshot(staff, "console-assessment")
     assert chat.errors == [] and violations == []

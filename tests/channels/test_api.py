@@ -148,6 +148,12 @@ async def test_conversation_and_staff_views(client: httpx.AsyncClient) -> None:
         "community",
         "created_at",
         "assigned_to",
+        "accept_due",
+        "resolve_due",
+        "accepted_at",
+        "overdue",
+        "reopened",
+        "supervised",
     }
     assert item["status"] == "new" and item["district"] == "朝阳区" and item["primary"] == "jobs"
     assert item["created_at"].endswith("+08:00")

@@ -21,6 +21,7 @@ from storage import repo
 from storage.db import Database
 from storage.models import Handoff, HandoffMessage
 from tests.conftest import Chat, Clock
+from tests.factories import duty_user
 
 CODE = re.compile(r"【转人工 (H[0-9A-Z]{5})】")
 
@@ -92,14 +93,7 @@ def test_nobody_bound_on_her_path_means_the_citys_duty_staff(
     """No cadre anywhere up her tree: the city's duty staff have it, and she is told so; the
     duty staff's chat user gets the notice."""
     with database.transaction() as session:
-        _identity, duty_user, _new = repo.get_or_create_identity(
-            session, channel="api", external_id="duty", now=clock()
-        )
-        city = repo.city_unit(session)
-        staff = repo.create_staff(
-            session, username="duty", password_hash="x", unit=city, now=clock()
-        )
-        repo.set_duty(session, staff=staff, on_duty=True, user_id=duty_user.id)
+        duty_user(session, now=clock())
     woman = chat()
     woman.run([("转人工", "市妇联的值班工作人员")])
     duty = chat("duty")

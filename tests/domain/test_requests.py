@@ -106,7 +106,7 @@ def test_machine_has_the_statuses_and_only_the_declared_moves() -> None:
         ("new", "staff", ["assigned", "in_progress", "resolved", "cancelled"]),
         ("assigned", "staff", ["in_progress", "resolved", "cancelled"]),
         ("in_progress", "staff", ["resolved", "cancelled"]),
-        ("resolved", "staff", []),
+        ("resolved", "staff", ["in_progress"]),  # reopened with a note
         ("cancelled", "staff", []),
         ("new", "cadre", ["assigned", "resolved", "cancelled"]),
         ("assigned", "requester", ["cancelled"]),

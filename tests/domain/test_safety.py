@@ -25,10 +25,23 @@ from tests.conftest import Chat, Clock
 WORRY = "他最近老喝酒，喝完就摔东西，我不知道该不该走"
 PLACED = "我在朝阳区双井街道，" + WORRY  # her place: the case goes to its unit's cadres
 ASKED = "您现在安全吗"
+WHICH = "您主要想要哪方面的帮助"
+
+
+def safe(woman: Chat) -> str:
+    """She answers 安全: her remembered words go on as intake; where the model reads them as
+    two nearly equal needs (rights for 摔东西, health for his drinking) she first picks the
+    first. The reply that asks her district."""
+    reply = woman.say("安全")
+    if WHICH in reply:
+        reply = woman.say("1")
+    assert "您在北京哪个区" in reply, reply
+    return reply
+
+
 SAFE_INTAKE = [
     (WORRY, ASKED),
-    # her words read as a need (rights: 摔东西) with no place: the district is asked
-    ("安全", "您在北京哪个区"),
+    ("安全", "您在北京哪个区"),  # (via `safe`: past the which-of-two question, if asked)
     ("朝阳", "哪个街道/乡镇或社区"),
     ("双井街道九龙社区", "我们怎么联系您"),
     ("1", "请核对我要求助"),
@@ -123,8 +136,12 @@ def test_safe_goes_on_with_the_intake_and_marks_the_request(
     first = woman.say(WORRY)
     assert first == "您现在安全吗？如果有危险，请立即拨打110。" and _requests(database) == []
     assert _mode(database, "resident-1").mode is SAFETY_CHECK
-    assert "您好" in woman.say("安全")
-    woman.run(SAFE_INTAKE[2:])  # the greeting came with the district question
+    greeted = woman.say("安全")
+    assert "您好" in greeted  # intake starts afresh: the greeting first
+    if WHICH in greeted:
+        greeted = woman.say("1")
+    assert "您在北京哪个区" in greeted
+    woman.run(SAFE_INTAKE[2:])
     [request] = _requests(database)
     assert request.attention and not request.crisis and request.need == WORRY
     assert any(request.code in note and "【需关注】" in note for note in officer.pushed())
@@ -182,13 +199,8 @@ def test_a_flow_underneath_goes_on_after_safe(
     """In the middle of a request, the worrying answer is asked about first; after 安全 it is
     taken as the answer, and the request is 需关注."""
     woman = chat()
-    woman.run(
-        [
-            ("我要求助", "请说说您遇到的困难"),
-            (WORRY, ASKED),
-            ("安全", "您在北京哪个区"),
-        ]
-    )
+    woman.run([("我要求助", "请说说您遇到的困难"), (WORRY, ASKED)])
+    safe(woman)
     assert _mode(database, "resident-1").run["meta"]["attention"] is True  # type: ignore[index]
 
 
@@ -237,7 +249,8 @@ async def test_the_wait_comes_from_the_settings(
 ) -> None:
     """FUQING_SAFETY_CHECK_MINUTES sets the wait; an answered check is never escalated."""
     chat("u-a").run([(WORRY, ASKED)])
-    chat("u-b").run([(WORRY, ASKED), ("安全", "您在北京哪个区")])
+    chat("u-b").run([(WORRY, ASKED)])
+    safe(chat("u-b"))
     quick = settings.model_copy(update={"safety_check_minutes": 3})
     dispatcher = Dispatcher(db=database, senders={}, clock=clock)
     runner = Scheduler(settings=quick, db=database, dispatcher=dispatcher, clock=clock)

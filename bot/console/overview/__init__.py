@@ -12,8 +12,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bot.console.overview import dashboard, org, outbox, quarters, request_export, visits
+from bot.console.overview import (
+    assessment,
+    dashboard,
+    org,
+    outbox,
+    quarters,
+    request_export,
+    visits,
+)
 
 router = APIRouter()
-for page in (dashboard, visits, request_export, quarters, org, outbox):
+for page in (dashboard, visits, request_export, quarters, assessment, org, outbox):
     router.include_router(page.router)

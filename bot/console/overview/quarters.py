@@ -67,6 +67,14 @@ def parse_quarter(text: str) -> Quarter:
         raise HTTPException(404, "no such quarter") from None
 
 
+def quarter_picker(current: Quarter) -> list[str]:
+    """The quarter picker's choices: `current` and the quarters before it, newest first."""
+    picker = [current]
+    while len(picker) < QUARTERS_SHOWN:
+        picker.append(picker[-1].previous())
+    return [str(q) for q in picker]
+
+
 def unit_page(quarter: Quarter, unit: str) -> str:
     """The URL of a district's summary page."""
     return f"/console/quarters/{quarter}/{quote(unit)}"
@@ -96,15 +104,12 @@ async def quarters(
                 sections.append({"quarter": str(q), "due": due.isoformat(), "rows": rows})
             return sections
 
-    picker = [current]
-    while len(picker) < QUARTERS_SHOWN:
-        picker.append(picker[-1].previous())
     return render(
         request,
         "quarters.html",
         staff,
         sections=await asyncio.to_thread(build),
-        picker=[str(q) for q in picker],
+        picker=quarter_picker(current),
         chosen=str(chosen[0]) if quarter else "",
         due_days=svc.settings.report_due_days,
     )

@@ -1,0 +1,155 @@
+"""统一考核: how fast and how well each unit handles requests and hand-offs in a quarter.
+
+Per unit (the unit that has the request now), over the requests filed in the quarter and the
+hand-offs opened in it:
+
+- accepted on time: of the requests whose accept deadline has passed or which were accepted,
+  the share accepted by the deadline;
+- resolved on time: of the requests whose resolve deadline has passed or which were resolved,
+  the share resolved by the deadline (a reopened request is judged by its latest deadline);
+- median hours to accept, median days to resolve;
+- satisfaction: of the rated requests, the share rated 满意 or 基本满意;
+- reopened: how many were reopened (her 不满意 or staff);
+- hand-offs answered within 10 minutes: of the hand-offs opened, the share a person answered
+  within `answer_within`.
+
+A share is None when there is nothing to judge yet. The city sees every unit, ranked by
+resolved-on-time, then accepted-on-time; a district its own units. The rows are computed from
+plain data (`RequestFacts`, `HandoffFacts`), so the rule is tested without a database.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import median
+
+GOOD_RATINGS = ("satisfied", "basic")
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What the assessment reads of one request (aware UTC times)."""
+
+    unit_id: int
+    created_at: datetime
+    accept_due: datetime | None
+    accepted_at: datetime | None
+    resolve_due: datetime | None
+    resolved_at: datetime | None
+    status: str
+    rating: str | None
+    reopened: int
+
+
+@dataclass(frozen=True)
+class HandoffFacts:
+    """What the assessment reads of one hand-off (aware UTC times)."""
+
+    unit_id: int
+    opened_at: datetime
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    """One unit's row of the assessment."""
+
+    unit_id: int
+    requests: int
+    accepted_on_time: float | None
+    resolved_on_time: float | None
+    median_accept_hours: float | None
+    median_resolve_days: float | None
+    satisfaction: float | None
+    reopened: int
+    handoffs: int
+    handoffs_in_time: float | None
+
+
+def _share(hits: int, total: int) -> float | None:
+    return round(hits / total, 3) if total else None
+
+
+def _on_time(done: datetime | None, due: datetime | None, now: datetime) -> bool | None:
+    """True/False once it can be judged (done, or the deadline passed), else None."""
+    if due is None:
+        return None
+    if done is not None:
+        return done <= due
+    return False if now > due else None
+
+
+def _unit_row(
+    unit_id: int,
+    requests: list[RequestFacts],
+    handoffs: list[HandoffFacts],
+    now: datetime,
+    answer_within: timedelta,
+) -> UnitRow:
+    accepted = [_on_time(r.accepted_at, r.accept_due, now) for r in requests]
+    resolved = [
+        _on_time(r.resolved_at if r.status == "resolved" else None, r.resolve_due, now)
+        for r in requests
+        if r.status != "cancelled"
+    ]
+    judged_a = [a for a in accepted if a is not None]
+    judged_r = [r for r in resolved if r is not None]
+    to_accept = [
+        (r.accepted_at - r.created_at).total_seconds() / 3600
+        for r in requests
+        if r.accepted_at is not None
+    ]
+    to_resolve = [
+        (r.resolved_at - r.created_at).total_seconds() / 86400
+        for r in requests
+        if r.resolved_at is not None and r.status == "resolved"
+    ]
+    rated = [r.rating for r in requests if r.rating]
+    in_time = [
+        h.answered_at is not None and h.answered_at - h.opened_at <= answer_within for h in handoffs
+    ]
+    return UnitRow(
+        unit_id=unit_id,
+        requests=len(requests),
+        accepted_on_time=_share(sum(judged_a), len(judged_a)),
+        resolved_on_time=_share(sum(judged_r), len(judged_r)),
+        median_accept_hours=round(median(to_accept), 1) if to_accept else None,
+        median_resolve_days=round(median(to_resolve), 1) if to_resolve else None,
+        satisfaction=_share(sum(r in GOOD_RATINGS for r in rated), len(rated)),
+        reopened=sum(r.reopened > 0 for r in requests),
+        handoffs=len(handoffs),
+        handoffs_in_time=_share(sum(in_time), len(in_time)),
+    )
+
+
+def _rank(row: UnitRow) -> tuple[float, float, int]:
+    """Best first: resolved on time, then accepted on time (nothing judged counts last)."""
+    return (
+        -(row.resolved_on_time if row.resolved_on_time is not None else -1.0),
+        -(row.accepted_on_time if row.accepted_on_time is not None else -1.0),
+        row.unit_id,
+    )
+
+
+def assess(
+    requests: Iterable[RequestFacts],
+    handoffs: Iterable[HandoffFacts],
+    *,
+    now: datetime,
+    answer_within: timedelta = timedelta(minutes=10),
+) -> list[UnitRow]:
+    """Each unit's row (every unit with a request or a hand-off), ranked best first."""
+    by_unit: dict[int, list[RequestFacts]] = defaultdict(list)
+    threads: dict[int, list[HandoffFacts]] = defaultdict(list)
+    for request in requests:
+        by_unit[request.unit_id].append(request)
+    for thread in handoffs:
+        threads[thread.unit_id].append(thread)
+    rows = [
+        _unit_row(unit, by_unit.get(unit, []), threads.get(unit, []), now, answer_within)
+        for unit in set(by_unit) | set(threads)
+    ]
+    return sorted(rows, key=_rank)
