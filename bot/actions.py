@@ -71,8 +71,9 @@ def open_request(
     source: str,
     attention: bool = False,
 ) -> tuple[HelpRequest, OrgUnit]:
-    """File a request at its place's unit; tell the nearest cadres up the tree (`attention`:
-    需关注, after a safety check she answered 安全: the cadres' notice is marked)."""
+    """File a request at its place's unit; tell the nearest cadres up the tree — the city's
+    duty staff when nobody is bound on her path (`attention`: 需关注, after a safety check she
+    answered 安全: the cadres' notice is marked)."""
     place_unit = repo.unit_for_place(
         fx.session, district=district, street=street, community=community
     )
@@ -114,7 +115,20 @@ def open_request(
     )
     if attention:
         note = texts.t("attention.mark") + note
-    notify_cadres(fx, cadres=cadres, text=note, urgent=crisis, key=f"request:{request.code}:new")
+    if cadres:
+        notify_cadres(
+            fx, cadres=cadres, text=note, urgent=crisis, key=f"request:{request.code}:new"
+        )
+    else:  # nobody bound anywhere on her path: the city's duty staff own it
+        for user_id in repo.duty_user_ids(fx.session):
+            repo.enqueue(
+                fx.session,
+                user_id=user_id,
+                text=texts.t("help.notify_duty") + note,
+                now=fx.now,
+                key=f"request:{request.code}:new:{user_id}",
+                urgent=crisis,
+            )
     return request, unit
 
 

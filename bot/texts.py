@@ -171,6 +171,9 @@ TEXTS: dict[str, str] = {
     "help.no_consent": "好的，您的信息没有保存。如需帮助，可以随时拨打妇女维权热线 12338。",
     "help.filed": "已提交！编号 {code}，由{unit}负责，会尽快联系您。回复“查询进度”可随时查看。",
     "help.filed_urgent": "已按紧急求助提交，编号 {code}，由{unit}负责，会尽快联系您。",
+    "help.filed_city": "已提交！编号 {code}。您所在的地方还没有妇联干部在线，由市妇联的值班工作人员负责，会尽快联系您。"
+    "回复“查询进度”可随时查看。",
+    "help.notify_duty": "【无人负责·请值班处理】",
     "help.notify": "【新求助 {code}】{categories}｜{place}\n{need}\n联系方式：{contact}\n"
     "回复“受理 {code}”接手。",
     "help.notify_urgent": "【紧急求助 {code}】{categories}｜{place}\n{need}\n联系方式：{contact}\n"

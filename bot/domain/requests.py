@@ -35,8 +35,8 @@ from bot.nlp import mask_pii
 from storage import repo
 from storage.models import OPEN_STATUSES, HelpRequest, OrgUnit, User
 
-Role = Literal["requester", "cadre", "staff"]
-ROLES: tuple[Role, ...] = ("requester", "cadre", "staff")
+Role = Literal["requester", "cadre", "staff", "bot"]
+ROLES: tuple[Role, ...] = ("requester", "cadre", "staff", "bot")  # bot: the scheduler (督办)
 STATES = ("new", "assigned", "in_progress", "resolved", "cancelled")
 RATINGS = ("satisfied", "basic", "unsatisfied")
 
@@ -81,6 +81,8 @@ class Step:
     rating: str | None = None  # rate: the rating
     told: bool = False  # set by the effects: the requester was told
     limits: deadlines.Limits = deadlines.DEFAULT_LIMITS  # reopen: the fresh deadline
+    level: int = 0  # supervise: 1 the district, 2 the city
+    notify: tuple[int, ...] = ()  # supervise: the chat users told
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,55 @@ def _reopen(step: Step) -> None:
             )
 
 
+def _supervise(step: Step) -> None:
+    """督办: past a deadline, the request is reported one level up (`level`); the event records
+    why (`note`) and the people above are told (`notify`). The status stays."""
+    request = step.request
+    request.supervised = step.level
+    repo.add_event(
+        step.session,
+        request=request,
+        kind="supervised",
+        actor_id=None,
+        note=step.note,
+        now=step.now,
+    )
+    text = texts.t("supervise.notify", code=request.code, note=step.note or "")
+    for user_id in step.notify:
+        repo.enqueue(
+            step.session,
+            user_id=user_id,
+            text=text,
+            now=step.now,
+            key=f"request:{request.code}:supervised:{step.level}:{user_id}",
+        )
+    step.session.add(request)
+
+
+def supervise(
+    session: Session,
+    *,
+    request: HelpRequest,
+    level: int,
+    note: str,
+    notify: Sequence[int],
+    now: datetime,
+) -> None:
+    """The scheduler's 督办 move on `request` (`bot.domain.supervision` decides when and whom)."""
+    step = Step(
+        session,
+        request,
+        Actor(),
+        frozenset({"bot"}),
+        note,
+        now,
+        state=request.status,
+        level=level,
+        notify=tuple(notify),
+    )
+    lifecycles.fire(lifecycle(), "supervise", step)
+
+
 def _rate(step: Step) -> None:
     """Rated: her rating of the resolved request, with a 'rated' event."""
     assert step.rating is not None
@@ -293,6 +344,7 @@ MOVES: tuple[Move, ...] = (
     Move("withdraw", OPEN, "cancelled", frozenset({"requester", "cadre", "staff"}), _withdraw),
     Move("rate", ("resolved",), None, frozenset({"requester"}), _rate),
     Move("reopen", ("resolved",), "in_progress", frozenset({"requester", "staff"}), _reopen),
+    Move("supervise", OPEN, None, frozenset({"bot"}), _supervise),
 )
 WHO: dict[str, frozenset[Role]] = {m.name: m.who for m in MOVES}
 # The move that brings a request into each status (what the console's status picker means).

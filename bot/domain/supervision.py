@@ -7,7 +7,9 @@
 - Urgent cases are chased by their own rules until someone accepts them (`bot.domain.urgent`);
   here only their resolution is supervised.
 
-The scheduler runs `supervise` every tick; a step is taken once (the mark only rises).
+The scheduler runs `supervise` every tick; a step is taken once (the mark only rises). The step
+itself is the request lifecycle's `supervise` move (`bot.domain.requests`, drawn in
+requests.mmd): the mark, the event and the pushes.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot import texts
-from bot.domain import deadlines, routing
+from bot.domain import deadlines, requests, routing
 from bot.domain.org import unit_label
 from storage import repo
 from storage.models import HelpRequest
@@ -62,24 +64,11 @@ def supervise(session: Session, *, now: datetime, limits: deadlines.Limits) -> l
         note = texts.t(
             f"supervise.{why}", when=when, unit=unit_label(unit), above=unit_label(above)
         )
-        request.supervised = level
-        repo.add_event(
-            session, request=request, kind="supervised", actor_id=None, note=note, now=now
-        )
-        text = texts.t("supervise.notify", code=request.code, note=note)
         if level == DISTRICT:
             _unit, people = routing.responsible_unit(session, unit=district)
             ids = [p.id or 0 for p in people]
         else:
             ids = repo.duty_user_ids(session)
-        for user_id in ids:
-            repo.enqueue(
-                session,
-                user_id=user_id,
-                text=text,
-                now=now,
-                key=f"request:{request.code}:supervised:{level}:{user_id}",
-            )
-        session.add(request)
+        requests.supervise(session, request=request, level=level, note=note, notify=ids, now=now)
         taken.append(f"{request.code}:{level}")
     return taken

@@ -359,6 +359,8 @@ def finish(fx: Effects, run: FlowRun) -> list[Outgoing]:
         attention=bool(run.meta.get("attention")),  # 需关注: she answered 安全 to a safety check
     )
     key = "help.filed_urgent" if crisis else "help.filed"
+    if unit.parent_id is None and not repo.cadres_by_unit(fx.session, unit_ids=[unit.id or 0]):
+        key = "help.filed_city"  # nobody bound on her path: the truth about who has it
     return [Outgoing(texts.t(key, code=request.code, unit=unit_label(unit)), urgent=crisis)]
 
 

@@ -275,3 +275,17 @@ async def test_the_overdue_filter_and_the_api(
     assert by_code[late]["overdue"] is True and by_code[fresh]["overdue"] is False
     assert by_code[fresh]["accept_due"].endswith("23:59:59+08:00")
     assert by_code[fresh]["resolve_due"] and by_code[fresh]["accepted_at"] is None
+
+
+def test_a_request_nobody_is_bound_for_goes_to_the_duty_staff(
+    chat: Callable[..., Chat], database: Database, clock: Clock
+) -> None:
+    """No cadre anywhere on her path: she is told the city's duty staff have it, and they are
+    told (no request without an owner)."""
+    with database.transaction() as session:
+        duty_user(session, now=clock())
+    woman = chat()
+    woman.run(FILE)
+    assert "市妇联的值班工作人员负责" in woman.say("确认")
+    [notice] = chat("duty").pushed()
+    assert notice.startswith("【无人负责·请值班处理】") and "保洁" in notice
