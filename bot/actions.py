@@ -39,21 +39,16 @@ class Effects:
 
 
 def notify_cadres(fx: Effects, *, cadres: list[User], text: str, urgent: bool, key: str) -> int:
-    """Queue one push per cadre; return how many were queued."""
-    queued = 0
-    for cadre in cadres:
-        if cadre.id == fx.user.id:
-            continue
-        row = repo.enqueue(
-            fx.session,
-            user_id=cadre.id or 0,
-            text=text,
-            now=fx.now,
-            key=f"{key}:{cadre.id}",
-            urgent=urgent,
-        )
-        queued += row is not None
-    return queued
+    """Queue one push per cadre (not to the one acting); return how many were queued."""
+    return routing.tell(
+        fx.session,
+        user_ids=[c.id or 0 for c in cadres],
+        text=text,
+        key=key,
+        now=fx.now,
+        skip=fx.user.id,
+        urgent=urgent,
+    )
 
 
 def open_request(
@@ -120,15 +115,14 @@ def open_request(
             fx, cadres=cadres, text=note, urgent=crisis, key=f"request:{request.code}:new"
         )
     else:  # nobody bound anywhere on her path: the city's duty staff own it
-        for user_id in repo.duty_user_ids(fx.session):
-            repo.enqueue(
-                fx.session,
-                user_id=user_id,
-                text=texts.t("help.notify_duty") + note,
-                now=fx.now,
-                key=f"request:{request.code}:new:{user_id}",
-                urgent=crisis,
-            )
+        routing.tell(
+            fx.session,
+            user_ids=routing.responders(fx.session, unit=unit),
+            text=texts.t("help.notify_duty") + note,
+            key=f"request:{request.code}:new",
+            now=fx.now,
+            urgent=crisis,
+        )
     return request, unit
 
 

@@ -12,7 +12,6 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,21 +59,13 @@ class Setup:
     nlp: NLP
     tz: ZoneInfo
     runners: Mapping[str, FlowRunner]
+    limits: deadlines.Limits  # 限时办结 (FUQING_RESOLVE_DAYS), parsed once by the engine
+    office: handoff.OfficeHours  # 转人工 (FUQING_OFFICE_HOURS), parsed once by the engine
 
     @property
     def resume_after(self) -> timedelta:
         """Idle this long in a flow: offer to resume it."""
         return timedelta(minutes=self.settings.resume_after_minutes)
-
-    @cached_property
-    def limits(self) -> deadlines.Limits:
-        """限时办结: the deadlines new requests get (FUQING_RESOLVE_DAYS per category)."""
-        return deadlines.Limits.parse(self.settings.resolve_days, tz=self.tz)
-
-    @cached_property
-    def office(self) -> handoff.OfficeHours:
-        """When staff answer a hand-off (FUQING_OFFICE_HOURS on working days)."""
-        return handoff.OfficeHours.parse(self.settings.office_hours, self.tz)
 
     @property
     def drop_after(self) -> timedelta:

@@ -34,6 +34,7 @@ from sqlmodel import Session
 from bot import texts
 from bot.config import Settings
 from bot.conversation import Conversation, Setup
+from bot.domain import deadlines, handoff
 from bot.flows import FLOWS
 from bot.flows.runner import FlowRunner
 from bot.messages import Incoming, Outgoing, utcnow
@@ -74,6 +75,9 @@ class Engine:
         self.clock = clock
         self.tz = ZoneInfo(settings.timezone)
         self.runners = {flow.name: FlowRunner(flow.spec) for flow in FLOWS}
+        # Parsed once (settings do not change): each message's Setup carries them.
+        self.limits = deadlines.Limits.parse(settings.resolve_days, tz=self.tz)
+        self.office = handoff.OfficeHours.parse(settings.office_hours, self.tz)
         self.work = UnitOfWork(db)  # transactions, retries, the SQLite writer thread
         # Called (in the event loop) after a message that queued pushes: the dispatcher's kick.
         self.on_pushes: Callable[[], None] | None = None
@@ -203,7 +207,14 @@ class Engine:
         )
         conversation = Conversation(
             max_bytes=max_bytes,
-            setup=Setup(settings=self.settings, nlp=self.nlp, tz=self.tz, runners=self.runners),
+            setup=Setup(
+                settings=self.settings,
+                nlp=self.nlp,
+                tz=self.tz,
+                runners=self.runners,
+                limits=self.limits,
+                office=self.office,
+            ),
             session=session,
             user=user,
             dialogue=dialogue,

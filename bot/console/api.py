@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from bot.console import queue
+from bot.domain import deadlines
 from bot.errors import ApiError
 from bot.http import bearer_guard, services
 from bot.nlp import mask_pii
@@ -125,7 +125,7 @@ async def list_help_requests(
                     accept_due=_local(r.accept_due, tz) if r.accept_due else None,
                     resolve_due=_local(r.resolve_due, tz) if r.resolve_due else None,
                     accepted_at=_local(r.accepted_at, tz) if r.accepted_at else None,
-                    overdue=queue.is_overdue(r, now),
+                    overdue=deadlines.missed(r, now) is not None,
                     reopened=r.reopened,
                     supervised=r.supervised,
                 )

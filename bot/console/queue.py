@@ -124,14 +124,6 @@ class Outcome:
     message: str
 
 
-def is_overdue(request: HelpRequest, now: datetime) -> bool:
-    """Open and past a deadline now: not accepted in time, or not resolved in time."""
-    if request.status not in OPEN_STATUSES:
-        return False
-    late_accept = request.status == "new" and deadlines.overdue(request.accept_due, now)
-    return late_accept or deadlines.overdue(request.resolve_due, now)
-
-
 def queue_page(db: Database, staff: Staff, filters: Filters, tz: ZoneInfo, now: datetime) -> Page:
     """The queue page: her units' requests matching the filters (`overdue`: 超期督办, those past
     a deadline `now`), the urgent ones nobody has accepted first (bot/domain/urgency.py), then
@@ -165,7 +157,7 @@ def queue_page(db: Database, staff: Staff, filters: Filters, tz: ZoneInfo, now: 
                     assignee=(cadre.name or "") if cadre else "",
                     created=local_time(r.created_at, tz),
                     due=_due_day(r, tz),
-                    overdue=is_overdue(r, now),
+                    overdue=deadlines.missed(r, now) is not None,
                     supervised=r.supervised,
                 )
                 for r, cadre in rows
@@ -253,7 +245,7 @@ def request_detail(
             relabel=request.need != texts.t("delete.placeholder"),
             accept_due=local_time(request.accept_due, tz),
             resolve_due=local_time(request.resolve_due, tz),
-            overdue=is_overdue(request, now),
+            overdue=deadlines.missed(request, now) is not None,
             reopened=request.reopened,
             supervised=request.supervised,
         )

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from bot import texts
 from bot.domain.quarters import CHINESE_HOLIDAYS, HolidayCalendar
 from bot.domain.quiet_hours import SHANGHAI
+from storage.models import OPEN_STATUSES, HelpRequest
 
 CATEGORIES = ("jobs", "health", "knowledge", "relief", "rights", "other")
 _END_OF_DAY = time(23, 59, 59)
@@ -107,8 +108,25 @@ def day_label(at: datetime, tz: ZoneInfo = SHANGHAI) -> str:
     return texts.t("day.label", month=local.month, day=local.day)
 
 
+def missed(request: HelpRequest, now: datetime) -> tuple[str, datetime] | None:
+    """The deadline an open request has missed at `now` — ('accept', its deadline) while it
+    waits to be accepted, else ('resolve', its deadline) — or None (closed, or in time). The
+    one rule behind 超期 in chat, the console, the API and 督办."""
+    if request.status not in OPEN_STATUSES:
+        return None
+    if request.status == "new" and overdue(request.accept_due, now):
+        assert request.accept_due is not None
+        return "accept", _aware(request.accept_due)
+    if overdue(request.resolve_due, now):
+        assert request.resolve_due is not None
+        return "resolve", _aware(request.resolve_due)
+    return None
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def overdue(due: datetime | None, now: datetime) -> bool:
     """True when `due` has passed (stored deadlines may come back naive UTC from SQLite)."""
-    if due is None:
-        return False
-    return (due if due.tzinfo else due.replace(tzinfo=UTC)) < now
+    return due is not None and _aware(due) < now

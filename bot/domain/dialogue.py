@@ -83,6 +83,7 @@ RATING_ASKED_IN = frozenset({IDLE, IN_FLOW, AWAITING_RATING})
 RATING_HEARD_IN = frozenset(m for m in Mode if m not in (AWAITING_DELETE, CRISIS, SAFETY_CHECK))
 # How many of her last messages the state keeps for a hand-off's transcript.
 SAID = 6
+SAID_CHARS = 500  # ... each cut to this many characters
 # Stored `pending` values of the two confirmations.
 PENDING = {AWAITING_DELETE: "delete", AWAITING_RESUME: "resume"}
 
@@ -209,8 +210,9 @@ class DialogueState:
         self._fire("keep")
 
     def remember(self, text: str) -> None:
-        """Keep `text` (masked by the caller) among her last `SAID` messages."""
-        self.said = [*(self.said or []), text][-SAID:]
+        """Keep `text` (masked by the caller, cut to `SAID_CHARS`) among her last `SAID`
+        messages: the stored state stays small, however long she writes."""
+        self.said = [*(self.said or []), text[:SAID_CHARS]][-SAID:]
 
     def take_said(self) -> list[str]:
         """Her last messages, gone from the state (they go into the hand-off's thread)."""

@@ -299,20 +299,17 @@ class Opened:
 
 
 def _notify_cadres(step: Step, text: str, *, key: str) -> int:
+    """Tell the thread's unit (its cadres; the city's duty staff when it has none)."""
     unit = repo.get_unit(step.session, unit_id=step.thread.unit_id)
     assert unit is not None
-    cadres = repo.cadres_by_unit(step.session, unit_ids=[unit.id or 0]).get(unit.id or 0, [])
-    # Nobody bound on her path (the city without cadres): the city's duty staff's chat users.
-    people = [c.id or 0 for c in cadres] or repo.duty_user_ids(step.session)
-    queued = 0
-    for person in people:
-        if step.person.user is not None and person == step.person.user.id:
-            continue
-        row = repo.enqueue(
-            step.session, user_id=person, text=text, now=step.now, key=f"{key}:{person}"
-        )
-        queued += row is not None
-    return queued
+    return routing.tell(
+        step.session,
+        user_ids=routing.responders(step.session, unit=unit),
+        text=text,
+        key=key,
+        now=step.now,
+        skip=step.person.user.id if step.person.user is not None else None,
+    )
 
 
 def _open_requests(session: Session, *, user_id: int) -> list[HelpRequest]:

@@ -250,19 +250,17 @@ def _reopen(step: Step) -> None:
     text = texts.t("reopen.tell", code=request.code, unit=unit_label(unit), when=when)
     _enqueue(step, text, f"request:{request.code}:reopen:{request.reopened}")
     step.told = step.told or "requester" in step.roles
-    _responsible, cadres = routing.responsible_unit(session, unit=unit)
     alert = texts.t(
         "reopen.notify", code=request.code, unit=unit_label(unit), when=when, note=step.note or ""
     )
-    for cadre in cadres:
-        if cadre.id != step.actor.user_id:
-            repo.enqueue(
-                session,
-                user_id=cadre.id or 0,
-                text=alert,
-                now=step.now,
-                key=f"request:{request.code}:reopen:{request.reopened}:{cadre.id}",
-            )
+    routing.tell(
+        session,
+        user_ids=routing.responders(session, unit=unit),
+        text=alert,
+        key=f"request:{request.code}:reopen:{request.reopened}",
+        now=step.now,
+        skip=step.actor.user_id,
+    )
 
 
 def _supervise(step: Step) -> None:
@@ -279,14 +277,8 @@ def _supervise(step: Step) -> None:
         now=step.now,
     )
     text = texts.t("supervise.notify", code=request.code, note=step.note or "")
-    for user_id in step.notify:
-        repo.enqueue(
-            step.session,
-            user_id=user_id,
-            text=text,
-            now=step.now,
-            key=f"request:{request.code}:supervised:{step.level}:{user_id}",
-        )
+    key = f"request:{request.code}:supervised:{step.level}"
+    routing.tell(step.session, user_ids=list(step.notify), text=text, key=key, now=step.now)
     step.session.add(request)
 
 

@@ -28,18 +28,12 @@ DISTRICT, CITY = 1, 2
 
 
 def _reason(request: HelpRequest, now: datetime) -> tuple[str, datetime] | None:
-    """Why `request` is overdue now ('accept' or 'resolve') and the deadline it missed."""
-    if (
-        request.status == "new"
-        and not request.crisis
-        and deadlines.overdue(request.accept_due, now)
-    ):
-        assert request.accept_due is not None
-        return "accept", repo.as_utc(request.accept_due)
-    if deadlines.overdue(request.resolve_due, now):
-        assert request.resolve_due is not None
-        return "resolve", repo.as_utc(request.resolve_due)
-    return None
+    """The deadline `request` missed (`deadlines.missed`), but an urgent case's acceptance:
+    its own chases handle that."""
+    found = deadlines.missed(request, now)
+    if found is not None and found[0] == "accept" and request.crisis:
+        return None
+    return found
 
 
 def supervise(session: Session, *, now: datetime, limits: deadlines.Limits) -> list[str]:
@@ -64,11 +58,11 @@ def supervise(session: Session, *, now: datetime, limits: deadlines.Limits) -> l
         note = texts.t(
             f"supervise.{why}", when=when, unit=unit_label(unit), above=unit_label(above)
         )
-        if level == DISTRICT:
-            _unit, people = routing.responsible_unit(session, unit=district)
-            ids = [p.id or 0 for p in people]
-        else:
-            ids = repo.duty_user_ids(session)
+        ids = (
+            routing.responders(session, unit=district)
+            if level == DISTRICT
+            else repo.duty_user_ids(session)
+        )
         requests.supervise(session, request=request, level=level, note=note, notify=ids, now=now)
         taken.append(f"{request.code}:{level}")
     return taken

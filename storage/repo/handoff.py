@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from storage.models import Handoff, HandoffMessage, OrgUnit
-from storage.repo._common import as_utc, stored, unused_code
+from storage.repo._common import stored, unused_code
 
 HANDOFF_CODE_LENGTH = 5
 OPEN_THREAD = ("waiting", "answered")
@@ -115,11 +115,15 @@ def threads_in(
             waiting_first, col(Handoff.last_at)
         )
     rows = session.exec(query.limit(limit)).all()
-    out = []
-    for thread, unit in rows:
-        count = len(thread_messages(session, thread=thread))
-        out.append(ThreadRow(thread, unit, count))
-    return out
+    ids = [thread.id for thread, _unit in rows]
+    counts = dict(
+        session.execute(
+            select(HandoffMessage.handoff_id, func.count())
+            .where(col(HandoffMessage.handoff_id).in_(ids))
+            .group_by(col(HandoffMessage.handoff_id))
+        ).all()
+    )
+    return [ThreadRow(thread, unit, int(counts.get(thread.id, 0))) for thread, unit in rows]
 
 
 def unanswered_threads(session: Session, *, opened_before: datetime) -> list[Handoff]:
@@ -148,11 +152,6 @@ def erase_threads_of(session: Session, *, user_id: int) -> int:
         session.add(thread)
     session.flush()
     return len(threads)
-
-
-def opened_at(thread: Handoff) -> datetime:
-    """When the thread was opened, as aware UTC."""
-    return as_utc(thread.opened_at)
 
 
 def threads_opened(

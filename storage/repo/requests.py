@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import String, and_, cast, or_
+from sqlalchemy import ColumnElement, String, and_, cast, or_
 from sqlmodel import Session, col, select
 
 from storage.models import OPEN_STATUSES, HelpRequest, HelpRequestEvent, User
@@ -266,17 +266,24 @@ def erase_requests_of(
     return len(rows)
 
 
-def overdue_requests(session: Session, *, now: datetime, limit: int = 500) -> list[HelpRequest]:
-    """Open requests past a deadline now: not accepted by `accept_due`, or not resolved by
-    `resolve_due` (the oldest deadline first)."""
-    at = stored(now)
-    late = or_(
-        and_(col(HelpRequest.status) == "new", col(HelpRequest.accept_due) < at),
-        col(HelpRequest.resolve_due) < at,
+def overdue_clause(at: datetime) -> ColumnElement[bool]:
+    """SQL for "open and past a deadline at `at`" (`bot.domain.deadlines.missed` in SQL): not
+    accepted by `accept_due` while new, or not resolved by `resolve_due`."""
+    when = stored(at)
+    return and_(
+        col(HelpRequest.status).in_(OPEN_STATUSES),
+        or_(
+            and_(col(HelpRequest.status) == "new", col(HelpRequest.accept_due) < when),
+            col(HelpRequest.resolve_due) < when,
+        ),
     )
+
+
+def overdue_requests(session: Session, *, now: datetime, limit: int = 500) -> list[HelpRequest]:
+    """Open requests past a deadline now (the oldest resolve deadline first)."""
     query = (
         select(HelpRequest)
-        .where(col(HelpRequest.status).in_(OPEN_STATUSES), late)
+        .where(overdue_clause(now))
         .order_by(col(HelpRequest.resolve_due))
         .limit(limit)
     )

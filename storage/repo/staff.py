@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, delete, func, or_
+from sqlalchemy import String, and_, case, cast, delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import (
-    OPEN_STATUSES,
     HelpRequest,
     HelpRequestEvent,
     LoginThrottle,
@@ -20,6 +19,7 @@ from storage.models import (
     User,
 )
 from storage.repo._common import stored
+from storage.repo.requests import overdue_clause
 
 # ----------------------------------------------------------------------------- accounts
 
@@ -149,14 +149,7 @@ def _queue_filters(
 ) -> list[Any]:
     clauses: list[Any] = [col(HelpRequest.unit_id).in_(list(unit_ids))]
     if overdue_at is not None:  # 超期督办: open and past a deadline
-        at = stored(overdue_at)
-        clauses.append(col(HelpRequest.status).in_(list(OPEN_STATUSES)))
-        clauses.append(
-            or_(
-                and_(col(HelpRequest.status) == "new", col(HelpRequest.accept_due) < at),
-                col(HelpRequest.resolve_due) < at,
-            )
-        )
+        clauses.append(overdue_clause(overdue_at))
     if status:
         clauses.append(col(HelpRequest.status) == status)
     if category:

@@ -352,3 +352,16 @@ def test_no_safety_check_in_a_crisis_a_check_or_a_hand_over(mode: Mode) -> None:
     one, or handed over (her words go to a person)."""
     with pytest.raises(MachineError):
         DialogueState(mode=mode).ask_safety(dict(CHECK))
+
+
+def test_her_last_words_are_few_and_short() -> None:
+    """The hand-off's transcript kept in the state: her last six messages, each cut to 500
+    characters, so a long message does not grow every save of her dialogue."""
+    from bot.domain.dialogue import SAID, SAID_CHARS, DialogueState
+
+    state = DialogueState()
+    for n in range(8):
+        state.remember(str(n) * 3000)
+    assert state.said is not None and len(state.said) == SAID == 6
+    assert state.said[0] == "2" * SAID_CHARS and all(len(t) == 500 for t in state.said)
+    assert DialogueState.from_stored(*state.to_stored()).said == state.said

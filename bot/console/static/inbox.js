@@ -7,7 +7,8 @@
   const POLL_MS = 4000;
   const list = document.getElementById("thread-messages");
   if (!list || list.dataset.open !== "yes") return;
-  const labels = { resident: "她", staff: "工作人员", cadre: "干部", bot: "系统" };
+  // Who wrote a message, in the page's words (data-resident, data-staff …: bot/texts.py).
+  const label = (author) => list.dataset[author] || author;
 
   function item(m) {
     const li = document.createElement("li");
@@ -16,7 +17,7 @@
     when.className = "when";
     when.textContent = m.at;
     const who = document.createElement("strong");
-    who.textContent = (labels[m.author] || m.author) + (m.name ? "（" + m.name + "）" : "");
+    who.textContent = label(m.author) + (m.name ? "（" + m.name + "）" : "");
     const text = document.createElement("div");
     text.textContent = m.text;
     li.append(when, " ", who, text);
