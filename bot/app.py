@@ -94,8 +94,9 @@ def create_app(
 ) -> FastAPI:
     """Build the app; `services` may be given (tests), else they are built at start-up.
     `multiprocess_metrics`: a worker of `fuqing serve --workers N` (bot/metrics.py). A bad
-    FUQING_RESOLVE_DAYS is refused here (ValueError), before anything starts."""
-    deadlines.Limits.parse(settings.resolve_days)
+    FUQING_RESOLVE_DAYS or FUQING_ACCEPT_DAYS is refused here (ValueError), before anything
+    starts."""
+    deadlines.Limits.of(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

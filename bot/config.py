@@ -181,10 +181,12 @@ class Settings(BaseSettings):
     # days (the holiday calendar); a thread nobody answered this long is told when they will.
     office_hours: str = Field(default="09:00-17:30", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
     handoff_answer_minutes: int = Field(default=10, ge=1)
-    # 限时办结 (bot/domain/deadlines.py): working days to resolve a request, per category, where
-    # it differs from the default 15 (e.g. "rights=10,relief=10"); accepting takes one working
-    # day (an urgent case 30 minutes). Checked when the app is built (`bot.app.create_app`).
+    # 限时办结 (bot/domain/deadlines.py): working days to resolve and to accept a request, per
+    # category, where they differ from the defaults 15 and 1 (e.g. "rights=10,relief=10"); an
+    # urgent case is accepted within 30 minutes. Checked when the app is built
+    # (`bot.app.create_app`).
     resolve_days: str = Field(default="", max_length=200)
+    accept_days: str = Field(default="", max_length=200)
 
     # API limits.
     max_body_bytes: int = 16 * 1024

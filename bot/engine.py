@@ -76,7 +76,7 @@ class Engine:
         self.tz = ZoneInfo(settings.timezone)
         self.runners = {flow.name: FlowRunner(flow.spec) for flow in FLOWS}
         # Parsed once (settings do not change): each message's Setup carries them.
-        self.limits = deadlines.Limits.parse(settings.resolve_days, tz=self.tz)
+        self.limits = deadlines.Limits.of(settings, self.tz)
         self.office = handoff.OfficeHours.parse(settings.office_hours, self.tz)
         self.work = UnitOfWork(db)  # transactions, retries, the SQLite writer thread
         # Called (in the event loop) after a message that queued pushes: the dispatcher's kick.

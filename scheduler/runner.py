@@ -135,14 +135,14 @@ class Scheduler:
         """Tell each woman whose 转人工 nobody answered within FUQING_HANDOFF_ANSWER_MINUTES when
         someone will, with 12338 (`bot.domain.handoff.tell_late`, once); return the threads."""
         office = handoff.OfficeHours.parse(self.settings.office_hours, self.tz)
-        wait = timedelta(minutes=self.settings.handoff_answer_minutes)
+        wait = deadlines.Limits.of(self.settings, self.tz).answer_within
         with self.db.transaction() as session:
             told = handoff.tell_late(session, now=now, office=office, answer_within=wait)
             return [t.code for t in told]
 
     def supervise_overdue(self, now: datetime) -> list[str]:
         """督办: escalate the requests past a deadline (`bot.domain.supervision`)."""
-        limits = deadlines.Limits.parse(self.settings.resolve_days, tz=self.tz)
+        limits = deadlines.Limits.of(self.settings, self.tz)
         with self.db.transaction() as session:
             return supervision.supervise(session, now=now, limits=limits)
 

@@ -139,7 +139,9 @@ def test_erasure_leaves_nothing_of_her_and_keeps_the_counts(
     with database.read() as session:
         unit = repo.unit_by_path(session, path="朝阳区")
         assert unit is not None
-        counted = compile_figures(session, unit=unit, quarter=quarter, nlp=nlp, tz=tz)
+        counted = compile_figures(
+            session, unit=unit, quarter=quarter, nlp=nlp, tz=tz, now=woman.clock()
+        )
 
     woman.run([("删除我的信息", "确认删除"), ("确认删除", "已删除")])
 
@@ -155,7 +157,9 @@ def test_erasure_leaves_nothing_of_her_and_keeps_the_counts(
         assert pushes and all(p.status in ("sent", "dead") for p in pushes)
         unit = repo.unit_by_path(session, path="朝阳区")
         assert unit is not None
-        kept = compile_figures(session, unit=unit, quarter=quarter, nlp=nlp, tz=tz)
+        kept = compile_figures(
+            session, unit=unit, quarter=quarter, nlp=nlp, tz=tz, now=woman.clock()
+        )
     assert kept.requests.received == counted.requests.received == 1
     assert kept.requests.resolved == counted.requests.resolved == 1
     assert kept.needs == counted.needs

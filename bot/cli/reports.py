@@ -37,6 +37,7 @@ def report(
     from pathlib import Path
 
     from bot.app import place_units_from_settings
+    from bot.domain.deadlines import Limits
     from bot.reporting.export import file_name, render
     from bot.reporting.figures import quarter_overview
     from storage import repo
@@ -70,7 +71,8 @@ def report(
                 nlp=nlp,
                 tz=tz,
                 due_days=settings.report_due_days,
-                today=datetime.now(tz).date(),
+                now=datetime.now(tz),
+                answer_within=Limits.of(settings, tz).answer_within,
             )
     unit_name = summary.units[0].unit if unit else None
     if fmt is None:

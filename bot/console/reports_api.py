@@ -99,7 +99,8 @@ def overview(
         nlp=svc.nlp,
         tz=tz,
         due_days=svc.settings.report_due_days,
-        today=svc.engine.clock().astimezone(tz).date(),
+        now=svc.engine.clock(),
+        answer_within=svc.engine.limits.answer_within,
     )
 
 

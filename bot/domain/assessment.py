@@ -1,7 +1,9 @@
 """统一考核: how fast and how well each unit handles requests and hand-offs in a quarter.
 
-Per unit (the unit that has the request now), over the requests filed in the quarter and the
-hand-offs opened in it:
+Per unit — the unit answering the request: its assigned cadre's unit, else the unit answering
+for her place now (it or the nearest unit above with a cadre bound, `bot.domain.routing`; the
+city when nobody is bound) — over the requests filed in the quarter and the hand-offs opened in
+it (a hand-off already belongs to the unit answering it):
 
 - accepted on time: of the requests whose accept deadline has passed or which were accepted,
   the share accepted by the deadline;
@@ -15,16 +17,24 @@ hand-offs opened in it:
 
 A share is None when there is nothing to judge yet. The city sees every unit, ranked by
 resolved-on-time, then accepted-on-time; a district its own units. The rows are computed from
-plain data (`RequestFacts`, `HandoffFacts`), so the rule is tested without a database.
+plain data (`RequestFacts`, `HandoffFacts`), so the rule is tested without a database;
+`gather` reads those facts from storage for the console's page and the quarterly summary's row
+(`row_of`: one row for a district and everything below it).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
+
+from sqlmodel import Session
+
+from bot.domain import routing
+from storage import repo
+from storage.models import HelpRequest
 
 GOOD_RATINGS = ("satisfied", "basic")
 
@@ -82,13 +92,15 @@ def _on_time(done: datetime | None, due: datetime | None, now: datetime) -> bool
     return False if now > due else None
 
 
-def _unit_row(
+def row_of(
     unit_id: int,
-    requests: list[RequestFacts],
-    handoffs: list[HandoffFacts],
+    requests: Sequence[RequestFacts],
+    handoffs: Sequence[HandoffFacts],
+    *,
     now: datetime,
     answer_within: timedelta,
 ) -> UnitRow:
+    """One row for `unit_id` over all these requests and hand-offs (whatever their units)."""
     accepted = [_on_time(r.accepted_at, r.accept_due, now) for r in requests]
     resolved = [
         _on_time(r.resolved_at if r.status == "resolved" else None, r.resolve_due, now)
@@ -149,7 +161,75 @@ def assess(
     for thread in handoffs:
         threads[thread.unit_id].append(thread)
     rows = [
-        _unit_row(unit, by_unit.get(unit, []), threads.get(unit, []), now, answer_within)
+        row_of(
+            unit,
+            by_unit.get(unit, []),
+            threads.get(unit, []),
+            now=now,
+            answer_within=answer_within,
+        )
         for unit in set(by_unit) | set(threads)
     ]
     return sorted(rows, key=_rank)
+
+
+# ----------------------------------------------------------------------------- from storage
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    return repo.as_utc(at) if at is not None else None
+
+
+def answering_units(session: Session, *, requests: Sequence[HelpRequest]) -> dict[int, int]:
+    """Request id → the unit answering it: its assigned cadre's unit, else the unit answering
+    for its place (the nearest unit up the tree with a cadre; the city when none)."""
+    by_place: dict[int, int] = {}
+    by_cadre: dict[int, int | None] = {}
+    found: dict[int, int] = {}
+    for request in requests:
+        cadre = request.assigned_to
+        if cadre is not None and cadre not in by_cadre:
+            user = repo.get_user(session, user_id=cadre)
+            by_cadre[cadre] = user.unit_id if user is not None else None
+        unit_id = by_cadre.get(cadre) if cadre is not None else None
+        if unit_id is None:
+            if request.unit_id not in by_place:
+                place = repo.get_unit(session, unit_id=request.unit_id)
+                unit = routing.responsible_unit(session, unit=place)[0] if place else None
+                by_place[request.unit_id] = (unit.id or 0) if unit else request.unit_id
+            unit_id = by_place[request.unit_id]
+        found[request.id or 0] = unit_id
+    return found
+
+
+def gather(
+    session: Session, *, since: datetime, until: datetime, unit_ids: Sequence[int] | None
+) -> tuple[list[RequestFacts], list[HandoffFacts]]:
+    """The facts of the requests filed and the hand-offs opened in [since, until) at places
+    (threads: with units) among `unit_ids` (None: the whole city), each with its answering
+    unit."""
+    rows = repo.assessment_facts(session, since=since, until=until, unit_ids=unit_ids)
+    owners = answering_units(session, requests=rows)
+    requests = [
+        RequestFacts(
+            unit_id=owners[r.id or 0],
+            created_at=repo.as_utc(r.created_at),
+            accept_due=_aware(r.accept_due),
+            accepted_at=_aware(r.accepted_at),
+            resolve_due=_aware(r.resolve_due),
+            resolved_at=_aware(r.resolved_at),
+            status=r.status,
+            rating=r.rating,
+            reopened=r.reopened,
+        )
+        for r in rows
+    ]
+    handoffs = [
+        HandoffFacts(
+            unit_id=h.unit_id,
+            opened_at=repo.as_utc(h.opened_at),
+            answered_at=_aware(h.answered_at),
+        )
+        for h in repo.threads_opened(session, since=since, until=until, unit_ids=unit_ids)
+    ]
+    return requests, handoffs

@@ -128,6 +128,29 @@ class Example(_Model):
     notes: str
 
 
+class AssessmentFigures(_Model):
+    """统一考核: the unit's row for the quarter — its requests and hand-offs, everything below
+    it counted as its own (`bot.domain.assessment.row_of`; shares 0–1, None: nothing judged)."""
+
+    requests: int
+    accepted_on_time: float | None
+    resolved_on_time: float | None
+    median_accept_hours: float | None
+    median_resolve_days: float | None
+    satisfaction: float | None
+    reopened: int
+    handoffs: int
+    handoffs_in_time: float | None
+
+    @classmethod
+    def of(cls, row: Any) -> AssessmentFigures:
+        """The figures of an assessment row (`bot.domain.assessment.UnitRow`)."""
+        return cls(**{name: getattr(row, name) for name in cls.model_fields})
+
+
+SHARES = ("accepted_on_time", "resolved_on_time", "satisfaction", "handoffs_in_time")
+
+
 class QuarterFigures(_Model):
     """A district-level unit's figures for one quarter (dates as ISO strings)."""
 
@@ -144,6 +167,8 @@ class QuarterFigures(_Model):
     satisfaction: SatisfactionFigures
     problems: ProblemFigures
     examples: list[Example]
+    # Absent from summaries stored before the assessment existed (they load as None).
+    assessment: AssessmentFigures | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> QuarterFigures:
@@ -151,8 +176,11 @@ class QuarterFigures(_Model):
         return cls.model_validate(data)
 
     def to_json(self) -> dict[str, Any]:
-        """The stored and answered JSON."""
-        return self.model_dump(mode="json")
+        """The stored and answered JSON (a summary stored without an assessment row writes
+        back as it was)."""
+        return self.model_dump(
+            mode="json", exclude={"assessment"} if self.assessment is None else None
+        )
 
 
 class UnitSummary(_Model):
@@ -177,5 +205,8 @@ class QuarterOverview(_Model):
     units: list[UnitSummary]
 
     def to_json(self) -> dict[str, Any]:
-        """The API's and the CLI's JSON."""
-        return self.model_dump(mode="json")
+        """The API's and the CLI's JSON (each unit's figures as `QuarterFigures.to_json`)."""
+        found = self.model_dump(mode="json")
+        for entry, unit in zip(found["units"], self.units, strict=True):
+            entry["figures"] = unit.figures.to_json()
+        return found

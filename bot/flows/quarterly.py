@@ -75,7 +75,13 @@ def begin(fx: Effects, *, due_days: int) -> dict[str, Any] | list[Outgoing]:
             "due": entry.due.isoformat(),
             "late": entry.late,
             "figures": compile_figures(
-                fx.session, unit=unit, quarter=entry.quarter, nlp=fx.nlp, tz=fx.tz
+                fx.session,
+                unit=unit,
+                quarter=entry.quarter,
+                nlp=fx.nlp,
+                tz=fx.tz,
+                now=fx.now,
+                answer_within=fx.limits.answer_within,
             ).to_json(),
         }
         for entry in found

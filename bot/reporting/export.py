@@ -28,7 +28,7 @@ from typing import Any
 from bot import texts
 from bot.domain.figures import QuarterFigures, QuarterOverview, UnitSummary
 from bot.domain.quarters import Quarter, report_title
-from bot.reporting.text import change_text, example_head, percent
+from bot.reporting.text import assessment_items, change_text, example_head, percent
 
 BAR = "█"
 BAR_WIDTH = 20
@@ -98,6 +98,14 @@ def summary_row(entry: UnitSummary) -> dict[str, object]:
         _t("col.share"): coverage.share,
         **{_t("rating." + r): rates.count(r) for r in RATING_ROWS},
         _t("rating.share"): rates.satisfied_share,
+        **(
+            {
+                _t("col.assess", label=label): shown
+                for _n, label, shown in assessment_items(figures.assessment)
+            }
+            if figures.assessment is not None
+            else {}
+        ),
     }
     return row
 
@@ -139,6 +147,12 @@ def figure_lines(figures: QuarterFigures) -> list[Line]:
         (s_cover, _t("kind.all"), f"{coverage.visited}/{coverage.held}", None, None),
         *((s_rates, _t("rating." + r), rates.count(r), None, None) for r in RATING_ROWS),
         (s_rates, _t("rating.share"), percent(rates.satisfied_share), None, None),
+        *(
+            (_t("section.assessment"), label, shown, None, None)
+            for _n, label, shown in (
+                assessment_items(figures.assessment) if figures.assessment is not None else []
+            )
+        ),
         *(
             (s_probs, row.label, row.count, row.previous, change_text(row.change))
             for row in figures.problems.categories
@@ -359,6 +373,14 @@ def to_docx(
             (_t("rating.share"), percent(rates.satisfied_share)),
         ],
     )
+
+    if figures.assessment is not None:
+        document.add_heading(_t("section.assessment"), level=1)
+        _table(
+            document,
+            [_t("col.item"), _t("col.value")],
+            [(label, shown) for _n, label, shown in assessment_items(figures.assessment)],
+        )
 
     problems = figures.problems
     document.add_heading(_t("section.problems"), level=1)

@@ -36,7 +36,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot import texts
+from bot.domain import assessment, deadlines
 from bot.domain.figures import (
+    AssessmentFigures,
     CategoryChange,
     CoverageFigures,
     Example,
@@ -237,10 +239,34 @@ def _examples(visits: Sequence[Visit]) -> list[Example]:
     return out
 
 
+def _assessment(
+    session: Session,
+    unit_ids: Sequence[int],
+    unit: OrgUnit,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    answer_within: timedelta,
+) -> AssessmentFigures:
+    """The unit's 统一考核 row: the requests filed and hand-offs opened in [since, until) at it
+    and below, judged at `now`."""
+    requests, handoffs = assessment.gather(session, since=since, until=until, unit_ids=unit_ids)
+    row = assessment.row_of(unit.id or 0, requests, handoffs, now=now, answer_within=answer_within)
+    return AssessmentFigures.of(row)
+
+
 def compile_figures(
-    session: Session, *, unit: OrgUnit, quarter: Quarter, nlp: NLP, tz: ZoneInfo
+    session: Session,
+    *,
+    unit: OrgUnit,
+    quarter: Quarter,
+    nlp: NLP,
+    tz: ZoneInfo,
+    now: datetime,
+    answer_within: timedelta = deadlines.DEFAULT_LIMITS.answer_within,
 ) -> QuarterFigures:
-    """The figures of `unit` and the units below it for `quarter` (dates in `tz`)."""
+    """The figures of `unit` and the units below it for `quarter` (dates in `tz`); deadlines
+    and hand-offs are judged as they stand at `now` (the assessment's row)."""
     unit_ids = repo.units_below(session, unit=unit)
     before = quarter.previous()
     since = local_midnight(before.start, tz)
@@ -295,6 +321,7 @@ def compile_figures(
         satisfaction=_satisfaction(resolved),
         problems=ProblemFigures(categories=categories, terms=terms[:TOP_TERMS]),
         examples=_examples(visits),
+        assessment=_assessment(session, unit_ids, unit, start, until, now, answer_within),
     )
 
 
@@ -305,19 +332,20 @@ def unit_summary(
     quarter: Quarter,
     report: QuarterlyReport | None,
     due: date,
-    today: date,
+    now: datetime,
     nlp: NLP,
     tz: ZoneInfo,
+    answer_within: timedelta = deadlines.DEFAULT_LIMITS.answer_within,
 ) -> UnitSummary:
-    """One unit's entry: due date, shown status, raw review status, and its figures (the stored
-    snapshot once submitted or accepted, else compiled live)."""
+    """One unit's entry: due date, shown status (at `now`), raw review status, and its figures
+    (the stored snapshot once submitted or accepted, else compiled live at `now`)."""
     raw = report.status if report is not None else "open"
     stored = report.figures if report is not None and raw in SUBMITTED_STATUSES else None
     submitted = report.submitted_at if report is not None else None
     return UnitSummary(
         unit=unit.name,
         due_date=due.isoformat(),
-        status=report_status(stored=raw, due=due, today=today),
+        status=report_status(stored=raw, due=due, today=now.astimezone(tz).date()),
         review=raw,
         review_comment=report.review_comment if report is not None else None,
         remark=report.remark if report is not None else None,
@@ -329,7 +357,15 @@ def unit_summary(
         figures=(
             QuarterFigures.from_json(stored)
             if stored
-            else compile_figures(session, unit=unit, quarter=quarter, nlp=nlp, tz=tz)
+            else compile_figures(
+                session,
+                unit=unit,
+                quarter=quarter,
+                nlp=nlp,
+                tz=tz,
+                now=now,
+                answer_within=answer_within,
+            )
         ),
     )
 
@@ -342,8 +378,9 @@ def quarter_overview(
     nlp: NLP,
     tz: ZoneInfo,
     due_days: int,
-    today: date,
+    now: datetime,
     calendar: HolidayCalendar = CHINESE_HOLIDAYS,
+    answer_within: timedelta = deadlines.DEFAULT_LIMITS.answer_within,
 ) -> QuarterOverview:
     """The quarter, its due date and `unit_summary` of each of these district-level units."""
     overrides = repo.due_date_overrides(session)
@@ -359,9 +396,10 @@ def quarter_overview(
                 quarter=quarter,
                 report=reports.get(unit.id or 0),
                 due=due,
-                today=today,
+                now=now,
                 nlp=nlp,
                 tz=tz,
+                answer_within=answer_within,
             )
             for unit in units
         ],

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot import texts
-from bot.domain.figures import Example, QuarterFigures
+from bot.domain.figures import SHARES, AssessmentFigures, Example, QuarterFigures
 from bot.domain.quarters import Quarter, report_title
 
 TEXT_LIMIT = 1500
@@ -31,6 +31,20 @@ def change_text(change: int) -> str:
 def percent(share: float | None) -> str:
     """'83%', or '—' when there is nothing to divide."""
     return f"{round(share * 100)}%" if share is not None else texts.t("report.na")
+
+
+def assessment_items(row: AssessmentFigures) -> list[tuple[str, str, object]]:
+    """统一考核 as (field, label, shown value): shares in percent, medians as numbers, '—' for
+    nothing judged. The console's assessment page and the quarterly summary show these."""
+    items: list[tuple[str, str, object]] = []
+    for name in AssessmentFigures.model_fields:
+        value = getattr(row, name)
+        if name in SHARES:
+            shown: object = percent(value)
+        else:
+            shown = texts.t("report.na") if value is None else value
+        items.append((name, texts.t("console.col." + name), shown))
+    return items
 
 
 def example_head(example: Example) -> str:
@@ -86,6 +100,19 @@ def figures_text(figures: QuarterFigures) -> str:
             basic=rates.basic,
             unsatisfied=rates.unsatisfied,
             share=percent(rates.satisfied_share),
+        ),
+        *(
+            [
+                texts.t(
+                    "report.text.assessment",
+                    items="，".join(
+                        f"{label} {value}"
+                        for _name, label, value in assessment_items(figures.assessment)
+                    ),
+                )
+            ]
+            if figures.assessment is not None
+            else []
         ),
         texts.t(
             "report.text.problems",

@@ -35,8 +35,9 @@ async def test_units_are_ranked_and_scoped(
     cadre: Callable[..., Chat],
     database: Database,
 ) -> None:
-    """双井街道 resolves its request at once and she is satisfied; 海淀区's waits. The city sees
-    双井 first at 100 %; 朝阳区's staff see only their units; the CSV carries the same."""
+    """双井街道 resolves its request at once and she is satisfied; 海淀区's waits (filed at 学院路,
+    where nobody is bound: 海淀区 answers for it). The city sees 双井 first at 100 %; 朝阳区's
+    staff see only their units; the CSV carries the same."""
     officer = cadre("朝阳区/双井街道")
     cadre("海淀区", user="cadre-2", name="李干部")
     woman = chat()
@@ -52,7 +53,7 @@ async def test_units_are_ranked_and_scoped(
     rows = re.findall(r"<tr><td>(\d+)</td><td>([^<]+)</td><td>(\d+)</td>", page.text)
     assert [(rank, unit) for rank, unit, _n in rows] == [
         ("1", "朝阳区双井街道妇联"),
-        ("2", "海淀区学院路街道妇联"),  # the unit it is filed with (her place)
+        ("2", "海淀区妇联"),  # the unit answering for her place, not the place
     ]
     assert "100%" in page.text
     file = await client.get("/console/assessment", params={"quarter": "2026Q1", "format": "csv"})

@@ -93,13 +93,36 @@ def test_per_category_resolve_days() -> None:
     assert limits.resolve_due(filed, primary="relief").date() == date(2026, 5, 18)
 
 
+def test_per_category_accept_days_but_urgent_is_urgent() -> None:
+    """FUQING_ACCEPT_DAYS gives a category more (or fewer) working days to accept; an urgent
+    request is accepted within 30 minutes whatever its category; the settings make the limits
+    (with the hand-off answer time)."""
+    settings = Settings(
+        env="test", accept_days="jobs=3", resolve_days="rights=10", handoff_answer_minutes=5
+    )
+    limits = Limits.of(settings)
+    assert (limits.accept_days_for("jobs"), limits.accept_days_for("rights")) == (3, 1)
+    assert limits.resolve_days_for("rights") == 10
+    assert limits.answer_within == timedelta(minutes=5)
+    filed = datetime(2026, 5, 11, 9, 0, tzinfo=SHANGHAI)  # a Monday
+    jobs = deadlines.for_new(filed, urgent=False, primary="jobs", limits=limits)
+    rights = deadlines.for_new(filed, urgent=False, primary="rights", limits=limits)
+    urgent = deadlines.for_new(filed, urgent=True, primary="jobs", limits=limits)
+    assert jobs.accept.astimezone(SHANGHAI).date() == date(2026, 5, 14)
+    assert rights.accept.astimezone(SHANGHAI).date() == date(2026, 5, 12)
+    assert urgent.accept == filed + timedelta(minutes=30)
+
+
 @pytest.mark.parametrize("bad", ["money=3", "rights", "rights=0", "rights=x", "rights=-1"])
 def test_bad_resolve_days_are_refused(bad: str) -> None:
-    """An unknown category, a missing or non-positive number: refused at start-up."""
+    """An unknown category, a missing or non-positive number: refused at start-up, for either
+    setting, naming it."""
     with pytest.raises(ValueError):
         Limits.parse(bad)
-    with pytest.raises(ValueError, match=r"resolve days|working day"):
+    with pytest.raises(ValueError, match="FUQING_RESOLVE_DAYS"):
         create_app(Settings(env="test", resolve_days=bad))
+    with pytest.raises(ValueError, match="FUQING_ACCEPT_DAYS"):
+        create_app(Settings(env="test", accept_days=bad))
 
 
 def test_day_label_and_overdue() -> None:

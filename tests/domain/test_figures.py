@@ -5,7 +5,7 @@ also through a database row, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -78,7 +78,7 @@ def test_a_row_stored_before_the_models_loads_from_the_database(
             nlp=nlp,
             tz=ZoneInfo("Asia/Shanghai"),
             due_days=10,
-            today=date(2026, 4, 12),
+            now=datetime(2026, 4, 12, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
             calendar=holidays,
         )
     entry = found.units[0]

@@ -27,7 +27,7 @@ from bot.reporting.export import (
 )
 from bot.reporting.figures import quarter_overview
 from storage.db import Database
-from tests.reporting.dataset import PHONE, TZ, build, unit
+from tests.reporting.dataset import PHONE, TZ, at, build, unit
 from tests.reporting.formulas import FORMULAS, INERT, csv_texts, xlsx_texts
 
 Q1 = Quarter.parse("2026Q1")
@@ -45,7 +45,7 @@ def overview(sqlite_database: Database, nlp: NLP) -> QuarterOverview:
             nlp=nlp,
             tz=TZ,
             due_days=10,
-            today=date(2026, 4, 12),
+            now=at(2026, 4, 12),
         )
 
 
@@ -115,7 +115,7 @@ def test_docx_has_title_tables_bar_chart_and_masked_examples(overview: QuarterOv
     assert bars["岗位"] == BAR * BAR_WIDTH
     assert bars["健康"] == BAR * 8  # 2 of 5
     assert "138****5678" in text and PHONE not in text
-    assert "七、典型走访记录" in text
+    assert "八、典型走访记录" in text
 
 
 def test_bar_scales_to_the_largest_and_shows_small_values() -> None:

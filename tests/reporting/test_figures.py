@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import tomllib
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from bot.domain.figures import QuarterFigures
 from bot.domain.quarters import Quarter, quarter_label
 from bot.nlp import NLP
+from bot.reporting.export import figure_lines
 from bot.reporting.figures import compile_figures, quarter_overview
 from bot.reporting.key_terms import stopwords
 from bot.reporting.text import TEXT_LIMIT, figures_text
@@ -22,6 +22,7 @@ from tests.factories import help_request
 from tests.reporting.dataset import PHONE, TZ, at, build, unit
 
 Q1 = Quarter.parse("2026Q1")
+NOW = at(2026, 4, 12)  # when the figures are compiled (deadlines judged then)
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def compiled(database: Database, nlp: NLP) -> QuarterFigures:
     """The 2026Q1 figures of 朝阳区 over the dataset."""
     with database.transaction() as session:
         data = build(session)
-        return compile_figures(session, unit=data.district, quarter=Q1, nlp=nlp, tz=TZ)
+        return compile_figures(session, unit=data.district, quarter=Q1, nlp=nlp, tz=TZ, now=NOW)
 
 
 @pytest.fixture
@@ -156,7 +157,9 @@ def test_examples_mask_the_phone_and_keep_the_pseudonym(figures: dict[str, Any])
 def test_a_unit_with_nothing_gives_zeros_and_no_median(database: Database, nlp: NLP) -> None:
     """An empty district: zero counts, None for the median and the shares, no examples."""
     with database.transaction() as session:
-        empty = compile_figures(session, unit=unit(session, "延庆区"), quarter=Q1, nlp=nlp, tz=TZ)
+        empty = compile_figures(
+            session, unit=unit(session, "延庆区"), quarter=Q1, nlp=nlp, tz=TZ, now=NOW
+        )
     figures = empty.to_json()
     assert figures["visits"]["total"] == 0
     assert figures["requests"]["median_days_to_resolve"] is None
@@ -172,8 +175,8 @@ def test_quarter_boundaries_follow_the_time_zone(database: Database, nlp: NLP) -
     with database.transaction() as session:
         district = unit(session, "朝阳区")
         help_request(session, place="朝阳区", now=at(2026, 4, 1, 0).replace(minute=30))
-        q1 = compile_figures(session, unit=district, quarter=Q1, nlp=nlp, tz=TZ)
-        q2 = compile_figures(session, unit=district, quarter=Q1.next(), nlp=nlp, tz=TZ)
+        q1 = compile_figures(session, unit=district, quarter=Q1, nlp=nlp, tz=TZ, now=NOW)
+        q2 = compile_figures(session, unit=district, quarter=Q1.next(), nlp=nlp, tz=TZ, now=NOW)
     assert q1.requests.received == 0
     assert q2.requests.received == 1
 
@@ -206,7 +209,7 @@ def test_overview_uses_the_snapshot_once_submitted(database: Database, nlp: NLP)
         report = repo.report_for(
             session, unit_id=data.district.id or 0, quarter="2026Q1", now=at(2026, 4, 3)
         )
-        snapshot = compile_figures(session, unit=data.district, quarter=Q1, nlp=nlp, tz=TZ)
+        snapshot = compile_figures(session, unit=data.district, quarter=Q1, nlp=nlp, tz=TZ, now=NOW)
         stored = snapshot.model_copy(update={"visits": snapshot.visits.model_copy(update={"total": 99})})  # fmt: skip
         repo.submit_report(
             session,
@@ -218,7 +221,7 @@ def test_overview_uses_the_snapshot_once_submitted(database: Database, nlp: NLP)
         )
         units = [data.district, unit(session, "海淀区")]
         found = quarter_overview(
-            session, quarter=Q1, units=units, nlp=nlp, tz=TZ, due_days=10, today=date(2026, 4, 5)
+            session, quarter=Q1, units=units, nlp=nlp, tz=TZ, due_days=10, now=at(2026, 4, 5)
         )
     assert found.due_date == "2026-04-10"
     chaoyang, haidian = found.units
@@ -240,3 +243,35 @@ def test_the_stopword_file_ships_with_the_package() -> None:
     """pyproject's package data includes bot/reporting/data (the image installs non-editable)."""
     pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text("utf-8"))
     assert "reporting/data/*" in pyproject["tool"]["setuptools"]["package-data"]["bot"]
+
+
+def test_the_summary_carries_the_units_assessment_row(database: Database, nlp: NLP) -> None:
+    """统一考核 in the quarterly summary: 朝阳区's row counts the requests filed at it and below
+    in the quarter — one accepted in time and resolved late, one never accepted with its
+    deadline passed, one still within its deadlines — judged when the summary is compiled; the
+    chat text, the file lines and the stored JSON carry it."""
+    with database.transaction() as session:
+        district = unit(session, "朝阳区")
+        early = help_request(session, place="朝阳区/双井街道", now=at(2026, 2, 2))
+        early.accept_due, early.accepted_at = at(2026, 2, 3), at(2026, 2, 2, 15)
+        early.resolve_due, early.resolved_at, early.status = at(2026, 2, 20), at(2026, 2, 25), "resolved"  # fmt: skip
+        early.rating = "satisfied"
+        missed = help_request(session, place="朝阳区", now=at(2026, 3, 2))
+        missed.accept_due, missed.resolve_due = at(2026, 3, 3), at(2026, 3, 20)
+        fresh = help_request(session, place="朝阳区", now=at(2026, 3, 31))
+        fresh.accept_due, fresh.resolve_due = at(2026, 4, 20), at(2026, 4, 30)
+        help_request(session, place="海淀区", now=at(2026, 3, 2))  # another district
+        for row in (early, missed, fresh):
+            session.add(row)
+        session.flush()
+        figures = compile_figures(session, unit=district, quarter=Q1, nlp=nlp, tz=TZ, now=NOW)
+    row = figures.assessment
+    assert row is not None
+    assert row.requests == 3
+    assert row.accepted_on_time == 0.5  # early in time, missed late, fresh not judged yet
+    assert row.resolved_on_time == 0.0  # early late, missed late (passed), fresh not yet
+    assert row.median_accept_hours == 5.0 and row.satisfaction == 1.0
+    assert "考核：求助数 3，按时受理率 50%，按时办结率 0%" in figures_text(figures)
+    lines = [(section, item, value) for section, item, value, _p, _c in figure_lines(figures)]
+    assert ("六、办理时效与考核", "按时受理率", "50%") in lines
+    assert QuarterFigures.from_json(figures.to_json()) == figures

@@ -6,7 +6,7 @@ satisfaction, reopenings, hand-offs answered in time — ranked best first (`GET
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -17,9 +17,11 @@ from bot.console.overview.listing import ListFormat, column_name, list_file, loc
 from bot.console.overview.quarters import parse_quarter, quarter_picker
 from bot.console.overview.scope import StaffDep, scope_of
 from bot.domain import assessment
+from bot.domain.figures import AssessmentFigures
 from bot.domain.org import unit_label
 from bot.domain.quarters import Quarter
 from bot.http import Services, services
+from bot.reporting.text import assessment_items
 from storage import repo
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -38,14 +40,6 @@ COLUMNS = (
 )
 
 
-def _percent(share: float | None) -> str:
-    return "—" if share is None else f"{share * 100:.0f}%"
-
-
-def _number(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}"
-
-
 def assessment_rows(svc: Services, staff: Staff, quarter: Quarter) -> list[dict[str, Any]]:
     """The quarter's rows for the units in her scope, ranked, as shown (shares in percent)."""
     tz = svc.engine.tz
@@ -53,33 +47,12 @@ def assessment_rows(svc: Services, staff: Staff, quarter: Quarter) -> list[dict[
     until = datetime.combine(quarter.next().start, time(0), tzinfo=tz)
     scope = scope_of(staff)
     with svc.db.read() as session:
-        requests = [
-            assessment.RequestFacts(
-                unit_id=r.unit_id,
-                created_at=repo.as_utc(r.created_at),
-                accept_due=repo.as_utc(r.accept_due) if r.accept_due else None,
-                accepted_at=repo.as_utc(r.accepted_at) if r.accepted_at else None,
-                resolve_due=repo.as_utc(r.resolve_due) if r.resolve_due else None,
-                resolved_at=repo.as_utc(r.resolved_at) if r.resolved_at else None,
-                status=r.status,
-                rating=r.rating,
-                reopened=r.reopened,
-            )
-            for r in repo.assessment_facts(session, since=since, until=until, unit_ids=scope)
-        ]
-        handoffs = [
-            assessment.HandoffFacts(
-                unit_id=h.unit_id,
-                opened_at=repo.as_utc(h.opened_at),
-                answered_at=repo.as_utc(h.answered_at) if h.answered_at else None,
-            )
-            for h in repo.threads_opened(session, since=since, until=until, unit_ids=scope)
-        ]
+        requests, handoffs = assessment.gather(session, since=since, until=until, unit_ids=scope)
         rows = assessment.assess(
             requests,
             handoffs,
             now=svc.engine.clock(),
-            answer_within=timedelta(minutes=svc.settings.handoff_answer_minutes),
+            answer_within=svc.engine.limits.answer_within,
         )
         names = {}
         for row in rows:
@@ -89,15 +62,7 @@ def assessment_rows(svc: Services, staff: Staff, quarter: Quarter) -> list[dict[
         {
             "rank": rank,
             "unit": names[row.unit_id],
-            "requests": row.requests,
-            "accepted_on_time": _percent(row.accepted_on_time),
-            "resolved_on_time": _percent(row.resolved_on_time),
-            "median_accept_hours": _number(row.median_accept_hours),
-            "median_resolve_days": _number(row.median_resolve_days),
-            "satisfaction": _percent(row.satisfaction),
-            "reopened": row.reopened,
-            "handoffs": row.handoffs,
-            "handoffs_in_time": _percent(row.handoffs_in_time),
+            **{name: shown for name, _label, shown in assessment_items(AssessmentFigures.of(row))},
         }
         for rank, row in enumerate(rows, start=1)
     ]
