@@ -299,6 +299,13 @@ TEXTS: dict[str, str] = {
     "handoff.closed": "会话 {code} 已经结束了。",
     "handoff.empty_reply": "请在编号后面写上要回复她的话，例如：回复 {code} 您好，我是妇联的工作人员。",
     "handoff.long_reply": "回复太长了，请分成几条发，每条不超过 {limit} 字。",
+    "handoff.taken": "【{unit}工作人员】您好，我们看到了您的求助，现在由工作人员直接和您对话：\n{text}\n"
+    "（直接回复这里就能和工作人员说话；发“菜单”回到自助服务。）",
+    "handoff.taken_note": "{who}接管了对话。",
+    "handoff.no_request": "没有找到求助 {code}，或者它不归您所在的单位。",
+    "handoff.empty_take": "请写下要发给她的第一句话，例如：您好，我是妇联的工作人员，想和您聊聊您的求助 {code}。",
+    "handoff.no_requester": "求助 {code} 没有可以在线联系的居民（走访代填的，或她已删除了自己的信息），请按登记的联系方式联系她。",
+    "handoff.busy_elsewhere": "她正在和{unit}的工作人员对话（会话 {code}），请与对方联系，不要同时接管。",
     "handoff.need_code": "请带上会话编号，例如：回复 H2K3M4 您好。",
     "console.nav.inbox": "转人工",
     "console.nav.assessment": "考核",
@@ -328,6 +335,14 @@ TEXTS: dict[str, str] = {
     "console.inbox.end_hint": "问题说清楚了，就结束会话：之后她的消息由机器人接待，她会收到通知。",
     "console.inbox.closed_hint": "这次会话已结束。她再说“转人工”会开始新的会话。",
     "console.inbox.replied": "已回复 {code}。",
+    "console.inbox.badge_title": "{n} 个转人工会话在等待回复",
+    "console.inbox.taken": "已接管：会话 {code}。她会在自己的渠道收到您的消息，她的回复会出现在这里。",
+    "console.take.title": "接管对话",
+    "console.take.label": "发给她的第一句话",
+    "console.take.button": "接管并发送",
+    "console.take.hint": "她会收到您的消息，之后她说的话直接到这里（转人工会话），机器人不再接待，直到您结束会话。",
+    "console.take.busy": "她正在转人工会话 {code} 中。",
+    "console.take.open": "打开会话",
     "console.inbox.ended": "已结束会话 {code}，她会收到通知。",
     # ------------------------------------------------------------------ delete my data
     "delete.confirm": "确定要删除您的个人信息吗？删除后，您的求助内容和联系方式都会清除（匿名统计保留）。"

@@ -363,7 +363,8 @@ class Handoff(SQLModel, table=True):
     `unit_id` is the unit that answers (of her open request or her place, the nearest with a
     cadre; the city's duty staff when nobody is bound on her path). `status` is the thread's
     lifecycle (`bot/domain/handoff.py`: waiting → answered → closed). `answered_at` is the first
-    reply of a person; `late_told_at` when she was told honestly that nobody had answered yet.
+    reply of a person; `late_told_at` when she was told honestly that nobody had answered yet;
+    `taken_by` the console login of staff who opened it themselves (接管), None when she asked.
     When she erases her data the row stays for the unit's figures, without her (`user_id`).
     """
 
@@ -382,6 +383,7 @@ class Handoff(SQLModel, table=True):
     last_at: datetime
     closed_at: datetime | None = None
     closed_by: str | None = Field(default=None, max_length=64)
+    taken_by: str | None = Field(default=None, max_length=64)
 
 
 class HandoffMessage(SQLModel, table=True):

@@ -84,11 +84,13 @@ class Staff:
 
 @dataclass(frozen=True)
 class NavItem:
-    """One link of the top navigation."""
+    """One link of the top navigation (`count`: what waits behind it, shown as a badge)."""
 
     label: str
     href: str
     active: bool
+    key: str = ""
+    count: int = 0
 
 
 class LoginRequired(HTTPException):
@@ -276,9 +278,18 @@ async def end_session(request: Request, response: Response) -> None:
 # ----------------------------------------------------------------------------- dependencies
 
 
-def _load_staff(svc: Services, found: _Session) -> tuple[Staff, int] | None:
-    """The session's staff member and how many urgent cases in her units wait for someone to
-    accept them (shown in the navigation of every page); None when the session is void."""
+@dataclass(frozen=True)
+class Waiting:
+    """What waits for someone in her units, shown in the navigation of every page: urgent
+    cases nobody accepted, hand-offs (转人工) nobody answered yet."""
+
+    urgent: int = 0
+    handoffs: int = 0
+
+
+def _load_staff(svc: Services, found: _Session) -> tuple[Staff, Waiting] | None:
+    """The session's staff member and what waits in her units (`Waiting`); None when the
+    session is void."""
     with svc.db.read() as session:
         account: StaffAccount | None = repo.get_staff(session, staff_id=found.staff_id)
         if account is None or not account.active:
@@ -299,7 +310,10 @@ def _load_staff(svc: Services, found: _Session) -> tuple[Staff, int] | None:
             district=UnitPath.parse(unit.path).district,
         )
         scope = None if staff.is_city else staff.unit_ids
-        return staff, urgency.count_waiting(session, unit_ids=scope)
+        return staff, Waiting(
+            urgent=urgency.count_waiting(session, unit_ids=scope),
+            handoffs=repo.count_waiting_threads(session, unit_ids=scope),
+        )
 
 
 def _here(request: Request) -> str:
@@ -320,17 +334,22 @@ async def current_staff(request: Request) -> Staff:
     loaded = await asyncio.to_thread(_load_staff, services(request), found)
     if loaded is None:
         raise LoginRequired(_here(request))
-    staff, request.state.console_urgent = loaded
+    staff, request.state.console_waiting = loaded
     request.state.console_staff = staff
     request.state.console_csrf = found.csrf
     return staff
 
 
+def waiting(request: Request) -> Waiting:
+    """What waits in the logged-in staff member's units, as counted when `current_staff`
+    checked her session (nothing before that)."""
+    found = getattr(request.state, "console_waiting", None)
+    return found if isinstance(found, Waiting) else Waiting()
+
+
 def urgent_waiting(request: Request) -> int:
-    """How many urgent cases in the logged-in staff member's units nobody has accepted yet, as
-    counted when `current_staff` checked her session (0 before that)."""
-    found = getattr(request.state, "console_urgent", 0)
-    return found if isinstance(found, int) else 0
+    """How many urgent cases in the logged-in staff member's units nobody has accepted yet."""
+    return waiting(request).urgent
 
 
 async def check_csrf(request: Request) -> None:
@@ -433,11 +452,14 @@ def render(request: Request, template: str, staff: Staff | None, **context: obje
         if token is None:
             token = new_pre = secrets.token_urlsafe(32)
     path = request.url.path
+    counts = {"inbox": waiting(request).handoffs} if staff is not None else {}
     nav = [
         NavItem(
             texts.t("console.nav." + key),
             href,
             path == href or (href != HOME_PATH and path.startswith(href + "/")),
+            key,
+            counts.get(key, 0),
         )
         for key, href in NAV
     ]

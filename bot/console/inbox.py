@@ -6,10 +6,14 @@
   masked), the replies, the unit that answers, her open requests — with the reply form and
   结束会话; the page refreshes its messages every few seconds (`inbox.js`, from the JSON below);
 - `POST /console/inbox/{code}/reply` and `/end`: the forms (a redirect with a notice);
+- `POST /console/requests/{code}/take` (接管, from a request's page, with her first message):
+  a thread with her opens, she is handed over, and the page goes to the thread; as JSON
+  `POST /console/api/requests/{code}/take` (`{"text": "…"}`), answering the thread;
 - `GET /console/api/inbox`, `GET /console/api/inbox/{code}`, `POST /console/api/inbox/{code}/reply`
   (`{"text": "…"}`) and `POST /console/api/inbox/{code}/end`: the same as JSON, with the
   session cookie and the `X-CSRF-Token` header on POSTs: 404 outside her units, 409 once the
-  thread is closed, 422 for an empty or too long reply.
+  thread is closed (or, for 接管, she talks to another unit), 422 for an empty or too long reply
+  or a request nobody can be written to about.
 
 The rules are `bot.domain.handoff`'s; these only translate. A reply reaches her on her own
 channel through the outbox.
@@ -46,6 +50,10 @@ _ANSWERS: dict[str, tuple[int, str]] = {
     "handoff.closed": (409, "closed"),
     "handoff.empty_reply": (422, "empty_reply"),
     "handoff.long_reply": (422, "long_reply"),
+    "handoff.no_request": (404, "not_found"),
+    "handoff.empty_take": (422, "empty_reply"),
+    "handoff.no_requester": (422, "not_reachable"),
+    "handoff.busy_elsewhere": (409, "busy_elsewhere"),
 }
 
 
@@ -87,7 +95,9 @@ class ReplyIn(BaseModel):
 
 
 def _person(staff: Staff) -> handoff.Person:
-    return handoff.Person.console(username=staff.username, unit_ids=staff.unit_ids)
+    return handoff.Person.console(
+        username=staff.username, unit_ids=staff.unit_ids, unit_id=staff.unit_id
+    )
 
 
 def _thread_out(
@@ -134,11 +144,17 @@ def _view(db: Database, staff: Staff, code: str, request: Request, now: datetime
 
 
 def _act(db: Database, staff: Staff, code: str, move: str, text: str, now: datetime) -> str:
+    """`move` (reply, end, or take: `code` is then a request's) as `staff`; the thread's code."""
+    person = _person(staff)
     with db.transaction() as session:
         if move == "reply":
-            thread = handoff.reply(session, code=code, person=_person(staff), text=text, now=now)
+            thread = handoff.reply(session, code=code, person=person, text=text, now=now)
+        elif move == "take":
+            thread = handoff.take_over(
+                session, request_code=code, person=person, text=text, now=now
+            )
         else:
-            thread = handoff.end(session, code=code, person=_person(staff), now=now)
+            thread = handoff.end(session, code=code, person=person, now=now)
         done = thread.code
     log.info("hand-off %s: %s by console user %s", done, move, staff.username)
     return done
@@ -196,6 +212,12 @@ async def end_api(request: Request, staff: StaffDep, code: str) -> ThreadOut:
     return await _api_act(request, staff, code, "end", "")
 
 
+@router.post("/api/requests/{code}/take", dependencies=CSRF)
+async def take_api(request: Request, staff: StaffDep, code: str, body: ReplyIn) -> ThreadOut:
+    """接管: talk to the woman of request `code` now; the thread as it is."""
+    return await _api_act(request, staff, code, "take", body.text)
+
+
 # ----------------------------------------------------------------------------- pages
 
 
@@ -220,17 +242,24 @@ async def thread_page(request: Request, staff: StaffDep, code: str) -> Response:
     return render(request, "inbox_thread.html", staff, thread=thread)
 
 
+_DONE = {
+    "reply": "console.inbox.replied",
+    "end": "console.inbox.ended",
+    "take": "console.inbox.taken",
+}
+
+
 async def _form_act(request: Request, staff: Staff, code: str, move: str, text: str) -> Response:
-    target = f"/console/inbox/{code.upper()}"
+    back = f"/console/requests/{code.upper()}" if move == "take" else "/console/inbox"
+    target = back if move == "take" else f"/console/inbox/{code.upper()}"
     try:
         done = await _run_act(request, staff, code, move, text)
-    except NotFound:
-        message = texts.t("handoff.not_found", code=code.upper())
-        return redirect(request, "/console/inbox", message=message, kind="error")
+    except NotFound as error:
+        return redirect(request, back, message=_refusal(error)[2], kind="error")
     except DomainError as error:
         return redirect(request, target, message=_refusal(error)[2], kind="error")
-    key = "console.inbox.replied" if move == "reply" else "console.inbox.ended"
-    return redirect(request, target, message=texts.t(key, code=done))
+    message = texts.t(_DONE[move], code=done)
+    return redirect(request, f"/console/inbox/{done}", message=message)
 
 
 @router.post("/inbox/{code}/reply", dependencies=CSRF)
@@ -243,3 +272,9 @@ async def reply_form(request: Request, staff: StaffDep, code: str, text: Reply =
 async def end_form(request: Request, staff: StaffDep, code: str) -> Response:
     """The 结束会话 button."""
     return await _form_act(request, staff, code, "end", "")
+
+
+@router.post("/requests/{code}/take", dependencies=CSRF)
+async def take_form(request: Request, staff: StaffDep, code: str, text: Reply = "") -> Response:
+    """The 接管并发送 form of a request's page."""
+    return await _form_act(request, staff, code, "take", text)

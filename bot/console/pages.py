@@ -25,8 +25,8 @@ from bot.console.auth import (
     render,
     safe_next,
     start_session,
-    urgent_waiting,
     verify_login,
+    waiting,
 )
 from bot.console.overview.listing import pager
 from bot.http import services
@@ -49,14 +49,16 @@ async def static_file(name: str) -> FileResponse:
 
 @router.get("/console/urgent")
 async def urgent_count(request: Request) -> JSONResponse:
-    """`{"count": n}`: the urgent cases in her units nobody has accepted yet (the navigation's
-    badge polls it); 401 `login_required` without a live session."""
+    """`{"count": n, "handoffs": m}`: the urgent cases in her units nobody has accepted yet and
+    the hand-offs nobody has answered (the navigation's badges poll it); 401 `login_required`
+    without a live session."""
     headers = {"Cache-Control": "no-store"}
     try:
         await current_staff(request)
     except LoginRequired:
         return JSONResponse({"error": "login_required"}, status_code=401, headers=headers)
-    return JSONResponse({"count": urgent_waiting(request)}, headers=headers)
+    found = waiting(request)
+    return JSONResponse({"count": found.urgent, "handoffs": found.handoffs}, headers=headers)
 
 
 # ----------------------------------------------------------------------------- login

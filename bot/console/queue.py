@@ -114,6 +114,8 @@ class Detail:
     overdue: bool = False
     reopened: int = 0
     supervised: int = 0
+    reachable: bool = False  # she can be written to in chat (接管)
+    thread: str | None = None  # her hand-off thread not closed yet
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,9 @@ def request_detail(
         unit = repo.get_unit(session, unit_id=request.unit_id)
         assert unit is not None
         assignee = repo.get_user(session, user_id=request.assigned_to or 0)
+        her = repo.get_user(session, user_id=request.requester_id or 0)
+        reachable = her is not None and her.deleted_at is None
+        thread = repo.open_thread_of(session, user_id=her.id or 0) if reachable and her else None
         events = []
         for event, user in repo.request_events(session, request_id=request.id or 0):
             actor, note = _actor(user, request, event.note)
@@ -248,6 +253,8 @@ def request_detail(
             overdue=deadlines.missed(request, now) is not None,
             reopened=request.reopened,
             supervised=request.supervised,
+            reachable=reachable,
+            thread=thread.code if thread is not None else None,
         )
 
 

@@ -9,6 +9,9 @@
 - Replies (`reply`): staff in the console (their units) or a cadre in chat (`回复 <编号> <文字>`,
   her unit or above); each reaches her on her own channel through the outbox (WeChat customer
   service or template message, Telegram, the web chat's push, the API's pull).
+- Taking over (`take_over`, 接管): staff open the conversation themselves from a request in
+  the console, with their first message; she is handed over at once (a form she was filling
+  is dropped) and hears who is talking to her.
 - Ending (`end`): staff or a cadre (结束会话), or she herself with a releasing command (菜单,
   取消 …). The bot takes over again and she is told (`storage.repo.release_handoff`).
 - Honesty (`OfficeHours`, `late`): outside office hours (workdays by the holiday calendar) she is
@@ -113,6 +116,7 @@ class Person:
     user: User | None = None
     username: str | None = None  # staff: her console login
     unit_ids: tuple[int, ...] | None = ()  # staff: the units she may see (None: the city)
+    unit_id: int | None = None  # staff: her own unit
 
     @classmethod
     def chat(cls, user: User) -> Person:
@@ -120,9 +124,12 @@ class Person:
         return cls(user=user)
 
     @classmethod
-    def console(cls, *, username: str, unit_ids: tuple[int, ...] | None) -> Person:
-        """A console staff member acting within `unit_ids` (None: the whole city)."""
-        return cls(username=username, unit_ids=unit_ids)
+    def console(
+        cls, *, username: str, unit_ids: tuple[int, ...] | None, unit_id: int | None = None
+    ) -> Person:
+        """A console staff member of `unit_id` acting within `unit_ids` (None: the whole
+        city)."""
+        return cls(username=username, unit_ids=unit_ids, unit_id=unit_id)
 
     @property
     def name(self) -> str:
@@ -196,6 +203,22 @@ def _her(step: Step) -> None:
 
 def _reply(step: Step) -> None:
     """A person's reply: into the thread, and to her on her channel."""
+    _send(step, "handoff.to_her")
+
+
+def _take(step: Step) -> None:
+    """接管: her dialogue is handed over, the thread notes who took it, and the first message
+    reaches her saying who is talking to her and how to go back."""
+    thread = step.thread
+    assert thread.user_id is not None
+    repo.hold_handoff(step.session, user_id=thread.user_id, now=step.now)
+    note = texts.t("handoff.taken_note", who=step.person.name)
+    repo.add_message(step.session, thread=thread, author="bot", text=note, now=step.now)
+    _send(step, "handoff.taken")
+
+
+def _send(step: Step, template: str) -> None:
+    """A person's message (`step.text`): into the thread, and to her as `template` says."""
     assert step.text is not None
     thread = step.thread
     author = "staff" if step.person.username is not None else "cadre"
@@ -212,7 +235,7 @@ def _reply(step: Step) -> None:
     thread.status = step.state
     repo.save_thread(step.session, thread=thread)
     unit = repo.get_unit(step.session, unit_id=thread.unit_id)
-    text = texts.t("handoff.to_her", unit=unit_label(unit) if unit else "", text=step.text)
+    text = texts.t(template, unit=unit_label(unit) if unit else "", text=step.text)
     _tell_her(step, text, key=f"handoff:{thread.code}:reply:{row.id}")
 
 
@@ -263,6 +286,7 @@ _PEOPLE = frozenset[Role]({"cadre", "staff"})
 OPEN = ("waiting", "answered")
 MOVES: tuple[Move, ...] = (
     Move("her", OPEN, None, frozenset({"resident"}), _her),
+    Move("take", ("waiting",), "answered", frozenset({"staff"}), _take),
     Move("reply", OPEN, "answered", _PEOPLE, _reply),
     Move("late", ("waiting",), None, frozenset({"bot"}), _late),
     Move("end", OPEN, "closed", frozenset({"resident", "cadre", "staff"}), _end),
@@ -433,6 +457,52 @@ def end_hers(session: Session, *, user: User, now: datetime) -> Handoff | None:
     thread = repo.open_thread_of(session, user_id=user.id or 0)
     if thread is not None:
         _fire(Step(session, thread, Person.chat(user), None, now, thread.status), "end")
+    return thread
+
+
+def take_over(
+    session: Session, *, request_code: str, person: Person, text: str, now: datetime
+) -> Handoff:
+    """接管: staff open a conversation with the woman of request `request_code` (one of their
+    units') with `text` as its first message. The thread is with the staff member's own unit
+    (else the request's); if she already talks to a person, `text` is a reply in that thread
+    when the staff member may answer it. NotFound outside their units, Invalid when nobody can
+    be reached in chat (no requester, or she erased her data) or for an empty or too long
+    message, Conflict when she talks to another unit."""
+    request = (
+        repo.request_by_code(session, code=request_code)
+        if person.unit_ids is None
+        else repo.request_in_units(session, code=request_code, unit_ids=person.unit_ids)
+    )
+    if request is None:
+        raise NotFound("handoff.no_request", code=request_code.upper())
+    text = (text or "").strip()
+    if not text:
+        raise Invalid("handoff.empty_take", code=request.code)
+    if len(text) > MAX_REPLY:
+        raise Invalid("handoff.long_reply", limit=MAX_REPLY)
+    user = repo.get_user(session, user_id=request.requester_id or 0)
+    if user is None or user.deleted_at is not None:
+        raise Invalid("handoff.no_requester", code=request.code)
+    thread = repo.open_thread_of(session, user_id=user.id or 0)
+    if thread is not None:
+        if not roles(session, person=person, thread=thread):
+            unit = repo.get_unit(session, unit_id=thread.unit_id)
+            raise Conflict(
+                "handoff.busy_elsewhere",
+                code=thread.code,
+                unit=unit_label(unit) if unit else "",
+            )
+        return reply(session, code=thread.code, person=person, text=text, now=now)
+    thread = repo.create_thread(
+        session,
+        user_id=user.id or 0,
+        unit_id=person.unit_id or request.unit_id,
+        channel=request.channel or "chat",
+        now=now,
+        taken_by=person.name,
+    )
+    _fire(Step(session, thread, person, text, now, thread.status), "take")
     return thread
 
 

@@ -38,6 +38,7 @@ from storage.repo.dialogue import (
     Dialogue,
     expect_rating,
     find_inbound,
+    hold_handoff,
     idle_dialogues,
     load_dialogue,
     recent_inbound,
@@ -51,6 +52,7 @@ from storage.repo.dialogue import (
 from storage.repo.gauges import outbox_backlog as outbox_backlog
 from storage.repo.handoff import ThreadRow as ThreadRow
 from storage.repo.handoff import add_message as add_message
+from storage.repo.handoff import count_waiting_threads as count_waiting_threads
 from storage.repo.handoff import create_thread as create_thread
 from storage.repo.handoff import erase_threads_of as erase_threads_of
 from storage.repo.handoff import open_thread_of as open_thread_of
@@ -222,6 +224,7 @@ __all__ = [
     "get_unit",
     "get_user",
     "held_points",
+    "hold_handoff",
     "identity_of",
     "idle_dialogues",
     "last_pair_visits",

@@ -199,6 +199,24 @@ def release_handoff(session: Session, *, user_id: int, now: datetime) -> None:
         _save_data(session, dialogue, data)
 
 
+def hold_handoff(session: Session, *, user_id: int, now: datetime) -> None:
+    """Mark the user's dialogue as handed over (staff took her conversation over from the
+    console, 接管): her next message goes into her thread. The stored form of
+    `DialogueState.hand_over`: a form she was filling is dropped with its pending question
+    (as when she asks for a person herself); the inverse of `release_handoff`."""
+    dialogue = load_dialogue(session, user_id=user_id, now=now)
+    data = {k: v for k, v in (dialogue.data or {}).items() if k not in ("run", "pending")}
+    data["handoff"] = True
+    save_dialogue(
+        session,
+        dialogue=dialogue,
+        flow=None,
+        state=None,
+        data=data,
+        now=as_utc(dialogue.updated_at),
+    )
+
+
 def idle_dialogues(session: Session, *, before: datetime, limit: int) -> list[Dialogue]:
     """Up to `limit` stored dialogues last saved before `before` that hold something (a flow,
     or any state: longer than an empty one), the longest idle first."""

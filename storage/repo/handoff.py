@@ -21,9 +21,16 @@ OPEN_THREAD = ("waiting", "answered")
 
 
 def create_thread(
-    session: Session, *, user_id: int, unit_id: int, channel: str, now: datetime
+    session: Session,
+    *,
+    user_id: int,
+    unit_id: int,
+    channel: str,
+    now: datetime,
+    taken_by: str | None = None,
 ) -> Handoff:
-    """A new waiting thread of `user_id` with `unit_id`, under a fresh code ("H" + 5)."""
+    """A new waiting thread of `user_id` with `unit_id`, under a fresh code ("H" + 5);
+    `taken_by`: the staff login who opened it (接管), None when she asked for a person."""
     code = unused_code(session, Handoff.code, HANDOFF_CODE_LENGTH, prefix="H")
     row = Handoff(
         code=code,
@@ -33,6 +40,7 @@ def create_thread(
         status="waiting",
         opened_at=stored(now),
         last_at=stored(now),
+        taken_by=taken_by,
     )
     session.add(row)
     session.flush()
@@ -126,6 +134,14 @@ def threads_in(
     return [ThreadRow(thread, unit, int(counts.get(thread.id, 0))) for thread, unit in rows]
 
 
+def count_waiting_threads(session: Session, *, unit_ids: Sequence[int] | None) -> int:
+    """How many threads of `unit_ids` (None: every unit) wait for a person's first reply."""
+    query = select(func.count()).select_from(Handoff).where(Handoff.status == "waiting")
+    if unit_ids is not None:
+        query = query.where(col(Handoff.unit_id).in_(list(unit_ids)))
+    return int(session.exec(query).one())
+
+
 def unanswered_threads(session: Session, *, opened_before: datetime) -> list[Handoff]:
     """Waiting threads opened by `opened_before` whose woman was not told yet that nobody
     had answered (the scheduler tells her once)."""
@@ -157,9 +173,12 @@ def erase_threads_of(session: Session, *, user_id: int) -> int:
 def threads_opened(
     session: Session, *, since: datetime, until: datetime, unit_ids: Sequence[int] | None
 ) -> list[Handoff]:
-    """The hand-offs opened in [since, until) with one of `unit_ids` (None: every unit)."""
+    """The hand-offs she asked for (not those staff took over) opened in [since, until) with
+    one of `unit_ids` (None: every unit)."""
     query = select(Handoff).where(
-        col(Handoff.opened_at) >= stored(since), col(Handoff.opened_at) < stored(until)
+        col(Handoff.opened_at) >= stored(since),
+        col(Handoff.opened_at) < stored(until),
+        col(Handoff.taken_by).is_(None),
     )
     if unit_ids is not None:
         query = query.where(col(Handoff.unit_id).in_(list(unit_ids)))

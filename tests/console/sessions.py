@@ -79,6 +79,13 @@ async def logged_in(client: httpx.AsyncClient, username: str) -> str:
 T0 = datetime(2026, 3, 18, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
 
 
+async def post_json(
+    client: httpx.AsyncClient, token: str, url: str, body: dict[str, object]
+) -> httpx.Response:
+    """POST `body` as JSON to a console API with the session's CSRF token (X-CSRF-Token)."""
+    return await client.post(url, json=body, headers={"X-CSRF-Token": token})
+
+
 def file_request(
     database: Database,
     district: str,

@@ -12,7 +12,7 @@ import pytest
 from storage import repo
 from storage.db import Database
 from tests.conftest import Chat
-from tests.console.sessions import logged_in, make_staff
+from tests.console.sessions import logged_in, make_staff, post_json
 
 CODE = re.compile(r"会话编号 (H[0-9A-Z]{5})")
 
@@ -33,9 +33,7 @@ def thread(chat: Callable[..., Chat], cadre: Callable[..., Chat], database: Data
 
 async def reply(client: httpx.AsyncClient, token: str, code: str, text: str) -> httpx.Response:
     """POST a JSON reply with the session's CSRF token."""
-    return await client.post(
-        f"/console/api/inbox/{code}/reply", json={"text": text}, headers={"X-CSRF-Token": token}
-    )
+    return await post_json(client, token, f"/console/api/inbox/{code}/reply", {"text": text})
 
 
 async def test_staff_answer_her_and_she_answers_back(

@@ -328,6 +328,11 @@ def actions(walk: Walk) -> dict[str, tuple[str, dict[str, Any]]]:
             {"text": "x"},
         ),
         "/console/api/inbox/{code}/end": (f"/console/api/inbox/{walk.thread}/end", {}),
+        "/console/requests/{code}/take": (f"/console/requests/{code}/take", {"text": "x"}),
+        "/console/api/requests/{code}/take": (
+            f"/console/api/requests/{code}/take",
+            {"text": "x"},
+        ),
     }
 
 

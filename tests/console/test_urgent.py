@@ -152,7 +152,7 @@ async def test_no_urgent_case_shows_no_badge(
     for path in PAGES:
         page = (await client.get(path)).text
         assert BADGE.search(page) is not None and badge(page) is None, path
-    assert (await client.get("/console/urgent")).json() == {"count": 0}
+    assert (await client.get("/console/urgent")).json() == {"count": 0, "handoffs": 0}
 
 
 async def test_the_count_endpoint_is_scoped_and_follows_acceptance(
@@ -162,16 +162,16 @@ async def test_the_count_endpoint_is_scoped_and_follows_acceptance(
     taken the count drops, and the page's badge with it."""
     await logged_in(client, "chaoyang")
     answer = await client.get("/console/urgent")
-    assert answer.status_code == 200 and answer.json() == {"count": 1}
+    assert answer.status_code == 200 and answer.json() == {"count": 1, "handoffs": 0}
     assert answer.headers["cache-control"] == "no-store"
     assert answer.headers["content-type"].startswith("application/json")
     cadre = bind_cadre(database, "朝阳区/双井街道", "李桂兰", "cadre-sj")
     take_request(database, cases["cy_waiting"], cadre)
-    assert (await client.get("/console/urgent")).json() == {"count": 0}
+    assert (await client.get("/console/urgent")).json() == {"count": 0, "handoffs": 0}
     assert badge((await client.get("/console/requests")).text) is None
     client.cookies.clear()
     await logged_in(client, "city")
-    assert (await client.get("/console/urgent")).json() == {"count": 1}  # 海淀区's
+    assert (await client.get("/console/urgent")).json() == {"count": 1, "handoffs": 0}  # 海淀区's
 
 
 async def test_the_count_endpoint_needs_a_login(

@@ -1,7 +1,8 @@
-// 妇情通 console: the count of urgent cases nobody has accepted yet (bot/domain/urgency.py).
-// The navigation's badge shows it; while it is above zero the tab's title flashes. Every
-// POLL_MS the count is read again from /console/urgent (the session's cookie; JSON), so a new
-// urgent case shows without a reload. No libraries, no inline script (the console's CSP).
+// 妇情通 console: the count of urgent cases nobody has accepted yet (bot/domain/urgency.py)
+// and of hand-offs (转人工) nobody has answered. The navigation's badges show them; while an
+// urgent case waits the tab's title flashes. Every POLL_MS the counts are read again from
+// /console/urgent (the session's cookie; JSON), so a new one shows without a reload. No
+// libraries, no inline script (the console's CSP).
 "use strict";
 
 (() => {
@@ -9,6 +10,7 @@
   const FLASH_MS = 1000;
   const badge = document.getElementById("urgent-badge");
   if (!badge) return;
+  const inbox = document.getElementById("inbox-badge");
   const label = badge.dataset.label || "{n}";
   const hint = badge.dataset.title || "";
   const mark = badge.dataset.tab || "";
@@ -55,6 +57,11 @@
       if (response.ok) {
         const data = await response.json();
         if (Number.isInteger(data.count)) show(data.count);
+        if (inbox && Number.isInteger(data.handoffs)) {
+          inbox.hidden = data.handoffs <= 0;
+          inbox.textContent = String(data.handoffs);
+          inbox.title = fill(inbox.dataset.title || "", data.handoffs);
+        }
       }
     } catch {
       // offline for a moment: the next tick tries again
