@@ -38,8 +38,8 @@ def report(
 
     from bot.app import place_units_from_settings
     from bot.domain.deadlines import Limits
-    from bot.reporting.export import file_name, render
     from bot.reporting.figures import quarter_overview
+    from bot.reporting.files import file_name, render
     from storage import repo
 
     settings = load_settings()
@@ -84,7 +84,7 @@ def report(
         content = (text + "\n").encode("utf-8")
     else:
         target = Path(output or file_name(str(parsed), unit_name, fmt))
-        content = render(summary, fmt=fmt, unit=unit_name)
+        content = render(summary, fmt=fmt, unit=unit_name, now=datetime.now(tz))
     try:
         target.write_bytes(content)
     except OSError as exc:

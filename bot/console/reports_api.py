@@ -28,8 +28,9 @@ from bot.domain.quarters import Quarter
 from bot.domain.reviews import NotSubmitted, UnknownUnit
 from bot.errors import ApiError
 from bot.http import Services, bearer_guard, services
-from bot.reporting.export import MEDIA_TYPES, file_name, render
+from bot.reporting.export import MEDIA_TYPES
 from bot.reporting.figures import quarter_overview
+from bot.reporting.files import file_name, render
 from storage import repo
 
 router = APIRouter(
@@ -132,7 +133,9 @@ async def get_reports(
     if fmt == "json":
         return found.to_json()
     unit_name = found.units[0].unit if unit else None
-    content = await asyncio.to_thread(render, found, fmt=fmt, unit=unit_name)
+    content = await asyncio.to_thread(
+        render, found, fmt=fmt, unit=unit_name, now=svc.engine.clock()
+    )
     return Response(
         content,
         media_type=MEDIA_TYPES[fmt],

@@ -1,10 +1,11 @@
-"""`bot.reporting.export`: CSV, XLSX and DOCX files open and carry the title and the numbers."""
+"""`bot.reporting.export`, `.document` and `.files`: CSV, XLSX and DOCX files open and carry the
+title and the numbers; the DOCX is an A4 document with page numbers, charts and the remark."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from docx import Document
@@ -13,24 +14,16 @@ from openpyxl import load_workbook
 from bot.domain.figures import QuarterOverview
 from bot.domain.quarters import Quarter
 from bot.nlp import NLP
-from bot.reporting.export import (
-    BAR,
-    BAR_WIDTH,
-    bar,
-    file_name,
-    inert_cell,
-    render,
-    summary_rows,
-    to_csv,
-    to_docx,
-    to_xlsx,
-)
+from bot.reporting.document import to_docx
+from bot.reporting.export import inert_cell, summary_rows, to_csv, to_xlsx
 from bot.reporting.figures import quarter_overview
+from bot.reporting.files import file_name, render
 from storage.db import Database
 from tests.reporting.dataset import PHONE, TZ, at, build, unit
 from tests.reporting.formulas import FORMULAS, INERT, csv_texts, xlsx_texts
 
 Q1 = Quarter.parse("2026Q1")
+MADE = datetime(2026, 4, 12, 2, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -82,7 +75,12 @@ def test_xlsx_of_units_has_one_row_per_unit(overview: QuarterOverview) -> None:
     assert values["单位"] == "朝阳区"
     assert values["走访人数"] == 9
     assert values["满意率"] == 0.667
+    assert values["截止日期"].date() == date(2026, 4, 10) and values["提交时间"] is None
+    assert sheet.cell(row=2, column=header.index("截止日期") + 1).number_format == "yyyy-mm-dd"
     assert sheet.max_row == 3
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{sheet.cell(row=3, column=len(header)).column_letter}3"  # fmt: skip
+    widths = {sheet.column_dimensions[c.column_letter].width for c in sheet[1]}
+    assert len(widths) > 1  # from the content, not one width for all
 
 
 def test_xlsx_of_one_unit_lists_its_figures(overview: QuarterOverview) -> None:
@@ -99,44 +97,69 @@ def test_xlsx_of_one_unit_lists_its_figures(overview: QuarterOverview) -> None:
     assert rising == [("高频关键词", "找工作", 5, 1, "↑4")]
 
 
-def test_docx_has_title_tables_bar_chart_and_masked_examples(overview: QuarterOverview) -> None:
-    """The DOCX opens with python-docx: title, figures, a bar per category, masked notes."""
-    entry = overview.units[0]
-    content = to_docx(
-        entry.figures, unit_name="朝阳区", quarter=Q1, due=date(2026, 4, 10), status="overdue"
+def test_docx_is_an_a4_document_with_page_numbers_charts_and_the_remark(
+    overview: QuarterOverview,
+) -> None:
+    """The DOCX opens with python-docx: A4 with the 公文 margins, a PAGE field in the footer,
+    the unit as author and the making time as created, the title on one line, the figures,
+    two chart images, the district's remark and the city's return note, masked notes."""
+    entry = overview.units[0].model_copy(
+        update={
+            "remark": "本季度重点走访了单亲母亲",
+            "review": "returned",
+            "review_comment": "请补充典型案例",
+        }
     )
+    content = to_docx(entry, quarter=Q1, now=MADE)
     document = Document(io.BytesIO(content))
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    assert (round(section.top_margin.mm), round(section.left_margin.mm)) == (37, 28)
+    footer = section.footer.paragraphs[0]._p.xml
+    assert 'w:instr="PAGE"' in footer
+    properties = document.core_properties
+    assert properties.author == "朝阳区妇联" and properties.title.endswith("妇情汇总")
+    assert properties.created == MADE
     assert document.paragraphs[0].text == "朝阳区妇联2026年第一季度妇情汇总"
+    assert document.paragraphs[0].runs[0].font.size.pt == 22
     text = _docx_text(content)
-    for expected in ("报送截止：2026-04-10｜状态：已逾期", "走访次数", "7.5", "满意率", "67%"):
-        assert expected in text
-    chart = next(t for t in document.tables if t.rows[0].cells[-1].text == "图示")
-    bars = {row.cells[0].text: row.cells[-1].text for row in chart.rows[1:]}
-    assert bars["岗位"] == BAR * BAR_WIDTH
-    assert bars["健康"] == BAR * 8  # 2 of 5
+    for expected in (
+        "报送截止：2026-04-10｜状态：已逾期",
+        "走访次数",
+        "7.5",
+        "满意率",
+        "67%",
+        "报送说明",
+        "本季度重点走访了单亲母亲",
+        "市妇联退回意见：请补充典型案例",
+        "六、办理时效与考核",
+    ):
+        assert expected in text, expected
+    assert len(document.inline_shapes) == 2  # needs by category; this quarter against the last
+    assert "图示" not in text and "█" not in text
     assert "138****5678" in text and PHONE not in text
     assert "八、典型走访记录" in text
 
 
-def test_bar_scales_to_the_largest_and_shows_small_values() -> None:
-    """Bars are proportional, a non-zero value gets at least one block, zero gets none."""
-    assert bar(10, 10) == BAR * BAR_WIDTH
-    assert bar(5, 10) == BAR * (BAR_WIDTH // 2)
-    assert bar(1, 1000) == BAR
-    assert bar(0, 10) == ""
-    assert bar(0, 0) == ""
+def test_a_long_unit_name_shrinks_the_title_to_one_line(overview: QuarterOverview) -> None:
+    """A long unit name makes the title smaller rather than leave a character alone below."""
+    entry = overview.units[0].model_copy(update={"unit": "朝阳区双井街道九龙社区"})
+    document = Document(io.BytesIO(to_docx(entry, quarter=Q1, now=MADE)))
+    size = document.paragraphs[0].runs[0].font.size.pt
+    assert 16 <= size < 22
+    assert size * len(document.paragraphs[0].text) <= (210 - 28 - 26) / 25.4 * 72
 
 
 def test_render_picks_the_format_and_names_files(overview: QuarterOverview) -> None:
     """`render` makes each format; docx needs one unit; file names read 2026Q1-朝阳区.docx."""
     one = overview.model_copy(update={"units": overview.units[:1]})
-    assert render(overview, fmt="csv", unit=None).startswith(b"\xef\xbb\xbf")
-    assert render(one, fmt="xlsx", unit="朝阳区")[:2] == b"PK"
-    assert "朝阳区妇联" in _docx_text(render(one, fmt="docx", unit="朝阳区"))
+    assert render(overview, fmt="csv", unit=None, now=MADE).startswith(b"\xef\xbb\xbf")
+    assert render(one, fmt="xlsx", unit="朝阳区", now=MADE)[:2] == b"PK"
+    assert "朝阳区妇联" in _docx_text(render(one, fmt="docx", unit="朝阳区", now=MADE))
     with pytest.raises(ValueError):
-        render(overview, fmt="docx", unit=None)
+        render(overview, fmt="docx", unit=None, now=MADE)
     with pytest.raises(ValueError):
-        render(overview, fmt="pdf", unit=None)
+        render(overview, fmt="pdf", unit=None, now=MADE)
     assert file_name("2026Q1", "朝阳区", "docx") == "2026Q1-朝阳区.docx"
     assert file_name("2026Q1", None, "xlsx") == "2026Q1.xlsx"
 

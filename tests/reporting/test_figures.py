@@ -19,18 +19,8 @@ from bot.reporting.text import TEXT_LIMIT, figures_text
 from storage import repo
 from storage.db import Database
 from tests.factories import help_request
+from tests.reporting.conftest import NOW, Q1
 from tests.reporting.dataset import PHONE, TZ, at, build, unit
-
-Q1 = Quarter.parse("2026Q1")
-NOW = at(2026, 4, 12)  # when the figures are compiled (deadlines judged then)
-
-
-@pytest.fixture
-def compiled(database: Database, nlp: NLP) -> QuarterFigures:
-    """The 2026Q1 figures of 朝阳区 over the dataset."""
-    with database.transaction() as session:
-        data = build(session)
-        return compile_figures(session, unit=data.district, quarter=Q1, nlp=nlp, tz=TZ, now=NOW)
 
 
 @pytest.fixture

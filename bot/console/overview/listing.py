@@ -92,5 +92,5 @@ def list_file(
 ) -> Response:
     """A list as a CSV (UTF-8 with a BOM) or XLSX download named `<stem>.<fmt>`; `columns` head
     it even when nothing matched."""
-    content = to_csv(rows, columns) if fmt == "csv" else to_xlsx(rows, columns)
+    content = to_csv(rows, columns) if fmt == "csv" else to_xlsx(rows, columns, sheet_name=stem)
     return download(content, fmt, f"{stem}.{fmt}")

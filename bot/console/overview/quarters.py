@@ -26,8 +26,9 @@ from bot.domain.figures import QuarterOverview
 from bot.domain.quarters import Quarter, due_date
 from bot.domain.reviews import NotSubmitted, report_status, shown_status
 from bot.http import Services, services
-from bot.reporting.export import figure_lines, file_name
-from bot.reporting.export import render as render_file
+from bot.reporting.export import figure_lines
+from bot.reporting.files import file_name
+from bot.reporting.files import render as render_file
 from storage import repo
 from storage.models import OrgUnit
 
@@ -179,7 +180,9 @@ async def quarter_unit_file(
     if found is None:
         raise HTTPException(404, "no such unit")
     name = found.units[0].unit
-    content = await asyncio.to_thread(render_file, found, fmt=fmt, unit=name)
+    content = await asyncio.to_thread(
+        render_file, found, fmt=fmt, unit=name, now=svc.engine.clock()
+    )
     return download(content, fmt, file_name(str(parsed), name, fmt))
 
 
