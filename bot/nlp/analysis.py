@@ -286,6 +286,10 @@ class NLP:
         朝陽區 is 朝阳区)."""
         return self._gazetteer.match(self._normaliser.normalise(text))
 
+    def person_names(self, text: str) -> list[str]:
+        """Words jieba's tagger reads as person names (`bot.nlp.names` decides which to mask)."""
+        return self._segmenter.person_names(text)
+
     def segment(self, text: str) -> list[str]:
         """Words of text, by the warmed private tokenizer."""
         return self._segmenter.segment(text)

@@ -61,8 +61,9 @@ from bot.domain.quarters import (
     quarter_label,
 )
 from bot.domain.reviews import SUBMITTED_STATUSES, report_status
-from bot.nlp import NLP, mask_pii
+from bot.nlp import NLP
 from bot.nlp.forms import FOCUS, FORMS
+from bot.nlp.names import pseudonym, redact
 from bot.reporting.key_terms import problem_texts, term_counts
 from storage import repo
 from storage.models import ContactPoint, HelpRequest, OrgUnit, QuarterlyReport, Visit
@@ -207,7 +208,8 @@ def _coverage(session: Session, unit_ids: Sequence[int], quarter: Quarter) -> Co
     )
 
 
-def _examples(visits: Sequence[Visit]) -> list[Example]:
+def _examples(visits: Sequence[Visit], nlp: NLP, keep: Sequence[str]) -> list[Example]:
+    """A few example notes: phones masked, residents' names as pseudonyms (staff's kept)."""
     pool = sorted((v for v in visits if v.notes.strip()), key=lambda v: (-len(v.notes), v.id or 0))
     chosen: list[Visit] = []
     seen: set[str | None] = set()
@@ -219,7 +221,7 @@ def _examples(visits: Sequence[Visit]) -> list[Example]:
     chosen.sort(key=lambda v: (v.date, v.id or 0))
     out = []
     for visit in chosen:
-        notes = mask_pii(visit.notes.strip())
+        notes = redact(visit.notes.strip(), nlp.person_names, keep=keep)
         if len(notes) > EXAMPLE_CHARS:
             notes = notes[: EXAMPLE_CHARS - 1] + "…"
         out.append(
@@ -229,7 +231,7 @@ def _examples(visits: Sequence[Visit]) -> list[Example]:
                 or visit.district
                 or texts.t("place.unknown"),
                 form=_form(visit),
-                whom=mask_pii(visit.whom),
+                whom=pseudonym(visit.whom),
                 people=visit.people,
                 focus=list(visit.focus),
                 categories=list(visit.categories),
@@ -253,6 +255,17 @@ def _assessment(
     requests, handoffs = assessment.gather(session, since=since, until=until, unit_ids=unit_ids)
     row = assessment.row_of(unit.id or 0, requests, handoffs, now=now, answer_within=answer_within)
     return AssessmentFigures.of(row)
+
+
+def staff_names(session: Session, unit_ids: Sequence[int]) -> list[str]:
+    """The names of the cadres of these units (no secret in their own reports)."""
+    names = {
+        user.name
+        for cadres in repo.cadres_by_unit(session, unit_ids=list(unit_ids)).values()
+        for user in cadres
+        if user.name
+    }
+    return sorted(names)
 
 
 def compile_figures(
@@ -320,7 +333,7 @@ def compile_figures(
         coverage=_coverage(session, unit_ids, quarter),
         satisfaction=_satisfaction(resolved),
         problems=ProblemFigures(categories=categories, terms=terms[:TOP_TERMS]),
-        examples=_examples(visits),
+        examples=_examples(visits, nlp, staff_names(session, unit_ids)),
         assessment=_assessment(session, unit_ids, unit, start, until, now, answer_within),
     )
 

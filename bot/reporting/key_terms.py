@@ -1,6 +1,7 @@
 """The key terms of a quarter's texts (the 倾向性 problems): jieba words of 2+ Chinese characters
 in visit notes and request texts, minus `data/stopwords.txt`, pseudonyms (某) and place names,
-each counted once per text."""
+each counted once per text. Residents' names are made pseudonyms first (`bot.nlp.names`), so no
+name becomes a key term."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from bot import texts
 from bot.nlp import NLP
+from bot.nlp.names import redact
 from storage.models import HelpRequest, Visit
 
 STOPWORDS_FILE = Path(__file__).parent / "data" / "stopwords.txt"
@@ -39,7 +41,8 @@ def term_counts(nlp: NLP, docs: Iterable[str], places: dict[str, bool]) -> Count
     """How many of `docs` each key term occurs in."""
     counts: Counter[str] = Counter()
     for doc in docs:
-        counts.update({w for w in (s.strip() for s in nlp.segment(doc)) if is_term(w, nlp, places)})
+        words = nlp.segment(redact(doc, nlp.person_names))
+        counts.update({w for w in (s.strip() for s in words) if is_term(w, nlp, places)})
     return counts
 
 

@@ -25,7 +25,8 @@ from bot.console.overview.listing import (
 )
 from bot.console.overview.scope import UNIT_LEVELS, StaffDep, scope_of, tree_order
 from bot.http import Services, services
-from bot.nlp import mask_pii
+from bot.nlp import NLP
+from bot.nlp.names import pseudonym, redact
 from storage import repo
 from storage.orgtree import CITY
 
@@ -49,9 +50,12 @@ VISIT_COLUMNS = (
 )
 
 
-def visit_record(row: repo.VisitRow) -> dict[str, object]:
-    """A diary entry as a list row (whom and notes with phone and ID numbers masked)."""
+def visit_record(row: repo.VisitRow, nlp: NLP) -> dict[str, object]:
+    """A diary entry as a list row: whom as a pseudonym, the notes with phone and ID numbers
+    masked and residents' names as surname + 某 (the cadre's own name kept;
+    `bot.nlp.names`)."""
     visit = row.visit
+    keep = [row.cadre.name] if row.cadre.name else []
     return {
         column_name("date"): visit.date.isoformat(),
         column_name("cadre"): row.cadre.name or "",
@@ -60,11 +64,11 @@ def visit_record(row: repo.VisitRow) -> dict[str, object]:
         column_name("district"): visit.district or "",
         column_name("street"): visit.street or "",
         column_name("community"): visit.community or "",
-        column_name("whom"): mask_pii(visit.whom),
+        column_name("whom"): pseudonym(visit.whom),
         column_name("people"): visit.people,
         column_name("focus"): "、".join(visit.focus),
         column_name("categories"): texts.category_labels(visit.categories),
-        column_name("notes"): mask_pii(visit.notes),
+        column_name("notes"): redact(visit.notes, nlp.person_names, keep=keep),
     }
 
 
@@ -85,7 +89,7 @@ def visit_export(svc: Services, staff: Staff, filters: dict[str, Any], fmt: str)
     """The diary rows in scope matching `filters` as a CSV or XLSX file."""
     with svc.db.read() as session:
         rows, _total = repo.diary(session, unit_ids=scope_of(staff), limit=EXPORT_LIMIT, **filters)
-    records = [visit_record(r) for r in rows]
+    records = [visit_record(r, svc.nlp) for r in rows]
     return list_file(
         records,
         [column_name(k) for k in VISIT_COLUMNS],
@@ -125,7 +129,7 @@ async def visits(
                 **filters,
             )
             return {
-                "rows": [visit_record(r) for r in rows],
+                "rows": [visit_record(r, svc.nlp) for r in rows],
                 "total": total,
                 "cadres": repo.cadres_in(session, unit_ids=scope),
                 "units": [
