@@ -59,9 +59,9 @@ def report(
         with db.read() as session:
             units = repo.district_units(session)
             if unit:
-                found = repo.find_district(session, name=unit)
+                found = repo.find_summary_unit(session, name=unit)
                 if found is None:
-                    fail(f"no district-level unit {unit!r}; use a name like 朝阳区")
+                    fail(f"no district-level unit {unit!r}; use a name like 朝阳区, or 北京市")
                     return
                 units = [found]
             summary = quarter_overview(

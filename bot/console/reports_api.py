@@ -90,7 +90,7 @@ def overview(
     error for an unknown unit)."""
     tz = ZoneInfo(svc.settings.timezone)
     try:
-        units = [reviews.district(session, name=unit)] if unit else repo.district_units(session)
+        units = [reviews.summary_unit(session, name=unit)] if unit else repo.district_units(session)
     except DomainError as error:
         raise api_error(error) from None
     return quarter_overview(

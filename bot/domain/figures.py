@@ -151,6 +151,49 @@ class AssessmentFigures(_Model):
 SHARES = ("accepted_on_time", "resolved_on_time", "satisfaction", "handoffs_in_time")
 
 
+class PartRow(_Model):
+    """One part of the summarised unit (a district of the city, a street of a district): its
+    visits, people reached, requests received, urgent ones, the share resolved on time, the
+    satisfied share and the contact points' coverage (shares 0–1, None: nothing to judge)."""
+
+    part: str
+    visits: int
+    people: int
+    requests: int
+    urgent: int
+    resolved_on_time: float | None
+    satisfaction: float | None
+    coverage: float | None
+
+
+class CommonCategory(_Model):
+    """普遍性、倾向性: a need category that rose in several parts at once — in which, how many
+    now and the quarter before (all parts), and the codes of requests behind it."""
+
+    category: str
+    label: str
+    parts: list[str]
+    count: int
+    previous: int
+    requests: list[str]
+
+
+class CommonTerm(_Model):
+    """A key term that recurs in several parts: in which, in how many texts, and requests."""
+
+    term: str
+    parts: list[str]
+    count: int
+    requests: list[str]
+
+
+class CommonFigures(_Model):
+    """The problems common to several parts (`bot.reporting.across`)."""
+
+    categories: list[CommonCategory]
+    terms: list[CommonTerm]
+
+
 class QuarterFigures(_Model):
     """A district-level unit's figures for one quarter (dates as ISO strings)."""
 
@@ -167,8 +210,11 @@ class QuarterFigures(_Model):
     satisfaction: SatisfactionFigures
     problems: ProblemFigures
     examples: list[Example]
-    # Absent from summaries stored before the assessment existed (they load as None).
+    # Absent from summaries stored before these existed (they load as None).
     assessment: AssessmentFigures | None = None
+    parts: list[PartRow] | None = None  # its districts (the city) or streets (a district)
+    part: str | None = None  # what a part is: "district" or "street"
+    common: CommonFigures | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> QuarterFigures:
@@ -178,9 +224,9 @@ class QuarterFigures(_Model):
     def to_json(self) -> dict[str, Any]:
         """The stored and answered JSON (a summary stored without an assessment row writes
         back as it was)."""
-        return self.model_dump(
-            mode="json", exclude={"assessment"} if self.assessment is None else None
-        )
+        optional = ("assessment", "parts", "part", "common")
+        absent = {k for k in optional if getattr(self, k) is None}
+        return self.model_dump(mode="json", exclude=absent or None)
 
 
 class UnitSummary(_Model):

@@ -68,6 +68,15 @@ def district(session: Session, *, name: str, quarter: Quarter | None = None) -> 
     return unit
 
 
+def summary_unit(session: Session, *, name: str, quarter: Quarter | None = None) -> OrgUnit:
+    """The unit whose summary is asked for: a district-level unit or the city (北京市, 全市);
+    UnknownUnit otherwise."""
+    unit = repo.find_summary_unit(session, name=name)
+    if unit is None:
+        raise UnknownUnit("console.quarter.not_found", unit=name, quarter=str(quarter or ""))
+    return unit
+
+
 @dataclass(frozen=True)
 class Review:
     """A summary after review: `review` is the stored status, `status` the shown one,

@@ -29,7 +29,15 @@ from bot import texts
 from bot.domain.figures import UnitSummary
 from bot.domain.quarters import Quarter, report_title
 from bot.reporting import charts
-from bot.reporting.export import RATING_ROWS, kind_label, ratio, status_label
+from bot.reporting.export import (
+    RATING_ROWS,
+    common_rows,
+    kind_label,
+    part_label,
+    part_summary,
+    ratio,
+    status_label,
+)
 from bot.reporting.text import assessment_items, change_text, example_head, percent
 
 BODY_FONT = "仿宋"
@@ -229,6 +237,14 @@ def to_docx(entry: UnitSummary, *, quarter: Quarter, now: datetime) -> bytes:
             [(label, shown) for _n, label, shown in assessment_items(figures.assessment)],
         )
 
+    if figures.parts:
+        document.add_heading(_t("section.parts", part=part_label(figures)), level=2)
+        _table(
+            document,
+            [_t("col.part"), _t("col.detail")],
+            [(row.part, part_summary(row)) for row in figures.parts],
+        )
+
     problems = figures.problems
     document.add_heading(_t("section.problems"), level=1)
     change_header = [_t("col.count"), _t("col.previous"), _t("col.change")]
@@ -239,6 +255,17 @@ def to_docx(entry: UnitSummary, *, quarter: Quarter, now: datetime) -> bytes:
     )
     if problems.categories:
         _chart(document, charts.trend_chart(figures))
+    if figures.common is not None and (figures.common.categories or figures.common.terms):
+        document.add_heading(_t("section.common", part=part_label(figures)), level=2)
+        sep = texts.t("list.sep")
+        rows: list[Sequence[object]] = [
+            (c.item, c.count, c.where, sep.join(c.requests)) for c in common_rows(figures)
+        ]
+        _table(
+            document,
+            [_t("col.item"), _t("col.count"), _t("col.detail"), _t("col.requests_codes")],
+            rows,
+        )
     document.add_heading(_t("section.terms"), level=2)
     _table(
         document,

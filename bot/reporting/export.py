@@ -18,11 +18,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from bot import texts
-from bot.domain.figures import QuarterFigures, QuarterOverview, UnitSummary
+from bot.domain.figures import PartRow, QuarterFigures, QuarterOverview, UnitSummary
 from bot.domain.quarters import Quarter, report_title
 from bot.reporting.text import assessment_items, change_text, percent
 
@@ -142,6 +143,7 @@ def figure_lines(figures: QuarterFigures) -> list[Line]:
                 assessment_items(figures.assessment) if figures.assessment is not None else []
             )
         ),
+        *part_lines(figures),
         *(
             (s_probs, row.label, row.count, row.previous, change_text(row.change))
             for row in figures.problems.categories
@@ -152,6 +154,80 @@ def figure_lines(figures: QuarterFigures) -> list[Line]:
         ),
     ]
     return lines
+
+
+def part_label(figures: QuarterFigures) -> str:
+    """区 for the city's parts, 街道 for a district's."""
+    return texts.t(f"report.part.{figures.part or 'street'}")
+
+
+def part_summary(row: PartRow) -> str:
+    """'走访4次·覆盖9人·求助7件（紧急1件）·按时办结50%·满意率67%·联系点覆盖33%'."""
+    return texts.t(
+        "report.part.line",
+        visits=row.visits,
+        people=row.people,
+        requests=row.requests,
+        urgent=row.urgent,
+        on_time=percent(row.resolved_on_time),
+        satisfaction=percent(row.satisfaction),
+        coverage=percent(row.coverage),
+    )
+
+
+@dataclass(frozen=True)
+class Common:
+    """One problem several parts share: the category or term, its counts, in which parts, and
+    the codes of requests behind it."""
+
+    item: str
+    count: int
+    previous: int | None
+    where: str
+    requests: list[str]
+
+
+def common_rows(figures: QuarterFigures) -> list[Common]:
+    """普遍性、倾向性 across parts: rising categories, then recurring terms."""
+    if figures.common is None:
+        return []
+    part = part_label(figures)
+    sep = texts.t("list.sep")
+    return [
+        *(
+            Common(
+                row.label,
+                row.count,
+                row.previous,
+                _t("common.rising", n=len(row.parts), part=part, parts=sep.join(row.parts)),
+                row.requests,
+            )
+            for row in figures.common.categories
+        ),
+        *(
+            Common(
+                row.term,
+                row.count,
+                None,
+                _t("common.recurring", n=len(row.parts), part=part, parts=sep.join(row.parts)),
+                row.requests,
+            )
+            for row in figures.common.terms
+        ),
+    ]
+
+
+def common_lines(figures: QuarterFigures) -> list[Line]:
+    """The common problems as lines (section, item, count, previous, where)."""
+    section = _t("section.common", part=part_label(figures))
+    return [(section, c.item, c.count, c.previous, c.where) for c in common_rows(figures)]
+
+
+def part_lines(figures: QuarterFigures) -> list[Line]:
+    """Each part's row, then what the parts have in common."""
+    section = _t("section.parts", part=part_label(figures))
+    rows = [(section, row.part, part_summary(row), None, None) for row in figures.parts or []]
+    return [*rows, *common_lines(figures)]
 
 
 # ----------------------------------------------------------------------------- CSV and XLSX

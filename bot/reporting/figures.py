@@ -44,6 +44,7 @@ from bot.domain.figures import (
     Example,
     KindCoverage,
     NeedFigures,
+    PartRow,
     ProblemFigures,
     QuarterFigures,
     QuarterOverview,
@@ -64,6 +65,7 @@ from bot.domain.reviews import SUBMITTED_STATUSES, report_status
 from bot.nlp import NLP
 from bot.nlp.forms import FOCUS, FORMS
 from bot.nlp.names import pseudonym, redact
+from bot.reporting import across
 from bot.reporting.key_terms import problem_texts, term_counts
 from storage import repo
 from storage.models import ContactPoint, HelpRequest, OrgUnit, QuarterlyReport, Visit
@@ -268,6 +270,41 @@ def staff_names(session: Session, unit_ids: Sequence[int]) -> list[str]:
     return sorted(names)
 
 
+def _parts(
+    session: Session,
+    unit: OrgUnit,
+    by_part: dict[str, across.Quarterly],
+    children: Sequence[OrgUnit],
+    quarter: Quarter,
+    window: tuple[datetime, datetime, datetime, timedelta],
+) -> list[PartRow]:
+    """Each part's row (`bot.reporting.across`), in the tree's order."""
+    start, until, now, answer_within = window
+    rows = []
+    for child in children:
+        part = by_part[child.name]
+        below = repo.units_below(session, unit=child)
+        judged = _assessment(session, below, child, start, until, now, answer_within)
+        resolved = [
+            r
+            for r in part.requests
+            if r.resolved_at is not None and start <= repo.as_utc(r.resolved_at) < until
+        ]
+        rows.append(
+            PartRow(
+                part=child.name,
+                visits=len(part.visits),
+                people=sum(v.people for v in part.visits),
+                requests=len(part.requests),
+                urgent=sum(1 for r in part.requests if r.crisis),
+                resolved_on_time=judged.resolved_on_time,
+                satisfaction=_satisfaction(resolved).satisfied_share,
+                coverage=_coverage(session, below, quarter).share,
+            )
+        )
+    return rows
+
+
 def compile_figures(
     session: Session,
     *,
@@ -292,6 +329,15 @@ def compile_figures(
     received = [r for r in requests if start <= repo.as_utc(r.created_at) < until]
     old_received = [r for r in requests if since <= repo.as_utc(r.created_at) < start]
     request_figures, resolved = _requests(requests, start, until)
+    children = repo.children_of(session, unit=unit)
+    by_part = across.split(
+        across.part_field(unit),
+        [c.name for c in children],
+        visits,
+        received,
+        old_visits,
+        old_received,
+    )
     needs = _needs(visits, received)
     old_needs = _needs(old_visits, old_received)
     places: dict[str, bool] = {}
@@ -335,6 +381,9 @@ def compile_figures(
         problems=ProblemFigures(categories=categories, terms=terms[:TOP_TERMS]),
         examples=_examples(visits, nlp, staff_names(session, unit_ids)),
         assessment=_assessment(session, unit_ids, unit, start, until, now, answer_within),
+        parts=_parts(session, unit, by_part, children, quarter, (start, until, now, answer_within)),
+        part=across.part_field(unit),
+        common=across.common_problems(by_part, nlp),
     )
 
 

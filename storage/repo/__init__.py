@@ -73,6 +73,7 @@ from storage.repo.org import (
     ancestors,
     cadres_by_unit,
     cadres_of,
+    children_of,
     city_unit,
     communities_in,
     district_of,
@@ -119,6 +120,7 @@ from storage.repo.privacy import forget_idle_web_visitors as forget_idle_web_vis
 from storage.repo.privacy import reencrypt_batch as reencrypt_batch
 from storage.repo.quarter import contact_points_of_cadres as contact_points_of_cadres
 from storage.repo.quarter import find_district as find_district
+from storage.repo.quarter import find_summary_unit as find_summary_unit
 from storage.repo.quarter import keys_with_prefix as keys_with_prefix
 from storage.repo.quarter import requests_touching as requests_touching
 from storage.repo.quarter import visits_by_cadres as visits_by_cadres
@@ -197,6 +199,7 @@ __all__ = [
     "cadre_ids_by_unit",
     "cadres_by_unit",
     "cadres_of",
+    "children_of",
     "city_unit",
     "claim_due",
     "communities_in",

@@ -177,6 +177,15 @@ def units_below(session: Session, *, unit: OrgUnit) -> list[int]:
     return [r for r in rows if r is not None]
 
 
+def children_of(session: Session, *, unit: OrgUnit) -> list[OrgUnit]:
+    """The units directly below `unit`, in the tree's order (by id)."""
+    return list(
+        session.exec(
+            select(OrgUnit).where(OrgUnit.parent_id == unit.id).order_by(col(OrgUnit.id))
+        ).all()
+    )
+
+
 def district_of(session: Session, *, unit: OrgUnit) -> OrgUnit:
     """The district-level unit `unit` is in (itself for a district; the city for the city)."""
     chain = ancestors(session, unit=unit)

@@ -96,6 +96,19 @@ def find_district(session: Session, *, name: str) -> OrgUnit | None:
     return None
 
 
+CITY_WORDS = ("全市", "市妇联")
+
+
+def find_summary_unit(session: Session, *, name: str) -> OrgUnit | None:
+    """The unit a quarterly summary is made for: a district-level unit (`find_district`), or the
+    city itself (its name or path, 全市, 市妇联)."""
+    wanted = name.strip().strip("/")
+    city = session.exec(select(OrgUnit).where(col(OrgUnit.parent_id).is_(None))).first()
+    if city is not None and wanted in (city.name, city.path, *city.aliases, *CITY_WORDS):
+        return city
+    return find_district(session, name=name)
+
+
 def keys_with_prefix(session: Session, *, prefix: str) -> list[str]:
     """The outbox business keys that start with `prefix`."""
     rows = session.exec(

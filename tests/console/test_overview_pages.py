@@ -269,6 +269,23 @@ async def test_quarter_unit_figures_and_downloads(console: Console) -> None:
     assert document.paragraphs[0].text == "朝阳区妇联2026年第一季度妇情汇总"
 
 
+async def test_the_city_summary_page(console: Console) -> None:
+    """City staff reach the city's summary from the quarters page: every district's row and
+    the problems several districts share, with its files; a district's staff get a 404."""
+    await _as(console, "city")
+    listing = (await console.http.get("/console/quarters?quarter=2026Q1")).text
+    assert "/console/quarters/2026Q1/北京市" in listing
+    page = await console.http.get("/console/quarters/2026Q1/北京市")
+    assert page.status_code == 200
+    assert "各区情况" in page.text and "<td>朝阳区</td><td>走访4次" in page.text
+    docx = await console.http.get("/console/quarters/2026Q1/北京市/export?format=docx")
+    document = Document(io.BytesIO(docx.content))
+    assert document.paragraphs[0].text == "北京市妇联2026年第一季度妇情汇总"
+    await _as(console, "chaoyang")
+    assert (await console.http.get("/console/quarters/2026Q1/北京市")).status_code == 404
+    assert "全市汇总" not in (await console.http.get("/console/quarters")).text
+
+
 async def test_review_is_the_apis_review(console: Console) -> None:
     """City staff return a submitted summary (its cadres are told) and then cannot accept an
     open one; a district's staff may not review; a POST without the token is refused."""

@@ -102,3 +102,18 @@ def test_report_refuses_bad_arguments(env: dict[str, str], args: list[str], mess
     result = invoke(args, env)
     assert result.exit_code == 1
     assert message in result.output
+
+
+def test_report_makes_the_city_summary(env: dict[str, str], tmp_path: Path) -> None:
+    """`report 2026Q1 --unit 北京市 --format docx` writes the city's summary: its title, every
+    district's row, and 朝阳区's figures among them."""
+    result = invoke(["report", "2026Q1", "--unit", "北京市", "--format", "docx"], env)
+    assert result.exit_code == 0, result.output
+    document = Document(io.BytesIO((tmp_path / "2026Q1-北京市.docx").read_bytes()))
+    assert document.paragraphs[0].text == "北京市妇联2026年第一季度妇情汇总"
+    text = "\n".join(c.text for t in document.tables for r in t.rows for c in r.cells)
+    assert "各区情况" in "\n".join(p.text for p in document.paragraphs)
+    assert "朝阳区" in text and "延庆区" in text and "走访4次" in text
+    printed = invoke(["report", "2026Q1", "--unit", "全市"], env)
+    body = json.loads(printed.output)["units"][0]["figures"]
+    assert body["part"] == "district" and len(body["parts"]) == 16

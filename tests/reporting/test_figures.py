@@ -265,3 +265,39 @@ def test_the_summary_carries_the_units_assessment_row(database: Database, nlp: N
     lines = [(section, item, value) for section, item, value, _p, _c in figure_lines(figures)]
     assert ("六、办理时效与考核", "按时受理率", "50%") in lines
     assert QuarterFigures.from_json(figures.to_json()) == figures
+
+
+def test_problems_common_to_several_districts(database: Database, nlp: NLP) -> None:
+    """The city's summary: jobs rose in 朝阳区 and 海淀区 at once (普遍性、倾向性) with the
+    requests behind it; 保洁 recurs in both; each district has its row; a district's own
+    summary compares its streets."""
+    with database.transaction() as session:
+        codes = [
+            help_request(session, place=place, need=need, now=at(2026, 2, day)).code
+            for place, need, day in (
+                ("朝阳区/双井街道", "想找一份保洁的工作，离家近一点", 3),
+                ("海淀区/学院路街道", "下岗了想做保洁，有没有培训", 4),
+                ("海淀区/学院路街道", "想找保洁工作", 5),
+            )
+        ]
+        help_request(session, place="丰台区", need="孩子生病了", categories=["health"], now=at(2026, 2, 6))  # fmt: skip
+        city = repo.city_unit(session)
+        figures = compile_figures(session, unit=city, quarter=Q1, nlp=nlp, tz=TZ, now=NOW)
+        chaoyang = compile_figures(
+            session, unit=unit(session, "朝阳区"), quarter=Q1, nlp=nlp, tz=TZ, now=NOW
+        )
+    assert figures.part == "district" and figures.parts is not None
+    rows = {row.part: row for row in figures.parts}
+    assert len(rows) == 16 and rows["海淀区"].requests == 2 and rows["延庆区"].requests == 0
+    assert figures.common is not None
+    [jobs] = [c for c in figures.common.categories if c.category == "jobs"]
+    assert jobs.parts == ["朝阳区", "海淀区"] and jobs.count == 3 and jobs.previous == 0
+    assert jobs.requests == codes
+    assert "health" not in {c.category for c in figures.common.categories}  # one district only
+    [cleaning] = [t for t in figures.common.terms if t.term == "保洁"]
+    assert cleaning.parts == ["朝阳区", "海淀区"] and cleaning.count == 3
+    assert not [t for t in figures.common.terms if "区" in t.term or "某" in t.term]
+    lines = [(s, item, where) for s, item, _v, _p, where in figure_lines(figures)]
+    assert ("多个区共同的问题", "岗位", "在2个区上升：朝阳区、海淀区") in lines
+    assert chaoyang.part == "street" and chaoyang.parts is not None
+    assert "双井街道" in {row.part for row in chaoyang.parts}

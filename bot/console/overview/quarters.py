@@ -26,7 +26,7 @@ from bot.domain.figures import QuarterOverview
 from bot.domain.quarters import Quarter, due_date
 from bot.domain.reviews import NotSubmitted, report_status, shown_status
 from bot.http import Services, services
-from bot.reporting.export import figure_lines
+from bot.reporting.export import common_rows, figure_lines
 from bot.reporting.files import file_name
 from bot.reporting.files import render as render_file
 from storage import repo
@@ -119,10 +119,10 @@ async def quarters(
 def unit_overview(
     svc: Services, staff: Staff, quarter: Quarter, unit: str
 ) -> QuarterOverview | None:
-    """The API's `quarter_overview` of one district in scope; None for a unit that is not a
-    district or is out of scope."""
+    """The API's `quarter_overview` of one district in scope, or of the city for city staff;
+    None for any other unit or one out of scope."""
     with svc.db.read() as session:
-        found = repo.find_district(session, name=unit)
+        found = repo.find_summary_unit(session, name=unit)
         if found is None or not in_scope(staff, found.id):
             return None
         return overview(svc, session, quarter, found.name)
@@ -156,6 +156,7 @@ async def quarter_unit(request: Request, staff: StaffDep, quarter: str, unit: st
         status="returned" if entry.review == "returned" else entry.status,
         sections=sections,
         examples=figures.examples,
+        common=common_rows(figures),
         needs_chart=charts.bar_chart(
             texts.t("report.section.needs"),
             [(n.label, n.total) for n in figures.needs],
