@@ -52,6 +52,7 @@ class RequestFacts:
     status: str
     rating: str | None
     reopened: int
+    place_id: int = 0  # the unit it is filed with (her place), for parts of a summary
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,11 @@ class HandoffFacts:
     unit_id: int
     opened_at: datetime
     answered_at: datetime | None
+
+    @property
+    def place_id(self) -> int:
+        """A hand-off's place is the unit it went to."""
+        return self.unit_id
 
 
 @dataclass(frozen=True)
@@ -221,6 +227,7 @@ def gather(
             status=r.status,
             rating=r.rating,
             reopened=r.reopened,
+            place_id=r.unit_id,
         )
         for r in rows
     ]

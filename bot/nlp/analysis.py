@@ -287,8 +287,14 @@ class NLP:
         return self._gazetteer.match(self._normaliser.normalise(text))
 
     def person_names(self, text: str) -> list[str]:
-        """Words jieba's tagger reads as person names (`bot.nlp.names` decides which to mask)."""
-        return self._segmenter.person_names(text)
+        """Words of text that may be a person's name: ones jieba guessed (no dictionary has
+        them) that name no place (`bot.nlp.names` decides which to mask)."""
+        return self.possible_names(self.segment(text))
+
+    def possible_names(self, words: list[str]) -> list[str]:
+        """The words (of a segmented text) that may be a person's name: in no dictionary and no
+        place."""
+        return [w for w in self._segmenter.unknown(words) if not any(self.match_places(w))]
 
     def segment(self, text: str) -> list[str]:
         """Words of text, by the warmed private tokenizer."""

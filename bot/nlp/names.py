@@ -7,14 +7,16 @@ write the full name (刘晓红), and older rows may hold a phone beside it. A re
   name (a common surname with 某, 女士, 阿姨 …, see `bot.nlp.whom`), a role or a group kept as
   written; anything else that starts with a common surname becomes that surname and 某
   (刘晓红 → 刘某); anything else 某居民.
-- `mask_names(text, names, keep)`: in a note, each person name (`names`: what jieba's tagger
-  reads as one, `NLP.person_names`) that starts with a common surname, is two to four
-  characters long and is not already pseudonym-shaped becomes surname + 某 — except the
-  names in `keep` (staff and cadres, whose names are no secret in their own reports).
+- `mask_names(text, names, keep)`: in a note, each possible name (`names`: the words jieba's
+  HMM put together that no dictionary or gazetteer has, `NLP.person_names`) that starts with a
+  common surname, is two to four characters long and is not already pseudonym-shaped becomes
+  surname + 某 — except the names in `keep` (staff and cadres, whose names are no secret in
+  their own reports). A guessed word that swallowed the next character (刘晓红聊) is masked
+  whole (刘某): a word lost, never a name kept.
 
-Limits, measured by the tests in tests/nlp/test_names.py: a name jieba does not tag as a person
-(it misses some three-character names in running text) or with a surname outside the hundred
-most common stays in a note as written; the whom field does not depend on the tagger.
+Limits, measured by the tests in tests/nlp/test_names.py: a name that is a dictionary word
+(李白, 马建国 are in jieba's dictionary) or has a surname outside the hundred most common stays
+in a note as written; the whom field does not depend on the segmenter.
 """
 
 from __future__ import annotations
@@ -58,16 +60,21 @@ def pseudonym(whom: str) -> str:
     return MASK + "居民"
 
 
+def resident_name(word: str) -> bool:
+    """True for a possible name that looks like a real one: two to four characters starting
+    with a common surname, not a pseudonym (王某, 李阿姨)."""
+    surnames, shaped, _roles = _words()
+    if not 2 <= len(word) <= 4 or word[0] not in surnames:
+        return False
+    return MASK not in word and not shaped.match(word)
+
+
 def mask_names(text: str, names: Iterable[str], *, keep: Iterable[str] = ()) -> str:
     """`text` with each real-looking person name of `names` replaced by surname + 某."""
-    surnames, shaped, _roles = _words()
     kept = set(keep)
     for name in sorted(set(names), key=len, reverse=True):
-        if name in kept or not 2 <= len(name) <= 4 or name[0] not in surnames:
-            continue
-        if MASK in name or shaped.match(name):
-            continue
-        text = text.replace(name, name[0] + MASK)
+        if name not in kept and resident_name(name):
+            text = text.replace(name, name[0] + MASK)
     return text
 
 

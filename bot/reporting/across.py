@@ -23,9 +23,7 @@ from dataclasses import dataclass
 
 from bot import texts
 from bot.domain.figures import CommonCategory, CommonFigures, CommonTerm
-from bot.nlp import NLP
-from bot.nlp.names import redact
-from bot.reporting.key_terms import is_term
+from bot.reporting.key_terms import Terms
 from storage.models import HelpRequest, OrgUnit, Visit
 
 MIN_PARTS = 2
@@ -80,7 +78,7 @@ def _codes(requests: Sequence[HelpRequest], category: str) -> list[str]:
     return [r.code for r in requests if category in r.categories][:REQUESTS_SHOWN]
 
 
-def common_problems(by_part: dict[str, Quarterly], nlp: NLP) -> CommonFigures:
+def common_problems(by_part: dict[str, Quarterly], key_terms: Terms) -> CommonFigures:
     """The categories rising and the key terms recurring in at least MIN_PARTS parts."""
     rising: dict[str, list[str]] = defaultdict(list)
     now_total: Counter[str] = Counter()
@@ -106,7 +104,6 @@ def common_problems(by_part: dict[str, Quarterly], nlp: NLP) -> CommonFigures:
         for category, names in sorted(rising.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         if len(names) >= MIN_PARTS
     ]
-    places: dict[str, bool] = {}
     term_parts: dict[str, list[str]] = defaultdict(list)
     term_count: Counter[str] = Counter()
     term_requests: dict[str, list[str]] = defaultdict(list)
@@ -116,8 +113,7 @@ def common_problems(by_part: dict[str, Quarterly], nlp: NLP) -> CommonFigures:
             (r.need, r.code) for r in part.requests if r.source != "visit"
         ]
         for text, code in docs:
-            words = {w.strip() for w in nlp.segment(redact(text, nlp.person_names))}
-            words = {w for w in words if is_term(w, nlp, places)}
+            words = key_terms.of(text)
             term_count.update(words)
             seen |= words
             if code is not None:

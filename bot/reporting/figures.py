@@ -66,7 +66,7 @@ from bot.nlp import NLP
 from bot.nlp.forms import FOCUS, FORMS
 from bot.nlp.names import pseudonym, redact
 from bot.reporting import across
-from bot.reporting.key_terms import problem_texts, term_counts
+from bot.reporting.key_terms import Terms, problem_texts
 from storage import repo
 from storage.models import ContactPoint, HelpRequest, OrgUnit, QuarterlyReport, Visit
 
@@ -243,18 +243,14 @@ def _examples(visits: Sequence[Visit], nlp: NLP, keep: Sequence[str]) -> list[Ex
     return out
 
 
+Facts = tuple[list[assessment.RequestFacts], list[assessment.HandoffFacts]]
+
+
 def _assessment(
-    session: Session,
-    unit_ids: Sequence[int],
-    unit: OrgUnit,
-    since: datetime,
-    until: datetime,
-    now: datetime,
-    answer_within: timedelta,
+    unit: OrgUnit, facts: Facts, now: datetime, answer_within: timedelta
 ) -> AssessmentFigures:
-    """The unit's 统一考核 row: the requests filed and hand-offs opened in [since, until) at it
-    and below, judged at `now`."""
-    requests, handoffs = assessment.gather(session, since=since, until=until, unit_ids=unit_ids)
+    """The unit's 统一考核 row over these facts, judged at `now`."""
+    requests, handoffs = facts
     row = assessment.row_of(unit.id or 0, requests, handoffs, now=now, answer_within=answer_within)
     return AssessmentFigures.of(row)
 
@@ -272,19 +268,24 @@ def staff_names(session: Session, unit_ids: Sequence[int]) -> list[str]:
 
 def _parts(
     session: Session,
-    unit: OrgUnit,
+    facts: Facts,
     by_part: dict[str, across.Quarterly],
     children: Sequence[OrgUnit],
     quarter: Quarter,
     window: tuple[datetime, datetime, datetime, timedelta],
 ) -> list[PartRow]:
-    """Each part's row (`bot.reporting.across`), in the tree's order."""
+    """Each part's row (`bot.reporting.across`), in the tree's order; its on-time share from
+    the summary's assessment facts filed at it and below."""
     start, until, now, answer_within = window
     rows = []
     for child in children:
         part = by_part[child.name]
-        below = repo.units_below(session, unit=child)
-        judged = _assessment(session, below, child, start, until, now, answer_within)
+        below = set(repo.units_below(session, unit=child))
+        mine = (
+            [r for r in facts[0] if r.place_id in below],
+            [h for h in facts[1] if h.place_id in below],
+        )
+        judged = _assessment(child, mine, now, answer_within)
         resolved = [
             r
             for r in part.requests
@@ -299,7 +300,7 @@ def _parts(
                 urgent=sum(1 for r in part.requests if r.crisis),
                 resolved_on_time=judged.resolved_on_time,
                 satisfaction=_satisfaction(resolved).satisfied_share,
-                coverage=_coverage(session, below, quarter).share,
+                coverage=_coverage(session, sorted(below), quarter).share,
             )
         )
     return rows
@@ -330,6 +331,7 @@ def compile_figures(
     old_received = [r for r in requests if since <= repo.as_utc(r.created_at) < start]
     request_figures, resolved = _requests(requests, start, until)
     children = repo.children_of(session, unit=unit)
+    facts = assessment.gather(session, since=start, until=until, unit_ids=unit_ids)
     by_part = across.split(
         across.part_field(unit),
         [c.name for c in children],
@@ -340,12 +342,12 @@ def compile_figures(
     )
     needs = _needs(visits, received)
     old_needs = _needs(old_visits, old_received)
-    places: dict[str, bool] = {}
+    key_terms = Terms(nlp)
     terms = [
         TermChange(term=term, count=count, previous=previous, change=count - previous)
         for term, count, previous in _ranked(
-            term_counts(nlp, problem_texts(visits, received), places),
-            term_counts(nlp, problem_texts(old_visits, old_received), places),
+            key_terms.counts(problem_texts(visits, received)),
+            key_terms.counts(problem_texts(old_visits, old_received)),
         )
     ]
     categories = [
@@ -380,10 +382,12 @@ def compile_figures(
         satisfaction=_satisfaction(resolved),
         problems=ProblemFigures(categories=categories, terms=terms[:TOP_TERMS]),
         examples=_examples(visits, nlp, staff_names(session, unit_ids)),
-        assessment=_assessment(session, unit_ids, unit, start, until, now, answer_within),
-        parts=_parts(session, unit, by_part, children, quarter, (start, until, now, answer_within)),
+        assessment=_assessment(unit, facts, now, answer_within),
+        parts=_parts(
+            session, facts, by_part, children, quarter, (start, until, now, answer_within)
+        ),
         part=across.part_field(unit),
-        common=across.common_problems(by_part, nlp),
+        common=across.common_problems(by_part, key_terms),
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot import texts
 from bot.nlp import NLP
-from bot.nlp.names import redact
+from bot.nlp.names import resident_name
 from storage.models import HelpRequest, Visit
 
 STOPWORDS_FILE = Path(__file__).parent / "data" / "stopwords.txt"
@@ -37,13 +37,33 @@ def is_term(word: str, nlp: NLP, places: dict[str, bool]) -> bool:
     return not places[word]
 
 
-def term_counts(nlp: NLP, docs: Iterable[str], places: dict[str, bool]) -> Counter[str]:
-    """How many of `docs` each key term occurs in."""
-    counts: Counter[str] = Counter()
-    for doc in docs:
-        words = nlp.segment(redact(doc, nlp.person_names))
-        counts.update({w for w in (s.strip() for s in words) if is_term(w, nlp, places)})
-    return counts
+class Terms:
+    """The key terms of texts for one summary: each text segmented once (a word that may be a
+    resident's name left out, `bot.nlp.names`), however often the summary asks (the quarter,
+    the one before, the parts)."""
+
+    def __init__(self, nlp: NLP) -> None:
+        self._nlp = nlp
+        self._places: dict[str, bool] = {}
+        self._seen: dict[str, frozenset[str]] = {}
+
+    def of(self, text: str) -> frozenset[str]:
+        """The key terms of `text`."""
+        found = self._seen.get(text)
+        if found is None:
+            nlp = self._nlp
+            words = [w.strip() for w in nlp.segment(text)]
+            names = {w for w in nlp.possible_names(words) if resident_name(w)}
+            found = frozenset(w for w in words if w not in names and is_term(w, nlp, self._places))
+            self._seen[text] = found
+        return found
+
+    def counts(self, docs: Iterable[str]) -> Counter[str]:
+        """How many of `docs` each key term occurs in."""
+        counts: Counter[str] = Counter()
+        for doc in docs:
+            counts.update(self.of(doc))
+        return counts
 
 
 def problem_texts(visits: Sequence[Visit], requests: Sequence[HelpRequest]) -> list[str]:
