@@ -7,7 +7,9 @@ computes the same reminder under the same business key, so the outbox sends it o
 
 - Quarterly summaries of the district-level units: T−7, T−1 and T, then every 3 days while
   overdue, to the unit's own cadres; from T+7 every 3 days one list of the late units to the city
-  staff. A submitted or accepted summary stops them; a returned one is open again.
+  staff. A submitted or accepted summary stops them; a returned one is open again. The city's
+  own summary (due `CITY_AFTER_DAYS` after the districts') gets the same T−7 … overdue
+  reminders, to the city's cadres, until city staff submit it in the console.
 - Requests still open: new (unassigned) 24 h after filing → the responsible unit's cadres; 7 days
   → the assignee (or those cadres); 14 days → the cadres of the request's district. Reminders
   about crisis requests are urgent.
@@ -30,7 +32,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.domain import urgency
-from bot.domain.quarters import Quarter, due_date
+from bot.domain.quarters import Quarter, due_date, summary_due
 from bot.domain.quiet_hours import is_quiet, quiet_until
 from bot.domain.reviews import SUBMITTED_STATUSES
 from bot.domain.routing import nearest_with_cadres
@@ -194,6 +196,7 @@ def _report_reminders(
     current = Quarter.of(day)
     overrides = repo.due_date_overrides(session)
     dues = {q: due_date(q, days=days, overrides=overrides) for q in (current.previous(), current)}
+    yield from _city_summary_reminders(session, tree, day=day, dues=dues)
     due_now = {
         q: due
         for q, due in dues.items()
@@ -232,6 +235,33 @@ def _report_reminders(
             for user_id in tree.cadres.get(tree.root, []):
                 key = f"report:city:{quarter}:{_label(offset)}:u{user_id}"
                 yield Reminder(key=key, user_id=user_id, text=text)
+
+
+def _city_summary_reminders(
+    session: Session, tree: _Tree, *, day: date, dues: Mapping[Quarter, date]
+) -> Iterator[Reminder]:
+    """The city's own summary: T−7, T−1, T and every 3 days overdue, to the city's cadres."""
+    if tree.root is None:
+        return
+    city = tree.nodes[tree.root]
+    for quarter, districts_due in sorted(dues.items()):
+        due = summary_due(districts_due, city=True)
+        offset = (day - due).days
+        if not _unit_stage(offset):
+            continue
+        report = repo.reports_of_quarters(session, quarters=[str(quarter)]).get(
+            (tree.root, str(quarter))
+        )
+        if report is not None and report.status in SUBMITTED_STATUSES:
+            continue
+        fields = {"unit": city.name, "quarter": _quarter_label(quarter), "due": _date_label(due)}
+        if offset in REPORT_BEFORE:
+            text = t(f"remind.city_summary.{REPORT_BEFORE[offset]}", days=-offset, **fields)
+        else:
+            text = t("remind.city_summary.overdue", days=offset, **fields)
+        for user_id in tree.cadres.get(tree.root, []):
+            key = f"city-summary:{quarter}:{_label(offset)}:u{user_id}"
+            yield Reminder(key=key, user_id=user_id, text=text)
 
 
 def _unit_stage(offset: int) -> bool:

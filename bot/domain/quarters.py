@@ -168,6 +168,21 @@ def due_date(
     return next_working_day(quarter.end + timedelta(days=days), calendar)
 
 
+# The city compiles its own summary once the districts' are in: it is due this many days after
+# theirs (moved forward to a working day), and moves with an override of theirs.
+CITY_AFTER_DAYS = 10
+
+
+def summary_due(
+    districts_due: date, *, city: bool, calendar: HolidayCalendar = CHINESE_HOLIDAYS
+) -> date:
+    """When a unit's summary is due: the districts' due date, or for the city CITY_AFTER_DAYS
+    later (the next working day from there)."""
+    if not city:
+        return districts_due
+    return next_working_day(districts_due + timedelta(days=CITY_AFTER_DAYS), calendar)
+
+
 def quarter_label(quarter: Quarter) -> str:
     """'2026年第一季度'."""
     return texts.t("report.period", year=quarter.year, n=texts.t("report.numerals")[quarter.q - 1])

@@ -77,6 +77,38 @@ def summary_unit(session: Session, *, name: str, quarter: Quarter | None = None)
     return unit
 
 
+class AlreadySubmitted(Conflict):
+    """The city's summary of this quarter is in already."""
+
+    code = "already_submitted"
+
+
+def submit_city(
+    session: Session,
+    *,
+    quarter: Quarter,
+    figures: dict[str, object],
+    remark: str | None,
+    now: datetime,
+) -> OrgUnit:
+    """City staff submit the city's own summary for `quarter` with the figures they saw and
+    their remark (phones and ID numbers masked); AlreadySubmitted once it is in. Nobody reviews
+    it here: it goes up to the city's 组织部 outside the system."""
+    city = repo.city_unit(session)
+    report = repo.report_for(session, unit_id=city.id or 0, quarter=str(quarter), now=now)
+    if report.status in SUBMITTED_STATUSES:
+        raise AlreadySubmitted("console.quarter.city_already", quarter=str(quarter))
+    repo.submit_report(
+        session,
+        report=report,
+        figures=figures,
+        remark=mask_pii(remark) if remark else None,
+        by=None,
+        now=now,
+    )
+    return city
+
+
 @dataclass(frozen=True)
 class Review:
     """A summary after review: `review` is the stored status, `status` the shown one,

@@ -60,6 +60,7 @@ from bot.domain.quarters import (
     Quarter,
     due_date,
     quarter_label,
+    summary_due,
 )
 from bot.domain.reviews import SUBMITTED_STATUSES, report_status
 from bot.nlp import NLP
@@ -461,7 +462,7 @@ def quarter_overview(
                 unit=unit,
                 quarter=quarter,
                 report=reports.get(unit.id or 0),
-                due=due,
+                due=summary_due(due, city=unit.parent_id is None, calendar=calendar),
                 now=now,
                 nlp=nlp,
                 tz=tz,

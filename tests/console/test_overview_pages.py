@@ -228,7 +228,8 @@ async def test_quarter_status_per_district(console: Console) -> None:
         )
     await _as(console, "city")
     page = (await console.http.get("/console/quarters?quarter=2026Q1")).text
-    assert page.count('<tr data-unit="') == 16
+    assert page.count('<tr data-unit="') == 17  # the city's own summary and 16 districts'
+    assert '<tr data-unit="北京市" data-status="open">' in page  # due 2026-04-20
     assert '<tr data-unit="朝阳区" data-status="submitted">' in page
     assert '<tr data-unit="海淀区" data-status="overdue">' in page
     assert "截止 2026-04-10" in page
@@ -274,16 +275,32 @@ async def test_the_city_summary_page(console: Console) -> None:
     the problems several districts share, with its files; a district's staff get a 404."""
     await _as(console, "city")
     listing = (await console.http.get("/console/quarters?quarter=2026Q1")).text
-    assert "/console/quarters/2026Q1/北京市" in listing
+    assert '<tr data-unit="北京市"' in listing  # the city's own summary, first
     page = await console.http.get("/console/quarters/2026Q1/北京市")
     assert page.status_code == 200
     assert "各区情况" in page.text and "<td>朝阳区</td><td>走访4次" in page.text
+    assert "提交全市汇总" in page.text and "通过" not in page.text  # nobody reviews the city's
+    csrf = await _as(console, "city")
+    url = "/console/quarters/2026Q1/北京市/submit"
+    sent = await console.http.post(url, data={"remark": "全市重点关注就业", "csrf_token": csrf})
+    assert sent.status_code == 303
+    after = await console.http.get(sent.headers["location"])
+    assert "全市汇总已提交" in after.text and "提交全市汇总" not in after.text
+    again = await console.http.post(url, data={"remark": "", "csrf_token": csrf})
+    assert "已经提交过了" in (await console.http.get(again.headers["location"])).text
     docx = await console.http.get("/console/quarters/2026Q1/北京市/export?format=docx")
     document = Document(io.BytesIO(docx.content))
     assert document.paragraphs[0].text == "北京市妇联2026年第一季度妇情汇总"
-    await _as(console, "chaoyang")
+    assert any(p.text == "全市重点关注就业" for p in document.paragraphs)
+    wrong = await console.http.post(
+        "/console/quarters/2026Q1/朝阳区/submit", data={"remark": "", "csrf_token": csrf}
+    )
+    assert wrong.status_code == 404  # a district submits in chat, not here
+    csrf = await _as(console, "chaoyang")
     assert (await console.http.get("/console/quarters/2026Q1/北京市")).status_code == 404
-    assert "全市汇总" not in (await console.http.get("/console/quarters")).text
+    refused = await console.http.post(url, data={"remark": "", "csrf_token": csrf})
+    assert refused.status_code == 403
+    assert 'data-unit="北京市"' not in (await console.http.get("/console/quarters")).text
 
 
 async def test_review_is_the_apis_review(console: Console) -> None:

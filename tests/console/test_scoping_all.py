@@ -304,6 +304,10 @@ def actions(walk: Walk) -> dict[str, tuple[str, dict[str, Any]]]:
             "/console/quarters/2026Q1/海淀区/review",
             {"action": "accept"},
         ),
+        "/console/quarters/{quarter}/{unit}/submit": (
+            "/console/quarters/2026Q1/北京市/submit",
+            {"remark": "x"},
+        ),
         "/console/quarters/{quarter}/due-date": (
             "/console/quarters/2026Q1/due-date",
             {"due": "2026-05-01", "back": "海淀区"},

@@ -478,3 +478,27 @@ def test_deleted_holder_is_not_nudged(world: World) -> None:
         assert user is not None
         repo.erase_user(session, user=user, now=START)
     assert world.keys(at(3, 31, 9), "pair:") == set()
+
+
+def test_the_citys_own_summary_is_reminded_until_submitted(world: World) -> None:
+    """The city's summary is due ten days after the districts' (2026-04-20): its cadres are
+    reminded at T−7, T−1, T and every 3 days overdue; once city staff submit it, no more."""
+    expected = {
+        (4, 13): "T-7",
+        (4, 19): "T-1",
+        (4, 20): "T",
+        (4, 23): "T+3",
+    }
+    for (month, day), label in expected.items():
+        found = world.due(at(month, day, 9, 5), "city-summary:")
+        assert [(r.key, r.user_id) for r in found] == [
+            (f"city-summary:2026Q1:{label}:u{world.city}", world.city)
+        ], label
+    assert world.due(at(4, 21, 9, 5), "city-summary:") == []
+    [today] = world.due(at(4, 20, 9, 5), "city-summary:")
+    assert "北京市" in today.text and "今天（4月20日）截止" in today.text and "工作台" in today.text
+    with world.db.transaction() as session:
+        city = repo.city_unit(session)
+        report = repo.report_for(session, unit_id=city.id or 0, quarter="2026Q1", now=at(4, 20))
+        repo.submit_report(session, report=report, figures={}, remark=None, by=None, now=at(4, 20))
+    assert world.due(at(4, 23, 9, 5), "city-summary:") == []

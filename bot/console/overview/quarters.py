@@ -5,6 +5,7 @@ override (`bot.domain.reviews`, as the staff API calls them)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -23,7 +24,7 @@ from bot.console.reports_api import overview
 from bot.domain import reviews
 from bot.domain.errors import Forbidden, NotFound
 from bot.domain.figures import QuarterOverview
-from bot.domain.quarters import Quarter, due_date
+from bot.domain.quarters import Quarter, due_date, summary_due
 from bot.domain.reviews import NotSubmitted, report_status, shown_status
 from bot.http import Services, services
 from bot.reporting.export import common_rows, figure_lines
@@ -42,10 +43,11 @@ def quarter_rows(
 ) -> list[dict[str, Any]]:
     """Each unit's summary status for `quarter`, without figures: the due date, the status
     shown (submitted, accepted, returned, overdue, open), whether it is late, when submitted."""
-    due = due_date(quarter, days=due_days, overrides=repo.due_date_overrides(session))
+    districts_due = due_date(quarter, days=due_days, overrides=repo.due_date_overrides(session))
     reports = repo.reports_of_quarter(session, quarter=str(quarter))
     rows = []
     for unit in units:
+        due = summary_due(districts_due, city=unit.parent_id is None)
         report = reports.get(unit.id or 0)
         raw = report.status if report is not None else "open"
         rows.append(
@@ -95,6 +97,8 @@ async def quarters(
     def build() -> list[dict[str, Any]]:
         with svc.db.read() as session:
             units = districts_in(session, staff)
+            if staff.is_city:  # the city's own summary first
+                units = [repo.city_unit(session), *units]
             due_days = svc.settings.report_due_days
             sections = []
             for q in chosen:
@@ -163,6 +167,7 @@ async def quarter_unit(request: Request, staff: StaffDep, quarter: str, unit: st
             ident="needs",
         ),
         base=unit_page(parsed, entry.unit),
+        city=entry.unit == staff.unit_path.split("/")[0] and staff.is_city,
     )
 
 
@@ -231,6 +236,43 @@ async def review_unit(
     key = "console.review.accepted" if action == "accept" else "console.review.returned"
     message = texts.t(key, n=out.notified, **names)
     return redirect(request, unit_page(parsed, out.unit), message=message)
+
+
+@router.post("/quarters/{quarter}/{unit}/submit", dependencies=CSRF)
+async def submit_city(
+    request: Request,
+    staff: StaffDep,
+    quarter: str,
+    unit: str,
+    remark: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """City staff submit the city's own summary: the figures as compiled now, with a remark."""
+    require_city(staff)
+    svc = services(request)
+    parsed = parse_quarter(quarter)
+    found = await asyncio.to_thread(unit_overview, svc, staff, parsed, unit)
+    if found is None or found.units[0].unit != staff.unit_path.split("/")[0]:
+        raise HTTPException(404, "only the city's own summary is submitted here")
+    figures = found.units[0].figures.to_json()
+    now = svc.engine.clock()
+
+    def apply() -> None:
+        with svc.db.transaction() as session:
+            reviews.submit_city(
+                session, quarter=parsed, figures=figures, remark=remark.strip() or None, now=now
+            )
+
+    target = unit_page(parsed, found.units[0].unit)
+    try:
+        await asyncio.to_thread(apply)
+    except reviews.AlreadySubmitted as refused:
+        message = texts.t(refused.key, **refused.fields)
+        return redirect(request, target, message=message, kind="error")
+    logging.getLogger(__name__).info(
+        "city summary %s submitted by console user %s", parsed, staff.username
+    )
+    message = texts.t("console.quarter.city_submitted", quarter=str(parsed))
+    return redirect(request, target, message=message)
 
 
 @router.post("/quarters/{quarter}/due-date", dependencies=CSRF)
