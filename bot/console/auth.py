@@ -63,6 +63,7 @@ NAV = (  # (the label's key under console.nav. in bot/texts.py, the path)
     ("assessment", "/console/assessment"),
     ("visits", "/console/visits"),
     ("quarters", "/console/quarters"),
+    ("contacts", "/console/contacts"),
     ("org", "/console/org"),
     ("outbox", "/console/outbox"),
 )

@@ -12,8 +12,9 @@ community where she lives; each holder keeps at most `repo.QUOTA` of each kind (
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session
 
@@ -21,7 +22,7 @@ from bot import texts
 from bot.domain.errors import Conflict, DomainError, Invalid
 from bot.nlp import NLP, mask_pii
 from storage import repo
-from storage.models import ContactPoint, User
+from storage.models import ContactPoint, OrgUnit, User, Visit
 from storage.orgtree import UnitPath
 
 KINDS = ("district", "street", "community", "household")
@@ -236,3 +237,66 @@ def register(
             session, user=user, nlp=nlp, now=now, name=name, community=community
         )
     return register_place(session, user=user, nlp=nlp, now=now, text=name, kind=kind)
+
+
+# ----------------------------------------------------------------------------- coverage
+
+
+def visited_by(point: ContactPoint, visit: Visit) -> bool:
+    """True when `visit` (by the point's holder) was to the point: in its district, street or
+    community, or with the household (its pseudonym in whom, in its community). The one rule
+    behind coverage in the quarterly summary and the console's contact-point page."""
+    if point.kind == "household":
+        return point.name in visit.whom and (
+            not point.community or visit.community == point.community
+        )
+    place = {"district": visit.district, "street": visit.street}.get(point.kind, visit.community)
+    return place == point.name
+
+
+@dataclass(frozen=True)
+class PointCoverage:
+    """A contact point in a period: its holder and her unit, whether she visited it then, and
+    her latest visit to it in the period (None: not visited)."""
+
+    point: ContactPoint
+    holder: User
+    unit: OrgUnit
+    last: date | None
+
+    @property
+    def visited(self) -> bool:
+        """Visited in the period."""
+        return self.last is not None
+
+
+def coverage(
+    session: Session, *, unit_ids: Sequence[int], start: date, end: date
+) -> list[PointCoverage]:
+    """The contact points held by the cadres of `unit_ids`, each with its latest visit dated
+    `start`..`end`; by the holder's unit path, holder, kind and name."""
+    points = repo.contact_points_of_cadres(session, unit_ids=unit_ids)
+    holders = sorted({p.holder_id for p in points})
+    visits: dict[int, list[Visit]] = {}
+    for visit in repo.visits_by_cadres(session, cadre_ids=holders, start=start, end=end):
+        visits.setdefault(visit.cadre_id, []).append(visit)
+    users = {h: repo.get_user(session, user_id=h) for h in holders}
+    units: dict[int, OrgUnit | None] = {}
+    found = []
+    for point in points:
+        holder = users.get(point.holder_id)
+        if holder is None:
+            continue
+        unit_id = holder.unit_id or 0
+        if unit_id not in units:
+            units[unit_id] = repo.get_unit(session, unit_id=unit_id)
+        unit = units[unit_id]
+        if unit is None:
+            continue
+        days = [v.date for v in visits.get(point.holder_id, []) if visited_by(point, v)]
+        found.append(PointCoverage(point, holder, unit, max(days) if days else None))
+    order = {kind: n for n, kind in enumerate(KINDS)}
+    found.sort(
+        key=lambda c: (c.unit.path, c.holder.name or "", order.get(c.point.kind, 9), c.point.name)
+    )
+    return found

@@ -34,7 +34,6 @@ from bot.reporting.export import (
     common_rows,
     kind_label,
     part_label,
-    part_summary,
     ratio,
     status_label,
 )
@@ -51,6 +50,7 @@ MIN_TITLE_PT = 16
 MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
 A4_MM = (210, 297)
 CHART_WIDTH_MM = 150
+PART_COLUMNS = ("visits", "people", "requests", "urgent", "on_time", "satisfaction", "coverage")
 
 
 def _t(key: str, **fmt: object) -> str:
@@ -241,8 +241,20 @@ def to_docx(entry: UnitSummary, *, quarter: Quarter, now: datetime) -> bytes:
         document.add_heading(_t("section.parts", part=part_label(figures)), level=2)
         _table(
             document,
-            [_t("col.part"), _t("col.detail")],
-            [(row.part, part_summary(row)) for row in figures.parts],
+            [_t("col.part"), *(_t(f"part.col.{c}") for c in PART_COLUMNS)],
+            [
+                (
+                    row.part,
+                    row.visits,
+                    row.people,
+                    row.requests,
+                    row.urgent,
+                    percent(row.resolved_on_time),
+                    percent(row.satisfaction),
+                    percent(row.coverage),
+                )
+                for row in figures.parts
+            ],
         )
 
     problems = figures.problems

@@ -37,6 +37,7 @@ from sqlmodel import Session
 
 from bot import texts
 from bot.domain import assessment, deadlines
+from bot.domain.contacts import KINDS, visited_by
 from bot.domain.figures import (
     AssessmentFigures,
     CategoryChange,
@@ -69,9 +70,8 @@ from bot.nlp.names import pseudonym, redact
 from bot.reporting import across
 from bot.reporting.key_terms import Terms, problem_texts
 from storage import repo
-from storage.models import ContactPoint, HelpRequest, OrgUnit, QuarterlyReport, Visit
+from storage.models import HelpRequest, OrgUnit, QuarterlyReport, Visit
 
-KINDS = ("district", "street", "community", "household")
 RATINGS = ("satisfied", "basic", "unsatisfied")
 TOP_TERMS = 10
 EXAMPLES = 3
@@ -178,15 +178,6 @@ def _satisfaction(resolved: Sequence[HelpRequest]) -> SatisfactionFigures:
     )
 
 
-def _visited(point: ContactPoint, visit: Visit) -> bool:
-    if point.kind == "household":
-        return point.name in visit.whom and (
-            not point.community or visit.community == point.community
-        )
-    place = {"district": visit.district, "street": visit.street}.get(point.kind, visit.community)
-    return place == point.name
-
-
 def _coverage(session: Session, unit_ids: Sequence[int], quarter: Quarter) -> CoverageFigures:
     points = repo.contact_points_of_cadres(session, unit_ids=unit_ids)
     holders = sorted({p.holder_id for p in points})
@@ -199,7 +190,7 @@ def _coverage(session: Session, unit_ids: Sequence[int], quarter: Quarter) -> Co
     for point in points:
         row = kinds.setdefault(point.kind, {"held": 0, "visited": 0})
         row["held"] += 1
-        row["visited"] += any(_visited(point, v) for v in by_holder.get(point.holder_id, []))
+        row["visited"] += any(visited_by(point, v) for v in by_holder.get(point.holder_id, []))
     held = sum(k["held"] for k in kinds.values())
     visited = sum(k["visited"] for k in kinds.values())
     return CoverageFigures(

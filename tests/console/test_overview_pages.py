@@ -303,6 +303,36 @@ async def test_the_city_summary_page(console: Console) -> None:
     assert 'data-unit="北京市"' not in (await console.http.get("/console/quarters")).text
 
 
+async def test_contact_points_page(console: Console) -> None:
+    """联系点: coverage per level and kind (李主任's 2/6 of the summary), every point with
+    whether it was visited in 2026Q1, the unvisited alone, a file; 朝阳区's staff do not see
+    海淀区's cadre's points."""
+    await _as(console, "city")
+    page = await console.http.get("/console/contacts", params={"quarter": "2026Q1"})
+    assert page.status_code == 200 and "联系点" in page.text
+    assert "<td>区级</td><td>联系街道/乡镇</td><td>2</td><td>1</td><td>50%</td>" in page.text
+    assert "海淀干部" in page.text
+    rows = page.text.count('<tr class="waiting">')
+    unvisited = await console.http.get(
+        "/console/contacts", params={"quarter": "2026Q1", "unvisited": "1"}
+    )
+    listed = unvisited.text.split('id="contact-points"')[1]
+    assert (
+        "<td>是</td>" not in listed and "<td>是</td>" in page.text.split('id="contact-points"')[1]
+    )
+    assert unvisited.text.count('<tr class="waiting">') == rows > 0
+    file = await console.http.get(
+        "/console/contacts", params={"quarter": "2026Q1", "format": "csv"}
+    )
+    table = list(csv.DictReader(io.StringIO(file.content.decode("utf-8-sig"))))
+    li = [r for r in table if r["持有人"] == "李主任"]
+    assert len(li) == 6 and sum(r["本季度已走访"] == "是" for r in li) == 2
+    assert {r["本季度最近走访"] for r in li if r["本季度已走访"] == "是"} == {"2026-03-01"}
+    await _as(console, "chaoyang")
+    mine = (await console.http.get("/console/contacts", params={"quarter": "2026Q1"})).text
+    assert "李主任" in mine and "海淀干部" not in mine
+
+
 async def test_review_is_the_apis_review(console: Console) -> None:
     """City staff return a submitted summary (its cadres are told) and then cannot accept an
     open one; a district's staff may not review; a POST without the token is refused."""

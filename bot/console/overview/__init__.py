@@ -14,6 +14,7 @@ from fastapi import APIRouter
 
 from bot.console.overview import (
     assessment,
+    contacts,
     dashboard,
     org,
     outbox,
@@ -23,5 +24,5 @@ from bot.console.overview import (
 )
 
 router = APIRouter()
-for page in (dashboard, visits, request_export, quarters, assessment, org, outbox):
+for page in (dashboard, visits, request_export, quarters, assessment, contacts, org, outbox):
     router.include_router(page.router)
