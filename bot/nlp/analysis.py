@@ -291,6 +291,11 @@ class NLP:
         them) that name no place (`bot.nlp.names` decides which to mask)."""
         return self.possible_names(self.segment(text))
 
+    def guessed_words(self, words: list[str]) -> list[str]:
+        """The words (of a segmented text) of two to four characters that no dictionary has:
+        jieba's HMM glued them together."""
+        return self._segmenter.unknown(words)
+
     def possible_names(self, words: list[str]) -> list[str]:
         """The words (of a segmented text) that may be a person's name: in no dictionary and no
         place."""

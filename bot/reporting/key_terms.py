@@ -1,7 +1,7 @@
 """The key terms of a quarter's texts (the 倾向性 problems): jieba words of 2+ Chinese characters
 in visit notes and request texts, minus `data/stopwords.txt`, pseudonyms (某) and place names,
-each counted once per text. Residents' names are made pseudonyms first (`bot.nlp.names`), so no
-name becomes a key term."""
+each counted once per text. Only known words count (jieba's dictionary and the domain's): the
+pieces jieba's HMM glues together — fillers such as 想先, residents' names — never become terms."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from pathlib import Path
 
 from bot import texts
 from bot.nlp import NLP
-from bot.nlp.names import resident_name
 from storage.models import HelpRequest, Visit
 
 STOPWORDS_FILE = Path(__file__).parent / "data" / "stopwords.txt"
@@ -38,9 +37,10 @@ def is_term(word: str, nlp: NLP, places: dict[str, bool]) -> bool:
 
 
 class Terms:
-    """The key terms of texts for one summary: each text segmented once (a word that may be a
-    resident's name left out, `bot.nlp.names`), however often the summary asks (the quarter,
-    the one before, the parts)."""
+    """The key terms of texts for one summary: each text segmented once, however often the
+    summary asks (the quarter, the one before, the parts). A term is a known word — of jieba's
+    dictionary or the domain's (the lexicons, the userdict) — so the pieces jieba's HMM glues
+    together are left out: fillers such as 想先 or 多办, and residents' names (刘晓红)."""
 
     def __init__(self, nlp: NLP) -> None:
         self._nlp = nlp
@@ -53,8 +53,10 @@ class Terms:
         if found is None:
             nlp = self._nlp
             words = [w.strip() for w in nlp.segment(text)]
-            names = {w for w in nlp.possible_names(words) if resident_name(w)}
-            found = frozenset(w for w in words if w not in names and is_term(w, nlp, self._places))
+            guessed = set(nlp.guessed_words(words))
+            found = frozenset(
+                w for w in words if w not in guessed and is_term(w, nlp, self._places)
+            )
             self._seen[text] = found
         return found
 

@@ -301,3 +301,15 @@ def test_problems_common_to_several_districts(database: Database, nlp: NLP) -> N
     assert ("多个区共同的问题", "岗位", "在2个区上升：朝阳区、海淀区") in lines
     assert chaoyang.part == "street" and chaoyang.parts is not None
     assert "双井街道" in {row.part for row in chaoyang.parts}
+
+
+def test_key_terms_are_known_words_only(nlp: NLP) -> None:
+    """Pieces jieba's HMM glues together (想先, 多办) and residents' names are no key terms;
+    domain words (育婴师, 保洁) and dictionary words are; each text is read once."""
+    from bot.reporting.key_terms import Terms
+
+    terms = Terms(nlp)
+    found = terms.of("刘晓红说想先学点育婴师技能，希望社区多办保洁培训")
+    assert {"育婴师", "保洁", "培训"} <= found
+    assert not found & {"想先", "多办", "刘晓红"}
+    assert terms.counts(["想做保洁", "保洁工作", "找工作"])["保洁"] == 2
