@@ -403,6 +403,14 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def local_wall_time(at: datetime | None, tz: ZoneInfo) -> datetime | None:
+    """A stored UTC time as the federation's wall-clock time, to the minute, without a zone
+    (what an export's date cell holds: Excel has no time zones); None stays None."""
+    if at is None:
+        return None
+    return repo.as_utc(at).astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
+
+
 def local_time(at: datetime | None, tz: ZoneInfo) -> str:
     """'2026-03-18 10:00' in the federation's time zone ('' for None)."""
     if at is None:

@@ -272,7 +272,9 @@ def _csv_value(value: object) -> object:
     """A CSV cell: '' for None, ISO 8601 for dates and times, else the inert value."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
+    if isinstance(value, datetime):  # a wall time to the minute, or an aware moment in full
+        if value.tzinfo is None:
+            return value.isoformat(sep=" ", timespec="minutes")
         return value.isoformat(timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()

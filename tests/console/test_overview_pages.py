@@ -9,6 +9,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.config import Settings
+from bot.console.overview.listing import column_name
 from bot.engine import Engine
 from bot.http import Services
 from bot.nlp import NLP
@@ -187,6 +189,12 @@ async def test_request_exports_filter_scope_and_mask(console: Console) -> None:
     jobs = await console.http.get("/console/export/requests?format=xlsx&category=jobs&status=new")
     sheet = load_workbook(io.BytesIO(jobs.content)).active
     assert sheet.max_row - 1 == 3  # new job requests: 朝阳区's two and 海淀区's one
+    header = [c.value for c in sheet[1]]
+    created = sheet.cell(row=2, column=header.index(column_name("created")) + 1)
+    assert isinstance(created.value, datetime) and created.number_format == "yyyy-mm-dd hh:mm"
+    assert (
+        sheet.freeze_panes == "A2" and sheet.auto_filter.ref and sheet.title.startswith("requests")
+    )
     await _as(console, "chaoyang")
     mine = await console.http.get("/console/export/requests?format=csv&district=海淀区")
     assert mine.status_code == 200 and mine.headers["content-type"].startswith("text/csv")

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request, Response
 
 from bot import texts
-from bot.console.auth import local_time
+from bot.console.auth import local_wall_time
 from bot.console.overview.listing import (
     EXPORT_LIMIT,
     ListFormat,
@@ -64,8 +64,8 @@ def request_record(request: HelpRequest, assignee: User | None, tz: ZoneInfo) ->
         column_name("contact"): code_label("console.contact", request.contact),
         column_name("phone"): mask_pii(request.phone) if request.phone else "",
         column_name("assignee"): (assignee.name or "") if assignee is not None else "",
-        column_name("created"): local_time(request.created_at, tz),
-        column_name("resolved"): local_time(request.resolved_at, tz),
+        column_name("created"): local_wall_time(request.created_at, tz),
+        column_name("resolved"): local_wall_time(request.resolved_at, tz),
     }
 
 

@@ -57,7 +57,7 @@ def visit_record(row: repo.VisitRow, nlp: NLP) -> dict[str, object]:
     visit = row.visit
     keep = [row.cadre.name] if row.cadre.name else []
     return {
-        column_name("date"): visit.date.isoformat(),
+        column_name("date"): visit.date,
         column_name("cadre"): row.cadre.name or "",
         column_name("unit"): row.unit.path.removeprefix(CITY + "/"),
         column_name("form"): visit.visit_form or texts.t("visit.other_form"),
