@@ -33,6 +33,7 @@ from statistics import median
 from sqlmodel import Session
 
 from bot.domain import routing
+from bot.domain.figures import AssessmentFigures
 from storage import repo
 from storage.models import HelpRequest
 
@@ -69,20 +70,10 @@ class HandoffFacts:
         return self.unit_id
 
 
-@dataclass(frozen=True)
-class UnitRow:
-    """One unit's row of the assessment."""
+class UnitRow(AssessmentFigures):
+    """One unit's row of the assessment: the figures of `AssessmentFigures`, and whose."""
 
     unit_id: int
-    requests: int
-    accepted_on_time: float | None
-    resolved_on_time: float | None
-    median_accept_hours: float | None
-    median_resolve_days: float | None
-    satisfaction: float | None
-    reopened: int
-    handoffs: int
-    handoffs_in_time: float | None
 
 
 def _share(hits: int, total: int) -> float | None:

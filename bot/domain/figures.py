@@ -143,8 +143,8 @@ class AssessmentFigures(_Model):
     handoffs_in_time: float | None
 
     @classmethod
-    def of(cls, row: Any) -> AssessmentFigures:
-        """The figures of an assessment row (`bot.domain.assessment.UnitRow`)."""
+    def of(cls, row: AssessmentFigures) -> AssessmentFigures:
+        """Only the figures of an assessment row (`bot.domain.assessment.UnitRow`)."""
         return cls(**{name: getattr(row, name) for name in cls.model_fields})
 
 
