@@ -577,7 +577,7 @@ TEXTS: dict[str, str] = {
     "console.col.satisfaction": "满意率",
     "console.col.reopened": "重新办理",
     "console.col.handoffs": "转人工",
-    "console.col.handoffs_in_time": "10分钟内回复率",
+    "console.col.handoffs_in_time": "转人工按时回复率",
     "console.col.status": "状态",
     "console.col.primary": "主要类别",
     "console.col.categories": "类别",

@@ -41,6 +41,15 @@ Line = tuple[str, str, object, object, object]  # section, item, value, previous
 FORMULA_STARTS = frozenset("=+-@\t\r\n")
 
 
+class Share(float):
+    """A share (0–1) in a table: a number in CSV, a percentage-formatted number in XLSX."""
+
+    @classmethod
+    def of(cls, value: float | None) -> Share | None:
+        """`value` as a Share (None stays None)."""
+        return None if value is None else cls(value)
+
+
 def _t(key: str, **fmt: object) -> str:
     return texts.t("report." + key, **fmt)
 
@@ -85,9 +94,9 @@ def summary_row(entry: UnitSummary) -> dict[str, object]:
         _t("requests.urgent"): requests.urgent,
         _t("col.held"): coverage.held,
         _t("col.visited"): coverage.visited,
-        _t("col.share"): coverage.share,
+        _t("col.share"): Share.of(coverage.share),
         **{_t("rating." + r): rates.count(r) for r in RATING_ROWS},
-        _t("rating.share"): rates.satisfied_share,
+        _t("rating.share"): Share.of(rates.satisfied_share),
         **(
             {
                 _t("col.assess", label=label): shown
@@ -282,6 +291,7 @@ def _csv_value(value: object) -> object:
 
 
 DATE_FORMAT = "yyyy-mm-dd"
+SHARE_FORMAT = "0.0%"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 MAX_WIDTH = 48  # characters of a column; longer text wraps
 
@@ -304,6 +314,8 @@ def _append(sheet: Any, values: Sequence[object]) -> None:
         cell = Cell(sheet, value=_cell_value(value))
         if isinstance(cell.value, str):
             cell.data_type = "s"  # openpyxl would make text starting with = a formula
+        elif isinstance(value, Share):
+            cell.number_format = SHARE_FORMAT
         elif isinstance(cell.value, datetime):
             cell.number_format = DATETIME_FORMAT
         elif isinstance(cell.value, date):

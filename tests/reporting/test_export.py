@@ -75,6 +75,7 @@ def test_xlsx_of_units_has_one_row_per_unit(overview: QuarterOverview) -> None:
     assert values["单位"] == "朝阳区"
     assert values["走访人数"] == 9
     assert values["满意率"] == 0.667
+    assert sheet.cell(row=2, column=header.index("满意率") + 1).number_format == "0.0%"
     assert values["截止日期"].date() == date(2026, 4, 10) and values["提交时间"] is None
     assert sheet.cell(row=2, column=header.index("截止日期") + 1).number_format == "yyyy-mm-dd"
     assert sheet.max_row == 3
