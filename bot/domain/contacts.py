@@ -280,7 +280,11 @@ def coverage(
     visits: dict[int, list[Visit]] = {}
     for visit in repo.visits_by_cadres(session, cadre_ids=holders, start=start, end=end):
         visits.setdefault(visit.cadre_id, []).append(visit)
-    users = {h: repo.get_user(session, user_id=h) for h in holders}
+    users = {  # one query for every holder (they are the cadres of these units)
+        u.id: u
+        for cadres in repo.cadres_by_unit(session, unit_ids=unit_ids).values()
+        for u in cadres
+    }
     units: dict[int, OrgUnit | None] = {}
     found = []
     for point in points:

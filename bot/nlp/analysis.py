@@ -299,7 +299,7 @@ class NLP:
     def possible_names(self, words: list[str]) -> list[str]:
         """The words (of a segmented text) that may be a person's name: in no dictionary and no
         place."""
-        return [w for w in self._segmenter.unknown(words) if not any(self.match_places(w))]
+        return [w for w in self.guessed_words(words) if not any(self.match_places(w))]
 
     def segment(self, text: str) -> list[str]:
         """Words of text, by the warmed private tokenizer."""

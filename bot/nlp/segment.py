@@ -46,15 +46,11 @@ class Segmenter:
     def __init__(self, tokenizer: Any) -> None:
         self._tokenizer = tokenizer
 
-    def guessed(self, text: str) -> list[str]:
-        """The words of text of two to four characters that are in no dictionary: jieba's HMM
-        put them together (where a person's name in running text usually ends up: 刘晓红, 赵丽).
-        No part-of-speech table is loaded for this (jieba.posseg's costs a millisecond a text
-        and tens of megabytes, and tags places such as 王府井 as names)."""
-        return self.unknown(self.segment(text))
-
     def unknown(self, words: list[str]) -> list[str]:
-        """The words of two to four characters no dictionary has."""
+        """The words of two to four characters no dictionary has: jieba's HMM glued them
+        together (where a person's name in running text usually ends up: 刘晓红, 赵丽). No
+        part-of-speech table is loaded for names (jieba.posseg's costs a millisecond a text and
+        tens of megabytes, and tags places such as 王府井 as names)."""
         freq = self._tokenizer.FREQ
         return [w for w in words if 2 <= len(w) <= 4 and not freq.get(w)]
 

@@ -69,7 +69,9 @@ def split(
     return found
 
 
-def _needs(visits: Sequence[Visit], requests: Sequence[HelpRequest]) -> Counter[str]:
+def need_totals(visits: Sequence[Visit], requests: Sequence[HelpRequest]) -> Counter[str]:
+    """Need categories found in visits and requests, a request opened from a visit counted once
+    (with its visit): the summary's 需求 totals."""
     own = Counter(c for r in requests if r.source != "visit" for c in set(r.categories))
     return Counter(c for v in visits for c in set(v.categories)) + own
 
@@ -84,8 +86,8 @@ def common_problems(by_part: dict[str, Quarterly], key_terms: Terms) -> CommonFi
     now_total: Counter[str] = Counter()
     before_total: Counter[str] = Counter()
     for name, part in by_part.items():
-        now = _needs(part.visits, part.requests)
-        before = _needs(part.old_visits, part.old_requests)
+        now = need_totals(part.visits, part.requests)
+        before = need_totals(part.old_visits, part.old_requests)
         now_total += now
         before_total += before
         for category in now:

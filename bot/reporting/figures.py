@@ -36,8 +36,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot import texts
-from bot.domain import assessment, deadlines
-from bot.domain.contacts import KINDS, visited_by
+from bot.domain import assessment, contacts, deadlines
 from bot.domain.figures import (
     AssessmentFigures,
     CategoryChange,
@@ -105,8 +104,9 @@ class _Needs:
 def _needs(visits: Sequence[Visit], requests: Sequence[HelpRequest]) -> _Needs:
     in_visits = Counter(c for v in visits for c in set(v.categories))
     in_requests = Counter(c for r in requests for c in set(r.categories))
-    own = Counter(c for r in requests if r.source != "visit" for c in set(r.categories))
-    return _Needs(visits=in_visits, requests=in_requests, total=in_visits + own)
+    return _Needs(
+        visits=in_visits, requests=in_requests, total=across.need_totals(visits, requests)
+    )
 
 
 def _ranked(now: Counter[str], before: Counter[str]) -> list[tuple[str, int, int]]:
@@ -178,23 +178,17 @@ def _satisfaction(resolved: Sequence[HelpRequest]) -> SatisfactionFigures:
     )
 
 
-def _coverage(session: Session, unit_ids: Sequence[int], quarter: Quarter) -> CoverageFigures:
-    points = repo.contact_points_of_cadres(session, unit_ids=unit_ids)
-    holders = sorted({p.holder_id for p in points})
-    by_holder: dict[int, list[Visit]] = {}
-    for visit in repo.visits_by_cadres(
-        session, cadre_ids=holders, start=quarter.start, end=quarter.end
-    ):
-        by_holder.setdefault(visit.cadre_id, []).append(visit)
-    kinds = {kind: {"held": 0, "visited": 0} for kind in KINDS}
-    for point in points:
-        row = kinds.setdefault(point.kind, {"held": 0, "visited": 0})
+def _coverage(points: Sequence[contacts.PointCoverage]) -> CoverageFigures:
+    """Held and visited per kind over `contacts.coverage`'s points (the one visited rule)."""
+    kinds = {kind: {"held": 0, "visited": 0} for kind in contacts.KINDS}
+    for found in points:
+        row = kinds.setdefault(found.point.kind, {"held": 0, "visited": 0})
         row["held"] += 1
-        row["visited"] += any(visited_by(point, v) for v in by_holder.get(point.holder_id, []))
+        row["visited"] += found.visited
     held = sum(k["held"] for k in kinds.values())
     visited = sum(k["visited"] for k in kinds.values())
     return CoverageFigures(
-        holders=len(holders),
+        holders=len({p.point.holder_id for p in points}),
         kinds={kind: KindCoverage(**row) for kind, row in kinds.items()},
         held=held,
         visited=visited,
@@ -260,15 +254,20 @@ def staff_names(session: Session, unit_ids: Sequence[int]) -> list[str]:
 
 def _parts(
     session: Session,
+    unit: OrgUnit,
     facts: Facts,
     by_part: dict[str, across.Quarterly],
     children: Sequence[OrgUnit],
-    quarter: Quarter,
-    window: tuple[datetime, datetime, datetime, timedelta],
+    resolved: Sequence[HelpRequest],
+    points: Sequence[contacts.PointCoverage],
+    judging: tuple[datetime, timedelta],
 ) -> list[PartRow]:
-    """Each part's row (`bot.reporting.across`), in the tree's order; its on-time share from
-    the summary's assessment facts filed at it and below."""
-    start, until, now, answer_within = window
+    """Each part's row (`bot.reporting.across`), in the tree's order, by the unit's own rules
+    over what the unit's figures already read: on time from its assessment facts filed at the
+    part and below, satisfaction of its requests resolved in the quarter, coverage of its
+    holders' points."""
+    now, answer_within = judging
+    field = across.part_field(unit)
     rows = []
     for child in children:
         part = by_part[child.name]
@@ -278,11 +277,7 @@ def _parts(
             [h for h in facts[1] if h.place_id in below],
         )
         judged = _assessment(child, mine, now, answer_within)
-        resolved = [
-            r
-            for r in part.requests
-            if r.resolved_at is not None and start <= repo.as_utc(r.resolved_at) < until
-        ]
+        done = [r for r in resolved if getattr(r, field) == child.name]
         rows.append(
             PartRow(
                 part=child.name,
@@ -291,8 +286,8 @@ def _parts(
                 requests=len(part.requests),
                 urgent=sum(1 for r in part.requests if r.crisis),
                 resolved_on_time=judged.resolved_on_time,
-                satisfaction=_satisfaction(resolved).satisfied_share,
-                coverage=_coverage(session, sorted(below), quarter).share,
+                satisfaction=_satisfaction(done).satisfied_share,
+                coverage=_coverage([p for p in points if p.unit.id in below]).share,
             )
         )
     return rows
@@ -324,6 +319,7 @@ def compile_figures(
     request_figures, resolved = _requests(requests, start, until)
     children = repo.children_of(session, unit=unit)
     facts = assessment.gather(session, since=start, until=until, unit_ids=unit_ids)
+    points = contacts.coverage(session, unit_ids=unit_ids, start=quarter.start, end=quarter.end)
     by_part = across.split(
         across.part_field(unit),
         [c.name for c in children],
@@ -370,13 +366,13 @@ def compile_figures(
             for code in _category_order([*texts.CATEGORY_LABELS, *needs.requests, *needs.total])
         ],
         requests=request_figures,
-        coverage=_coverage(session, unit_ids, quarter),
+        coverage=_coverage(points),
         satisfaction=_satisfaction(resolved),
         problems=ProblemFigures(categories=categories, terms=terms[:TOP_TERMS]),
         examples=_examples(visits, nlp, staff_names(session, unit_ids)),
         assessment=_assessment(unit, facts, now, answer_within),
         parts=_parts(
-            session, facts, by_part, children, quarter, (start, until, now, answer_within)
+            session, unit, facts, by_part, children, resolved, points, (now, answer_within)
         ),
         part=across.part_field(unit),
         common=across.common_problems(by_part, key_terms),

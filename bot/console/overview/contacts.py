@@ -26,7 +26,6 @@ from bot.domain.quarters import Quarter
 from bot.http import Services, services
 from bot.reporting.export import kind_label, ratio
 from bot.reporting.text import percent
-from storage import repo
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 COLUMNS = ("holder", "holder_unit", "kind", "point", "point_community", "visited", "last_visit")
@@ -34,11 +33,10 @@ LEVELS = ("city", "district", "street", "community")
 
 
 def _rows(svc: Services, staff: Staff, quarter: Quarter) -> list[contacts.PointCoverage]:
-    with svc.db.read() as session:
-        scope = list(staff.unit_ids)
-        if staff.is_city:
-            scope = repo.units_below(session, unit=repo.city_unit(session))
-        return contacts.coverage(session, unit_ids=scope, start=quarter.start, end=quarter.end)
+    with svc.db.read() as session:  # her units: the whole tree for city staff
+        return contacts.coverage(
+            session, unit_ids=list(staff.unit_ids), start=quarter.start, end=quarter.end
+        )
 
 
 def record(row: contacts.PointCoverage) -> dict[str, object]:
